@@ -1,0 +1,227 @@
+// Command okrgraph serves the okrgraph GraphQL API and carries its admin
+// commands:
+//
+//	okrgraph serve [--demo]              run the server (migrates first)
+//	okrgraph migrate                     create or update the schema
+//	okrgraph token --email E [--name N]  print a signed bearer token
+//
+// Configuration comes from the environment (see README.md).
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"okrgraph/internal/app"
+	"okrgraph/internal/demo"
+	"okrgraph/internal/server"
+	"okrgraph/internal/store"
+)
+
+const usage = `usage:
+  okrgraph serve [--demo]                 run the GraphQL server
+  okrgraph migrate                        create or update the database schema
+  okrgraph token --email E [--name N]     print a bearer token signed with OKRGRAPH_JWT_SECRET
+
+environment:
+  OKRGRAPH_DATABASE_URL   postgres://... or sqlite:PATH (default sqlite:okrgraph.db)
+  OKRGRAPH_JWT_SECRET     HS256 secret, 32+ bytes (SQLite only: generated into PATH.jwt-secret when unset)
+  OKRGRAPH_ADDR           listen address (default 127.0.0.1:8080)
+  OKRGRAPH_CORS_ORIGINS   comma-separated SPA origins allowed by CORS
+  OKRGRAPH_PLATFORM_ADMINS comma-separated emails allowed to create organizations (default: anyone)
+  OKRGRAPH_LOG_LEVEL      debug, info, warn or error (default info)
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(ctx, os.Args[2:])
+	case "migrate":
+		err = migrate(ctx)
+	case "token":
+		err = token(os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "okrgraph:", err)
+		os.Exit(1)
+	}
+}
+
+func logger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(env("OKRGRAPH_LOG_LEVEL", "info"))); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func list(name string) []string {
+	var out []string
+	for _, s := range strings.Split(os.Getenv(name), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func databaseURL() string { return env("OKRGRAPH_DATABASE_URL", store.DefaultURL) }
+
+// secret returns the JWT secret. Without OKRGRAPH_JWT_SECRET, an embedded
+// SQLite deployment keeps a generated secret in a file beside the database
+// so that `serve` and `token` agree; PostgreSQL deployments must set it.
+func secret() ([]byte, error) {
+	if s := os.Getenv("OKRGRAPH_JWT_SECRET"); s != "" {
+		if len(s) < server.MinSecretLen {
+			return nil, fmt.Errorf("OKRGRAPH_JWT_SECRET must be at least %d bytes", server.MinSecretLen)
+		}
+		return []byte(s), nil
+	}
+	u := databaseURL()
+	if strings.HasPrefix(u, "postgres") {
+		return nil, errors.New("OKRGRAPH_JWT_SECRET is required with PostgreSQL")
+	}
+	path := strings.TrimPrefix(strings.TrimPrefix(u, "sqlite://"), "sqlite:")
+	path = strings.TrimPrefix(path, "file:")
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	file := path + ".jwt-secret"
+	if b, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(b))) >= server.MinSecretLen {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	s := hex.EncodeToString(raw)
+	if dir := filepath.Dir(file); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.WriteFile(file, []byte(s+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write generated JWT secret: %w", err)
+	}
+	return []byte(s), nil
+}
+
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	withDemo := fs.Bool("demo", false, "load the demo organization and print tokens")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sec, err := secret()
+	if err != nil {
+		return err
+	}
+	log := logger()
+	addr := env("OKRGRAPH_ADDR", "127.0.0.1:8080")
+	a, err := app.New(ctx, app.Config{
+		DatabaseURL:    databaseURL(),
+		JWTSecret:      sec,
+		Addr:           addr,
+		CORSOrigins:    list("OKRGRAPH_CORS_ORIGINS"),
+		PlatformAdmins: list("OKRGRAPH_PLATFORM_ADMINS"),
+		Logger:         log,
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *withDemo {
+		if err := demo.Seed(ctx, a.DB.Client); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if err := printDemo(sec, addr); err != nil {
+			return err
+		}
+	}
+	log.Info("listening", "addr", addr, "graphiql", "http://"+addr+"/")
+	return a.Server.Run(ctx)
+}
+
+func printDemo(sec []byte, addr string) error {
+	fmt.Printf("\nDemo organization %q is loaded. GraphiQL: http://%s/ (add the headers below)\n\n", demo.Slug, addr)
+	for _, p := range demo.People {
+		tok, err := server.SignToken(sec, server.Claims{Subject: p.Email, Email: p.Email, Name: p.Name, Org: demo.Slug}, 30*24*time.Hour)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s — %s\n  Authorization: Bearer %s\n\n", p.Name, p.Role, tok)
+	}
+	tok, _ := server.SignToken(sec, server.Claims{Subject: demo.People[7].Email, Email: demo.People[7].Email, Name: demo.People[7].Name}, 30*24*time.Hour)
+	fmt.Printf(`Sample query, as Steve:
+  curl -s http://%s/graphql -H 'Content-Type: application/json' \
+    -H 'Authorization: Bearer %s' -H 'X-Org: %s' \
+    -d '{"query":"{ viewer { user { name } } okrs(first: 10) { totalCount edges { node { id kind level title owners { name } creator { name } } } } }"}'
+
+`, addr, tok, demo.Slug)
+	return nil
+}
+
+func migrate(ctx context.Context) error {
+	db, err := store.Open(databaseURL(), nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.Migrate(ctx)
+}
+
+func token(args []string) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	email := fs.String("email", "", "the user's email (also the token subject)")
+	name := fs.String("name", "", "the user's display name")
+	org := fs.String("org", "", "default organization (slug or id) for requests without X-Org")
+	readOnly := fs.Bool("read-only", false, "a read-only token (BI tools): mutations are refused")
+	ttl := fs.Duration("ttl", 24*time.Hour, "how long the token is valid")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("token: --email is required")
+	}
+	sec, err := secret()
+	if err != nil {
+		return err
+	}
+	tok, err := server.SignToken(sec, server.Claims{Subject: *email, Email: *email, Name: *name, Org: *org, ReadOnly: *readOnly}, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Println(tok)
+	return nil
+}

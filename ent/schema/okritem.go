@@ -1,0 +1,207 @@
+package schema
+
+import (
+	"context"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"okrgraph/ent/intercept"
+	"okrgraph/internal/scope"
+)
+
+// OKRItem is an objective or a key result. Both kinds share one table so the
+// alignment tree is one recursive query.
+type OKRItem struct {
+	ent.Schema
+}
+
+// Mixin of the OKRItem.
+func (OKRItem) Mixin() []ent.Mixin {
+	return []ent.Mixin{TenantMixin{}}
+}
+
+// Fields of the OKRItem.
+func (OKRItem) Fields() []ent.Field {
+	return []ent.Field{
+		field.Enum("kind").
+			Values("OBJECTIVE", "KEY_RESULT").
+			Immutable().
+			Annotations(entgql.OrderField("KIND")),
+		field.Enum("level").
+			Values("ORGANIZATION", "TEAM", "INDIVIDUAL").
+			Annotations(entgql.OrderField("LEVEL")),
+		field.String("title").
+			NotEmpty().
+			MaxLen(200).
+			Annotations(entgql.OrderField("TITLE")),
+		field.Text("description").
+			MaxLen(10000).
+			Default(""),
+		field.Int("creator_id").
+			Immutable().
+			Annotations(entgql.Skip()),
+		field.JSON("owner_order", []int{}).
+			Comment("Owner user ids in their assigned order; the first is the default check-in owner.").
+			Annotations(entgql.Skip()),
+		field.Int("parent_id").
+			Optional().
+			Nillable().
+			Annotations(entgql.Skip()),
+		field.Int("time_period_id").
+			Optional().
+			Nillable().
+			Annotations(entgql.Skip()),
+		field.Float("weight").
+			Comment("Relative weight among siblings; null means an even split.").
+			Optional().
+			Nillable(),
+		field.Float("metric_start").
+			Optional().
+			Nillable(),
+		field.Float("metric_target").
+			Optional().
+			Nillable(),
+		field.Float("metric_current").
+			Optional().
+			Nillable(),
+		field.String("unit").
+			MaxLen(32).
+			Default(""),
+		field.Enum("status").
+			Values("NOT_STARTED", "ON_TRACK", "BEHIND", "AT_RISK", "CLOSED").
+			Default("NOT_STARTED").
+			Annotations(entgql.OrderField("STATUS")),
+		field.Bool("private").
+			Comment("Effective privacy; key results carry their objective's.").
+			Default(false),
+		field.Int("delegate_id").
+			Optional().
+			Nillable().
+			Annotations(entgql.Skip()),
+		field.Bool("delegate_key_results").
+			Comment("The delegation also covers key results owned by the objective's owner.").
+			Default(false),
+		field.Bool("notify_owner").
+			Comment("The owner keeps receiving check-in reminders while delegated.").
+			Default(false),
+		field.Int("checkin_owner_id").
+			Optional().
+			Nillable().
+			Annotations(entgql.Skip()),
+		field.Time("created_at").
+			Default(time.Now).
+			Immutable().
+			Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("updated_at").
+			Default(time.Now).
+			UpdateDefault(time.Now).
+			Annotations(entgql.OrderField("UPDATED_AT")),
+	}
+}
+
+// Edges of the OKRItem.
+func (OKRItem) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.From("organization", Organization.Type).
+			Ref("okr_items").
+			Field("org_id").
+			Unique().
+			Required().
+			Immutable(),
+		edge.To("creator", User.Type).
+			Field("creator_id").
+			Unique().
+			Required().
+			Immutable(),
+		edge.To("owners", User.Type),
+		edge.To("teams", Team.Type),
+		edge.To("children", OKRItem.Type).
+			Annotations(entgql.RelayConnection()).
+			From("parent").
+			Field("parent_id").
+			Unique(),
+		edge.To("time_period", TimePeriod.Type).
+			Field("time_period_id").
+			Unique(),
+		edge.To("viewers", User.Type).
+			Comment("Who may view a private item besides its owners, creator, delegate and check-in owner."),
+		edge.To("delegate", User.Type).
+			Field("delegate_id").
+			Unique(),
+		edge.To("checkin_owner", User.Type).
+			Field("checkin_owner_id").
+			Unique(),
+	}
+}
+
+// Indexes of the OKRItem.
+func (OKRItem) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("org_id", "level"),
+		index.Fields("org_id", "time_period_id"),
+		index.Fields("parent_id"),
+		index.Fields("delegate_id"),
+	}
+}
+
+// Annotations of the OKRItem.
+func (OKRItem) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(),
+		entgql.QueryField("okrs"),
+		entgql.MultiOrder(),
+	}
+}
+
+// Interceptors hide private items from users who may not view them, in
+// SQL, so lists, connections, counts, node lookups and trees agree with the
+// policy's okr.view rule: a private item is visible to its owners, creator,
+// delegate, check-in owner and listed viewers; a key result is also visible
+// to whoever may view its objective.
+func (OKRItem) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{
+		intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
+			s := scope.From(ctx)
+			if s.Privileged {
+				return nil
+			}
+			q.WhereP(func(sel *sql.Selector) {
+				if s.UserID == 0 {
+					sel.Where(sql.False())
+					return
+				}
+				sel.Where(sql.Or(
+					sql.EQ(sel.C("private"), false),
+					involves(sel.C, s.UserID),
+					sql.And(
+						sql.EQ(sel.C("kind"), "KEY_RESULT"),
+						sql.In(sel.C("parent_id"), func() *sql.Selector {
+							p := sql.Select("id").From(sql.Table("okr_items"))
+							return p.Where(involves(func(c string) string { return c }, s.UserID))
+						}()),
+					),
+				))
+			})
+			return nil
+		}),
+	}
+}
+
+// involves matches items where the user is creator, delegate, check-in
+// owner, an owner or a listed viewer. col qualifies a column name.
+func involves(col func(string) string, userID int) *sql.Predicate {
+	return sql.Or(
+		sql.EQ(col("creator_id"), userID),
+		sql.EQ(col("delegate_id"), userID),
+		sql.EQ(col("checkin_owner_id"), userID),
+		sql.In(col("id"), sql.Select("okr_item_id").From(sql.Table("okr_item_owners")).Where(sql.EQ("user_id", userID))),
+		sql.In(col("id"), sql.Select("okr_item_id").From(sql.Table("okr_item_viewers")).Where(sql.EQ("user_id", userID))),
+	)
+}

@@ -1,0 +1,6 @@
+package model
+
+// Viewer is the authenticated user; its fields resolve lazily.
+type Viewer struct {
+	UserID int
+}

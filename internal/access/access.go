@@ -1,0 +1,157 @@
+// Package access is the single place where domain services ask the policy
+// whether the acting member may do something. It gathers the facts the
+// policy needs from the database (inside the caller's transaction) and
+// turns a denial into a FORBIDDEN error carrying the policy's reasons.
+package access
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+
+	"okrgraph/ent"
+	"okrgraph/ent/membership"
+	"okrgraph/ent/teammembership"
+	"okrgraph/internal/apperr"
+	"okrgraph/internal/authz"
+	"okrgraph/internal/scope"
+)
+
+// Decider evaluates a policy decision (internal/authz's engine).
+type Decider interface {
+	Decide(ctx context.Context, in *authz.Input) (authz.Decision, error)
+}
+
+// Guard asks the Decider on behalf of domain services.
+type Guard struct {
+	Decider Decider
+	Log     *slog.Logger
+}
+
+// Actor is the acting member: their membership, their policy subject and
+// their organization's settings.
+type Actor struct {
+	UserID     int
+	OrgID      int
+	Membership *ent.Membership
+	Subject    authz.Subject
+	Org        authz.Org
+}
+
+// ID renders an ent id as the policy sees it.
+func ID(id int) string { return strconv.Itoa(id) }
+
+// IDs renders ids as the policy sees them.
+func IDs(ids []int) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = strconv.Itoa(id)
+	}
+	return out
+}
+
+// OrgScope returns the user and organization of the request, or an error
+// when no organization is selected.
+func OrgScope(ctx context.Context) (scope.Scope, error) {
+	s := scope.From(ctx)
+	if s.UserID == 0 {
+		return s, apperr.Unauthenticated("authentication required")
+	}
+	if s.OrgID == 0 {
+		return s, apperr.BadInput("X-Org", "select an organization with the X-Org header")
+	}
+	return s, nil
+}
+
+// LoadActor gathers the facts about the acting member of the selected
+// organization using client c (usually a transaction's).
+func LoadActor(ctx context.Context, c *ent.Client) (*Actor, error) {
+	s, err := OrgScope(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := c.Membership.Query().
+		Where(membership.UserID(s.UserID), membership.OrgID(s.OrgID)).
+		Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFound("organization", s.OrgID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	org, err := c.Organization.Get(ctx, s.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	listed, err := org.QueryOkrCreators().IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tms, err := c.TeamMembership.Query().
+		Where(teammembership.UserID(s.UserID)).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	teamRoles := make(map[string]string, len(tms))
+	for _, tm := range tms {
+		teamRoles[ID(tm.TeamID)] = tm.Role.String()
+	}
+	direct, all, err := Reports(ctx, c, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &Actor{
+		UserID:     s.UserID,
+		OrgID:      s.OrgID,
+		Membership: m,
+		Subject: authz.Subject{
+			UserID:           ID(s.UserID),
+			Role:             m.Role.String(),
+			Observer:         m.Observer,
+			PerformanceAdmin: m.PerformanceAdmin,
+			TeamRoles:        teamRoles,
+			DirectReports:    IDs(direct),
+			Reports:          IDs(all),
+		},
+		Org: authz.Org{
+			ID:                ID(org.ID),
+			OKRCreation:       org.OkrCreation.String(),
+			OKRCreationListed: IDs(listed),
+			TeamCreation:      org.TeamCreation.String(),
+		},
+	}, nil
+}
+
+// Input starts a policy input for action by this actor.
+func (a *Actor) Input(action string, r authz.Resource) *authz.Input {
+	return &authz.Input{Action: action, Subject: a.Subject, Resource: r, Org: a.Org}
+}
+
+// Require asks the policy and returns FORBIDDEN with the policy's reasons
+// when the action is denied. A failing policy denies.
+func (g *Guard) Require(ctx context.Context, in *authz.Input) error {
+	d, err := g.Decide(ctx, in)
+	if err != nil {
+		return apperr.Forbidden(in.Action, d.Reasons)
+	}
+	if !d.Allow {
+		return apperr.Forbidden(in.Action, d.Reasons)
+	}
+	return nil
+}
+
+// Decide evaluates in; an evaluation error is logged and denies.
+func (g *Guard) Decide(ctx context.Context, in *authz.Input) (authz.Decision, error) {
+	d, err := g.Decider.Decide(ctx, in)
+	if err != nil {
+		if g.Log != nil {
+			g.Log.ErrorContext(ctx, "policy evaluation failed", "action", in.Action, "err", err)
+		}
+		if len(d.Reasons) == 0 {
+			d.Reasons = []string{"the policy could not be evaluated"}
+		}
+		d.Allow = false
+	}
+	return d, err
+}

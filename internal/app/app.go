@@ -1,0 +1,151 @@
+// Package app assembles okrgraph: database, policy engine, domain services,
+// GraphQL schema and HTTP server. The binary and the tests build the very
+// same thing through it.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"entgo.io/ent/dialect"
+
+	"okrgraph/graph"
+	"okrgraph/graph/generated"
+	"okrgraph/internal/access"
+	"okrgraph/internal/apperr"
+	"okrgraph/internal/authz"
+	"okrgraph/internal/okr"
+	"okrgraph/internal/org"
+	"okrgraph/internal/scope"
+	"okrgraph/internal/server"
+	"okrgraph/internal/store"
+)
+
+// Config configures an App.
+type Config struct {
+	DatabaseURL string
+	JWTSecret   []byte
+	Addr        string
+	CORSOrigins []string
+	Logger      *slog.Logger
+	// PlatformAdmins, when non-empty, are the only emails allowed to create
+	// organizations; empty lets every authenticated user.
+	PlatformAdmins []string
+	// Decider overrides the policy engine (benchmarks compare with a no-op).
+	Decider access.Decider
+	// WrapDriver wraps the database driver (tests count queries with it).
+	WrapDriver func(dialect.Driver) dialect.Driver
+}
+
+// App is an assembled okrgraph.
+type App struct {
+	DB     *store.DB
+	Orgs   *org.Service
+	OKRs   *okr.Service
+	Server *server.Server
+	Log    *slog.Logger
+}
+
+// New opens and migrates the database and assembles the server.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	db, err := store.Open(cfg.DatabaseURL, cfg.WrapDriver)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	decider := cfg.Decider
+	if decider == nil {
+		engine, err := authz.NewEngine(authz.WithLogger(log))
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("policy engine: %w", err)
+		}
+		decider = engine
+	}
+	guard := &access.Guard{Decider: decider, Log: log}
+	a := &App{
+		DB:  db,
+		Log: log,
+		Orgs: &org.Service{
+			Client: db.Client,
+			Guard:  guard,
+		},
+		OKRs: &okr.Service{Client: db.Client, Guard: guard},
+	}
+	if len(cfg.PlatformAdmins) > 0 {
+		admins := map[string]bool{}
+		for _, e := range cfg.PlatformAdmins {
+			admins[e] = true
+		}
+		a.Orgs.MayCreateOrg = func(email string) bool { return admins[email] }
+	}
+	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{
+		Client: db.Client,
+		Orgs:   a.Orgs,
+		OKRs:   a.OKRs,
+	}})
+	srv, err := server.New(server.Config{
+		Addr:            cfg.Addr,
+		JWTSecret:       cfg.JWTSecret,
+		CORSOrigins:     cfg.CORSOrigins,
+		ComplexityLimit: 5000,
+		Logger:          log,
+		Schema:          schema,
+		ErrorPresenter:  graph.ErrorPresenter(log),
+		Identify:        a.identify,
+		Ready:           db.Ping,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	a.Server = srv
+	return a, nil
+}
+
+// Handler is the HTTP handler of the app.
+func (a *App) Handler() http.Handler { return a.Server.Handler() }
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// identify provisions the caller's user and selects the organization.
+func (a *App) identify(ctx context.Context, c server.Claims, orgRef string) (context.Context, error) {
+	u, err := a.Orgs.Provision(ctx, org.Identity{Subject: c.Subject, Email: c.Email, Name: c.Name})
+	if err != nil {
+		return nil, requestError(err)
+	}
+	s := scope.Scope{UserID: u.ID}
+	if orgRef != "" {
+		if s.OrgID, err = a.Orgs.ResolveOrg(ctx, u.ID, orgRef); err != nil {
+			return nil, requestError(err)
+		}
+	}
+	return scope.With(ctx, s), nil
+}
+
+func requestError(err error) error {
+	if ae, ok := apperr.As(err); ok {
+		status := http.StatusBadRequest
+		switch ae.Code {
+		case apperr.CodeUnauthenticated:
+			status = http.StatusUnauthorized
+		case apperr.CodeNotFound:
+			status = http.StatusNotFound
+		case apperr.CodeForbidden:
+			status = http.StatusForbidden
+		}
+		return &server.RequestError{Status: status, Code: ae.Code, Message: ae.Message}
+	}
+	return errors.Join(errors.New("identify"), err)
+}

@@ -1,0 +1,130 @@
+package authz
+
+// Actions the policies decide. Names are "<concern>.<verb>"; the concern
+// selects the Rego package (policies/<concern>.rego).
+const (
+	// OKR items.
+	ActionOKRView            = "okr.view"
+	ActionOKRCreate          = "okr.create"
+	ActionOKRUpdate          = "okr.update" // update fields, weights, close, reopen
+	ActionOKRDelete          = "okr.delete"
+	ActionOKRChangeOwners    = "okr.change_owners"
+	ActionOKRSetDelegate     = "okr.set_delegate"
+	ActionOKRSetCheckInOwner = "okr.set_checkin_owner"
+	ActionOKRCheckIn         = "okr.checkin" // also: set a data link
+	ActionOKRAlign           = "okr.align"   // align a child under this item (resource = parent)
+	ActionOKRClone           = "okr.clone"
+	ActionOKRComment         = "okr.comment" // comment, like, follow, share
+	ActionOKRManageGrants    = "okr.manage_grants"
+
+	// Organization administration.
+	ActionOrgManage       = "org.manage" // settings, time periods
+	ActionOrgManageMember = "org.manage_members"
+	ActionOrgManagePolicy = "org.manage_policy"
+	ActionOrgCreateTeam   = "org.create_team"
+
+	// Teams (resource.teams holds the one team).
+	ActionTeamManageMembers  = "team.manage_members"
+	ActionTeamManageSettings = "team.manage_settings"
+
+	// Profiles (resource.user is the profile's user).
+	ActionProfileUpdate = "profile.update"
+)
+
+// Input is everything a policy may look at. It is plain data: the caller
+// (a domain service) gathers the facts; the policy decides.
+type Input struct {
+	Action   string   `json:"action"`
+	Subject  Subject  `json:"subject"`
+	Resource Resource `json:"resource"`
+	Org      Org      `json:"org"`
+}
+
+// Subject is the acting member of the org.
+type Subject struct {
+	UserID           string            `json:"id"`
+	Role             string            `json:"role"` // MEMBER, ADMIN, OWNER ("" when not a member)
+	Observer         bool              `json:"observer"`
+	PerformanceAdmin bool              `json:"performance_admin"`
+	SSO              bool              `json:"sso"`
+	TeamRoles        map[string]string `json:"team_roles"` // team id -> MEMBER/ADMIN/OWNER
+	// Reports: user ids whose supervisor chain contains the subject
+	// (direct and indirect). DirectReports: those whose manager is the subject.
+	DirectReports []string `json:"direct_reports"`
+	Reports       []string `json:"reports"`
+}
+
+// Delegate of an objective.
+type Delegate struct {
+	UserID             string `json:"id"`
+	DelegateKeyResults bool   `json:"key_results"`
+	NotifyOwner        bool   `json:"notify_owner"`
+}
+
+// Grants are explicit per-item permissions given by its owners.
+type Grants struct {
+	Edit    []string `json:"edit"`
+	CheckIn []string `json:"checkin"`
+	Align   []string `json:"align"`
+}
+
+// Team facts used by team-level creation and team administration.
+type Team struct {
+	ID string `json:"id"`
+	// OKRCreation: EVERYONE, TEAM_MEMBERS, TEAM_OWNERS, LISTED.
+	OKRCreation string   `json:"okr_creation"`
+	Listed      []string `json:"listed"`
+}
+
+// Parent is the item a resource sits under (the objective of a key result,
+// or the objective/key result an objective is aligned to).
+type Parent struct {
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"`
+	Owners     []string  `json:"owners"`
+	Delegate   *Delegate `json:"delegate"`
+	Restricted bool      `json:"alignment_restricted"`
+	AlignGrant []string  `json:"align_grants"`
+}
+
+// Resource describes the thing acted on. For okr.create it is the proposed
+// item; for team.* the team; for profile.update the profile's user.
+type Resource struct {
+	ID            string    `json:"id"`
+	Kind          string    `json:"kind"`  // OBJECTIVE, KEY_RESULT
+	Level         string    `json:"level"` // ORGANIZATION, TEAM, INDIVIDUAL
+	Teams         []Team    `json:"teams"`
+	Owners        []string  `json:"owners"`
+	OwnerManagers []string  `json:"owner_managers"` // direct managers of the owners
+	Creator       string    `json:"creator"`
+	Delegate      *Delegate `json:"delegate"`
+	CheckInOwner  string    `json:"checkin_owner"`
+	Private       bool      `json:"private"`
+	Viewers       []string  `json:"viewers"`
+	Grants        Grants    `json:"grants"`
+	// AlignmentRestricted: only users with an align grant may align under it.
+	AlignmentRestricted bool    `json:"alignment_restricted"`
+	Parent              *Parent `json:"parent"`
+	// User: for profile.update, the profile's user id.
+	User string `json:"user"`
+	// Closed is true for closed items; TimePeriodClosed for closed periods.
+	Closed           bool `json:"closed"`
+	TimePeriodClosed bool `json:"time_period_closed"`
+}
+
+// Org holds the org-level settings the default policy reads.
+type Org struct {
+	ID string `json:"id"`
+	// OKRCreation for ORGANIZATION level: EVERYONE, ADMINS, LISTED.
+	OKRCreation       string   `json:"okr_creation"`
+	OKRCreationListed []string `json:"okr_creation_listed"`
+	// TeamCreation: ADMINS or EVERYONE.
+	TeamCreation string `json:"team_creation"`
+}
+
+// Decision is the policy's answer. Reasons say which rule granted (allow)
+// or why the action was refused (deny); they are shown to users.
+type Decision struct {
+	Allow   bool     `json:"allow"`
+	Reasons []string `json:"reasons"`
+}

@@ -1,0 +1,194 @@
+// Package demo loads the demo organization "acme", built from the seed
+// scenarios: a creator who is not the owner, a delegated objective, a VP's
+// objective with a key result shared by four teams and owned by their four
+// managers, managers with reports, team owners and admins, an org owner,
+// an administrator and an observer.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"okrgraph/ent"
+	"okrgraph/ent/membership"
+	"okrgraph/ent/okritem"
+	"okrgraph/ent/organization"
+	"okrgraph/ent/teammembership"
+	"okrgraph/ent/user"
+	"okrgraph/internal/scope"
+	"okrgraph/internal/store"
+)
+
+// Slug of the demo organization.
+const Slug = "acme"
+
+// Person is a demo user.
+type Person struct {
+	Key, Name, Email, Role string
+}
+
+// People are the demo users, in the order tokens are printed.
+var People = []Person{
+	{"olivia", "Olivia Owner", "olivia@acme.example", "organization owner"},
+	{"adam", "Adam Admin", "adam@acme.example", "administrator"},
+	{"victor", "Victor VP", "victor@acme.example", "VP of Customer Success; manages the four team leads"},
+	{"sam", "Sam Sales", "sam@acme.example", "Sales team owner and manager of Steve"},
+	{"maria", "Maria Marketing", "maria@acme.example", "Marketing team owner and manager of Martha"},
+	{"carl", "Carl CRM", "carl@acme.example", "CRM team owner"},
+	{"sue", "Sue Support", "sue@acme.example", "Customer Support team owner"},
+	{"steve", "Steve", "steve@acme.example", "Sales member and team admin; created Martha's objective"},
+	{"martha", "Martha", "martha@acme.example", "Marketing member; owns the objective Steve created"},
+	{"reed", "Reed David", "reed@acme.example", "owns an objective delegated to Phil S"},
+	{"phil", "Phil S", "phil@acme.example", "delegate of Reed David's objective"},
+	{"oscar", "Oscar Observer", "oscar@acme.example", "observer: reads everything, writes nothing"},
+}
+
+// Seed creates the demo organization unless it exists. It is idempotent.
+func Seed(ctx context.Context, client *ent.Client) error {
+	ctx = scope.System(ctx)
+	if ok, err := client.Organization.Query().Where(organization.Slug(Slug)).Exist(ctx); err != nil || ok {
+		return err
+	}
+	_, err := store.InTx(ctx, client, func(c *ent.Client) (struct{}, error) {
+		return struct{}{}, seed(ctx, c)
+	})
+	return err
+}
+
+func seed(ctx context.Context, c *ent.Client) error {
+	o, err := c.Organization.Create().SetName("Acme Corp").SetSlug(Slug).Save(ctx)
+	if err != nil {
+		return err
+	}
+	u := map[string]int{}
+	m := map[string]int{}
+	for _, p := range People {
+		created, err := c.User.Query().Where(user.Email(p.Email)).Only(ctx)
+		if ent.IsNotFound(err) {
+			created, err = c.User.Create().SetEmail(p.Email).SetName(p.Name).SetSubject(p.Email).Save(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("demo user %s: %w", p.Email, err)
+		}
+		u[p.Key] = created.ID
+	}
+	member := func(key string, role membership.Role, manager string, observer bool) error {
+		create := c.Membership.Create().SetOrgID(o.ID).SetUserID(u[key]).SetRole(role).SetObserver(observer)
+		if manager != "" {
+			create.SetManagerID(m[manager])
+		}
+		ms, err := create.Save(ctx)
+		if err == nil {
+			m[key] = ms.ID
+		}
+		return err
+	}
+	for _, row := range []struct {
+		key, manager string
+		role         membership.Role
+		observer     bool
+	}{
+		{"olivia", "", membership.RoleOWNER, false},
+		{"adam", "olivia", membership.RoleADMIN, false},
+		{"victor", "olivia", membership.RoleMEMBER, false},
+		{"sam", "victor", membership.RoleMEMBER, false},
+		{"maria", "victor", membership.RoleMEMBER, false},
+		{"carl", "victor", membership.RoleMEMBER, false},
+		{"sue", "victor", membership.RoleMEMBER, false},
+		{"steve", "sam", membership.RoleMEMBER, false},
+		{"martha", "maria", membership.RoleMEMBER, false},
+		{"reed", "carl", membership.RoleMEMBER, false},
+		{"phil", "carl", membership.RoleMEMBER, false},
+		{"oscar", "", membership.RoleMEMBER, true},
+	} {
+		if err := member(row.key, row.role, row.manager, row.observer); err != nil {
+			return fmt.Errorf("demo member %s: %w", row.key, err)
+		}
+	}
+	teams := map[string]int{}
+	for _, t := range []struct {
+		key, name, owner string
+		members          []string
+	}{
+		{"sales", "Sales", "sam", []string{"steve"}},
+		{"marketing", "Marketing", "maria", []string{"martha"}},
+		{"crm", "CRM", "carl", []string{"reed", "phil"}},
+		{"support", "Customer Support", "sue", nil},
+	} {
+		team, err := c.Team.Create().SetOrgID(o.ID).SetName(t.name).Save(ctx)
+		if err != nil {
+			return err
+		}
+		teams[t.key] = team.ID
+		if _, err := c.TeamMembership.Create().SetOrgID(o.ID).SetTeamID(team.ID).SetUserID(u[t.owner]).SetRole(teammembership.RoleOWNER).Save(ctx); err != nil {
+			return err
+		}
+		for _, mem := range t.members {
+			role := teammembership.RoleMEMBER
+			if mem == "steve" {
+				role = teammembership.RoleADMIN
+			}
+			if _, err := c.TeamMembership.Create().SetOrgID(o.ID).SetTeamID(team.ID).SetUserID(u[mem]).SetRole(role).Save(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	q1, err := c.TimePeriod.Create().SetOrgID(o.ID).SetName("Q1 2027").
+		SetStartsAt(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)).
+		SetEndsAt(time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)).Save(ctx)
+	if err != nil {
+		return err
+	}
+	item := func(kind okritem.Kind, level okritem.Level, title, creator string, owners []string, teamKeys []string, parent *ent.OKRItem) *ent.OKRItemCreate {
+		ids := make([]int, len(owners))
+		for i, k := range owners {
+			ids[i] = u[k]
+		}
+		create := c.OKRItem.Create().SetOrgID(o.ID).SetKind(kind).SetLevel(level).SetTitle(title).
+			SetCreatorID(u[creator]).SetOwnerOrder(ids).AddOwnerIDs(ids...).SetCheckinOwnerID(ids[0]).
+			SetTimePeriodID(q1.ID)
+		for _, t := range teamKeys {
+			create.AddTeamIDs(teams[t])
+		}
+		if parent != nil {
+			create.SetParentID(parent.ID)
+		}
+		return create
+	}
+	company, err := item(okritem.KindOBJECTIVE, okritem.LevelORGANIZATION, "Become the most loved booking platform", "olivia", []string{"olivia"}, nil, nil).Save(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := item(okritem.KindKEY_RESULT, okritem.LevelORGANIZATION, "Raise repeat bookings of first-time customers", "olivia", []string{"olivia"}, nil, company).
+		SetMetricStart(20).SetMetricTarget(35).SetMetricCurrent(24).SetUnit("%").Save(ctx); err != nil {
+		return err
+	}
+	vp, err := item(okritem.KindOBJECTIVE, okritem.LevelINDIVIDUAL, "Invest in developing all four customer teams", "victor", []string{"victor"}, nil, company).Save(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := item(okritem.KindKEY_RESULT, okritem.LevelTEAM, "Every team lead runs a coaching plan for each report", "victor",
+		[]string{"sam", "maria", "carl", "sue"}, []string{"sales", "marketing", "crm", "support"}, vp).
+		SetMetricStart(0).SetMetricTarget(100).SetMetricCurrent(40).SetUnit("%").Save(ctx); err != nil {
+		return err
+	}
+	campaign, err := item(okritem.KindOBJECTIVE, okritem.LevelINDIVIDUAL, "Launch the joint sales-marketing spring campaign", "steve", []string{"martha"}, nil, company).Save(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := item(okritem.KindKEY_RESULT, okritem.LevelINDIVIDUAL, "Qualified leads from the campaign", "steve", []string{"martha"}, nil, campaign).
+		SetMetricStart(0).SetMetricTarget(500).SetMetricCurrent(120).SetUnit("leads").Save(ctx); err != nil {
+		return err
+	}
+	onboarding, err := item(okritem.KindOBJECTIVE, okritem.LevelTEAM, "Implement a new onboarding program for first-time bookers", "reed", []string{"reed"}, []string{"crm"}, vp).
+		SetDelegateID(u["phil"]).SetDelegateKeyResults(true).SetNotifyOwner(true).Save(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := item(okritem.KindKEY_RESULT, okritem.LevelTEAM, "Onboarding emails sent within one hour of first booking", "reed", []string{"reed"}, []string{"crm"}, onboarding).
+		SetMetricStart(0).SetMetricTarget(95).SetMetricCurrent(60).SetUnit("%").Save(ctx); err != nil {
+		return err
+	}
+	return nil
+}

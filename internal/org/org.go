@@ -1,0 +1,609 @@
+// Package org is the organization service: organizations and their
+// settings, members and reporting lines, teams and team members, time
+// periods, and provisioning users from verified identities.
+package org
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"okrgraph/ent"
+	"okrgraph/ent/membership"
+	"okrgraph/ent/organization"
+	"okrgraph/ent/schema"
+	"okrgraph/ent/team"
+	"okrgraph/ent/teammembership"
+	"okrgraph/ent/user"
+	"okrgraph/internal/access"
+	"okrgraph/internal/apperr"
+	"okrgraph/internal/authz"
+	"okrgraph/internal/scope"
+	"okrgraph/internal/store"
+)
+
+// Service runs organization use cases.
+type Service struct {
+	Client *ent.Client
+	Guard  *access.Guard
+	// MayCreateOrg decides who may create organizations: nil lets any
+	// authenticated user; a deployment may restrict it to platform admins.
+	MayCreateOrg func(email string) bool
+}
+
+// Identity is a verified caller.
+type Identity struct {
+	Subject, Email, Name string
+	SSO                  bool
+}
+
+// Provision returns the user for a verified identity, creating it on first
+// sight (matched by subject, then by email for invited users).
+func (s *Service) Provision(ctx context.Context, id Identity) (*ent.User, error) {
+	ctx = scope.System(ctx)
+	email := strings.ToLower(strings.TrimSpace(id.Email))
+	if id.Subject == "" {
+		return nil, apperr.Unauthenticated("token has no subject")
+	}
+	u, err := s.Client.User.Query().Where(user.Subject(id.Subject)).Only(ctx)
+	if err == nil {
+		return u, nil
+	}
+	if !ent.IsNotFound(err) {
+		return nil, err
+	}
+	if email == "" {
+		email = id.Subject
+	}
+	return store.InTx(ctx, s.Client, func(c *ent.Client) (*ent.User, error) {
+		u, err := c.User.Query().Where(user.Email(email)).Only(ctx)
+		switch {
+		case err == nil:
+			if u.Subject != nil && *u.Subject != id.Subject {
+				return nil, apperr.Unauthenticated("email belongs to another identity")
+			}
+			return u.Update().SetSubject(id.Subject).Save(ctx)
+		case ent.IsNotFound(err):
+			name := id.Name
+			if name == "" {
+				name = email
+			}
+			return c.User.Create().SetSubject(id.Subject).SetEmail(email).SetName(name).SetSSO(id.SSO).Save(ctx)
+		default:
+			return nil, err
+		}
+	})
+}
+
+// ResolveOrg finds the organization named by an X-Org value (slug or id)
+// that userID belongs to. Non-members get NOT_FOUND, as for unknown orgs.
+func (s *Service) ResolveOrg(ctx context.Context, userID int, ref string) (int, error) {
+	ctx = scope.System(ctx)
+	q := s.Client.Organization.Query()
+	if id, err := strconv.Atoi(ref); err == nil {
+		q.Where(organization.ID(id))
+	} else {
+		q.Where(organization.Slug(strings.ToLower(ref)))
+	}
+	id, err := q.Where(organization.HasMembershipsWith(membership.UserID(userID))).OnlyID(ctx)
+	if ent.IsNotFound(err) {
+		return 0, apperr.NotFound("organization", ref)
+	}
+	return id, err
+}
+
+// CreateOrganizationInput is the input of createOrganization.
+type CreateOrganizationInput struct {
+	Name string
+	Slug string
+}
+
+// CreateOrganization creates an org whose owner is the caller.
+func (s *Service) CreateOrganization(ctx context.Context, in CreateOrganizationInput) (*ent.Organization, error) {
+	sc := scope.From(ctx)
+	if sc.UserID == 0 {
+		return nil, apperr.Unauthenticated("authentication required")
+	}
+	name := strings.TrimSpace(in.Name)
+	if err := checkName("name", name, 100); err != nil {
+		return nil, err
+	}
+	slug := strings.ToLower(strings.TrimSpace(in.Slug))
+	if !schema.SlugPattern.MatchString(slug) {
+		return nil, apperr.BadInput("slug", "slug must be 2 to 63 lowercase letters, digits or dashes, starting with a letter or digit")
+	}
+	sys := scope.System(ctx)
+	if s.MayCreateOrg != nil {
+		u, err := s.Client.User.Get(sys, sc.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if !s.MayCreateOrg(u.Email) {
+			return nil, apperr.Forbidden("create organizations", []string{"only platform administrators may create organizations on this deployment"})
+		}
+	}
+	o, err := store.InTx(sys, s.Client, func(c *ent.Client) (*ent.Organization, error) {
+		if ok, err := c.Organization.Query().Where(organization.Slug(slug)).Exist(sys); err != nil {
+			return nil, err
+		} else if ok {
+			return nil, apperr.Conflict("slug %q is taken", slug)
+		}
+		o, err := c.Organization.Create().SetName(name).SetSlug(slug).Save(sys)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := c.Membership.Create().SetOrgID(o.ID).SetUserID(sc.UserID).SetRole(membership.RoleOWNER).Save(sys); err != nil {
+			return nil, err
+		}
+		return o, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Client.Organization.Get(ctx, o.ID)
+}
+
+// UpdateOrganizationInput is the input of updateOrganization.
+type UpdateOrganizationInput struct {
+	Name               *string
+	OkrCreation        *organization.OkrCreation
+	TeamCreation       *organization.TeamCreation
+	CheckinCadenceDays *int
+}
+
+// UpdateOrganization changes the selected org's name and settings.
+func (s *Service) UpdateOrganization(ctx context.Context, in UpdateOrganizationInput) (*ent.Organization, error) {
+	o, err := store.InTx(ctx, s.Client, func(c *ent.Client) (*ent.Organization, error) {
+		a, err := s.require(ctx, c, authz.ActionOrgManage, authz.Resource{})
+		if err != nil {
+			return nil, err
+		}
+		upd := c.Organization.UpdateOneID(a.OrgID)
+		if in.Name != nil {
+			name := strings.TrimSpace(*in.Name)
+			if err := checkName("name", name, 100); err != nil {
+				return nil, err
+			}
+			upd.SetName(name)
+		}
+		if in.OkrCreation != nil {
+			if err := organization.OkrCreationValidator(*in.OkrCreation); err != nil {
+				return nil, apperr.BadInput("okrCreation", "invalid okrCreation")
+			}
+			upd.SetOkrCreation(*in.OkrCreation)
+		}
+		if in.TeamCreation != nil {
+			if err := organization.TeamCreationValidator(*in.TeamCreation); err != nil {
+				return nil, apperr.BadInput("teamCreation", "invalid teamCreation")
+			}
+			upd.SetTeamCreation(*in.TeamCreation)
+		}
+		if in.CheckinCadenceDays != nil {
+			if d := *in.CheckinCadenceDays; d < 1 || d > 365 {
+				return nil, apperr.BadInput("checkinCadenceDays", "checkinCadenceDays must be between 1 and 365")
+			}
+			upd.SetCheckinCadenceDays(*in.CheckinCadenceDays)
+		}
+		return upd.Save(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Client.Organization.Get(ctx, o.ID)
+}
+
+// require loads the actor and asks the policy.
+func (s *Service) require(ctx context.Context, c *ent.Client, action string, r authz.Resource) (*access.Actor, error) {
+	a, err := access.LoadActor(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Guard.Require(ctx, a.Input(action, r)); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// AddMemberInput is the input of addMember.
+type AddMemberInput struct {
+	Email            string
+	Name             *string
+	Role             *membership.Role
+	PerformanceAdmin *bool
+	Observer         *bool
+	ManagerID        *int
+}
+
+// AddMember adds a user, found or invited by email, to the selected org.
+func (s *Service) AddMember(ctx context.Context, in AddMemberInput) (*ent.Membership, error) {
+	email := strings.ToLower(strings.TrimSpace(in.Email))
+	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
+		return nil, apperr.BadInput("email", "email %q is not a valid address", in.Email)
+	}
+	if in.Role != nil {
+		if err := membership.RoleValidator(*in.Role); err != nil {
+			return nil, apperr.BadInput("role", "invalid role")
+		}
+	}
+	m, err := store.InTx(ctx, s.Client, func(c *ent.Client) (*ent.Membership, error) {
+		a, err := s.require(ctx, c, authz.ActionOrgManageMember, authz.Resource{})
+		if err != nil {
+			return nil, err
+		}
+		sys := scope.System(ctx)
+		u, err := c.User.Query().Where(user.Email(email)).Only(sys)
+		if ent.IsNotFound(err) {
+			name := email
+			if in.Name != nil && strings.TrimSpace(*in.Name) != "" {
+				name = strings.TrimSpace(*in.Name)
+				if err := checkName("name", name, 200); err != nil {
+					return nil, err
+				}
+			}
+			u, err = c.User.Create().SetEmail(email).SetName(name).Save(sys)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if ok, err := c.Membership.Query().Where(membership.OrgID(a.OrgID), membership.UserID(u.ID)).Exist(ctx); err != nil {
+			return nil, err
+		} else if ok {
+			return nil, apperr.Conflict("%s is already a member", email)
+		}
+		create := c.Membership.Create().SetOrgID(a.OrgID).SetUserID(u.ID)
+		if in.Role != nil {
+			create.SetRole(*in.Role)
+		}
+		if in.PerformanceAdmin != nil {
+			create.SetPerformanceAdmin(*in.PerformanceAdmin)
+		}
+		if in.Observer != nil {
+			create.SetObserver(*in.Observer)
+		}
+		if in.ManagerID != nil {
+			if err := memberExists(ctx, c, a.OrgID, *in.ManagerID, "managerId"); err != nil {
+				return nil, err
+			}
+			create.SetManagerID(*in.ManagerID)
+		}
+		return create.Save(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Client.Membership.Get(ctx, m.ID)
+}
+
+// UpdateMemberInput is the input of updateMember.
+type UpdateMemberInput struct {
+	ID               int
+	Role             *membership.Role
+	PerformanceAdmin *bool
+	Observer         *bool
+	ManagerID        graphql.Omittable[*int]
+}
+
+// UpdateMember changes a member's role, flags or manager. The reporting
+// line stays free of cycles, and an org always keeps an owner.
+func (s *Service) UpdateMember(ctx context.Context, in UpdateMemberInput) (*ent.Membership, error) {
+	if in.Role != nil {
+		if err := membership.RoleValidator(*in.Role); err != nil {
+			return nil, apperr.BadInput("role", "invalid role")
+		}
+	}
+	m, err := store.InTx(ctx, s.Client, func(c *ent.Client) (*ent.Membership, error) {
+		a, err := access.LoadActor(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		m, err := c.Membership.Query().Where(membership.ID(in.ID), membership.OrgID(a.OrgID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return nil, apperr.NotFound("member", in.ID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Guard.Require(ctx, a.Input(authz.ActionOrgManageMember, authz.Resource{ID: access.ID(m.ID), User: access.ID(m.UserID)})); err != nil {
+			return nil, err
+		}
+		upd := m.Update()
+		if in.Role != nil {
+			if m.Role == membership.RoleOWNER && *in.Role != membership.RoleOWNER {
+				owners, err := c.Membership.Query().Where(membership.OrgID(a.OrgID), membership.RoleEQ(membership.RoleOWNER)).Count(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if owners <= 1 {
+					return nil, apperr.Conflict("an organization must keep at least one owner")
+				}
+			}
+			upd.SetRole(*in.Role)
+		}
+		if in.PerformanceAdmin != nil {
+			upd.SetPerformanceAdmin(*in.PerformanceAdmin)
+		}
+		if in.Observer != nil {
+			upd.SetObserver(*in.Observer)
+		}
+		if in.ManagerID.IsSet() {
+			if in.ManagerID.Value() == nil {
+				upd.ClearManagerID()
+			} else {
+				mgr := *in.ManagerID.Value()
+				if err := memberExists(ctx, c, a.OrgID, mgr, "managerId"); err != nil {
+					return nil, err
+				}
+				cycle, err := access.ManagesChain(ctx, c, m.ID, mgr)
+				if err != nil {
+					return nil, err
+				}
+				if cycle {
+					return nil, apperr.BadInput("managerId", "this manager would make a cycle in the reporting line")
+				}
+				upd.SetManagerID(mgr)
+			}
+		}
+		return upd.Save(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Client.Membership.Get(ctx, m.ID)
+}
+
+func memberExists(ctx context.Context, c *ent.Client, orgID, id int, field string) error {
+	ok, err := c.Membership.Query().Where(membership.ID(id), membership.OrgID(orgID)).Exist(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &apperr.Error{Code: apperr.CodeNotFound, Field: field, Message: fmt.Sprintf("member %d not found", id)}
+	}
+	return nil
+}
+
+// checkName validates a trimmed display name.
+func checkName(field, v string, max int) error {
+	if v == "" {
+		return apperr.BadInput(field, "%s must not be empty", field)
+	}
+	if n := utf8.RuneCountInString(v); n > max {
+		return apperr.BadInput(field, "%s is %d characters long; the limit is %d", field, n, max)
+	}
+	return nil
+}
+
+// CreateTeamInput is the input of createTeam.
+type CreateTeamInput struct {
+	Name        string
+	Description *string
+	OkrCreation *team.OkrCreation
+}
+
+// CreateTeam creates a team; its creator becomes its owner.
+func (s *Service) CreateTeam(ctx context.Context, in CreateTeamInput) (*ent.Team, error) {
+	name := strings.TrimSpace(in.Name)
+	if err := checkName("name", name, 100); err != nil {
+		return nil, err
+	}
+	t, err := store.InTx(ctx, s.Client, func(c *ent.Client) (*ent.Team, error) {
+		a, err := s.require(ctx, c, authz.ActionOrgCreateTeam, authz.Resource{})
+		if err != nil {
+			return nil, err
+		}
+		if ok, err := c.Team.Query().Where(team.Name(name)).Exist(ctx); err != nil {
+			return nil, err
+		} else if ok {
+			return nil, apperr.Conflict("a team named %q exists", name)
+		}
+		create := c.Team.Create().SetName(name)
+		if in.Description != nil {
+			if err := checkLen("description", *in.Description, 2000); err != nil {
+				return nil, err
+			}
+			create.SetDescription(*in.Description)
+		}
+		if in.OkrCreation != nil {
+			if err := team.OkrCreationValidator(*in.OkrCreation); err != nil {
+				return nil, apperr.BadInput("okrCreation", "invalid okrCreation")
+			}
+			create.SetOkrCreation(*in.OkrCreation)
+		}
+		t, err := create.Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		_, err = c.TeamMembership.Create().SetTeamID(t.ID).SetUserID(a.UserID).SetRole(teammembership.RoleOWNER).Save(ctx)
+		return t, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Client.Team.Get(ctx, t.ID)
+}
+
+func checkLen(field, v string, max int) error {
+	if n := utf8.RuneCountInString(v); n > max {
+		return apperr.BadInput(field, "%s is %d characters long; the limit is %d", field, n, max)
+	}
+	return nil
+}
+
+// UpdateTeamInput is the input of updateTeam.
+type UpdateTeamInput struct {
+	ID          int
+	Name        *string
+	Description *string
+	OkrCreation *team.OkrCreation
+}
+
+// UpdateTeam changes a team's name, description or creation setting.
+func (s *Service) UpdateTeam(ctx context.Context, in UpdateTeamInput) (*ent.Team, error) {
+	t, err := store.InTx(ctx, s.Client, func(c *ent.Client) (*ent.Team, error) {
+		t, err := loadTeam(ctx, c, in.ID, "id")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.require(ctx, c, authz.ActionTeamManageSettings, TeamResource(t, nil)); err != nil {
+			return nil, err
+		}
+		upd := t.Update()
+		if in.Name != nil {
+			name := strings.TrimSpace(*in.Name)
+			if err := checkName("name", name, 100); err != nil {
+				return nil, err
+			}
+			if ok, err := c.Team.Query().Where(team.Name(name), team.IDNEQ(t.ID)).Exist(ctx); err != nil {
+				return nil, err
+			} else if ok {
+				return nil, apperr.Conflict("a team named %q exists", name)
+			}
+			upd.SetName(name)
+		}
+		if in.Description != nil {
+			if err := checkLen("description", *in.Description, 2000); err != nil {
+				return nil, err
+			}
+			upd.SetDescription(*in.Description)
+		}
+		if in.OkrCreation != nil {
+			if err := team.OkrCreationValidator(*in.OkrCreation); err != nil {
+				return nil, apperr.BadInput("okrCreation", "invalid okrCreation")
+			}
+			upd.SetOkrCreation(*in.OkrCreation)
+		}
+		return upd.Save(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Client.Team.Get(ctx, t.ID)
+}
+
+func loadTeam(ctx context.Context, c *ent.Client, id int, field string) (*ent.Team, error) {
+	t, err := c.Team.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, &apperr.Error{Code: apperr.CodeNotFound, Field: field, Message: fmt.Sprintf("team %d not found", id)}
+	}
+	return t, err
+}
+
+// TeamResource describes a team for the policy.
+func TeamResource(t *ent.Team, listed []int) authz.Resource {
+	return authz.Resource{
+		ID:    access.ID(t.ID),
+		Teams: []authz.Team{{ID: access.ID(t.ID), OKRCreation: t.OkrCreation.String(), Listed: access.IDs(listed)}},
+	}
+}
+
+// SetTeamMemberInput is the input of setTeamMember.
+type SetTeamMemberInput struct {
+	TeamID int
+	UserID int
+	Role   *teammembership.Role
+}
+
+// SetTeamMember adds an org member to a team or changes their team role.
+func (s *Service) SetTeamMember(ctx context.Context, in SetTeamMemberInput) (*ent.TeamMembership, error) {
+	role := teammembership.RoleMEMBER
+	if in.Role != nil {
+		if err := teammembership.RoleValidator(*in.Role); err != nil {
+			return nil, apperr.BadInput("role", "invalid role")
+		}
+		role = *in.Role
+	}
+	tm, err := store.InTx(ctx, s.Client, func(c *ent.Client) (*ent.TeamMembership, error) {
+		t, err := loadTeam(ctx, c, in.TeamID, "teamId")
+		if err != nil {
+			return nil, err
+		}
+		a, err := s.require(ctx, c, authz.ActionTeamManageMembers, TeamResource(t, nil))
+		if err != nil {
+			return nil, err
+		}
+		if ok, err := c.Membership.Query().Where(membership.OrgID(a.OrgID), membership.UserID(in.UserID)).Exist(ctx); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, &apperr.Error{Code: apperr.CodeNotFound, Field: "userId", Message: fmt.Sprintf("member %d not found", in.UserID)}
+		}
+		existing, err := c.TeamMembership.Query().Where(teammembership.TeamID(t.ID), teammembership.UserID(in.UserID)).Only(ctx)
+		switch {
+		case err == nil:
+			return existing.Update().SetRole(role).Save(ctx)
+		case ent.IsNotFound(err):
+			return c.TeamMembership.Create().SetTeamID(t.ID).SetUserID(in.UserID).SetRole(role).Save(ctx)
+		default:
+			return nil, err
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Client.TeamMembership.Get(ctx, tm.ID)
+}
+
+// RemoveTeamMemberInput is the input of removeTeamMember.
+type RemoveTeamMemberInput struct {
+	TeamID int
+	UserID int
+}
+
+// RemoveTeamMember takes a user out of a team and returns the removed
+// team membership's id.
+func (s *Service) RemoveTeamMember(ctx context.Context, in RemoveTeamMemberInput) (int, error) {
+	return store.InTx(ctx, s.Client, func(c *ent.Client) (int, error) {
+		t, err := loadTeam(ctx, c, in.TeamID, "teamId")
+		if err != nil {
+			return 0, err
+		}
+		if _, err := s.require(ctx, c, authz.ActionTeamManageMembers, TeamResource(t, nil)); err != nil {
+			return 0, err
+		}
+		tm, err := c.TeamMembership.Query().Where(teammembership.TeamID(t.ID), teammembership.UserID(in.UserID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return 0, &apperr.Error{Code: apperr.CodeNotFound, Field: "userId", Message: fmt.Sprintf("user %d is not in team %d", in.UserID, t.ID)}
+		}
+		if err != nil {
+			return 0, err
+		}
+		return tm.ID, c.TeamMembership.DeleteOne(tm).Exec(ctx)
+	})
+}
+
+// CreateTimePeriodInput is the input of createTimePeriod.
+type CreateTimePeriodInput struct {
+	Name     string
+	StartsAt time.Time
+	EndsAt   time.Time
+}
+
+// CreateTimePeriod adds a time period to the selected org.
+func (s *Service) CreateTimePeriod(ctx context.Context, in CreateTimePeriodInput) (*ent.TimePeriod, error) {
+	name := strings.TrimSpace(in.Name)
+	if err := checkName("name", name, 100); err != nil {
+		return nil, err
+	}
+	if !in.EndsAt.After(in.StartsAt) {
+		return nil, apperr.BadInput("endsAt", "endsAt must be after startsAt")
+	}
+	tp, err := store.InTx(ctx, s.Client, func(c *ent.Client) (*ent.TimePeriod, error) {
+		if _, err := s.require(ctx, c, authz.ActionOrgManage, authz.Resource{}); err != nil {
+			return nil, err
+		}
+		tp, err := c.TimePeriod.Create().SetName(name).SetStartsAt(in.StartsAt).SetEndsAt(in.EndsAt).Save(ctx)
+		if ent.IsConstraintError(err) {
+			return nil, apperr.Conflict("a time period named %q exists", name)
+		}
+		return tp, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Client.TimePeriod.Get(ctx, tp.ID)
+}

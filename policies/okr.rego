@@ -1,0 +1,271 @@
+# METADATA
+# title: OKR permissions
+# description: |
+#   Default rules (spec §4) for viewing, creating, editing, checking in on,
+#   aligning under, cloning and commenting on objectives and key results.
+#   okrgraph.main has already checked that the subject is a member and, for
+#   anything but okr.view, not an observer.
+#
+#   input.resource is the item acted on: for okr.create the proposed item,
+#   for okr.align the item aligned under. For a key result the caller
+#   passes the effective privacy (its objective's) in private/viewers, and
+#   the objective as parent. Zero-valued fields may be absent.
+#
+#   Each decision is an else-chain of constant answers, most common grant
+#   first: evaluation stops at the first branch that holds, and OPA's rule
+#   index skips branches on absent fields and constant comparisons.
+package okrgraph.okr
+
+# METADATA
+# title: Decision
+# description: |
+#   {"allow": bool, "reasons": [string]} for the okr.* action; undefined for
+#   unknown okr.* actions.
+# scope: document
+decision := view_decision if input.action in {"okr.view", "okr.clone", "okr.comment"}
+
+decision := edit_decision if input.action in {"okr.update", "okr.delete"}
+
+decision := manage_decision if input.action in {"okr.change_owners", "okr.set_delegate", "okr.set_checkin_owner", "okr.manage_grants"}
+
+decision := checkin_decision if input.action == "okr.checkin"
+
+decision := align_decision if input.action == "okr.align"
+
+decision := create_decision if input.action == "okr.create"
+
+# ---------------------------------------------------------------------------
+# View (also clone and comment).
+
+# METADATA
+# title: View decision
+# description: |
+#   Every member sees a non-private item. A private one only its owners,
+#   creator, delegate, check-in owner and listed viewers; org admins too
+#   only when listed. For a key result, the objective's owners and delegate
+#   see it as well.
+view_decision := {"allow": true, "reasons": ["every member may view an OKR that is not private"]} if {
+	not input.resource.private
+} else := {"allow": true, "reasons": ["owner of the item"]} if {
+	input.subject.id in input.resource.owners
+} else := {"allow": true, "reasons": ["creator of the item"]} if {
+	input.subject.id == input.resource.creator
+} else := {"allow": true, "reasons": ["delegate of the objective"]} if {
+	input.subject.id == input.resource.delegate.id
+} else := {"allow": true, "reasons": ["owner of the objective"]} if {
+	input.resource.kind == "KEY_RESULT"
+	input.subject.id in input.resource.parent.owners
+} else := {"allow": true, "reasons": ["delegate of the objective"]} if {
+	input.resource.kind == "KEY_RESULT"
+	input.subject.id == input.resource.parent.delegate.id
+} else := {"allow": true, "reasons": ["check-in owner"]} if {
+	input.subject.id == input.resource.checkin_owner
+} else := {"allow": true, "reasons": ["listed viewer"]} if {
+	input.subject.id in input.resource.viewers
+} else := {"allow": false, "reasons": ["this OKR is private: only its owners, creator, delegate, check-in owner and listed viewers may see it"]}
+
+# ---------------------------------------------------------------------------
+# Edit, owner-level actions, check in.
+
+# METADATA
+# title: Edit decision
+# description: |
+#   Update fields, weights, close, reopen, delete: owners, creator, org
+#   admins, owners (team role OWNER) of its teams, any owner's manager,
+#   owners of the parent OKR, edit grantees and the delegate.
+edit_decision := {"allow": true, "reasons": ["owner of the item"]} if {
+	input.subject.id in input.resource.owners
+} else := {"allow": true, "reasons": ["creator of the item"]} if {
+	input.subject.id == input.resource.creator
+} else := {"allow": true, "reasons": ["org admin"]} if {
+	input.subject.role in {"ADMIN", "OWNER"}
+} else := {"allow": true, "reasons": ["owner of one of its teams"]} if {
+	some team in input.resource.teams
+	input.subject.team_roles[team.id] == "OWNER"
+} else := {"allow": true, "reasons": ["manager of an owner"]} if {
+	input.subject.id in input.resource.owner_managers
+} else := {"allow": true, "reasons": ["manager of an owner"]} if {
+	some report in input.subject.direct_reports
+	report in input.resource.owners
+} else := {"allow": true, "reasons": ["owner of the parent OKR"]} if {
+	input.subject.id in input.resource.parent.owners
+} else := {"allow": true, "reasons": ["has an edit grant"]} if {
+	input.subject.id in input.resource.grants.edit
+} else := delegate_objective if {
+	input.resource.kind == "OBJECTIVE"
+	input.subject.id == input.resource.delegate.id
+} else := delegate_key_result if {
+	# The objective's delegate covers a key result when the delegation
+	# includes key results and one of the objective's owners owns it.
+	input.resource.kind == "KEY_RESULT"
+	input.resource.parent.delegate.key_results == true
+	input.subject.id == input.resource.parent.delegate.id
+	some owner in input.resource.owners
+	owner in input.resource.parent.owners
+} else := {"allow": false, "reasons": ["only its owners, creator, owners of its teams, org admins, owners' managers, owners of the parent OKR, users with an edit grant and the delegate may edit this OKR"]}
+
+delegate_objective := {"allow": true, "reasons": ["delegate of the objective"]}
+
+delegate_key_result := {"allow": true, "reasons": ["delegate of the objective (key results included)"]}
+
+# METADATA
+# title: Manage decision
+# description: |
+#   Change owners, set the delegate, the check-in owner, manage grants:
+#   everyone who may edit except the delegate.
+manage_decision := d if {
+	d := edit_decision
+	d.allow == true
+	not d in {delegate_objective, delegate_key_result}
+} else := {"allow": false, "reasons": [sprintf("the delegate may not %s this OKR", [manage_verbs[input.action]])]} if {
+	edit_decision.allow == true
+} else := {"allow": false, "reasons": [sprintf(
+	"only its owners, creator, owners of its teams, org admins, owners' managers, owners of the parent OKR and users with an edit grant may %s this OKR",
+	[manage_verbs[input.action]],
+)]}
+
+manage_verbs := {
+	"okr.change_owners": "change the owners of",
+	"okr.set_delegate": "set the delegate of",
+	"okr.set_checkin_owner": "set the check-in owner of",
+	"okr.manage_grants": "manage the grants of",
+}
+
+# METADATA
+# title: Check-in decision
+# description: |
+#   Check in and set a data link: the check-in owner, everyone who may
+#   edit, and check-in grantees.
+checkin_decision := {"allow": true, "reasons": ["check-in owner"]} if {
+	input.subject.id == input.resource.checkin_owner
+} else := d if {
+	d := edit_decision
+	d.allow == true
+} else := {"allow": true, "reasons": ["has a check-in grant"]} if {
+	input.subject.id in input.resource.grants.checkin
+} else := {"allow": false, "reasons": ["only those who may edit this OKR, its check-in owner and users with a check-in grant may check in on it"]}
+
+# ---------------------------------------------------------------------------
+# Align under input.resource.
+
+# METADATA
+# title: Align decision
+# description: |
+#   Anyone who can view the item may align under it, unless its alignment
+#   is restricted: then only alignment grantees and those who may edit it
+#   (its owners included).
+align_decision := {"allow": false, "reasons": ["you cannot view this OKR"]} if {
+	view_decision.allow == false
+} else := {"allow": true, "reasons": ["anyone who can view it may align under it"]} if {
+	not input.resource.alignment_restricted
+} else := {"allow": true, "reasons": ["has an alignment grant"]} if {
+	input.subject.id in input.resource.grants.align
+} else := d if {
+	d := edit_decision
+	d.allow == true
+} else := {"allow": false, "reasons": ["alignment under this OKR is restricted to the users its owners granted"]}
+
+# ---------------------------------------------------------------------------
+# Create.
+
+# METADATA
+# title: Create decision
+# description: |
+#   The level's rule (level_decision) must allow it and, with a parent, the
+#   subject must be allowed to align under the parent: open unless the
+#   parent restricts alignment, then its alignment grantees, its owners, its
+#   delegate and org admins (the parent facts say no more of who may edit
+#   it).
+create_decision := d if {
+	not input.resource.parent.alignment_restricted
+	d := level_decision
+} else := d if {
+	d := level_decision
+	d.allow == false
+} else := level_decision if {
+	input.subject.id in input.resource.parent.align_grants
+} else := level_decision if {
+	input.subject.id in input.resource.parent.owners
+} else := level_decision if {
+	input.subject.id == input.resource.parent.delegate.id
+} else := level_decision if {
+	input.subject.role in {"ADMIN", "OWNER"}
+} else := {"allow": false, "reasons": ["alignment under the parent OKR is restricted to the users its owners granted"]}
+
+# METADATA
+# title: Level decision
+# description: |
+#   INDIVIDUAL: anyone, for any owners. TEAM (one team or more): org admins,
+#   or every team must allow it (team_decision). ORGANIZATION: org admins,
+#   or as org.okr_creation allows (empty means EVERYONE).
+level_decision := {"allow": true, "reasons": ["anyone may create individual OKRs"]} if {
+	input.resource.level == "INDIVIDUAL"
+} else := {"allow": false, "reasons": ["a team OKR needs at least one team"]} if {
+	input.resource.level == "TEAM"
+	not input.resource.teams[0]
+} else := {"allow": true, "reasons": ["org admin"]} if {
+	input.resource.level in {"TEAM", "ORGANIZATION"}
+	input.subject.role in {"ADMIN", "OWNER"}
+} else := team_decision(input.resource.teams[0]) if {
+	input.resource.level == "TEAM"
+	not input.resource.teams[1]
+} else := {"allow": false, "reasons": denials} if {
+	input.resource.level == "TEAM"
+	denials := [msg |
+		some team in input.resource.teams
+		d := team_decision(team)
+		d.allow == false
+		some msg in d.reasons
+	]
+	count(denials) > 0
+} else := {"allow": true, "reasons": reasons} if {
+	input.resource.level == "TEAM"
+	reasons := [sprintf("team %s: %s", [team.id, msg]) |
+		some team in input.resource.teams
+		some msg in team_decision(team).reasons
+	]
+} else := {"allow": true, "reasons": ["organization OKR creation is open to everyone"]} if {
+	input.resource.level == "ORGANIZATION"
+	not input.org.okr_creation
+} else := {"allow": true, "reasons": ["organization OKR creation is open to everyone"]} if {
+	input.resource.level == "ORGANIZATION"
+	input.org.okr_creation in {"", "EVERYONE"}
+} else := {"allow": true, "reasons": ["listed organization OKR creator"]} if {
+	input.resource.level == "ORGANIZATION"
+	input.org.okr_creation == "LISTED"
+	input.subject.id in input.org.okr_creation_listed
+} else := {"allow": false, "reasons": ["only org admins may create organization OKRs"]} if {
+	input.resource.level == "ORGANIZATION"
+	input.org.okr_creation == "ADMINS"
+} else := {"allow": false, "reasons": ["only org admins and listed users may create organization OKRs"]} if {
+	input.resource.level == "ORGANIZATION"
+	input.org.okr_creation == "LISTED"
+} else := {"allow": false, "reasons": [sprintf("unknown organization OKR creation setting %q", [input.org.okr_creation])]} if {
+	input.resource.level == "ORGANIZATION"
+} else := {"allow": false, "reasons": ["unknown OKR level"]}
+
+# METADATA
+# title: Team decision
+# description: |
+#   May the subject create an OKR in team? Team owners always; otherwise as
+#   team.okr_creation says: EVERYONE (or empty), TEAM_MEMBERS (any role in
+#   the team), TEAM_OWNERS, LISTED (team.listed).
+team_decision(team) := {"allow": true, "reasons": ["owner of the team"]} if {
+	input.subject.team_roles[team.id] == "OWNER"
+} else := {"allow": true, "reasons": ["OKR creation in the team is open to everyone"]} if {
+	not team.okr_creation
+} else := {"allow": true, "reasons": ["OKR creation in the team is open to everyone"]} if {
+	team.okr_creation in {"", "EVERYONE"}
+} else := {"allow": true, "reasons": ["member of the team"]} if {
+	team.okr_creation == "TEAM_MEMBERS"
+	input.subject.team_roles[team.id] != ""
+} else := {"allow": true, "reasons": ["listed OKR creator of the team"]} if {
+	team.okr_creation == "LISTED"
+	input.subject.id in team.listed
+} else := {"allow": false, "reasons": [sprintf("only members of team %s may create OKRs in it", [team.id])]} if {
+	team.okr_creation == "TEAM_MEMBERS"
+} else := {"allow": false, "reasons": [sprintf("only team owners may create OKRs in team %s", [team.id])]} if {
+	team.okr_creation == "TEAM_OWNERS"
+} else := {"allow": false, "reasons": [sprintf("only listed users may create OKRs in team %s", [team.id])]} if {
+	team.okr_creation == "LISTED"
+} else := {"allow": false, "reasons": [sprintf("team %s has an unknown OKR creation setting %q", [team.id, team.okr_creation])]}

@@ -1,0 +1,29 @@
+# METADATA
+# title: Organization administration
+# description: |
+#   Default rules (spec §4) for org settings and time periods, members and
+#   roles, the tenant policy, and team creation.
+package okrgraph.org
+
+# METADATA
+# title: Decision
+# description: |
+#   Org admins may do every org.* action; anyone may create teams when
+#   org.team_creation is EVERYONE (empty means ADMINS). Undefined for
+#   unknown org.* actions.
+decision := {"allow": true, "reasons": ["org admin"]} if {
+	denials[input.action]
+	input.subject.role in {"ADMIN", "OWNER"}
+} else := {"allow": true, "reasons": ["team creation is open to everyone"]} if {
+	input.action == "org.create_team"
+	input.org.team_creation == "EVERYONE"
+} else := {"allow": false, "reasons": [msg]} if {
+	msg := denials[input.action]
+}
+
+denials := {
+	"org.manage": "only org admins may manage the organization's settings and time periods",
+	"org.manage_members": "only org admins may manage members and roles",
+	"org.manage_policy": "only org admins may edit the organization's policy",
+	"org.create_team": "only org admins may create teams",
+}
