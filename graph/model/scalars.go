@@ -60,4 +60,3 @@ func UnmarshalTime(v any) (time.Time, error) {
 	}
 	return t, nil
 }
-
