@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"okrgraph/ent/checkin"
+	"okrgraph/ent/comment"
+	"okrgraph/ent/grant"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
@@ -79,6 +82,9 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			checkin.Table:        checkin.ValidColumn,
+			comment.Table:        comment.ValidColumn,
+			grant.Table:          grant.ValidColumn,
 			membership.Table:     membership.ValidColumn,
 			okritem.Table:        okritem.ValidColumn,
 			organization.Table:   organization.ValidColumn,

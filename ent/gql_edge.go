@@ -8,6 +8,83 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+func (_m *CheckIn) Item(ctx context.Context) (*OKRItem, error) {
+	result, err := _m.Edges.ItemOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryItem().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CheckIn) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *CheckIn) Comments(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CommentOrder, where *CommentWhereInput,
+) (*CommentConnection, error) {
+	opts := []CommentPaginateOption{
+		WithCommentOrder(orderBy),
+		WithCommentFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedComments(alias); err == nil || hasTotalCount {
+		pager, err := newCommentPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &CommentConnection{Edges: []*CommentEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryComments().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Comment) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Comment) Item(ctx context.Context) (*OKRItem, error) {
+	result, err := _m.Edges.ItemOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryItem().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Comment) Checkin(ctx context.Context) (*CheckIn, error) {
+	result, err := _m.Edges.CheckinOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCheckin().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Grant) Item(ctx context.Context) (*OKRItem, error) {
+	result, err := _m.Edges.ItemOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryItem().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Grant) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Membership) Organization(ctx context.Context) (*Organization, error) {
 	result, err := _m.Edges.OrganizationOrErr()
 	if IsNotLoaded(err) {
@@ -147,6 +224,81 @@ func (_m *OKRItem) CheckinOwner(ctx context.Context) (*User, error) {
 		result, err = _m.QueryCheckinOwner().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *OKRItem) Checkins(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CheckInOrder, where *CheckInWhereInput,
+) (*CheckInConnection, error) {
+	opts := []CheckInPaginateOption{
+		WithCheckInOrder(orderBy),
+		WithCheckInFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[10][alias]
+	if nodes, err := _m.NamedCheckins(alias); err == nil || hasTotalCount {
+		pager, err := newCheckInPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &CheckInConnection{Edges: []*CheckInEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryCheckins().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *OKRItem) Comments(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CommentOrder, where *CommentWhereInput,
+) (*CommentConnection, error) {
+	opts := []CommentPaginateOption{
+		WithCommentOrder(orderBy),
+		WithCommentFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[11][alias]
+	if nodes, err := _m.NamedComments(alias); err == nil || hasTotalCount {
+		pager, err := newCommentPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &CommentConnection{Edges: []*CommentEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryComments().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *OKRItem) Grants(ctx context.Context) (result []*Grant, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedGrants(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.GrantsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryGrants().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *OKRItem) Followers(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *UserOrder, where *UserWhereInput,
+) (*UserConnection, error) {
+	opts := []UserPaginateOption{
+		WithUserOrder(orderBy),
+		WithUserFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[13][alias]
+	if nodes, err := _m.NamedFollowers(alias); err == nil || hasTotalCount {
+		pager, err := newUserPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &UserConnection{Edges: []*UserEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryFollowers().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *Organization) Memberships(

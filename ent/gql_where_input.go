@@ -5,6 +5,9 @@ package ent
 import (
 	"errors"
 	"fmt"
+	"okrgraph/ent/checkin"
+	"okrgraph/ent/comment"
+	"okrgraph/ent/grant"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
@@ -15,6 +18,918 @@ import (
 	"okrgraph/ent/user"
 	"time"
 )
+
+// CheckInWhereInput represents a where input for filtering CheckIn queries.
+type CheckInWhereInput struct {
+	Predicates []predicate.CheckIn  `json:"-"`
+	Not        *CheckInWhereInput   `json:"not,omitempty"`
+	Or         []*CheckInWhereInput `json:"or,omitempty"`
+	And        []*CheckInWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "value" field predicates.
+	Value       *float64  `json:"value,omitempty"`
+	ValueNEQ    *float64  `json:"valueNEQ,omitempty"`
+	ValueIn     []float64 `json:"valueIn,omitempty"`
+	ValueNotIn  []float64 `json:"valueNotIn,omitempty"`
+	ValueGT     *float64  `json:"valueGT,omitempty"`
+	ValueGTE    *float64  `json:"valueGTE,omitempty"`
+	ValueLT     *float64  `json:"valueLT,omitempty"`
+	ValueLTE    *float64  `json:"valueLTE,omitempty"`
+	ValueIsNil  bool      `json:"valueIsNil,omitempty"`
+	ValueNotNil bool      `json:"valueNotNil,omitempty"`
+
+	// "progress" field predicates.
+	Progress      *float64  `json:"progress,omitempty"`
+	ProgressNEQ   *float64  `json:"progressNEQ,omitempty"`
+	ProgressIn    []float64 `json:"progressIn,omitempty"`
+	ProgressNotIn []float64 `json:"progressNotIn,omitempty"`
+	ProgressGT    *float64  `json:"progressGT,omitempty"`
+	ProgressGTE   *float64  `json:"progressGTE,omitempty"`
+	ProgressLT    *float64  `json:"progressLT,omitempty"`
+	ProgressLTE   *float64  `json:"progressLTE,omitempty"`
+
+	// "status" field predicates.
+	Status      *checkin.Status  `json:"status,omitempty"`
+	StatusNEQ   *checkin.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []checkin.Status `json:"statusIn,omitempty"`
+	StatusNotIn []checkin.Status `json:"statusNotIn,omitempty"`
+
+	// "confidence" field predicates.
+	Confidence       *int  `json:"confidence,omitempty"`
+	ConfidenceNEQ    *int  `json:"confidenceNEQ,omitempty"`
+	ConfidenceIn     []int `json:"confidenceIn,omitempty"`
+	ConfidenceNotIn  []int `json:"confidenceNotIn,omitempty"`
+	ConfidenceGT     *int  `json:"confidenceGT,omitempty"`
+	ConfidenceGTE    *int  `json:"confidenceGTE,omitempty"`
+	ConfidenceLT     *int  `json:"confidenceLT,omitempty"`
+	ConfidenceLTE    *int  `json:"confidenceLTE,omitempty"`
+	ConfidenceIsNil  bool  `json:"confidenceIsNil,omitempty"`
+	ConfidenceNotNil bool  `json:"confidenceNotNil,omitempty"`
+
+	// "note" field predicates.
+	Note             *string  `json:"note,omitempty"`
+	NoteNEQ          *string  `json:"noteNEQ,omitempty"`
+	NoteIn           []string `json:"noteIn,omitempty"`
+	NoteNotIn        []string `json:"noteNotIn,omitempty"`
+	NoteGT           *string  `json:"noteGT,omitempty"`
+	NoteGTE          *string  `json:"noteGTE,omitempty"`
+	NoteLT           *string  `json:"noteLT,omitempty"`
+	NoteLTE          *string  `json:"noteLTE,omitempty"`
+	NoteContains     *string  `json:"noteContains,omitempty"`
+	NoteHasPrefix    *string  `json:"noteHasPrefix,omitempty"`
+	NoteHasSuffix    *string  `json:"noteHasSuffix,omitempty"`
+	NoteEqualFold    *string  `json:"noteEqualFold,omitempty"`
+	NoteContainsFold *string  `json:"noteContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "item" edge predicates.
+	HasItem     *bool                `json:"hasItem,omitempty"`
+	HasItemWith []*OKRItemWhereInput `json:"hasItemWith,omitempty"`
+
+	// "author" edge predicates.
+	HasAuthor     *bool             `json:"hasAuthor,omitempty"`
+	HasAuthorWith []*UserWhereInput `json:"hasAuthorWith,omitempty"`
+
+	// "comments" edge predicates.
+	HasComments     *bool                `json:"hasComments,omitempty"`
+	HasCommentsWith []*CommentWhereInput `json:"hasCommentsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CheckInWhereInput) AddPredicates(predicates ...predicate.CheckIn) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CheckInWhereInput filter on the CheckInQuery builder.
+func (i *CheckInWhereInput) Filter(q *CheckInQuery) (*CheckInQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCheckInWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCheckInWhereInput is returned in case the CheckInWhereInput is empty.
+var ErrEmptyCheckInWhereInput = errors.New("ent: empty predicate CheckInWhereInput")
+
+// P returns a predicate for filtering checkins.
+// An error is returned if the input is empty or invalid.
+func (i *CheckInWhereInput) P() (predicate.CheckIn, error) {
+	var predicates []predicate.CheckIn
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, checkin.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.CheckIn, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, checkin.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.CheckIn, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, checkin.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, checkin.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, checkin.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, checkin.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, checkin.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, checkin.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, checkin.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, checkin.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, checkin.IDLTE(*i.IDLTE))
+	}
+	if i.Value != nil {
+		predicates = append(predicates, checkin.ValueEQ(*i.Value))
+	}
+	if i.ValueNEQ != nil {
+		predicates = append(predicates, checkin.ValueNEQ(*i.ValueNEQ))
+	}
+	if len(i.ValueIn) > 0 {
+		predicates = append(predicates, checkin.ValueIn(i.ValueIn...))
+	}
+	if len(i.ValueNotIn) > 0 {
+		predicates = append(predicates, checkin.ValueNotIn(i.ValueNotIn...))
+	}
+	if i.ValueGT != nil {
+		predicates = append(predicates, checkin.ValueGT(*i.ValueGT))
+	}
+	if i.ValueGTE != nil {
+		predicates = append(predicates, checkin.ValueGTE(*i.ValueGTE))
+	}
+	if i.ValueLT != nil {
+		predicates = append(predicates, checkin.ValueLT(*i.ValueLT))
+	}
+	if i.ValueLTE != nil {
+		predicates = append(predicates, checkin.ValueLTE(*i.ValueLTE))
+	}
+	if i.ValueIsNil {
+		predicates = append(predicates, checkin.ValueIsNil())
+	}
+	if i.ValueNotNil {
+		predicates = append(predicates, checkin.ValueNotNil())
+	}
+	if i.Progress != nil {
+		predicates = append(predicates, checkin.ProgressEQ(*i.Progress))
+	}
+	if i.ProgressNEQ != nil {
+		predicates = append(predicates, checkin.ProgressNEQ(*i.ProgressNEQ))
+	}
+	if len(i.ProgressIn) > 0 {
+		predicates = append(predicates, checkin.ProgressIn(i.ProgressIn...))
+	}
+	if len(i.ProgressNotIn) > 0 {
+		predicates = append(predicates, checkin.ProgressNotIn(i.ProgressNotIn...))
+	}
+	if i.ProgressGT != nil {
+		predicates = append(predicates, checkin.ProgressGT(*i.ProgressGT))
+	}
+	if i.ProgressGTE != nil {
+		predicates = append(predicates, checkin.ProgressGTE(*i.ProgressGTE))
+	}
+	if i.ProgressLT != nil {
+		predicates = append(predicates, checkin.ProgressLT(*i.ProgressLT))
+	}
+	if i.ProgressLTE != nil {
+		predicates = append(predicates, checkin.ProgressLTE(*i.ProgressLTE))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, checkin.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, checkin.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, checkin.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, checkin.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Confidence != nil {
+		predicates = append(predicates, checkin.ConfidenceEQ(*i.Confidence))
+	}
+	if i.ConfidenceNEQ != nil {
+		predicates = append(predicates, checkin.ConfidenceNEQ(*i.ConfidenceNEQ))
+	}
+	if len(i.ConfidenceIn) > 0 {
+		predicates = append(predicates, checkin.ConfidenceIn(i.ConfidenceIn...))
+	}
+	if len(i.ConfidenceNotIn) > 0 {
+		predicates = append(predicates, checkin.ConfidenceNotIn(i.ConfidenceNotIn...))
+	}
+	if i.ConfidenceGT != nil {
+		predicates = append(predicates, checkin.ConfidenceGT(*i.ConfidenceGT))
+	}
+	if i.ConfidenceGTE != nil {
+		predicates = append(predicates, checkin.ConfidenceGTE(*i.ConfidenceGTE))
+	}
+	if i.ConfidenceLT != nil {
+		predicates = append(predicates, checkin.ConfidenceLT(*i.ConfidenceLT))
+	}
+	if i.ConfidenceLTE != nil {
+		predicates = append(predicates, checkin.ConfidenceLTE(*i.ConfidenceLTE))
+	}
+	if i.ConfidenceIsNil {
+		predicates = append(predicates, checkin.ConfidenceIsNil())
+	}
+	if i.ConfidenceNotNil {
+		predicates = append(predicates, checkin.ConfidenceNotNil())
+	}
+	if i.Note != nil {
+		predicates = append(predicates, checkin.NoteEQ(*i.Note))
+	}
+	if i.NoteNEQ != nil {
+		predicates = append(predicates, checkin.NoteNEQ(*i.NoteNEQ))
+	}
+	if len(i.NoteIn) > 0 {
+		predicates = append(predicates, checkin.NoteIn(i.NoteIn...))
+	}
+	if len(i.NoteNotIn) > 0 {
+		predicates = append(predicates, checkin.NoteNotIn(i.NoteNotIn...))
+	}
+	if i.NoteGT != nil {
+		predicates = append(predicates, checkin.NoteGT(*i.NoteGT))
+	}
+	if i.NoteGTE != nil {
+		predicates = append(predicates, checkin.NoteGTE(*i.NoteGTE))
+	}
+	if i.NoteLT != nil {
+		predicates = append(predicates, checkin.NoteLT(*i.NoteLT))
+	}
+	if i.NoteLTE != nil {
+		predicates = append(predicates, checkin.NoteLTE(*i.NoteLTE))
+	}
+	if i.NoteContains != nil {
+		predicates = append(predicates, checkin.NoteContains(*i.NoteContains))
+	}
+	if i.NoteHasPrefix != nil {
+		predicates = append(predicates, checkin.NoteHasPrefix(*i.NoteHasPrefix))
+	}
+	if i.NoteHasSuffix != nil {
+		predicates = append(predicates, checkin.NoteHasSuffix(*i.NoteHasSuffix))
+	}
+	if i.NoteEqualFold != nil {
+		predicates = append(predicates, checkin.NoteEqualFold(*i.NoteEqualFold))
+	}
+	if i.NoteContainsFold != nil {
+		predicates = append(predicates, checkin.NoteContainsFold(*i.NoteContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, checkin.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, checkin.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, checkin.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, checkin.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, checkin.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, checkin.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, checkin.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, checkin.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	if i.HasItem != nil {
+		p := checkin.HasItem()
+		if !*i.HasItem {
+			p = checkin.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasItemWith) > 0 {
+		with := make([]predicate.OKRItem, 0, len(i.HasItemWith))
+		for _, w := range i.HasItemWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasItemWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, checkin.HasItemWith(with...))
+	}
+	if i.HasAuthor != nil {
+		p := checkin.HasAuthor()
+		if !*i.HasAuthor {
+			p = checkin.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAuthorWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasAuthorWith))
+		for _, w := range i.HasAuthorWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAuthorWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, checkin.HasAuthorWith(with...))
+	}
+	if i.HasComments != nil {
+		p := checkin.HasComments()
+		if !*i.HasComments {
+			p = checkin.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCommentsWith) > 0 {
+		with := make([]predicate.Comment, 0, len(i.HasCommentsWith))
+		for _, w := range i.HasCommentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCommentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, checkin.HasCommentsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCheckInWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return checkin.And(predicates...), nil
+	}
+}
+
+// CommentWhereInput represents a where input for filtering Comment queries.
+type CommentWhereInput struct {
+	Predicates []predicate.Comment  `json:"-"`
+	Not        *CommentWhereInput   `json:"not,omitempty"`
+	Or         []*CommentWhereInput `json:"or,omitempty"`
+	And        []*CommentWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "body" field predicates.
+	Body             *string  `json:"body,omitempty"`
+	BodyNEQ          *string  `json:"bodyNEQ,omitempty"`
+	BodyIn           []string `json:"bodyIn,omitempty"`
+	BodyNotIn        []string `json:"bodyNotIn,omitempty"`
+	BodyGT           *string  `json:"bodyGT,omitempty"`
+	BodyGTE          *string  `json:"bodyGTE,omitempty"`
+	BodyLT           *string  `json:"bodyLT,omitempty"`
+	BodyLTE          *string  `json:"bodyLTE,omitempty"`
+	BodyContains     *string  `json:"bodyContains,omitempty"`
+	BodyHasPrefix    *string  `json:"bodyHasPrefix,omitempty"`
+	BodyHasSuffix    *string  `json:"bodyHasSuffix,omitempty"`
+	BodyEqualFold    *string  `json:"bodyEqualFold,omitempty"`
+	BodyContainsFold *string  `json:"bodyContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "author" edge predicates.
+	HasAuthor     *bool             `json:"hasAuthor,omitempty"`
+	HasAuthorWith []*UserWhereInput `json:"hasAuthorWith,omitempty"`
+
+	// "item" edge predicates.
+	HasItem     *bool                `json:"hasItem,omitempty"`
+	HasItemWith []*OKRItemWhereInput `json:"hasItemWith,omitempty"`
+
+	// "checkin" edge predicates.
+	HasCheckin     *bool                `json:"hasCheckin,omitempty"`
+	HasCheckinWith []*CheckInWhereInput `json:"hasCheckinWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *CommentWhereInput) AddPredicates(predicates ...predicate.Comment) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the CommentWhereInput filter on the CommentQuery builder.
+func (i *CommentWhereInput) Filter(q *CommentQuery) (*CommentQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyCommentWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyCommentWhereInput is returned in case the CommentWhereInput is empty.
+var ErrEmptyCommentWhereInput = errors.New("ent: empty predicate CommentWhereInput")
+
+// P returns a predicate for filtering comments.
+// An error is returned if the input is empty or invalid.
+func (i *CommentWhereInput) P() (predicate.Comment, error) {
+	var predicates []predicate.Comment
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, comment.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Comment, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, comment.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Comment, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, comment.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, comment.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, comment.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, comment.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, comment.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, comment.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, comment.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, comment.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, comment.IDLTE(*i.IDLTE))
+	}
+	if i.Body != nil {
+		predicates = append(predicates, comment.BodyEQ(*i.Body))
+	}
+	if i.BodyNEQ != nil {
+		predicates = append(predicates, comment.BodyNEQ(*i.BodyNEQ))
+	}
+	if len(i.BodyIn) > 0 {
+		predicates = append(predicates, comment.BodyIn(i.BodyIn...))
+	}
+	if len(i.BodyNotIn) > 0 {
+		predicates = append(predicates, comment.BodyNotIn(i.BodyNotIn...))
+	}
+	if i.BodyGT != nil {
+		predicates = append(predicates, comment.BodyGT(*i.BodyGT))
+	}
+	if i.BodyGTE != nil {
+		predicates = append(predicates, comment.BodyGTE(*i.BodyGTE))
+	}
+	if i.BodyLT != nil {
+		predicates = append(predicates, comment.BodyLT(*i.BodyLT))
+	}
+	if i.BodyLTE != nil {
+		predicates = append(predicates, comment.BodyLTE(*i.BodyLTE))
+	}
+	if i.BodyContains != nil {
+		predicates = append(predicates, comment.BodyContains(*i.BodyContains))
+	}
+	if i.BodyHasPrefix != nil {
+		predicates = append(predicates, comment.BodyHasPrefix(*i.BodyHasPrefix))
+	}
+	if i.BodyHasSuffix != nil {
+		predicates = append(predicates, comment.BodyHasSuffix(*i.BodyHasSuffix))
+	}
+	if i.BodyEqualFold != nil {
+		predicates = append(predicates, comment.BodyEqualFold(*i.BodyEqualFold))
+	}
+	if i.BodyContainsFold != nil {
+		predicates = append(predicates, comment.BodyContainsFold(*i.BodyContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, comment.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, comment.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, comment.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, comment.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, comment.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, comment.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, comment.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, comment.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	if i.HasAuthor != nil {
+		p := comment.HasAuthor()
+		if !*i.HasAuthor {
+			p = comment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAuthorWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasAuthorWith))
+		for _, w := range i.HasAuthorWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAuthorWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, comment.HasAuthorWith(with...))
+	}
+	if i.HasItem != nil {
+		p := comment.HasItem()
+		if !*i.HasItem {
+			p = comment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasItemWith) > 0 {
+		with := make([]predicate.OKRItem, 0, len(i.HasItemWith))
+		for _, w := range i.HasItemWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasItemWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, comment.HasItemWith(with...))
+	}
+	if i.HasCheckin != nil {
+		p := comment.HasCheckin()
+		if !*i.HasCheckin {
+			p = comment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCheckinWith) > 0 {
+		with := make([]predicate.CheckIn, 0, len(i.HasCheckinWith))
+		for _, w := range i.HasCheckinWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCheckinWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, comment.HasCheckinWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyCommentWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return comment.And(predicates...), nil
+	}
+}
+
+// GrantWhereInput represents a where input for filtering Grant queries.
+type GrantWhereInput struct {
+	Predicates []predicate.Grant  `json:"-"`
+	Not        *GrantWhereInput   `json:"not,omitempty"`
+	Or         []*GrantWhereInput `json:"or,omitempty"`
+	And        []*GrantWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *grant.Kind  `json:"kind,omitempty"`
+	KindNEQ   *grant.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []grant.Kind `json:"kindIn,omitempty"`
+	KindNotIn []grant.Kind `json:"kindNotIn,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "item" edge predicates.
+	HasItem     *bool                `json:"hasItem,omitempty"`
+	HasItemWith []*OKRItemWhereInput `json:"hasItemWith,omitempty"`
+
+	// "user" edge predicates.
+	HasUser     *bool             `json:"hasUser,omitempty"`
+	HasUserWith []*UserWhereInput `json:"hasUserWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *GrantWhereInput) AddPredicates(predicates ...predicate.Grant) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the GrantWhereInput filter on the GrantQuery builder.
+func (i *GrantWhereInput) Filter(q *GrantQuery) (*GrantQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyGrantWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyGrantWhereInput is returned in case the GrantWhereInput is empty.
+var ErrEmptyGrantWhereInput = errors.New("ent: empty predicate GrantWhereInput")
+
+// P returns a predicate for filtering grants.
+// An error is returned if the input is empty or invalid.
+func (i *GrantWhereInput) P() (predicate.Grant, error) {
+	var predicates []predicate.Grant
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, grant.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Grant, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, grant.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Grant, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, grant.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, grant.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, grant.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, grant.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, grant.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, grant.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, grant.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, grant.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, grant.IDLTE(*i.IDLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, grant.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, grant.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, grant.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, grant.KindNotIn(i.KindNotIn...))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, grant.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, grant.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, grant.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, grant.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, grant.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, grant.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, grant.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, grant.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	if i.HasItem != nil {
+		p := grant.HasItem()
+		if !*i.HasItem {
+			p = grant.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasItemWith) > 0 {
+		with := make([]predicate.OKRItem, 0, len(i.HasItemWith))
+		for _, w := range i.HasItemWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasItemWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, grant.HasItemWith(with...))
+	}
+	if i.HasUser != nil {
+		p := grant.HasUser()
+		if !*i.HasUser {
+			p = grant.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasUserWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasUserWith))
+		for _, w := range i.HasUserWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasUserWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, grant.HasUserWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyGrantWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return grant.And(predicates...), nil
+	}
+}
 
 // MembershipWhereInput represents a where input for filtering Membership queries.
 type MembershipWhereInput struct {
@@ -422,6 +1337,96 @@ type OKRItemWhereInput struct {
 	UnitEqualFold    *string  `json:"unitEqualFold,omitempty"`
 	UnitContainsFold *string  `json:"unitContainsFold,omitempty"`
 
+	// "milestone" field predicates.
+	Milestone    *bool `json:"milestone,omitempty"`
+	MilestoneNEQ *bool `json:"milestoneNEQ,omitempty"`
+
+	// "progress_mode" field predicates.
+	ProgressMode      *okritem.ProgressMode  `json:"progressMode,omitempty"`
+	ProgressModeNEQ   *okritem.ProgressMode  `json:"progressModeNEQ,omitempty"`
+	ProgressModeIn    []okritem.ProgressMode `json:"progressModeIn,omitempty"`
+	ProgressModeNotIn []okritem.ProgressMode `json:"progressModeNotIn,omitempty"`
+
+	// "progress" field predicates.
+	Progress      *float64  `json:"progress,omitempty"`
+	ProgressNEQ   *float64  `json:"progressNEQ,omitempty"`
+	ProgressIn    []float64 `json:"progressIn,omitempty"`
+	ProgressNotIn []float64 `json:"progressNotIn,omitempty"`
+	ProgressGT    *float64  `json:"progressGT,omitempty"`
+	ProgressGTE   *float64  `json:"progressGTE,omitempty"`
+	ProgressLT    *float64  `json:"progressLT,omitempty"`
+	ProgressLTE   *float64  `json:"progressLTE,omitempty"`
+
+	// "data_link" field predicates.
+	DataLink             *string  `json:"dataLink,omitempty"`
+	DataLinkNEQ          *string  `json:"dataLinkNEQ,omitempty"`
+	DataLinkIn           []string `json:"dataLinkIn,omitempty"`
+	DataLinkNotIn        []string `json:"dataLinkNotIn,omitempty"`
+	DataLinkGT           *string  `json:"dataLinkGT,omitempty"`
+	DataLinkGTE          *string  `json:"dataLinkGTE,omitempty"`
+	DataLinkLT           *string  `json:"dataLinkLT,omitempty"`
+	DataLinkLTE          *string  `json:"dataLinkLTE,omitempty"`
+	DataLinkContains     *string  `json:"dataLinkContains,omitempty"`
+	DataLinkHasPrefix    *string  `json:"dataLinkHasPrefix,omitempty"`
+	DataLinkHasSuffix    *string  `json:"dataLinkHasSuffix,omitempty"`
+	DataLinkEqualFold    *string  `json:"dataLinkEqualFold,omitempty"`
+	DataLinkContainsFold *string  `json:"dataLinkContainsFold,omitempty"`
+
+	// "last_checkin_at" field predicates.
+	LastCheckinAt       *time.Time  `json:"lastCheckinAt,omitempty"`
+	LastCheckinAtNEQ    *time.Time  `json:"lastCheckinAtNEQ,omitempty"`
+	LastCheckinAtIn     []time.Time `json:"lastCheckinAtIn,omitempty"`
+	LastCheckinAtNotIn  []time.Time `json:"lastCheckinAtNotIn,omitempty"`
+	LastCheckinAtGT     *time.Time  `json:"lastCheckinAtGT,omitempty"`
+	LastCheckinAtGTE    *time.Time  `json:"lastCheckinAtGTE,omitempty"`
+	LastCheckinAtLT     *time.Time  `json:"lastCheckinAtLT,omitempty"`
+	LastCheckinAtLTE    *time.Time  `json:"lastCheckinAtLTE,omitempty"`
+	LastCheckinAtIsNil  bool        `json:"lastCheckinAtIsNil,omitempty"`
+	LastCheckinAtNotNil bool        `json:"lastCheckinAtNotNil,omitempty"`
+
+	// "closed_at" field predicates.
+	ClosedAt       *time.Time  `json:"closedAt,omitempty"`
+	ClosedAtNEQ    *time.Time  `json:"closedAtNEQ,omitempty"`
+	ClosedAtIn     []time.Time `json:"closedAtIn,omitempty"`
+	ClosedAtNotIn  []time.Time `json:"closedAtNotIn,omitempty"`
+	ClosedAtGT     *time.Time  `json:"closedAtGT,omitempty"`
+	ClosedAtGTE    *time.Time  `json:"closedAtGTE,omitempty"`
+	ClosedAtLT     *time.Time  `json:"closedAtLT,omitempty"`
+	ClosedAtLTE    *time.Time  `json:"closedAtLTE,omitempty"`
+	ClosedAtIsNil  bool        `json:"closedAtIsNil,omitempty"`
+	ClosedAtNotNil bool        `json:"closedAtNotNil,omitempty"`
+
+	// "score" field predicates.
+	Score       *float64  `json:"score,omitempty"`
+	ScoreNEQ    *float64  `json:"scoreNEQ,omitempty"`
+	ScoreIn     []float64 `json:"scoreIn,omitempty"`
+	ScoreNotIn  []float64 `json:"scoreNotIn,omitempty"`
+	ScoreGT     *float64  `json:"scoreGT,omitempty"`
+	ScoreGTE    *float64  `json:"scoreGTE,omitempty"`
+	ScoreLT     *float64  `json:"scoreLT,omitempty"`
+	ScoreLTE    *float64  `json:"scoreLTE,omitempty"`
+	ScoreIsNil  bool      `json:"scoreIsNil,omitempty"`
+	ScoreNotNil bool      `json:"scoreNotNil,omitempty"`
+
+	// "close_note" field predicates.
+	CloseNote             *string  `json:"closeNote,omitempty"`
+	CloseNoteNEQ          *string  `json:"closeNoteNEQ,omitempty"`
+	CloseNoteIn           []string `json:"closeNoteIn,omitempty"`
+	CloseNoteNotIn        []string `json:"closeNoteNotIn,omitempty"`
+	CloseNoteGT           *string  `json:"closeNoteGT,omitempty"`
+	CloseNoteGTE          *string  `json:"closeNoteGTE,omitempty"`
+	CloseNoteLT           *string  `json:"closeNoteLT,omitempty"`
+	CloseNoteLTE          *string  `json:"closeNoteLTE,omitempty"`
+	CloseNoteContains     *string  `json:"closeNoteContains,omitempty"`
+	CloseNoteHasPrefix    *string  `json:"closeNoteHasPrefix,omitempty"`
+	CloseNoteHasSuffix    *string  `json:"closeNoteHasSuffix,omitempty"`
+	CloseNoteEqualFold    *string  `json:"closeNoteEqualFold,omitempty"`
+	CloseNoteContainsFold *string  `json:"closeNoteContainsFold,omitempty"`
+
+	// "alignment_restricted" field predicates.
+	AlignmentRestricted    *bool `json:"alignmentRestricted,omitempty"`
+	AlignmentRestrictedNEQ *bool `json:"alignmentRestrictedNEQ,omitempty"`
+
 	// "status" field predicates.
 	Status      *okritem.Status  `json:"status,omitempty"`
 	StatusNEQ   *okritem.Status  `json:"statusNEQ,omitempty"`
@@ -499,6 +1504,22 @@ type OKRItemWhereInput struct {
 	// "checkin_owner" edge predicates.
 	HasCheckinOwner     *bool             `json:"hasCheckinOwner,omitempty"`
 	HasCheckinOwnerWith []*UserWhereInput `json:"hasCheckinOwnerWith,omitempty"`
+
+	// "checkins" edge predicates.
+	HasCheckins     *bool                `json:"hasCheckins,omitempty"`
+	HasCheckinsWith []*CheckInWhereInput `json:"hasCheckinsWith,omitempty"`
+
+	// "comments" edge predicates.
+	HasComments     *bool                `json:"hasComments,omitempty"`
+	HasCommentsWith []*CommentWhereInput `json:"hasCommentsWith,omitempty"`
+
+	// "grants" edge predicates.
+	HasGrants     *bool              `json:"hasGrants,omitempty"`
+	HasGrantsWith []*GrantWhereInput `json:"hasGrantsWith,omitempty"`
+
+	// "followers" edge predicates.
+	HasFollowers     *bool             `json:"hasFollowers,omitempty"`
+	HasFollowersWith []*UserWhereInput `json:"hasFollowersWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -857,6 +1878,222 @@ func (i *OKRItemWhereInput) P() (predicate.OKRItem, error) {
 	if i.UnitContainsFold != nil {
 		predicates = append(predicates, okritem.UnitContainsFold(*i.UnitContainsFold))
 	}
+	if i.Milestone != nil {
+		predicates = append(predicates, okritem.MilestoneEQ(*i.Milestone))
+	}
+	if i.MilestoneNEQ != nil {
+		predicates = append(predicates, okritem.MilestoneNEQ(*i.MilestoneNEQ))
+	}
+	if i.ProgressMode != nil {
+		predicates = append(predicates, okritem.ProgressModeEQ(*i.ProgressMode))
+	}
+	if i.ProgressModeNEQ != nil {
+		predicates = append(predicates, okritem.ProgressModeNEQ(*i.ProgressModeNEQ))
+	}
+	if len(i.ProgressModeIn) > 0 {
+		predicates = append(predicates, okritem.ProgressModeIn(i.ProgressModeIn...))
+	}
+	if len(i.ProgressModeNotIn) > 0 {
+		predicates = append(predicates, okritem.ProgressModeNotIn(i.ProgressModeNotIn...))
+	}
+	if i.Progress != nil {
+		predicates = append(predicates, okritem.ProgressEQ(*i.Progress))
+	}
+	if i.ProgressNEQ != nil {
+		predicates = append(predicates, okritem.ProgressNEQ(*i.ProgressNEQ))
+	}
+	if len(i.ProgressIn) > 0 {
+		predicates = append(predicates, okritem.ProgressIn(i.ProgressIn...))
+	}
+	if len(i.ProgressNotIn) > 0 {
+		predicates = append(predicates, okritem.ProgressNotIn(i.ProgressNotIn...))
+	}
+	if i.ProgressGT != nil {
+		predicates = append(predicates, okritem.ProgressGT(*i.ProgressGT))
+	}
+	if i.ProgressGTE != nil {
+		predicates = append(predicates, okritem.ProgressGTE(*i.ProgressGTE))
+	}
+	if i.ProgressLT != nil {
+		predicates = append(predicates, okritem.ProgressLT(*i.ProgressLT))
+	}
+	if i.ProgressLTE != nil {
+		predicates = append(predicates, okritem.ProgressLTE(*i.ProgressLTE))
+	}
+	if i.DataLink != nil {
+		predicates = append(predicates, okritem.DataLinkEQ(*i.DataLink))
+	}
+	if i.DataLinkNEQ != nil {
+		predicates = append(predicates, okritem.DataLinkNEQ(*i.DataLinkNEQ))
+	}
+	if len(i.DataLinkIn) > 0 {
+		predicates = append(predicates, okritem.DataLinkIn(i.DataLinkIn...))
+	}
+	if len(i.DataLinkNotIn) > 0 {
+		predicates = append(predicates, okritem.DataLinkNotIn(i.DataLinkNotIn...))
+	}
+	if i.DataLinkGT != nil {
+		predicates = append(predicates, okritem.DataLinkGT(*i.DataLinkGT))
+	}
+	if i.DataLinkGTE != nil {
+		predicates = append(predicates, okritem.DataLinkGTE(*i.DataLinkGTE))
+	}
+	if i.DataLinkLT != nil {
+		predicates = append(predicates, okritem.DataLinkLT(*i.DataLinkLT))
+	}
+	if i.DataLinkLTE != nil {
+		predicates = append(predicates, okritem.DataLinkLTE(*i.DataLinkLTE))
+	}
+	if i.DataLinkContains != nil {
+		predicates = append(predicates, okritem.DataLinkContains(*i.DataLinkContains))
+	}
+	if i.DataLinkHasPrefix != nil {
+		predicates = append(predicates, okritem.DataLinkHasPrefix(*i.DataLinkHasPrefix))
+	}
+	if i.DataLinkHasSuffix != nil {
+		predicates = append(predicates, okritem.DataLinkHasSuffix(*i.DataLinkHasSuffix))
+	}
+	if i.DataLinkEqualFold != nil {
+		predicates = append(predicates, okritem.DataLinkEqualFold(*i.DataLinkEqualFold))
+	}
+	if i.DataLinkContainsFold != nil {
+		predicates = append(predicates, okritem.DataLinkContainsFold(*i.DataLinkContainsFold))
+	}
+	if i.LastCheckinAt != nil {
+		predicates = append(predicates, okritem.LastCheckinAtEQ(*i.LastCheckinAt))
+	}
+	if i.LastCheckinAtNEQ != nil {
+		predicates = append(predicates, okritem.LastCheckinAtNEQ(*i.LastCheckinAtNEQ))
+	}
+	if len(i.LastCheckinAtIn) > 0 {
+		predicates = append(predicates, okritem.LastCheckinAtIn(i.LastCheckinAtIn...))
+	}
+	if len(i.LastCheckinAtNotIn) > 0 {
+		predicates = append(predicates, okritem.LastCheckinAtNotIn(i.LastCheckinAtNotIn...))
+	}
+	if i.LastCheckinAtGT != nil {
+		predicates = append(predicates, okritem.LastCheckinAtGT(*i.LastCheckinAtGT))
+	}
+	if i.LastCheckinAtGTE != nil {
+		predicates = append(predicates, okritem.LastCheckinAtGTE(*i.LastCheckinAtGTE))
+	}
+	if i.LastCheckinAtLT != nil {
+		predicates = append(predicates, okritem.LastCheckinAtLT(*i.LastCheckinAtLT))
+	}
+	if i.LastCheckinAtLTE != nil {
+		predicates = append(predicates, okritem.LastCheckinAtLTE(*i.LastCheckinAtLTE))
+	}
+	if i.LastCheckinAtIsNil {
+		predicates = append(predicates, okritem.LastCheckinAtIsNil())
+	}
+	if i.LastCheckinAtNotNil {
+		predicates = append(predicates, okritem.LastCheckinAtNotNil())
+	}
+	if i.ClosedAt != nil {
+		predicates = append(predicates, okritem.ClosedAtEQ(*i.ClosedAt))
+	}
+	if i.ClosedAtNEQ != nil {
+		predicates = append(predicates, okritem.ClosedAtNEQ(*i.ClosedAtNEQ))
+	}
+	if len(i.ClosedAtIn) > 0 {
+		predicates = append(predicates, okritem.ClosedAtIn(i.ClosedAtIn...))
+	}
+	if len(i.ClosedAtNotIn) > 0 {
+		predicates = append(predicates, okritem.ClosedAtNotIn(i.ClosedAtNotIn...))
+	}
+	if i.ClosedAtGT != nil {
+		predicates = append(predicates, okritem.ClosedAtGT(*i.ClosedAtGT))
+	}
+	if i.ClosedAtGTE != nil {
+		predicates = append(predicates, okritem.ClosedAtGTE(*i.ClosedAtGTE))
+	}
+	if i.ClosedAtLT != nil {
+		predicates = append(predicates, okritem.ClosedAtLT(*i.ClosedAtLT))
+	}
+	if i.ClosedAtLTE != nil {
+		predicates = append(predicates, okritem.ClosedAtLTE(*i.ClosedAtLTE))
+	}
+	if i.ClosedAtIsNil {
+		predicates = append(predicates, okritem.ClosedAtIsNil())
+	}
+	if i.ClosedAtNotNil {
+		predicates = append(predicates, okritem.ClosedAtNotNil())
+	}
+	if i.Score != nil {
+		predicates = append(predicates, okritem.ScoreEQ(*i.Score))
+	}
+	if i.ScoreNEQ != nil {
+		predicates = append(predicates, okritem.ScoreNEQ(*i.ScoreNEQ))
+	}
+	if len(i.ScoreIn) > 0 {
+		predicates = append(predicates, okritem.ScoreIn(i.ScoreIn...))
+	}
+	if len(i.ScoreNotIn) > 0 {
+		predicates = append(predicates, okritem.ScoreNotIn(i.ScoreNotIn...))
+	}
+	if i.ScoreGT != nil {
+		predicates = append(predicates, okritem.ScoreGT(*i.ScoreGT))
+	}
+	if i.ScoreGTE != nil {
+		predicates = append(predicates, okritem.ScoreGTE(*i.ScoreGTE))
+	}
+	if i.ScoreLT != nil {
+		predicates = append(predicates, okritem.ScoreLT(*i.ScoreLT))
+	}
+	if i.ScoreLTE != nil {
+		predicates = append(predicates, okritem.ScoreLTE(*i.ScoreLTE))
+	}
+	if i.ScoreIsNil {
+		predicates = append(predicates, okritem.ScoreIsNil())
+	}
+	if i.ScoreNotNil {
+		predicates = append(predicates, okritem.ScoreNotNil())
+	}
+	if i.CloseNote != nil {
+		predicates = append(predicates, okritem.CloseNoteEQ(*i.CloseNote))
+	}
+	if i.CloseNoteNEQ != nil {
+		predicates = append(predicates, okritem.CloseNoteNEQ(*i.CloseNoteNEQ))
+	}
+	if len(i.CloseNoteIn) > 0 {
+		predicates = append(predicates, okritem.CloseNoteIn(i.CloseNoteIn...))
+	}
+	if len(i.CloseNoteNotIn) > 0 {
+		predicates = append(predicates, okritem.CloseNoteNotIn(i.CloseNoteNotIn...))
+	}
+	if i.CloseNoteGT != nil {
+		predicates = append(predicates, okritem.CloseNoteGT(*i.CloseNoteGT))
+	}
+	if i.CloseNoteGTE != nil {
+		predicates = append(predicates, okritem.CloseNoteGTE(*i.CloseNoteGTE))
+	}
+	if i.CloseNoteLT != nil {
+		predicates = append(predicates, okritem.CloseNoteLT(*i.CloseNoteLT))
+	}
+	if i.CloseNoteLTE != nil {
+		predicates = append(predicates, okritem.CloseNoteLTE(*i.CloseNoteLTE))
+	}
+	if i.CloseNoteContains != nil {
+		predicates = append(predicates, okritem.CloseNoteContains(*i.CloseNoteContains))
+	}
+	if i.CloseNoteHasPrefix != nil {
+		predicates = append(predicates, okritem.CloseNoteHasPrefix(*i.CloseNoteHasPrefix))
+	}
+	if i.CloseNoteHasSuffix != nil {
+		predicates = append(predicates, okritem.CloseNoteHasSuffix(*i.CloseNoteHasSuffix))
+	}
+	if i.CloseNoteEqualFold != nil {
+		predicates = append(predicates, okritem.CloseNoteEqualFold(*i.CloseNoteEqualFold))
+	}
+	if i.CloseNoteContainsFold != nil {
+		predicates = append(predicates, okritem.CloseNoteContainsFold(*i.CloseNoteContainsFold))
+	}
+	if i.AlignmentRestricted != nil {
+		predicates = append(predicates, okritem.AlignmentRestrictedEQ(*i.AlignmentRestricted))
+	}
+	if i.AlignmentRestrictedNEQ != nil {
+		predicates = append(predicates, okritem.AlignmentRestrictedNEQ(*i.AlignmentRestrictedNEQ))
+	}
 	if i.Status != nil {
 		predicates = append(predicates, okritem.StatusEQ(*i.Status))
 	}
@@ -1115,6 +2352,78 @@ func (i *OKRItemWhereInput) P() (predicate.OKRItem, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, okritem.HasCheckinOwnerWith(with...))
+	}
+	if i.HasCheckins != nil {
+		p := okritem.HasCheckins()
+		if !*i.HasCheckins {
+			p = okritem.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCheckinsWith) > 0 {
+		with := make([]predicate.CheckIn, 0, len(i.HasCheckinsWith))
+		for _, w := range i.HasCheckinsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCheckinsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, okritem.HasCheckinsWith(with...))
+	}
+	if i.HasComments != nil {
+		p := okritem.HasComments()
+		if !*i.HasComments {
+			p = okritem.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCommentsWith) > 0 {
+		with := make([]predicate.Comment, 0, len(i.HasCommentsWith))
+		for _, w := range i.HasCommentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCommentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, okritem.HasCommentsWith(with...))
+	}
+	if i.HasGrants != nil {
+		p := okritem.HasGrants()
+		if !*i.HasGrants {
+			p = okritem.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasGrantsWith) > 0 {
+		with := make([]predicate.Grant, 0, len(i.HasGrantsWith))
+		for _, w := range i.HasGrantsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasGrantsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, okritem.HasGrantsWith(with...))
+	}
+	if i.HasFollowers != nil {
+		p := okritem.HasFollowers()
+		if !*i.HasFollowers {
+			p = okritem.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasFollowersWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasFollowersWith))
+		for _, w := range i.HasFollowersWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasFollowersWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, okritem.HasFollowersWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"okrgraph/ent/checkin"
+	"okrgraph/ent/comment"
+	"okrgraph/ent/grant"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
@@ -30,6 +33,9 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
+	TypeCheckIn        = "CheckIn"
+	TypeComment        = "Comment"
+	TypeGrant          = "Grant"
 	TypeMembership     = "Membership"
 	TypeOKRItem        = "OKRItem"
 	TypeOrganization   = "Organization"
@@ -38,6 +44,2688 @@ const (
 	TypeTimePeriod     = "TimePeriod"
 	TypeUser           = "User"
 )
+
+// CheckInMutation represents an operation that mutates the CheckIn nodes in the graph.
+type CheckInMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	org_id          *int
+	addorg_id       *int
+	value           *float64
+	addvalue        *float64
+	progress        *float64
+	addprogress     *float64
+	status          *checkin.Status
+	confidence      *int
+	addconfidence   *int
+	note            *string
+	created_at      *time.Time
+	clearedFields   map[string]struct{}
+	item            *int
+	cleareditem     bool
+	author          *int
+	clearedauthor   bool
+	comments        map[int]struct{}
+	removedcomments map[int]struct{}
+	clearedcomments bool
+	likers          map[int]struct{}
+	removedlikers   map[int]struct{}
+	clearedlikers   bool
+	done            bool
+	oldValue        func(context.Context) (*CheckIn, error)
+	predicates      []predicate.CheckIn
+}
+
+var _ ent.Mutation = (*CheckInMutation)(nil)
+
+// checkinOption allows management of the mutation configuration using functional options.
+type checkinOption func(*CheckInMutation)
+
+// newCheckInMutation creates new mutation for the CheckIn entity.
+func newCheckInMutation(c config, op Op, opts ...checkinOption) *CheckInMutation {
+	m := &CheckInMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCheckIn,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCheckInID sets the ID field of the mutation.
+func withCheckInID(id int) checkinOption {
+	return func(m *CheckInMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CheckIn
+		)
+		m.oldValue = func(ctx context.Context) (*CheckIn, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CheckIn.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCheckIn sets the old CheckIn of the mutation.
+func withCheckIn(node *CheckIn) checkinOption {
+	return func(m *CheckInMutation) {
+		m.oldValue = func(context.Context) (*CheckIn, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CheckInMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CheckInMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CheckInMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CheckInMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CheckIn.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *CheckInMutation) SetOrgID(i int) {
+	m.org_id = &i
+	m.addorg_id = nil
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *CheckInMutation) OrgID() (r int, exists bool) {
+	v := m.org_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the CheckIn entity.
+// If the CheckIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// AddOrgID adds i to the "org_id" field.
+func (m *CheckInMutation) AddOrgID(i int) {
+	if m.addorg_id != nil {
+		*m.addorg_id += i
+	} else {
+		m.addorg_id = &i
+	}
+}
+
+// AddedOrgID returns the value that was added to the "org_id" field in this mutation.
+func (m *CheckInMutation) AddedOrgID() (r int, exists bool) {
+	v := m.addorg_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *CheckInMutation) ResetOrgID() {
+	m.org_id = nil
+	m.addorg_id = nil
+}
+
+// SetItemID sets the "item_id" field.
+func (m *CheckInMutation) SetItemID(i int) {
+	m.item = &i
+}
+
+// ItemID returns the value of the "item_id" field in the mutation.
+func (m *CheckInMutation) ItemID() (r int, exists bool) {
+	v := m.item
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItemID returns the old "item_id" field's value of the CheckIn entity.
+// If the CheckIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInMutation) OldItemID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItemID: %w", err)
+	}
+	return oldValue.ItemID, nil
+}
+
+// ResetItemID resets all changes to the "item_id" field.
+func (m *CheckInMutation) ResetItemID() {
+	m.item = nil
+}
+
+// SetAuthorID sets the "author_id" field.
+func (m *CheckInMutation) SetAuthorID(i int) {
+	m.author = &i
+}
+
+// AuthorID returns the value of the "author_id" field in the mutation.
+func (m *CheckInMutation) AuthorID() (r int, exists bool) {
+	v := m.author
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorID returns the old "author_id" field's value of the CheckIn entity.
+// If the CheckIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInMutation) OldAuthorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
+	}
+	return oldValue.AuthorID, nil
+}
+
+// ResetAuthorID resets all changes to the "author_id" field.
+func (m *CheckInMutation) ResetAuthorID() {
+	m.author = nil
+}
+
+// SetValue sets the "value" field.
+func (m *CheckInMutation) SetValue(f float64) {
+	m.value = &f
+	m.addvalue = nil
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *CheckInMutation) Value() (r float64, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the CheckIn entity.
+// If the CheckIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInMutation) OldValue(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// AddValue adds f to the "value" field.
+func (m *CheckInMutation) AddValue(f float64) {
+	if m.addvalue != nil {
+		*m.addvalue += f
+	} else {
+		m.addvalue = &f
+	}
+}
+
+// AddedValue returns the value that was added to the "value" field in this mutation.
+func (m *CheckInMutation) AddedValue() (r float64, exists bool) {
+	v := m.addvalue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearValue clears the value of the "value" field.
+func (m *CheckInMutation) ClearValue() {
+	m.value = nil
+	m.addvalue = nil
+	m.clearedFields[checkin.FieldValue] = struct{}{}
+}
+
+// ValueCleared returns if the "value" field was cleared in this mutation.
+func (m *CheckInMutation) ValueCleared() bool {
+	_, ok := m.clearedFields[checkin.FieldValue]
+	return ok
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *CheckInMutation) ResetValue() {
+	m.value = nil
+	m.addvalue = nil
+	delete(m.clearedFields, checkin.FieldValue)
+}
+
+// SetProgress sets the "progress" field.
+func (m *CheckInMutation) SetProgress(f float64) {
+	m.progress = &f
+	m.addprogress = nil
+}
+
+// Progress returns the value of the "progress" field in the mutation.
+func (m *CheckInMutation) Progress() (r float64, exists bool) {
+	v := m.progress
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgress returns the old "progress" field's value of the CheckIn entity.
+// If the CheckIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInMutation) OldProgress(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgress: %w", err)
+	}
+	return oldValue.Progress, nil
+}
+
+// AddProgress adds f to the "progress" field.
+func (m *CheckInMutation) AddProgress(f float64) {
+	if m.addprogress != nil {
+		*m.addprogress += f
+	} else {
+		m.addprogress = &f
+	}
+}
+
+// AddedProgress returns the value that was added to the "progress" field in this mutation.
+func (m *CheckInMutation) AddedProgress() (r float64, exists bool) {
+	v := m.addprogress
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgress resets all changes to the "progress" field.
+func (m *CheckInMutation) ResetProgress() {
+	m.progress = nil
+	m.addprogress = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *CheckInMutation) SetStatus(c checkin.Status) {
+	m.status = &c
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CheckInMutation) Status() (r checkin.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the CheckIn entity.
+// If the CheckIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInMutation) OldStatus(ctx context.Context) (v checkin.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CheckInMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetConfidence sets the "confidence" field.
+func (m *CheckInMutation) SetConfidence(i int) {
+	m.confidence = &i
+	m.addconfidence = nil
+}
+
+// Confidence returns the value of the "confidence" field in the mutation.
+func (m *CheckInMutation) Confidence() (r int, exists bool) {
+	v := m.confidence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfidence returns the old "confidence" field's value of the CheckIn entity.
+// If the CheckIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInMutation) OldConfidence(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfidence is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfidence requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfidence: %w", err)
+	}
+	return oldValue.Confidence, nil
+}
+
+// AddConfidence adds i to the "confidence" field.
+func (m *CheckInMutation) AddConfidence(i int) {
+	if m.addconfidence != nil {
+		*m.addconfidence += i
+	} else {
+		m.addconfidence = &i
+	}
+}
+
+// AddedConfidence returns the value that was added to the "confidence" field in this mutation.
+func (m *CheckInMutation) AddedConfidence() (r int, exists bool) {
+	v := m.addconfidence
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (m *CheckInMutation) ClearConfidence() {
+	m.confidence = nil
+	m.addconfidence = nil
+	m.clearedFields[checkin.FieldConfidence] = struct{}{}
+}
+
+// ConfidenceCleared returns if the "confidence" field was cleared in this mutation.
+func (m *CheckInMutation) ConfidenceCleared() bool {
+	_, ok := m.clearedFields[checkin.FieldConfidence]
+	return ok
+}
+
+// ResetConfidence resets all changes to the "confidence" field.
+func (m *CheckInMutation) ResetConfidence() {
+	m.confidence = nil
+	m.addconfidence = nil
+	delete(m.clearedFields, checkin.FieldConfidence)
+}
+
+// SetNote sets the "note" field.
+func (m *CheckInMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *CheckInMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the CheckIn entity.
+// If the CheckIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *CheckInMutation) ResetNote() {
+	m.note = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CheckInMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CheckInMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CheckIn entity.
+// If the CheckIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CheckInMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearItem clears the "item" edge to the OKRItem entity.
+func (m *CheckInMutation) ClearItem() {
+	m.cleareditem = true
+	m.clearedFields[checkin.FieldItemID] = struct{}{}
+}
+
+// ItemCleared reports if the "item" edge to the OKRItem entity was cleared.
+func (m *CheckInMutation) ItemCleared() bool {
+	return m.cleareditem
+}
+
+// ItemIDs returns the "item" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ItemID instead. It exists only for internal usage by the builders.
+func (m *CheckInMutation) ItemIDs() (ids []int) {
+	if id := m.item; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetItem resets all changes to the "item" edge.
+func (m *CheckInMutation) ResetItem() {
+	m.item = nil
+	m.cleareditem = false
+}
+
+// ClearAuthor clears the "author" edge to the User entity.
+func (m *CheckInMutation) ClearAuthor() {
+	m.clearedauthor = true
+	m.clearedFields[checkin.FieldAuthorID] = struct{}{}
+}
+
+// AuthorCleared reports if the "author" edge to the User entity was cleared.
+func (m *CheckInMutation) AuthorCleared() bool {
+	return m.clearedauthor
+}
+
+// AuthorIDs returns the "author" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AuthorID instead. It exists only for internal usage by the builders.
+func (m *CheckInMutation) AuthorIDs() (ids []int) {
+	if id := m.author; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAuthor resets all changes to the "author" edge.
+func (m *CheckInMutation) ResetAuthor() {
+	m.author = nil
+	m.clearedauthor = false
+}
+
+// AddCommentIDs adds the "comments" edge to the Comment entity by ids.
+func (m *CheckInMutation) AddCommentIDs(ids ...int) {
+	if m.comments == nil {
+		m.comments = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.comments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearComments clears the "comments" edge to the Comment entity.
+func (m *CheckInMutation) ClearComments() {
+	m.clearedcomments = true
+}
+
+// CommentsCleared reports if the "comments" edge to the Comment entity was cleared.
+func (m *CheckInMutation) CommentsCleared() bool {
+	return m.clearedcomments
+}
+
+// RemoveCommentIDs removes the "comments" edge to the Comment entity by IDs.
+func (m *CheckInMutation) RemoveCommentIDs(ids ...int) {
+	if m.removedcomments == nil {
+		m.removedcomments = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.comments, ids[i])
+		m.removedcomments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedComments returns the removed IDs of the "comments" edge to the Comment entity.
+func (m *CheckInMutation) RemovedCommentsIDs() (ids []int) {
+	for id := range m.removedcomments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CommentsIDs returns the "comments" edge IDs in the mutation.
+func (m *CheckInMutation) CommentsIDs() (ids []int) {
+	for id := range m.comments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetComments resets all changes to the "comments" edge.
+func (m *CheckInMutation) ResetComments() {
+	m.comments = nil
+	m.clearedcomments = false
+	m.removedcomments = nil
+}
+
+// AddLikerIDs adds the "likers" edge to the User entity by ids.
+func (m *CheckInMutation) AddLikerIDs(ids ...int) {
+	if m.likers == nil {
+		m.likers = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.likers[ids[i]] = struct{}{}
+	}
+}
+
+// ClearLikers clears the "likers" edge to the User entity.
+func (m *CheckInMutation) ClearLikers() {
+	m.clearedlikers = true
+}
+
+// LikersCleared reports if the "likers" edge to the User entity was cleared.
+func (m *CheckInMutation) LikersCleared() bool {
+	return m.clearedlikers
+}
+
+// RemoveLikerIDs removes the "likers" edge to the User entity by IDs.
+func (m *CheckInMutation) RemoveLikerIDs(ids ...int) {
+	if m.removedlikers == nil {
+		m.removedlikers = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.likers, ids[i])
+		m.removedlikers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedLikers returns the removed IDs of the "likers" edge to the User entity.
+func (m *CheckInMutation) RemovedLikersIDs() (ids []int) {
+	for id := range m.removedlikers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// LikersIDs returns the "likers" edge IDs in the mutation.
+func (m *CheckInMutation) LikersIDs() (ids []int) {
+	for id := range m.likers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetLikers resets all changes to the "likers" edge.
+func (m *CheckInMutation) ResetLikers() {
+	m.likers = nil
+	m.clearedlikers = false
+	m.removedlikers = nil
+}
+
+// Where appends a list predicates to the CheckInMutation builder.
+func (m *CheckInMutation) Where(ps ...predicate.CheckIn) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CheckInMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CheckInMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CheckIn, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CheckInMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CheckInMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CheckIn).
+func (m *CheckInMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CheckInMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.org_id != nil {
+		fields = append(fields, checkin.FieldOrgID)
+	}
+	if m.item != nil {
+		fields = append(fields, checkin.FieldItemID)
+	}
+	if m.author != nil {
+		fields = append(fields, checkin.FieldAuthorID)
+	}
+	if m.value != nil {
+		fields = append(fields, checkin.FieldValue)
+	}
+	if m.progress != nil {
+		fields = append(fields, checkin.FieldProgress)
+	}
+	if m.status != nil {
+		fields = append(fields, checkin.FieldStatus)
+	}
+	if m.confidence != nil {
+		fields = append(fields, checkin.FieldConfidence)
+	}
+	if m.note != nil {
+		fields = append(fields, checkin.FieldNote)
+	}
+	if m.created_at != nil {
+		fields = append(fields, checkin.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CheckInMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case checkin.FieldOrgID:
+		return m.OrgID()
+	case checkin.FieldItemID:
+		return m.ItemID()
+	case checkin.FieldAuthorID:
+		return m.AuthorID()
+	case checkin.FieldValue:
+		return m.Value()
+	case checkin.FieldProgress:
+		return m.Progress()
+	case checkin.FieldStatus:
+		return m.Status()
+	case checkin.FieldConfidence:
+		return m.Confidence()
+	case checkin.FieldNote:
+		return m.Note()
+	case checkin.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CheckInMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case checkin.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case checkin.FieldItemID:
+		return m.OldItemID(ctx)
+	case checkin.FieldAuthorID:
+		return m.OldAuthorID(ctx)
+	case checkin.FieldValue:
+		return m.OldValue(ctx)
+	case checkin.FieldProgress:
+		return m.OldProgress(ctx)
+	case checkin.FieldStatus:
+		return m.OldStatus(ctx)
+	case checkin.FieldConfidence:
+		return m.OldConfidence(ctx)
+	case checkin.FieldNote:
+		return m.OldNote(ctx)
+	case checkin.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown CheckIn field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CheckInMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case checkin.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case checkin.FieldItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItemID(v)
+		return nil
+	case checkin.FieldAuthorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorID(v)
+		return nil
+	case checkin.FieldValue:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	case checkin.FieldProgress:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgress(v)
+		return nil
+	case checkin.FieldStatus:
+		v, ok := value.(checkin.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case checkin.FieldConfidence:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfidence(v)
+		return nil
+	case checkin.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case checkin.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CheckIn field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CheckInMutation) AddedFields() []string {
+	var fields []string
+	if m.addorg_id != nil {
+		fields = append(fields, checkin.FieldOrgID)
+	}
+	if m.addvalue != nil {
+		fields = append(fields, checkin.FieldValue)
+	}
+	if m.addprogress != nil {
+		fields = append(fields, checkin.FieldProgress)
+	}
+	if m.addconfidence != nil {
+		fields = append(fields, checkin.FieldConfidence)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CheckInMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case checkin.FieldOrgID:
+		return m.AddedOrgID()
+	case checkin.FieldValue:
+		return m.AddedValue()
+	case checkin.FieldProgress:
+		return m.AddedProgress()
+	case checkin.FieldConfidence:
+		return m.AddedConfidence()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CheckInMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case checkin.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrgID(v)
+		return nil
+	case checkin.FieldValue:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddValue(v)
+		return nil
+	case checkin.FieldProgress:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgress(v)
+		return nil
+	case checkin.FieldConfidence:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddConfidence(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CheckIn numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CheckInMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(checkin.FieldValue) {
+		fields = append(fields, checkin.FieldValue)
+	}
+	if m.FieldCleared(checkin.FieldConfidence) {
+		fields = append(fields, checkin.FieldConfidence)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CheckInMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CheckInMutation) ClearField(name string) error {
+	switch name {
+	case checkin.FieldValue:
+		m.ClearValue()
+		return nil
+	case checkin.FieldConfidence:
+		m.ClearConfidence()
+		return nil
+	}
+	return fmt.Errorf("unknown CheckIn nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CheckInMutation) ResetField(name string) error {
+	switch name {
+	case checkin.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case checkin.FieldItemID:
+		m.ResetItemID()
+		return nil
+	case checkin.FieldAuthorID:
+		m.ResetAuthorID()
+		return nil
+	case checkin.FieldValue:
+		m.ResetValue()
+		return nil
+	case checkin.FieldProgress:
+		m.ResetProgress()
+		return nil
+	case checkin.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case checkin.FieldConfidence:
+		m.ResetConfidence()
+		return nil
+	case checkin.FieldNote:
+		m.ResetNote()
+		return nil
+	case checkin.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown CheckIn field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CheckInMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.item != nil {
+		edges = append(edges, checkin.EdgeItem)
+	}
+	if m.author != nil {
+		edges = append(edges, checkin.EdgeAuthor)
+	}
+	if m.comments != nil {
+		edges = append(edges, checkin.EdgeComments)
+	}
+	if m.likers != nil {
+		edges = append(edges, checkin.EdgeLikers)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CheckInMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case checkin.EdgeItem:
+		if id := m.item; id != nil {
+			return []ent.Value{*id}
+		}
+	case checkin.EdgeAuthor:
+		if id := m.author; id != nil {
+			return []ent.Value{*id}
+		}
+	case checkin.EdgeComments:
+		ids := make([]ent.Value, 0, len(m.comments))
+		for id := range m.comments {
+			ids = append(ids, id)
+		}
+		return ids
+	case checkin.EdgeLikers:
+		ids := make([]ent.Value, 0, len(m.likers))
+		for id := range m.likers {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CheckInMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.removedcomments != nil {
+		edges = append(edges, checkin.EdgeComments)
+	}
+	if m.removedlikers != nil {
+		edges = append(edges, checkin.EdgeLikers)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CheckInMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case checkin.EdgeComments:
+		ids := make([]ent.Value, 0, len(m.removedcomments))
+		for id := range m.removedcomments {
+			ids = append(ids, id)
+		}
+		return ids
+	case checkin.EdgeLikers:
+		ids := make([]ent.Value, 0, len(m.removedlikers))
+		for id := range m.removedlikers {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CheckInMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.cleareditem {
+		edges = append(edges, checkin.EdgeItem)
+	}
+	if m.clearedauthor {
+		edges = append(edges, checkin.EdgeAuthor)
+	}
+	if m.clearedcomments {
+		edges = append(edges, checkin.EdgeComments)
+	}
+	if m.clearedlikers {
+		edges = append(edges, checkin.EdgeLikers)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CheckInMutation) EdgeCleared(name string) bool {
+	switch name {
+	case checkin.EdgeItem:
+		return m.cleareditem
+	case checkin.EdgeAuthor:
+		return m.clearedauthor
+	case checkin.EdgeComments:
+		return m.clearedcomments
+	case checkin.EdgeLikers:
+		return m.clearedlikers
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CheckInMutation) ClearEdge(name string) error {
+	switch name {
+	case checkin.EdgeItem:
+		m.ClearItem()
+		return nil
+	case checkin.EdgeAuthor:
+		m.ClearAuthor()
+		return nil
+	}
+	return fmt.Errorf("unknown CheckIn unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CheckInMutation) ResetEdge(name string) error {
+	switch name {
+	case checkin.EdgeItem:
+		m.ResetItem()
+		return nil
+	case checkin.EdgeAuthor:
+		m.ResetAuthor()
+		return nil
+	case checkin.EdgeComments:
+		m.ResetComments()
+		return nil
+	case checkin.EdgeLikers:
+		m.ResetLikers()
+		return nil
+	}
+	return fmt.Errorf("unknown CheckIn edge %s", name)
+}
+
+// CommentMutation represents an operation that mutates the Comment nodes in the graph.
+type CommentMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	org_id         *int
+	addorg_id      *int
+	body           *string
+	created_at     *time.Time
+	clearedFields  map[string]struct{}
+	author         *int
+	clearedauthor  bool
+	item           *int
+	cleareditem    bool
+	checkin        *int
+	clearedcheckin bool
+	done           bool
+	oldValue       func(context.Context) (*Comment, error)
+	predicates     []predicate.Comment
+}
+
+var _ ent.Mutation = (*CommentMutation)(nil)
+
+// commentOption allows management of the mutation configuration using functional options.
+type commentOption func(*CommentMutation)
+
+// newCommentMutation creates new mutation for the Comment entity.
+func newCommentMutation(c config, op Op, opts ...commentOption) *CommentMutation {
+	m := &CommentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeComment,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCommentID sets the ID field of the mutation.
+func withCommentID(id int) commentOption {
+	return func(m *CommentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Comment
+		)
+		m.oldValue = func(ctx context.Context) (*Comment, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Comment.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withComment sets the old Comment of the mutation.
+func withComment(node *Comment) commentOption {
+	return func(m *CommentMutation) {
+		m.oldValue = func(context.Context) (*Comment, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CommentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CommentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CommentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CommentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Comment.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *CommentMutation) SetOrgID(i int) {
+	m.org_id = &i
+	m.addorg_id = nil
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *CommentMutation) OrgID() (r int, exists bool) {
+	v := m.org_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// AddOrgID adds i to the "org_id" field.
+func (m *CommentMutation) AddOrgID(i int) {
+	if m.addorg_id != nil {
+		*m.addorg_id += i
+	} else {
+		m.addorg_id = &i
+	}
+}
+
+// AddedOrgID returns the value that was added to the "org_id" field in this mutation.
+func (m *CommentMutation) AddedOrgID() (r int, exists bool) {
+	v := m.addorg_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *CommentMutation) ResetOrgID() {
+	m.org_id = nil
+	m.addorg_id = nil
+}
+
+// SetAuthorID sets the "author_id" field.
+func (m *CommentMutation) SetAuthorID(i int) {
+	m.author = &i
+}
+
+// AuthorID returns the value of the "author_id" field in the mutation.
+func (m *CommentMutation) AuthorID() (r int, exists bool) {
+	v := m.author
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorID returns the old "author_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldAuthorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
+	}
+	return oldValue.AuthorID, nil
+}
+
+// ResetAuthorID resets all changes to the "author_id" field.
+func (m *CommentMutation) ResetAuthorID() {
+	m.author = nil
+}
+
+// SetItemID sets the "item_id" field.
+func (m *CommentMutation) SetItemID(i int) {
+	m.item = &i
+}
+
+// ItemID returns the value of the "item_id" field in the mutation.
+func (m *CommentMutation) ItemID() (r int, exists bool) {
+	v := m.item
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItemID returns the old "item_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldItemID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItemID: %w", err)
+	}
+	return oldValue.ItemID, nil
+}
+
+// ResetItemID resets all changes to the "item_id" field.
+func (m *CommentMutation) ResetItemID() {
+	m.item = nil
+}
+
+// SetCheckinID sets the "checkin_id" field.
+func (m *CommentMutation) SetCheckinID(i int) {
+	m.checkin = &i
+}
+
+// CheckinID returns the value of the "checkin_id" field in the mutation.
+func (m *CommentMutation) CheckinID() (r int, exists bool) {
+	v := m.checkin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCheckinID returns the old "checkin_id" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldCheckinID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCheckinID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCheckinID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCheckinID: %w", err)
+	}
+	return oldValue.CheckinID, nil
+}
+
+// ClearCheckinID clears the value of the "checkin_id" field.
+func (m *CommentMutation) ClearCheckinID() {
+	m.checkin = nil
+	m.clearedFields[comment.FieldCheckinID] = struct{}{}
+}
+
+// CheckinIDCleared returns if the "checkin_id" field was cleared in this mutation.
+func (m *CommentMutation) CheckinIDCleared() bool {
+	_, ok := m.clearedFields[comment.FieldCheckinID]
+	return ok
+}
+
+// ResetCheckinID resets all changes to the "checkin_id" field.
+func (m *CommentMutation) ResetCheckinID() {
+	m.checkin = nil
+	delete(m.clearedFields, comment.FieldCheckinID)
+}
+
+// SetBody sets the "body" field.
+func (m *CommentMutation) SetBody(s string) {
+	m.body = &s
+}
+
+// Body returns the value of the "body" field in the mutation.
+func (m *CommentMutation) Body() (r string, exists bool) {
+	v := m.body
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBody returns the old "body" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldBody(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBody is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBody requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBody: %w", err)
+	}
+	return oldValue.Body, nil
+}
+
+// ResetBody resets all changes to the "body" field.
+func (m *CommentMutation) ResetBody() {
+	m.body = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CommentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CommentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Comment entity.
+// If the Comment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CommentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CommentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearAuthor clears the "author" edge to the User entity.
+func (m *CommentMutation) ClearAuthor() {
+	m.clearedauthor = true
+	m.clearedFields[comment.FieldAuthorID] = struct{}{}
+}
+
+// AuthorCleared reports if the "author" edge to the User entity was cleared.
+func (m *CommentMutation) AuthorCleared() bool {
+	return m.clearedauthor
+}
+
+// AuthorIDs returns the "author" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AuthorID instead. It exists only for internal usage by the builders.
+func (m *CommentMutation) AuthorIDs() (ids []int) {
+	if id := m.author; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAuthor resets all changes to the "author" edge.
+func (m *CommentMutation) ResetAuthor() {
+	m.author = nil
+	m.clearedauthor = false
+}
+
+// ClearItem clears the "item" edge to the OKRItem entity.
+func (m *CommentMutation) ClearItem() {
+	m.cleareditem = true
+	m.clearedFields[comment.FieldItemID] = struct{}{}
+}
+
+// ItemCleared reports if the "item" edge to the OKRItem entity was cleared.
+func (m *CommentMutation) ItemCleared() bool {
+	return m.cleareditem
+}
+
+// ItemIDs returns the "item" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ItemID instead. It exists only for internal usage by the builders.
+func (m *CommentMutation) ItemIDs() (ids []int) {
+	if id := m.item; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetItem resets all changes to the "item" edge.
+func (m *CommentMutation) ResetItem() {
+	m.item = nil
+	m.cleareditem = false
+}
+
+// ClearCheckin clears the "checkin" edge to the CheckIn entity.
+func (m *CommentMutation) ClearCheckin() {
+	m.clearedcheckin = true
+	m.clearedFields[comment.FieldCheckinID] = struct{}{}
+}
+
+// CheckinCleared reports if the "checkin" edge to the CheckIn entity was cleared.
+func (m *CommentMutation) CheckinCleared() bool {
+	return m.CheckinIDCleared() || m.clearedcheckin
+}
+
+// CheckinIDs returns the "checkin" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CheckinID instead. It exists only for internal usage by the builders.
+func (m *CommentMutation) CheckinIDs() (ids []int) {
+	if id := m.checkin; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCheckin resets all changes to the "checkin" edge.
+func (m *CommentMutation) ResetCheckin() {
+	m.checkin = nil
+	m.clearedcheckin = false
+}
+
+// Where appends a list predicates to the CommentMutation builder.
+func (m *CommentMutation) Where(ps ...predicate.Comment) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CommentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CommentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Comment, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CommentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CommentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Comment).
+func (m *CommentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CommentMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.org_id != nil {
+		fields = append(fields, comment.FieldOrgID)
+	}
+	if m.author != nil {
+		fields = append(fields, comment.FieldAuthorID)
+	}
+	if m.item != nil {
+		fields = append(fields, comment.FieldItemID)
+	}
+	if m.checkin != nil {
+		fields = append(fields, comment.FieldCheckinID)
+	}
+	if m.body != nil {
+		fields = append(fields, comment.FieldBody)
+	}
+	if m.created_at != nil {
+		fields = append(fields, comment.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CommentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case comment.FieldOrgID:
+		return m.OrgID()
+	case comment.FieldAuthorID:
+		return m.AuthorID()
+	case comment.FieldItemID:
+		return m.ItemID()
+	case comment.FieldCheckinID:
+		return m.CheckinID()
+	case comment.FieldBody:
+		return m.Body()
+	case comment.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CommentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case comment.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case comment.FieldAuthorID:
+		return m.OldAuthorID(ctx)
+	case comment.FieldItemID:
+		return m.OldItemID(ctx)
+	case comment.FieldCheckinID:
+		return m.OldCheckinID(ctx)
+	case comment.FieldBody:
+		return m.OldBody(ctx)
+	case comment.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Comment field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CommentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case comment.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case comment.FieldAuthorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorID(v)
+		return nil
+	case comment.FieldItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItemID(v)
+		return nil
+	case comment.FieldCheckinID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCheckinID(v)
+		return nil
+	case comment.FieldBody:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBody(v)
+		return nil
+	case comment.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Comment field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CommentMutation) AddedFields() []string {
+	var fields []string
+	if m.addorg_id != nil {
+		fields = append(fields, comment.FieldOrgID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CommentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case comment.FieldOrgID:
+		return m.AddedOrgID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CommentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case comment.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrgID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Comment numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CommentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(comment.FieldCheckinID) {
+		fields = append(fields, comment.FieldCheckinID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CommentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CommentMutation) ClearField(name string) error {
+	switch name {
+	case comment.FieldCheckinID:
+		m.ClearCheckinID()
+		return nil
+	}
+	return fmt.Errorf("unknown Comment nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CommentMutation) ResetField(name string) error {
+	switch name {
+	case comment.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case comment.FieldAuthorID:
+		m.ResetAuthorID()
+		return nil
+	case comment.FieldItemID:
+		m.ResetItemID()
+		return nil
+	case comment.FieldCheckinID:
+		m.ResetCheckinID()
+		return nil
+	case comment.FieldBody:
+		m.ResetBody()
+		return nil
+	case comment.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Comment field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CommentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.author != nil {
+		edges = append(edges, comment.EdgeAuthor)
+	}
+	if m.item != nil {
+		edges = append(edges, comment.EdgeItem)
+	}
+	if m.checkin != nil {
+		edges = append(edges, comment.EdgeCheckin)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CommentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case comment.EdgeAuthor:
+		if id := m.author; id != nil {
+			return []ent.Value{*id}
+		}
+	case comment.EdgeItem:
+		if id := m.item; id != nil {
+			return []ent.Value{*id}
+		}
+	case comment.EdgeCheckin:
+		if id := m.checkin; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CommentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CommentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CommentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedauthor {
+		edges = append(edges, comment.EdgeAuthor)
+	}
+	if m.cleareditem {
+		edges = append(edges, comment.EdgeItem)
+	}
+	if m.clearedcheckin {
+		edges = append(edges, comment.EdgeCheckin)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CommentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case comment.EdgeAuthor:
+		return m.clearedauthor
+	case comment.EdgeItem:
+		return m.cleareditem
+	case comment.EdgeCheckin:
+		return m.clearedcheckin
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CommentMutation) ClearEdge(name string) error {
+	switch name {
+	case comment.EdgeAuthor:
+		m.ClearAuthor()
+		return nil
+	case comment.EdgeItem:
+		m.ClearItem()
+		return nil
+	case comment.EdgeCheckin:
+		m.ClearCheckin()
+		return nil
+	}
+	return fmt.Errorf("unknown Comment unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CommentMutation) ResetEdge(name string) error {
+	switch name {
+	case comment.EdgeAuthor:
+		m.ResetAuthor()
+		return nil
+	case comment.EdgeItem:
+		m.ResetItem()
+		return nil
+	case comment.EdgeCheckin:
+		m.ResetCheckin()
+		return nil
+	}
+	return fmt.Errorf("unknown Comment edge %s", name)
+}
+
+// GrantMutation represents an operation that mutates the Grant nodes in the graph.
+type GrantMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	org_id        *int
+	addorg_id     *int
+	kind          *grant.Kind
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	item          *int
+	cleareditem   bool
+	user          *int
+	cleareduser   bool
+	done          bool
+	oldValue      func(context.Context) (*Grant, error)
+	predicates    []predicate.Grant
+}
+
+var _ ent.Mutation = (*GrantMutation)(nil)
+
+// grantOption allows management of the mutation configuration using functional options.
+type grantOption func(*GrantMutation)
+
+// newGrantMutation creates new mutation for the Grant entity.
+func newGrantMutation(c config, op Op, opts ...grantOption) *GrantMutation {
+	m := &GrantMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeGrant,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withGrantID sets the ID field of the mutation.
+func withGrantID(id int) grantOption {
+	return func(m *GrantMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Grant
+		)
+		m.oldValue = func(ctx context.Context) (*Grant, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Grant.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withGrant sets the old Grant of the mutation.
+func withGrant(node *Grant) grantOption {
+	return func(m *GrantMutation) {
+		m.oldValue = func(context.Context) (*Grant, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m GrantMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m GrantMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *GrantMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *GrantMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Grant.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *GrantMutation) SetOrgID(i int) {
+	m.org_id = &i
+	m.addorg_id = nil
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *GrantMutation) OrgID() (r int, exists bool) {
+	v := m.org_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the Grant entity.
+// If the Grant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// AddOrgID adds i to the "org_id" field.
+func (m *GrantMutation) AddOrgID(i int) {
+	if m.addorg_id != nil {
+		*m.addorg_id += i
+	} else {
+		m.addorg_id = &i
+	}
+}
+
+// AddedOrgID returns the value that was added to the "org_id" field in this mutation.
+func (m *GrantMutation) AddedOrgID() (r int, exists bool) {
+	v := m.addorg_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *GrantMutation) ResetOrgID() {
+	m.org_id = nil
+	m.addorg_id = nil
+}
+
+// SetItemID sets the "item_id" field.
+func (m *GrantMutation) SetItemID(i int) {
+	m.item = &i
+}
+
+// ItemID returns the value of the "item_id" field in the mutation.
+func (m *GrantMutation) ItemID() (r int, exists bool) {
+	v := m.item
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItemID returns the old "item_id" field's value of the Grant entity.
+// If the Grant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantMutation) OldItemID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItemID: %w", err)
+	}
+	return oldValue.ItemID, nil
+}
+
+// ResetItemID resets all changes to the "item_id" field.
+func (m *GrantMutation) ResetItemID() {
+	m.item = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *GrantMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *GrantMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the Grant entity.
+// If the Grant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *GrantMutation) ResetUserID() {
+	m.user = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *GrantMutation) SetKind(gr grant.Kind) {
+	m.kind = &gr
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *GrantMutation) Kind() (r grant.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Grant entity.
+// If the Grant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantMutation) OldKind(ctx context.Context) (v grant.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *GrantMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *GrantMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *GrantMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Grant entity.
+// If the Grant object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *GrantMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *GrantMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearItem clears the "item" edge to the OKRItem entity.
+func (m *GrantMutation) ClearItem() {
+	m.cleareditem = true
+	m.clearedFields[grant.FieldItemID] = struct{}{}
+}
+
+// ItemCleared reports if the "item" edge to the OKRItem entity was cleared.
+func (m *GrantMutation) ItemCleared() bool {
+	return m.cleareditem
+}
+
+// ItemIDs returns the "item" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ItemID instead. It exists only for internal usage by the builders.
+func (m *GrantMutation) ItemIDs() (ids []int) {
+	if id := m.item; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetItem resets all changes to the "item" edge.
+func (m *GrantMutation) ResetItem() {
+	m.item = nil
+	m.cleareditem = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *GrantMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[grant.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *GrantMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *GrantMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *GrantMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the GrantMutation builder.
+func (m *GrantMutation) Where(ps ...predicate.Grant) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the GrantMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *GrantMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Grant, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *GrantMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *GrantMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Grant).
+func (m *GrantMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *GrantMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.org_id != nil {
+		fields = append(fields, grant.FieldOrgID)
+	}
+	if m.item != nil {
+		fields = append(fields, grant.FieldItemID)
+	}
+	if m.user != nil {
+		fields = append(fields, grant.FieldUserID)
+	}
+	if m.kind != nil {
+		fields = append(fields, grant.FieldKind)
+	}
+	if m.created_at != nil {
+		fields = append(fields, grant.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *GrantMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case grant.FieldOrgID:
+		return m.OrgID()
+	case grant.FieldItemID:
+		return m.ItemID()
+	case grant.FieldUserID:
+		return m.UserID()
+	case grant.FieldKind:
+		return m.Kind()
+	case grant.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *GrantMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case grant.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case grant.FieldItemID:
+		return m.OldItemID(ctx)
+	case grant.FieldUserID:
+		return m.OldUserID(ctx)
+	case grant.FieldKind:
+		return m.OldKind(ctx)
+	case grant.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Grant field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GrantMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case grant.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case grant.FieldItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItemID(v)
+		return nil
+	case grant.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	case grant.FieldKind:
+		v, ok := value.(grant.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case grant.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Grant field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *GrantMutation) AddedFields() []string {
+	var fields []string
+	if m.addorg_id != nil {
+		fields = append(fields, grant.FieldOrgID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *GrantMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case grant.FieldOrgID:
+		return m.AddedOrgID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *GrantMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case grant.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrgID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Grant numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *GrantMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *GrantMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *GrantMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Grant nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *GrantMutation) ResetField(name string) error {
+	switch name {
+	case grant.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case grant.FieldItemID:
+		m.ResetItemID()
+		return nil
+	case grant.FieldUserID:
+		m.ResetUserID()
+		return nil
+	case grant.FieldKind:
+		m.ResetKind()
+		return nil
+	case grant.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Grant field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *GrantMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.item != nil {
+		edges = append(edges, grant.EdgeItem)
+	}
+	if m.user != nil {
+		edges = append(edges, grant.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *GrantMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case grant.EdgeItem:
+		if id := m.item; id != nil {
+			return []ent.Value{*id}
+		}
+	case grant.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *GrantMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *GrantMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *GrantMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleareditem {
+		edges = append(edges, grant.EdgeItem)
+	}
+	if m.cleareduser {
+		edges = append(edges, grant.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *GrantMutation) EdgeCleared(name string) bool {
+	switch name {
+	case grant.EdgeItem:
+		return m.cleareditem
+	case grant.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *GrantMutation) ClearEdge(name string) error {
+	switch name {
+	case grant.EdgeItem:
+		m.ClearItem()
+		return nil
+	case grant.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown Grant unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *GrantMutation) ResetEdge(name string) error {
+	switch name {
+	case grant.EdgeItem:
+		m.ResetItem()
+		return nil
+	case grant.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown Grant edge %s", name)
+}
 
 // MembershipMutation represents an operation that mutates the Membership nodes in the graph.
 type MembershipMutation struct {
@@ -979,6 +3667,17 @@ type OKRItemMutation struct {
 	metric_current       *float64
 	addmetric_current    *float64
 	unit                 *string
+	milestone            *bool
+	progress_mode        *okritem.ProgressMode
+	progress             *float64
+	addprogress          *float64
+	data_link            *string
+	last_checkin_at      *time.Time
+	closed_at            *time.Time
+	score                *float64
+	addscore             *float64
+	close_note           *string
+	alignment_restricted *bool
 	status               *okritem.Status
 	private              *bool
 	delegate_key_results *bool
@@ -1010,6 +3709,21 @@ type OKRItemMutation struct {
 	cleareddelegate      bool
 	checkin_owner        *int
 	clearedcheckin_owner bool
+	checkins             map[int]struct{}
+	removedcheckins      map[int]struct{}
+	clearedcheckins      bool
+	comments             map[int]struct{}
+	removedcomments      map[int]struct{}
+	clearedcomments      bool
+	grants               map[int]struct{}
+	removedgrants        map[int]struct{}
+	clearedgrants        bool
+	followers            map[int]struct{}
+	removedfollowers     map[int]struct{}
+	clearedfollowers     bool
+	likers               map[int]struct{}
+	removedlikers        map[int]struct{}
+	clearedlikers        bool
 	done                 bool
 	oldValue             func(context.Context) (*OKRItem, error)
 	predicates           []predicate.OKRItem
@@ -1794,6 +4508,410 @@ func (m *OKRItemMutation) ResetUnit() {
 	m.unit = nil
 }
 
+// SetMilestone sets the "milestone" field.
+func (m *OKRItemMutation) SetMilestone(b bool) {
+	m.milestone = &b
+}
+
+// Milestone returns the value of the "milestone" field in the mutation.
+func (m *OKRItemMutation) Milestone() (r bool, exists bool) {
+	v := m.milestone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMilestone returns the old "milestone" field's value of the OKRItem entity.
+// If the OKRItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OKRItemMutation) OldMilestone(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMilestone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMilestone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMilestone: %w", err)
+	}
+	return oldValue.Milestone, nil
+}
+
+// ResetMilestone resets all changes to the "milestone" field.
+func (m *OKRItemMutation) ResetMilestone() {
+	m.milestone = nil
+}
+
+// SetProgressMode sets the "progress_mode" field.
+func (m *OKRItemMutation) SetProgressMode(om okritem.ProgressMode) {
+	m.progress_mode = &om
+}
+
+// ProgressMode returns the value of the "progress_mode" field in the mutation.
+func (m *OKRItemMutation) ProgressMode() (r okritem.ProgressMode, exists bool) {
+	v := m.progress_mode
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgressMode returns the old "progress_mode" field's value of the OKRItem entity.
+// If the OKRItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OKRItemMutation) OldProgressMode(ctx context.Context) (v okritem.ProgressMode, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgressMode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgressMode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgressMode: %w", err)
+	}
+	return oldValue.ProgressMode, nil
+}
+
+// ResetProgressMode resets all changes to the "progress_mode" field.
+func (m *OKRItemMutation) ResetProgressMode() {
+	m.progress_mode = nil
+}
+
+// SetProgress sets the "progress" field.
+func (m *OKRItemMutation) SetProgress(f float64) {
+	m.progress = &f
+	m.addprogress = nil
+}
+
+// Progress returns the value of the "progress" field in the mutation.
+func (m *OKRItemMutation) Progress() (r float64, exists bool) {
+	v := m.progress
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProgress returns the old "progress" field's value of the OKRItem entity.
+// If the OKRItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OKRItemMutation) OldProgress(ctx context.Context) (v float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProgress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProgress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProgress: %w", err)
+	}
+	return oldValue.Progress, nil
+}
+
+// AddProgress adds f to the "progress" field.
+func (m *OKRItemMutation) AddProgress(f float64) {
+	if m.addprogress != nil {
+		*m.addprogress += f
+	} else {
+		m.addprogress = &f
+	}
+}
+
+// AddedProgress returns the value that was added to the "progress" field in this mutation.
+func (m *OKRItemMutation) AddedProgress() (r float64, exists bool) {
+	v := m.addprogress
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetProgress resets all changes to the "progress" field.
+func (m *OKRItemMutation) ResetProgress() {
+	m.progress = nil
+	m.addprogress = nil
+}
+
+// SetDataLink sets the "data_link" field.
+func (m *OKRItemMutation) SetDataLink(s string) {
+	m.data_link = &s
+}
+
+// DataLink returns the value of the "data_link" field in the mutation.
+func (m *OKRItemMutation) DataLink() (r string, exists bool) {
+	v := m.data_link
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDataLink returns the old "data_link" field's value of the OKRItem entity.
+// If the OKRItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OKRItemMutation) OldDataLink(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDataLink is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDataLink requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDataLink: %w", err)
+	}
+	return oldValue.DataLink, nil
+}
+
+// ResetDataLink resets all changes to the "data_link" field.
+func (m *OKRItemMutation) ResetDataLink() {
+	m.data_link = nil
+}
+
+// SetLastCheckinAt sets the "last_checkin_at" field.
+func (m *OKRItemMutation) SetLastCheckinAt(t time.Time) {
+	m.last_checkin_at = &t
+}
+
+// LastCheckinAt returns the value of the "last_checkin_at" field in the mutation.
+func (m *OKRItemMutation) LastCheckinAt() (r time.Time, exists bool) {
+	v := m.last_checkin_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastCheckinAt returns the old "last_checkin_at" field's value of the OKRItem entity.
+// If the OKRItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OKRItemMutation) OldLastCheckinAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastCheckinAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastCheckinAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastCheckinAt: %w", err)
+	}
+	return oldValue.LastCheckinAt, nil
+}
+
+// ClearLastCheckinAt clears the value of the "last_checkin_at" field.
+func (m *OKRItemMutation) ClearLastCheckinAt() {
+	m.last_checkin_at = nil
+	m.clearedFields[okritem.FieldLastCheckinAt] = struct{}{}
+}
+
+// LastCheckinAtCleared returns if the "last_checkin_at" field was cleared in this mutation.
+func (m *OKRItemMutation) LastCheckinAtCleared() bool {
+	_, ok := m.clearedFields[okritem.FieldLastCheckinAt]
+	return ok
+}
+
+// ResetLastCheckinAt resets all changes to the "last_checkin_at" field.
+func (m *OKRItemMutation) ResetLastCheckinAt() {
+	m.last_checkin_at = nil
+	delete(m.clearedFields, okritem.FieldLastCheckinAt)
+}
+
+// SetClosedAt sets the "closed_at" field.
+func (m *OKRItemMutation) SetClosedAt(t time.Time) {
+	m.closed_at = &t
+}
+
+// ClosedAt returns the value of the "closed_at" field in the mutation.
+func (m *OKRItemMutation) ClosedAt() (r time.Time, exists bool) {
+	v := m.closed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClosedAt returns the old "closed_at" field's value of the OKRItem entity.
+// If the OKRItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OKRItemMutation) OldClosedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClosedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClosedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClosedAt: %w", err)
+	}
+	return oldValue.ClosedAt, nil
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (m *OKRItemMutation) ClearClosedAt() {
+	m.closed_at = nil
+	m.clearedFields[okritem.FieldClosedAt] = struct{}{}
+}
+
+// ClosedAtCleared returns if the "closed_at" field was cleared in this mutation.
+func (m *OKRItemMutation) ClosedAtCleared() bool {
+	_, ok := m.clearedFields[okritem.FieldClosedAt]
+	return ok
+}
+
+// ResetClosedAt resets all changes to the "closed_at" field.
+func (m *OKRItemMutation) ResetClosedAt() {
+	m.closed_at = nil
+	delete(m.clearedFields, okritem.FieldClosedAt)
+}
+
+// SetScore sets the "score" field.
+func (m *OKRItemMutation) SetScore(f float64) {
+	m.score = &f
+	m.addscore = nil
+}
+
+// Score returns the value of the "score" field in the mutation.
+func (m *OKRItemMutation) Score() (r float64, exists bool) {
+	v := m.score
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScore returns the old "score" field's value of the OKRItem entity.
+// If the OKRItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OKRItemMutation) OldScore(ctx context.Context) (v *float64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScore is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScore requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScore: %w", err)
+	}
+	return oldValue.Score, nil
+}
+
+// AddScore adds f to the "score" field.
+func (m *OKRItemMutation) AddScore(f float64) {
+	if m.addscore != nil {
+		*m.addscore += f
+	} else {
+		m.addscore = &f
+	}
+}
+
+// AddedScore returns the value that was added to the "score" field in this mutation.
+func (m *OKRItemMutation) AddedScore() (r float64, exists bool) {
+	v := m.addscore
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearScore clears the value of the "score" field.
+func (m *OKRItemMutation) ClearScore() {
+	m.score = nil
+	m.addscore = nil
+	m.clearedFields[okritem.FieldScore] = struct{}{}
+}
+
+// ScoreCleared returns if the "score" field was cleared in this mutation.
+func (m *OKRItemMutation) ScoreCleared() bool {
+	_, ok := m.clearedFields[okritem.FieldScore]
+	return ok
+}
+
+// ResetScore resets all changes to the "score" field.
+func (m *OKRItemMutation) ResetScore() {
+	m.score = nil
+	m.addscore = nil
+	delete(m.clearedFields, okritem.FieldScore)
+}
+
+// SetCloseNote sets the "close_note" field.
+func (m *OKRItemMutation) SetCloseNote(s string) {
+	m.close_note = &s
+}
+
+// CloseNote returns the value of the "close_note" field in the mutation.
+func (m *OKRItemMutation) CloseNote() (r string, exists bool) {
+	v := m.close_note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCloseNote returns the old "close_note" field's value of the OKRItem entity.
+// If the OKRItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OKRItemMutation) OldCloseNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCloseNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCloseNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCloseNote: %w", err)
+	}
+	return oldValue.CloseNote, nil
+}
+
+// ResetCloseNote resets all changes to the "close_note" field.
+func (m *OKRItemMutation) ResetCloseNote() {
+	m.close_note = nil
+}
+
+// SetAlignmentRestricted sets the "alignment_restricted" field.
+func (m *OKRItemMutation) SetAlignmentRestricted(b bool) {
+	m.alignment_restricted = &b
+}
+
+// AlignmentRestricted returns the value of the "alignment_restricted" field in the mutation.
+func (m *OKRItemMutation) AlignmentRestricted() (r bool, exists bool) {
+	v := m.alignment_restricted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAlignmentRestricted returns the old "alignment_restricted" field's value of the OKRItem entity.
+// If the OKRItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OKRItemMutation) OldAlignmentRestricted(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAlignmentRestricted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAlignmentRestricted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAlignmentRestricted: %w", err)
+	}
+	return oldValue.AlignmentRestricted, nil
+}
+
+// ResetAlignmentRestricted resets all changes to the "alignment_restricted" field.
+func (m *OKRItemMutation) ResetAlignmentRestricted() {
+	m.alignment_restricted = nil
+}
+
 // SetStatus sets the "status" field.
 func (m *OKRItemMutation) SetStatus(o okritem.Status) {
 	m.status = &o
@@ -2499,6 +5617,276 @@ func (m *OKRItemMutation) ResetCheckinOwner() {
 	m.clearedcheckin_owner = false
 }
 
+// AddCheckinIDs adds the "checkins" edge to the CheckIn entity by ids.
+func (m *OKRItemMutation) AddCheckinIDs(ids ...int) {
+	if m.checkins == nil {
+		m.checkins = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.checkins[ids[i]] = struct{}{}
+	}
+}
+
+// ClearCheckins clears the "checkins" edge to the CheckIn entity.
+func (m *OKRItemMutation) ClearCheckins() {
+	m.clearedcheckins = true
+}
+
+// CheckinsCleared reports if the "checkins" edge to the CheckIn entity was cleared.
+func (m *OKRItemMutation) CheckinsCleared() bool {
+	return m.clearedcheckins
+}
+
+// RemoveCheckinIDs removes the "checkins" edge to the CheckIn entity by IDs.
+func (m *OKRItemMutation) RemoveCheckinIDs(ids ...int) {
+	if m.removedcheckins == nil {
+		m.removedcheckins = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.checkins, ids[i])
+		m.removedcheckins[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedCheckins returns the removed IDs of the "checkins" edge to the CheckIn entity.
+func (m *OKRItemMutation) RemovedCheckinsIDs() (ids []int) {
+	for id := range m.removedcheckins {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CheckinsIDs returns the "checkins" edge IDs in the mutation.
+func (m *OKRItemMutation) CheckinsIDs() (ids []int) {
+	for id := range m.checkins {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetCheckins resets all changes to the "checkins" edge.
+func (m *OKRItemMutation) ResetCheckins() {
+	m.checkins = nil
+	m.clearedcheckins = false
+	m.removedcheckins = nil
+}
+
+// AddCommentIDs adds the "comments" edge to the Comment entity by ids.
+func (m *OKRItemMutation) AddCommentIDs(ids ...int) {
+	if m.comments == nil {
+		m.comments = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.comments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearComments clears the "comments" edge to the Comment entity.
+func (m *OKRItemMutation) ClearComments() {
+	m.clearedcomments = true
+}
+
+// CommentsCleared reports if the "comments" edge to the Comment entity was cleared.
+func (m *OKRItemMutation) CommentsCleared() bool {
+	return m.clearedcomments
+}
+
+// RemoveCommentIDs removes the "comments" edge to the Comment entity by IDs.
+func (m *OKRItemMutation) RemoveCommentIDs(ids ...int) {
+	if m.removedcomments == nil {
+		m.removedcomments = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.comments, ids[i])
+		m.removedcomments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedComments returns the removed IDs of the "comments" edge to the Comment entity.
+func (m *OKRItemMutation) RemovedCommentsIDs() (ids []int) {
+	for id := range m.removedcomments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// CommentsIDs returns the "comments" edge IDs in the mutation.
+func (m *OKRItemMutation) CommentsIDs() (ids []int) {
+	for id := range m.comments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetComments resets all changes to the "comments" edge.
+func (m *OKRItemMutation) ResetComments() {
+	m.comments = nil
+	m.clearedcomments = false
+	m.removedcomments = nil
+}
+
+// AddGrantIDs adds the "grants" edge to the Grant entity by ids.
+func (m *OKRItemMutation) AddGrantIDs(ids ...int) {
+	if m.grants == nil {
+		m.grants = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.grants[ids[i]] = struct{}{}
+	}
+}
+
+// ClearGrants clears the "grants" edge to the Grant entity.
+func (m *OKRItemMutation) ClearGrants() {
+	m.clearedgrants = true
+}
+
+// GrantsCleared reports if the "grants" edge to the Grant entity was cleared.
+func (m *OKRItemMutation) GrantsCleared() bool {
+	return m.clearedgrants
+}
+
+// RemoveGrantIDs removes the "grants" edge to the Grant entity by IDs.
+func (m *OKRItemMutation) RemoveGrantIDs(ids ...int) {
+	if m.removedgrants == nil {
+		m.removedgrants = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.grants, ids[i])
+		m.removedgrants[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedGrants returns the removed IDs of the "grants" edge to the Grant entity.
+func (m *OKRItemMutation) RemovedGrantsIDs() (ids []int) {
+	for id := range m.removedgrants {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// GrantsIDs returns the "grants" edge IDs in the mutation.
+func (m *OKRItemMutation) GrantsIDs() (ids []int) {
+	for id := range m.grants {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetGrants resets all changes to the "grants" edge.
+func (m *OKRItemMutation) ResetGrants() {
+	m.grants = nil
+	m.clearedgrants = false
+	m.removedgrants = nil
+}
+
+// AddFollowerIDs adds the "followers" edge to the User entity by ids.
+func (m *OKRItemMutation) AddFollowerIDs(ids ...int) {
+	if m.followers == nil {
+		m.followers = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.followers[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFollowers clears the "followers" edge to the User entity.
+func (m *OKRItemMutation) ClearFollowers() {
+	m.clearedfollowers = true
+}
+
+// FollowersCleared reports if the "followers" edge to the User entity was cleared.
+func (m *OKRItemMutation) FollowersCleared() bool {
+	return m.clearedfollowers
+}
+
+// RemoveFollowerIDs removes the "followers" edge to the User entity by IDs.
+func (m *OKRItemMutation) RemoveFollowerIDs(ids ...int) {
+	if m.removedfollowers == nil {
+		m.removedfollowers = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.followers, ids[i])
+		m.removedfollowers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFollowers returns the removed IDs of the "followers" edge to the User entity.
+func (m *OKRItemMutation) RemovedFollowersIDs() (ids []int) {
+	for id := range m.removedfollowers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FollowersIDs returns the "followers" edge IDs in the mutation.
+func (m *OKRItemMutation) FollowersIDs() (ids []int) {
+	for id := range m.followers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFollowers resets all changes to the "followers" edge.
+func (m *OKRItemMutation) ResetFollowers() {
+	m.followers = nil
+	m.clearedfollowers = false
+	m.removedfollowers = nil
+}
+
+// AddLikerIDs adds the "likers" edge to the User entity by ids.
+func (m *OKRItemMutation) AddLikerIDs(ids ...int) {
+	if m.likers == nil {
+		m.likers = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.likers[ids[i]] = struct{}{}
+	}
+}
+
+// ClearLikers clears the "likers" edge to the User entity.
+func (m *OKRItemMutation) ClearLikers() {
+	m.clearedlikers = true
+}
+
+// LikersCleared reports if the "likers" edge to the User entity was cleared.
+func (m *OKRItemMutation) LikersCleared() bool {
+	return m.clearedlikers
+}
+
+// RemoveLikerIDs removes the "likers" edge to the User entity by IDs.
+func (m *OKRItemMutation) RemoveLikerIDs(ids ...int) {
+	if m.removedlikers == nil {
+		m.removedlikers = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.likers, ids[i])
+		m.removedlikers[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedLikers returns the removed IDs of the "likers" edge to the User entity.
+func (m *OKRItemMutation) RemovedLikersIDs() (ids []int) {
+	for id := range m.removedlikers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// LikersIDs returns the "likers" edge IDs in the mutation.
+func (m *OKRItemMutation) LikersIDs() (ids []int) {
+	for id := range m.likers {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetLikers resets all changes to the "likers" edge.
+func (m *OKRItemMutation) ResetLikers() {
+	m.likers = nil
+	m.clearedlikers = false
+	m.removedlikers = nil
+}
+
 // Where appends a list predicates to the OKRItemMutation builder.
 func (m *OKRItemMutation) Where(ps ...predicate.OKRItem) {
 	m.predicates = append(m.predicates, ps...)
@@ -2533,7 +5921,7 @@ func (m *OKRItemMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OKRItemMutation) Fields() []string {
-	fields := make([]string, 0, 22)
+	fields := make([]string, 0, 31)
 	if m.organization != nil {
 		fields = append(fields, okritem.FieldOrgID)
 	}
@@ -2575,6 +5963,33 @@ func (m *OKRItemMutation) Fields() []string {
 	}
 	if m.unit != nil {
 		fields = append(fields, okritem.FieldUnit)
+	}
+	if m.milestone != nil {
+		fields = append(fields, okritem.FieldMilestone)
+	}
+	if m.progress_mode != nil {
+		fields = append(fields, okritem.FieldProgressMode)
+	}
+	if m.progress != nil {
+		fields = append(fields, okritem.FieldProgress)
+	}
+	if m.data_link != nil {
+		fields = append(fields, okritem.FieldDataLink)
+	}
+	if m.last_checkin_at != nil {
+		fields = append(fields, okritem.FieldLastCheckinAt)
+	}
+	if m.closed_at != nil {
+		fields = append(fields, okritem.FieldClosedAt)
+	}
+	if m.score != nil {
+		fields = append(fields, okritem.FieldScore)
+	}
+	if m.close_note != nil {
+		fields = append(fields, okritem.FieldCloseNote)
+	}
+	if m.alignment_restricted != nil {
+		fields = append(fields, okritem.FieldAlignmentRestricted)
 	}
 	if m.status != nil {
 		fields = append(fields, okritem.FieldStatus)
@@ -2636,6 +6051,24 @@ func (m *OKRItemMutation) Field(name string) (ent.Value, bool) {
 		return m.MetricCurrent()
 	case okritem.FieldUnit:
 		return m.Unit()
+	case okritem.FieldMilestone:
+		return m.Milestone()
+	case okritem.FieldProgressMode:
+		return m.ProgressMode()
+	case okritem.FieldProgress:
+		return m.Progress()
+	case okritem.FieldDataLink:
+		return m.DataLink()
+	case okritem.FieldLastCheckinAt:
+		return m.LastCheckinAt()
+	case okritem.FieldClosedAt:
+		return m.ClosedAt()
+	case okritem.FieldScore:
+		return m.Score()
+	case okritem.FieldCloseNote:
+		return m.CloseNote()
+	case okritem.FieldAlignmentRestricted:
+		return m.AlignmentRestricted()
 	case okritem.FieldStatus:
 		return m.Status()
 	case okritem.FieldPrivate:
@@ -2689,6 +6122,24 @@ func (m *OKRItemMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldMetricCurrent(ctx)
 	case okritem.FieldUnit:
 		return m.OldUnit(ctx)
+	case okritem.FieldMilestone:
+		return m.OldMilestone(ctx)
+	case okritem.FieldProgressMode:
+		return m.OldProgressMode(ctx)
+	case okritem.FieldProgress:
+		return m.OldProgress(ctx)
+	case okritem.FieldDataLink:
+		return m.OldDataLink(ctx)
+	case okritem.FieldLastCheckinAt:
+		return m.OldLastCheckinAt(ctx)
+	case okritem.FieldClosedAt:
+		return m.OldClosedAt(ctx)
+	case okritem.FieldScore:
+		return m.OldScore(ctx)
+	case okritem.FieldCloseNote:
+		return m.OldCloseNote(ctx)
+	case okritem.FieldAlignmentRestricted:
+		return m.OldAlignmentRestricted(ctx)
 	case okritem.FieldStatus:
 		return m.OldStatus(ctx)
 	case okritem.FieldPrivate:
@@ -2812,6 +6263,69 @@ func (m *OKRItemMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUnit(v)
 		return nil
+	case okritem.FieldMilestone:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMilestone(v)
+		return nil
+	case okritem.FieldProgressMode:
+		v, ok := value.(okritem.ProgressMode)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgressMode(v)
+		return nil
+	case okritem.FieldProgress:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProgress(v)
+		return nil
+	case okritem.FieldDataLink:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDataLink(v)
+		return nil
+	case okritem.FieldLastCheckinAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastCheckinAt(v)
+		return nil
+	case okritem.FieldClosedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClosedAt(v)
+		return nil
+	case okritem.FieldScore:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScore(v)
+		return nil
+	case okritem.FieldCloseNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCloseNote(v)
+		return nil
+	case okritem.FieldAlignmentRestricted:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAlignmentRestricted(v)
+		return nil
 	case okritem.FieldStatus:
 		v, ok := value.(okritem.Status)
 		if !ok {
@@ -2888,6 +6402,12 @@ func (m *OKRItemMutation) AddedFields() []string {
 	if m.addmetric_current != nil {
 		fields = append(fields, okritem.FieldMetricCurrent)
 	}
+	if m.addprogress != nil {
+		fields = append(fields, okritem.FieldProgress)
+	}
+	if m.addscore != nil {
+		fields = append(fields, okritem.FieldScore)
+	}
 	return fields
 }
 
@@ -2904,6 +6424,10 @@ func (m *OKRItemMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedMetricTarget()
 	case okritem.FieldMetricCurrent:
 		return m.AddedMetricCurrent()
+	case okritem.FieldProgress:
+		return m.AddedProgress()
+	case okritem.FieldScore:
+		return m.AddedScore()
 	}
 	return nil, false
 }
@@ -2941,6 +6465,20 @@ func (m *OKRItemMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddMetricCurrent(v)
 		return nil
+	case okritem.FieldProgress:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddProgress(v)
+		return nil
+	case okritem.FieldScore:
+		v, ok := value.(float64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddScore(v)
+		return nil
 	}
 	return fmt.Errorf("unknown OKRItem numeric field %s", name)
 }
@@ -2966,6 +6504,15 @@ func (m *OKRItemMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(okritem.FieldMetricCurrent) {
 		fields = append(fields, okritem.FieldMetricCurrent)
+	}
+	if m.FieldCleared(okritem.FieldLastCheckinAt) {
+		fields = append(fields, okritem.FieldLastCheckinAt)
+	}
+	if m.FieldCleared(okritem.FieldClosedAt) {
+		fields = append(fields, okritem.FieldClosedAt)
+	}
+	if m.FieldCleared(okritem.FieldScore) {
+		fields = append(fields, okritem.FieldScore)
 	}
 	if m.FieldCleared(okritem.FieldDelegateID) {
 		fields = append(fields, okritem.FieldDelegateID)
@@ -3004,6 +6551,15 @@ func (m *OKRItemMutation) ClearField(name string) error {
 		return nil
 	case okritem.FieldMetricCurrent:
 		m.ClearMetricCurrent()
+		return nil
+	case okritem.FieldLastCheckinAt:
+		m.ClearLastCheckinAt()
+		return nil
+	case okritem.FieldClosedAt:
+		m.ClearClosedAt()
+		return nil
+	case okritem.FieldScore:
+		m.ClearScore()
 		return nil
 	case okritem.FieldDelegateID:
 		m.ClearDelegateID()
@@ -3061,6 +6617,33 @@ func (m *OKRItemMutation) ResetField(name string) error {
 	case okritem.FieldUnit:
 		m.ResetUnit()
 		return nil
+	case okritem.FieldMilestone:
+		m.ResetMilestone()
+		return nil
+	case okritem.FieldProgressMode:
+		m.ResetProgressMode()
+		return nil
+	case okritem.FieldProgress:
+		m.ResetProgress()
+		return nil
+	case okritem.FieldDataLink:
+		m.ResetDataLink()
+		return nil
+	case okritem.FieldLastCheckinAt:
+		m.ResetLastCheckinAt()
+		return nil
+	case okritem.FieldClosedAt:
+		m.ResetClosedAt()
+		return nil
+	case okritem.FieldScore:
+		m.ResetScore()
+		return nil
+	case okritem.FieldCloseNote:
+		m.ResetCloseNote()
+		return nil
+	case okritem.FieldAlignmentRestricted:
+		m.ResetAlignmentRestricted()
+		return nil
 	case okritem.FieldStatus:
 		m.ResetStatus()
 		return nil
@@ -3091,7 +6674,7 @@ func (m *OKRItemMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OKRItemMutation) AddedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 15)
 	if m.organization != nil {
 		edges = append(edges, okritem.EdgeOrganization)
 	}
@@ -3121,6 +6704,21 @@ func (m *OKRItemMutation) AddedEdges() []string {
 	}
 	if m.checkin_owner != nil {
 		edges = append(edges, okritem.EdgeCheckinOwner)
+	}
+	if m.checkins != nil {
+		edges = append(edges, okritem.EdgeCheckins)
+	}
+	if m.comments != nil {
+		edges = append(edges, okritem.EdgeComments)
+	}
+	if m.grants != nil {
+		edges = append(edges, okritem.EdgeGrants)
+	}
+	if m.followers != nil {
+		edges = append(edges, okritem.EdgeFollowers)
+	}
+	if m.likers != nil {
+		edges = append(edges, okritem.EdgeLikers)
 	}
 	return edges
 }
@@ -3177,13 +6775,43 @@ func (m *OKRItemMutation) AddedIDs(name string) []ent.Value {
 		if id := m.checkin_owner; id != nil {
 			return []ent.Value{*id}
 		}
+	case okritem.EdgeCheckins:
+		ids := make([]ent.Value, 0, len(m.checkins))
+		for id := range m.checkins {
+			ids = append(ids, id)
+		}
+		return ids
+	case okritem.EdgeComments:
+		ids := make([]ent.Value, 0, len(m.comments))
+		for id := range m.comments {
+			ids = append(ids, id)
+		}
+		return ids
+	case okritem.EdgeGrants:
+		ids := make([]ent.Value, 0, len(m.grants))
+		for id := range m.grants {
+			ids = append(ids, id)
+		}
+		return ids
+	case okritem.EdgeFollowers:
+		ids := make([]ent.Value, 0, len(m.followers))
+		for id := range m.followers {
+			ids = append(ids, id)
+		}
+		return ids
+	case okritem.EdgeLikers:
+		ids := make([]ent.Value, 0, len(m.likers))
+		for id := range m.likers {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OKRItemMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 15)
 	if m.removedowners != nil {
 		edges = append(edges, okritem.EdgeOwners)
 	}
@@ -3195,6 +6823,21 @@ func (m *OKRItemMutation) RemovedEdges() []string {
 	}
 	if m.removedviewers != nil {
 		edges = append(edges, okritem.EdgeViewers)
+	}
+	if m.removedcheckins != nil {
+		edges = append(edges, okritem.EdgeCheckins)
+	}
+	if m.removedcomments != nil {
+		edges = append(edges, okritem.EdgeComments)
+	}
+	if m.removedgrants != nil {
+		edges = append(edges, okritem.EdgeGrants)
+	}
+	if m.removedfollowers != nil {
+		edges = append(edges, okritem.EdgeFollowers)
+	}
+	if m.removedlikers != nil {
+		edges = append(edges, okritem.EdgeLikers)
 	}
 	return edges
 }
@@ -3227,13 +6870,43 @@ func (m *OKRItemMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case okritem.EdgeCheckins:
+		ids := make([]ent.Value, 0, len(m.removedcheckins))
+		for id := range m.removedcheckins {
+			ids = append(ids, id)
+		}
+		return ids
+	case okritem.EdgeComments:
+		ids := make([]ent.Value, 0, len(m.removedcomments))
+		for id := range m.removedcomments {
+			ids = append(ids, id)
+		}
+		return ids
+	case okritem.EdgeGrants:
+		ids := make([]ent.Value, 0, len(m.removedgrants))
+		for id := range m.removedgrants {
+			ids = append(ids, id)
+		}
+		return ids
+	case okritem.EdgeFollowers:
+		ids := make([]ent.Value, 0, len(m.removedfollowers))
+		for id := range m.removedfollowers {
+			ids = append(ids, id)
+		}
+		return ids
+	case okritem.EdgeLikers:
+		ids := make([]ent.Value, 0, len(m.removedlikers))
+		for id := range m.removedlikers {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OKRItemMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 10)
+	edges := make([]string, 0, 15)
 	if m.clearedorganization {
 		edges = append(edges, okritem.EdgeOrganization)
 	}
@@ -3264,6 +6937,21 @@ func (m *OKRItemMutation) ClearedEdges() []string {
 	if m.clearedcheckin_owner {
 		edges = append(edges, okritem.EdgeCheckinOwner)
 	}
+	if m.clearedcheckins {
+		edges = append(edges, okritem.EdgeCheckins)
+	}
+	if m.clearedcomments {
+		edges = append(edges, okritem.EdgeComments)
+	}
+	if m.clearedgrants {
+		edges = append(edges, okritem.EdgeGrants)
+	}
+	if m.clearedfollowers {
+		edges = append(edges, okritem.EdgeFollowers)
+	}
+	if m.clearedlikers {
+		edges = append(edges, okritem.EdgeLikers)
+	}
 	return edges
 }
 
@@ -3291,6 +6979,16 @@ func (m *OKRItemMutation) EdgeCleared(name string) bool {
 		return m.cleareddelegate
 	case okritem.EdgeCheckinOwner:
 		return m.clearedcheckin_owner
+	case okritem.EdgeCheckins:
+		return m.clearedcheckins
+	case okritem.EdgeComments:
+		return m.clearedcomments
+	case okritem.EdgeGrants:
+		return m.clearedgrants
+	case okritem.EdgeFollowers:
+		return m.clearedfollowers
+	case okritem.EdgeLikers:
+		return m.clearedlikers
 	}
 	return false
 }
@@ -3354,6 +7052,21 @@ func (m *OKRItemMutation) ResetEdge(name string) error {
 		return nil
 	case okritem.EdgeCheckinOwner:
 		m.ResetCheckinOwner()
+		return nil
+	case okritem.EdgeCheckins:
+		m.ResetCheckins()
+		return nil
+	case okritem.EdgeComments:
+		m.ResetComments()
+		return nil
+	case okritem.EdgeGrants:
+		m.ResetGrants()
+		return nil
+	case okritem.EdgeFollowers:
+		m.ResetFollowers()
+		return nil
+	case okritem.EdgeLikers:
+		m.ResetLikers()
 		return nil
 	}
 	return fmt.Errorf("unknown OKRItem edge %s", name)
@@ -6681,6 +10394,15 @@ type UserMutation struct {
 	org_okr_creation         map[int]struct{}
 	removedorg_okr_creation  map[int]struct{}
 	clearedorg_okr_creation  bool
+	followed_items           map[int]struct{}
+	removedfollowed_items    map[int]struct{}
+	clearedfollowed_items    bool
+	liked_items              map[int]struct{}
+	removedliked_items       map[int]struct{}
+	clearedliked_items       bool
+	liked_checkins           map[int]struct{}
+	removedliked_checkins    map[int]struct{}
+	clearedliked_checkins    bool
 	team_okr_creation        map[int]struct{}
 	removedteam_okr_creation map[int]struct{}
 	clearedteam_okr_creation bool
@@ -7250,6 +10972,168 @@ func (m *UserMutation) ResetOrgOkrCreation() {
 	m.removedorg_okr_creation = nil
 }
 
+// AddFollowedItemIDs adds the "followed_items" edge to the OKRItem entity by ids.
+func (m *UserMutation) AddFollowedItemIDs(ids ...int) {
+	if m.followed_items == nil {
+		m.followed_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.followed_items[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFollowedItems clears the "followed_items" edge to the OKRItem entity.
+func (m *UserMutation) ClearFollowedItems() {
+	m.clearedfollowed_items = true
+}
+
+// FollowedItemsCleared reports if the "followed_items" edge to the OKRItem entity was cleared.
+func (m *UserMutation) FollowedItemsCleared() bool {
+	return m.clearedfollowed_items
+}
+
+// RemoveFollowedItemIDs removes the "followed_items" edge to the OKRItem entity by IDs.
+func (m *UserMutation) RemoveFollowedItemIDs(ids ...int) {
+	if m.removedfollowed_items == nil {
+		m.removedfollowed_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.followed_items, ids[i])
+		m.removedfollowed_items[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFollowedItems returns the removed IDs of the "followed_items" edge to the OKRItem entity.
+func (m *UserMutation) RemovedFollowedItemsIDs() (ids []int) {
+	for id := range m.removedfollowed_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FollowedItemsIDs returns the "followed_items" edge IDs in the mutation.
+func (m *UserMutation) FollowedItemsIDs() (ids []int) {
+	for id := range m.followed_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFollowedItems resets all changes to the "followed_items" edge.
+func (m *UserMutation) ResetFollowedItems() {
+	m.followed_items = nil
+	m.clearedfollowed_items = false
+	m.removedfollowed_items = nil
+}
+
+// AddLikedItemIDs adds the "liked_items" edge to the OKRItem entity by ids.
+func (m *UserMutation) AddLikedItemIDs(ids ...int) {
+	if m.liked_items == nil {
+		m.liked_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.liked_items[ids[i]] = struct{}{}
+	}
+}
+
+// ClearLikedItems clears the "liked_items" edge to the OKRItem entity.
+func (m *UserMutation) ClearLikedItems() {
+	m.clearedliked_items = true
+}
+
+// LikedItemsCleared reports if the "liked_items" edge to the OKRItem entity was cleared.
+func (m *UserMutation) LikedItemsCleared() bool {
+	return m.clearedliked_items
+}
+
+// RemoveLikedItemIDs removes the "liked_items" edge to the OKRItem entity by IDs.
+func (m *UserMutation) RemoveLikedItemIDs(ids ...int) {
+	if m.removedliked_items == nil {
+		m.removedliked_items = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.liked_items, ids[i])
+		m.removedliked_items[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedLikedItems returns the removed IDs of the "liked_items" edge to the OKRItem entity.
+func (m *UserMutation) RemovedLikedItemsIDs() (ids []int) {
+	for id := range m.removedliked_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// LikedItemsIDs returns the "liked_items" edge IDs in the mutation.
+func (m *UserMutation) LikedItemsIDs() (ids []int) {
+	for id := range m.liked_items {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetLikedItems resets all changes to the "liked_items" edge.
+func (m *UserMutation) ResetLikedItems() {
+	m.liked_items = nil
+	m.clearedliked_items = false
+	m.removedliked_items = nil
+}
+
+// AddLikedCheckinIDs adds the "liked_checkins" edge to the CheckIn entity by ids.
+func (m *UserMutation) AddLikedCheckinIDs(ids ...int) {
+	if m.liked_checkins == nil {
+		m.liked_checkins = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.liked_checkins[ids[i]] = struct{}{}
+	}
+}
+
+// ClearLikedCheckins clears the "liked_checkins" edge to the CheckIn entity.
+func (m *UserMutation) ClearLikedCheckins() {
+	m.clearedliked_checkins = true
+}
+
+// LikedCheckinsCleared reports if the "liked_checkins" edge to the CheckIn entity was cleared.
+func (m *UserMutation) LikedCheckinsCleared() bool {
+	return m.clearedliked_checkins
+}
+
+// RemoveLikedCheckinIDs removes the "liked_checkins" edge to the CheckIn entity by IDs.
+func (m *UserMutation) RemoveLikedCheckinIDs(ids ...int) {
+	if m.removedliked_checkins == nil {
+		m.removedliked_checkins = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.liked_checkins, ids[i])
+		m.removedliked_checkins[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedLikedCheckins returns the removed IDs of the "liked_checkins" edge to the CheckIn entity.
+func (m *UserMutation) RemovedLikedCheckinsIDs() (ids []int) {
+	for id := range m.removedliked_checkins {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// LikedCheckinsIDs returns the "liked_checkins" edge IDs in the mutation.
+func (m *UserMutation) LikedCheckinsIDs() (ids []int) {
+	for id := range m.liked_checkins {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetLikedCheckins resets all changes to the "liked_checkins" edge.
+func (m *UserMutation) ResetLikedCheckins() {
+	m.liked_checkins = nil
+	m.clearedliked_checkins = false
+	m.removedliked_checkins = nil
+}
+
 // AddTeamOkrCreationIDs adds the "team_okr_creation" edge to the Team entity by ids.
 func (m *UserMutation) AddTeamOkrCreationIDs(ids ...int) {
 	if m.team_okr_creation == nil {
@@ -7514,7 +11398,7 @@ func (m *UserMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *UserMutation) AddedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 9)
 	if m.memberships != nil {
 		edges = append(edges, user.EdgeMemberships)
 	}
@@ -7529,6 +11413,15 @@ func (m *UserMutation) AddedEdges() []string {
 	}
 	if m.org_okr_creation != nil {
 		edges = append(edges, user.EdgeOrgOkrCreation)
+	}
+	if m.followed_items != nil {
+		edges = append(edges, user.EdgeFollowedItems)
+	}
+	if m.liked_items != nil {
+		edges = append(edges, user.EdgeLikedItems)
+	}
+	if m.liked_checkins != nil {
+		edges = append(edges, user.EdgeLikedCheckins)
 	}
 	if m.team_okr_creation != nil {
 		edges = append(edges, user.EdgeTeamOkrCreation)
@@ -7570,6 +11463,24 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeFollowedItems:
+		ids := make([]ent.Value, 0, len(m.followed_items))
+		for id := range m.followed_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeLikedItems:
+		ids := make([]ent.Value, 0, len(m.liked_items))
+		for id := range m.liked_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeLikedCheckins:
+		ids := make([]ent.Value, 0, len(m.liked_checkins))
+		for id := range m.liked_checkins {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeTeamOkrCreation:
 		ids := make([]ent.Value, 0, len(m.team_okr_creation))
 		for id := range m.team_okr_creation {
@@ -7582,7 +11493,7 @@ func (m *UserMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *UserMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 9)
 	if m.removedmemberships != nil {
 		edges = append(edges, user.EdgeMemberships)
 	}
@@ -7597,6 +11508,15 @@ func (m *UserMutation) RemovedEdges() []string {
 	}
 	if m.removedorg_okr_creation != nil {
 		edges = append(edges, user.EdgeOrgOkrCreation)
+	}
+	if m.removedfollowed_items != nil {
+		edges = append(edges, user.EdgeFollowedItems)
+	}
+	if m.removedliked_items != nil {
+		edges = append(edges, user.EdgeLikedItems)
+	}
+	if m.removedliked_checkins != nil {
+		edges = append(edges, user.EdgeLikedCheckins)
 	}
 	if m.removedteam_okr_creation != nil {
 		edges = append(edges, user.EdgeTeamOkrCreation)
@@ -7638,6 +11558,24 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case user.EdgeFollowedItems:
+		ids := make([]ent.Value, 0, len(m.removedfollowed_items))
+		for id := range m.removedfollowed_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeLikedItems:
+		ids := make([]ent.Value, 0, len(m.removedliked_items))
+		for id := range m.removedliked_items {
+			ids = append(ids, id)
+		}
+		return ids
+	case user.EdgeLikedCheckins:
+		ids := make([]ent.Value, 0, len(m.removedliked_checkins))
+		for id := range m.removedliked_checkins {
+			ids = append(ids, id)
+		}
+		return ids
 	case user.EdgeTeamOkrCreation:
 		ids := make([]ent.Value, 0, len(m.removedteam_okr_creation))
 		for id := range m.removedteam_okr_creation {
@@ -7650,7 +11588,7 @@ func (m *UserMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *UserMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 6)
+	edges := make([]string, 0, 9)
 	if m.clearedmemberships {
 		edges = append(edges, user.EdgeMemberships)
 	}
@@ -7665,6 +11603,15 @@ func (m *UserMutation) ClearedEdges() []string {
 	}
 	if m.clearedorg_okr_creation {
 		edges = append(edges, user.EdgeOrgOkrCreation)
+	}
+	if m.clearedfollowed_items {
+		edges = append(edges, user.EdgeFollowedItems)
+	}
+	if m.clearedliked_items {
+		edges = append(edges, user.EdgeLikedItems)
+	}
+	if m.clearedliked_checkins {
+		edges = append(edges, user.EdgeLikedCheckins)
 	}
 	if m.clearedteam_okr_creation {
 		edges = append(edges, user.EdgeTeamOkrCreation)
@@ -7686,6 +11633,12 @@ func (m *UserMutation) EdgeCleared(name string) bool {
 		return m.clearedviewable_items
 	case user.EdgeOrgOkrCreation:
 		return m.clearedorg_okr_creation
+	case user.EdgeFollowedItems:
+		return m.clearedfollowed_items
+	case user.EdgeLikedItems:
+		return m.clearedliked_items
+	case user.EdgeLikedCheckins:
+		return m.clearedliked_checkins
 	case user.EdgeTeamOkrCreation:
 		return m.clearedteam_okr_creation
 	}
@@ -7718,6 +11671,15 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	case user.EdgeOrgOkrCreation:
 		m.ResetOrgOkrCreation()
+		return nil
+	case user.EdgeFollowedItems:
+		m.ResetFollowedItems()
+		return nil
+	case user.EdgeLikedItems:
+		m.ResetLikedItems()
+		return nil
+	case user.EdgeLikedCheckins:
+		m.ResetLikedCheckins()
 		return nil
 	case user.EdgeTeamOkrCreation:
 		m.ResetTeamOkrCreation()

@@ -49,6 +49,24 @@ type OKRItem struct {
 	MetricCurrent *float64 `json:"metric_current,omitempty"`
 	// Unit holds the value of the "unit" field.
 	Unit string `json:"unit,omitempty"`
+	// A 0/1 milestone key result instead of a metric.
+	Milestone bool `json:"milestone,omitempty"`
+	// ROLLUP: an objective's progress is the weighted mean of its children; MANUAL: set by check-ins.
+	ProgressMode okritem.ProgressMode `json:"progress_mode,omitempty"`
+	// Current progress, 0 to 1, kept exact by the OKR service.
+	Progress float64 `json:"progress,omitempty"`
+	// Where the key result's value comes from (a URL).
+	DataLink string `json:"data_link,omitempty"`
+	// LastCheckinAt holds the value of the "last_checkin_at" field.
+	LastCheckinAt *time.Time `json:"last_checkin_at,omitempty"`
+	// ClosedAt holds the value of the "closed_at" field.
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+	// Closing score, 0 to 1.
+	Score *float64 `json:"score,omitempty"`
+	// CloseNote holds the value of the "close_note" field.
+	CloseNote string `json:"close_note,omitempty"`
+	// Only users with an alignment grant (and editors) may align under this item.
+	AlignmentRestricted bool `json:"alignment_restricted,omitempty"`
 	// Status holds the value of the "status" field.
 	Status okritem.Status `json:"status,omitempty"`
 	// Effective privacy; key results carry their objective's.
@@ -93,16 +111,31 @@ type OKRItemEdges struct {
 	Delegate *User `json:"delegate,omitempty"`
 	// CheckinOwner holds the value of the checkin_owner edge.
 	CheckinOwner *User `json:"checkin_owner,omitempty"`
+	// Checkins holds the value of the checkins edge.
+	Checkins []*CheckIn `json:"checkins,omitempty"`
+	// Comments holds the value of the comments edge.
+	Comments []*Comment `json:"comments,omitempty"`
+	// Grants holds the value of the grants edge.
+	Grants []*Grant `json:"grants,omitempty"`
+	// Followers holds the value of the followers edge.
+	Followers []*User `json:"followers,omitempty"`
+	// Likers holds the value of the likers edge.
+	Likers []*User `json:"likers,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [10]bool
+	loadedTypes [15]bool
 	// totalCount holds the count of the edges above.
-	totalCount [10]map[string]int
+	totalCount [14]map[string]int
 
-	namedOwners   map[string][]*User
-	namedTeams    map[string][]*Team
-	namedChildren map[string][]*OKRItem
-	namedViewers  map[string][]*User
+	namedOwners    map[string][]*User
+	namedTeams     map[string][]*Team
+	namedChildren  map[string][]*OKRItem
+	namedViewers   map[string][]*User
+	namedCheckins  map[string][]*CheckIn
+	namedComments  map[string][]*Comment
+	namedGrants    map[string][]*Grant
+	namedFollowers map[string][]*User
+	namedLikers    map[string][]*User
 }
 
 // OrganizationOrErr returns the Organization value or an error if the edge
@@ -207,6 +240,51 @@ func (e OKRItemEdges) CheckinOwnerOrErr() (*User, error) {
 	return nil, &NotLoadedError{edge: "checkin_owner"}
 }
 
+// CheckinsOrErr returns the Checkins value or an error if the edge
+// was not loaded in eager-loading.
+func (e OKRItemEdges) CheckinsOrErr() ([]*CheckIn, error) {
+	if e.loadedTypes[10] {
+		return e.Checkins, nil
+	}
+	return nil, &NotLoadedError{edge: "checkins"}
+}
+
+// CommentsOrErr returns the Comments value or an error if the edge
+// was not loaded in eager-loading.
+func (e OKRItemEdges) CommentsOrErr() ([]*Comment, error) {
+	if e.loadedTypes[11] {
+		return e.Comments, nil
+	}
+	return nil, &NotLoadedError{edge: "comments"}
+}
+
+// GrantsOrErr returns the Grants value or an error if the edge
+// was not loaded in eager-loading.
+func (e OKRItemEdges) GrantsOrErr() ([]*Grant, error) {
+	if e.loadedTypes[12] {
+		return e.Grants, nil
+	}
+	return nil, &NotLoadedError{edge: "grants"}
+}
+
+// FollowersOrErr returns the Followers value or an error if the edge
+// was not loaded in eager-loading.
+func (e OKRItemEdges) FollowersOrErr() ([]*User, error) {
+	if e.loadedTypes[13] {
+		return e.Followers, nil
+	}
+	return nil, &NotLoadedError{edge: "followers"}
+}
+
+// LikersOrErr returns the Likers value or an error if the edge
+// was not loaded in eager-loading.
+func (e OKRItemEdges) LikersOrErr() ([]*User, error) {
+	if e.loadedTypes[14] {
+		return e.Likers, nil
+	}
+	return nil, &NotLoadedError{edge: "likers"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*OKRItem) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
@@ -214,15 +292,15 @@ func (*OKRItem) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case okritem.FieldOwnerOrder:
 			values[i] = new([]byte)
-		case okritem.FieldPrivate, okritem.FieldDelegateKeyResults, okritem.FieldNotifyOwner:
+		case okritem.FieldMilestone, okritem.FieldAlignmentRestricted, okritem.FieldPrivate, okritem.FieldDelegateKeyResults, okritem.FieldNotifyOwner:
 			values[i] = new(sql.NullBool)
-		case okritem.FieldWeight, okritem.FieldMetricStart, okritem.FieldMetricTarget, okritem.FieldMetricCurrent:
+		case okritem.FieldWeight, okritem.FieldMetricStart, okritem.FieldMetricTarget, okritem.FieldMetricCurrent, okritem.FieldProgress, okritem.FieldScore:
 			values[i] = new(sql.NullFloat64)
 		case okritem.FieldID, okritem.FieldOrgID, okritem.FieldCreatorID, okritem.FieldParentID, okritem.FieldTimePeriodID, okritem.FieldDelegateID, okritem.FieldCheckinOwnerID:
 			values[i] = new(sql.NullInt64)
-		case okritem.FieldKind, okritem.FieldLevel, okritem.FieldTitle, okritem.FieldDescription, okritem.FieldUnit, okritem.FieldStatus:
+		case okritem.FieldKind, okritem.FieldLevel, okritem.FieldTitle, okritem.FieldDescription, okritem.FieldUnit, okritem.FieldProgressMode, okritem.FieldDataLink, okritem.FieldCloseNote, okritem.FieldStatus:
 			values[i] = new(sql.NullString)
-		case okritem.FieldCreatedAt, okritem.FieldUpdatedAt:
+		case okritem.FieldLastCheckinAt, okritem.FieldClosedAt, okritem.FieldCreatedAt, okritem.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -337,6 +415,63 @@ func (_m *OKRItem) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Unit = value.String
 			}
+		case okritem.FieldMilestone:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field milestone", values[i])
+			} else if value.Valid {
+				_m.Milestone = value.Bool
+			}
+		case okritem.FieldProgressMode:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field progress_mode", values[i])
+			} else if value.Valid {
+				_m.ProgressMode = okritem.ProgressMode(value.String)
+			}
+		case okritem.FieldProgress:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field progress", values[i])
+			} else if value.Valid {
+				_m.Progress = value.Float64
+			}
+		case okritem.FieldDataLink:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field data_link", values[i])
+			} else if value.Valid {
+				_m.DataLink = value.String
+			}
+		case okritem.FieldLastCheckinAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_checkin_at", values[i])
+			} else if value.Valid {
+				_m.LastCheckinAt = new(time.Time)
+				*_m.LastCheckinAt = value.Time
+			}
+		case okritem.FieldClosedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field closed_at", values[i])
+			} else if value.Valid {
+				_m.ClosedAt = new(time.Time)
+				*_m.ClosedAt = value.Time
+			}
+		case okritem.FieldScore:
+			if value, ok := values[i].(*sql.NullFloat64); !ok {
+				return fmt.Errorf("unexpected type %T for field score", values[i])
+			} else if value.Valid {
+				_m.Score = new(float64)
+				*_m.Score = value.Float64
+			}
+		case okritem.FieldCloseNote:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field close_note", values[i])
+			} else if value.Valid {
+				_m.CloseNote = value.String
+			}
+		case okritem.FieldAlignmentRestricted:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field alignment_restricted", values[i])
+			} else if value.Valid {
+				_m.AlignmentRestricted = value.Bool
+			}
 		case okritem.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field status", values[i])
@@ -450,6 +585,31 @@ func (_m *OKRItem) QueryCheckinOwner() *UserQuery {
 	return NewOKRItemClient(_m.config).QueryCheckinOwner(_m)
 }
 
+// QueryCheckins queries the "checkins" edge of the OKRItem entity.
+func (_m *OKRItem) QueryCheckins() *CheckInQuery {
+	return NewOKRItemClient(_m.config).QueryCheckins(_m)
+}
+
+// QueryComments queries the "comments" edge of the OKRItem entity.
+func (_m *OKRItem) QueryComments() *CommentQuery {
+	return NewOKRItemClient(_m.config).QueryComments(_m)
+}
+
+// QueryGrants queries the "grants" edge of the OKRItem entity.
+func (_m *OKRItem) QueryGrants() *GrantQuery {
+	return NewOKRItemClient(_m.config).QueryGrants(_m)
+}
+
+// QueryFollowers queries the "followers" edge of the OKRItem entity.
+func (_m *OKRItem) QueryFollowers() *UserQuery {
+	return NewOKRItemClient(_m.config).QueryFollowers(_m)
+}
+
+// QueryLikers queries the "likers" edge of the OKRItem entity.
+func (_m *OKRItem) QueryLikers() *UserQuery {
+	return NewOKRItemClient(_m.config).QueryLikers(_m)
+}
+
 // Update returns a builder for updating this OKRItem.
 // Note that you need to call OKRItem.Unwrap() before calling this method if this OKRItem
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -526,6 +686,39 @@ func (_m *OKRItem) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("unit=")
 	builder.WriteString(_m.Unit)
+	builder.WriteString(", ")
+	builder.WriteString("milestone=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Milestone))
+	builder.WriteString(", ")
+	builder.WriteString("progress_mode=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ProgressMode))
+	builder.WriteString(", ")
+	builder.WriteString("progress=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Progress))
+	builder.WriteString(", ")
+	builder.WriteString("data_link=")
+	builder.WriteString(_m.DataLink)
+	builder.WriteString(", ")
+	if v := _m.LastCheckinAt; v != nil {
+		builder.WriteString("last_checkin_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.ClosedAt; v != nil {
+		builder.WriteString("closed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.Score; v != nil {
+		builder.WriteString("score=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("close_note=")
+	builder.WriteString(_m.CloseNote)
+	builder.WriteString(", ")
+	builder.WriteString("alignment_restricted=")
+	builder.WriteString(fmt.Sprintf("%v", _m.AlignmentRestricted))
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))
@@ -651,6 +844,126 @@ func (_m *OKRItem) appendNamedViewers(name string, edges ...*User) {
 		_m.Edges.namedViewers[name] = []*User{}
 	} else {
 		_m.Edges.namedViewers[name] = append(_m.Edges.namedViewers[name], edges...)
+	}
+}
+
+// NamedCheckins returns the Checkins named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *OKRItem) NamedCheckins(name string) ([]*CheckIn, error) {
+	if _m.Edges.namedCheckins == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedCheckins[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *OKRItem) appendNamedCheckins(name string, edges ...*CheckIn) {
+	if _m.Edges.namedCheckins == nil {
+		_m.Edges.namedCheckins = make(map[string][]*CheckIn)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedCheckins[name] = []*CheckIn{}
+	} else {
+		_m.Edges.namedCheckins[name] = append(_m.Edges.namedCheckins[name], edges...)
+	}
+}
+
+// NamedComments returns the Comments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *OKRItem) NamedComments(name string) ([]*Comment, error) {
+	if _m.Edges.namedComments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedComments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *OKRItem) appendNamedComments(name string, edges ...*Comment) {
+	if _m.Edges.namedComments == nil {
+		_m.Edges.namedComments = make(map[string][]*Comment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedComments[name] = []*Comment{}
+	} else {
+		_m.Edges.namedComments[name] = append(_m.Edges.namedComments[name], edges...)
+	}
+}
+
+// NamedGrants returns the Grants named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *OKRItem) NamedGrants(name string) ([]*Grant, error) {
+	if _m.Edges.namedGrants == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedGrants[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *OKRItem) appendNamedGrants(name string, edges ...*Grant) {
+	if _m.Edges.namedGrants == nil {
+		_m.Edges.namedGrants = make(map[string][]*Grant)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedGrants[name] = []*Grant{}
+	} else {
+		_m.Edges.namedGrants[name] = append(_m.Edges.namedGrants[name], edges...)
+	}
+}
+
+// NamedFollowers returns the Followers named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *OKRItem) NamedFollowers(name string) ([]*User, error) {
+	if _m.Edges.namedFollowers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFollowers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *OKRItem) appendNamedFollowers(name string, edges ...*User) {
+	if _m.Edges.namedFollowers == nil {
+		_m.Edges.namedFollowers = make(map[string][]*User)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFollowers[name] = []*User{}
+	} else {
+		_m.Edges.namedFollowers[name] = append(_m.Edges.namedFollowers[name], edges...)
+	}
+}
+
+// NamedLikers returns the Likers named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *OKRItem) NamedLikers(name string) ([]*User, error) {
+	if _m.Edges.namedLikers == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedLikers[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *OKRItem) appendNamedLikers(name string, edges ...*User) {
+	if _m.Edges.namedLikers == nil {
+		_m.Edges.namedLikers = make(map[string][]*User)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedLikers[name] = []*User{}
+	} else {
+		_m.Edges.namedLikers[name] = append(_m.Edges.namedLikers[name], edges...)
 	}
 }
 

@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"okrgraph/ent/checkin"
+	"okrgraph/ent/comment"
+	"okrgraph/ent/grant"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/team"
@@ -170,6 +173,132 @@ func (_c *OKRItemCreate) SetUnit(v string) *OKRItemCreate {
 func (_c *OKRItemCreate) SetNillableUnit(v *string) *OKRItemCreate {
 	if v != nil {
 		_c.SetUnit(*v)
+	}
+	return _c
+}
+
+// SetMilestone sets the "milestone" field.
+func (_c *OKRItemCreate) SetMilestone(v bool) *OKRItemCreate {
+	_c.mutation.SetMilestone(v)
+	return _c
+}
+
+// SetNillableMilestone sets the "milestone" field if the given value is not nil.
+func (_c *OKRItemCreate) SetNillableMilestone(v *bool) *OKRItemCreate {
+	if v != nil {
+		_c.SetMilestone(*v)
+	}
+	return _c
+}
+
+// SetProgressMode sets the "progress_mode" field.
+func (_c *OKRItemCreate) SetProgressMode(v okritem.ProgressMode) *OKRItemCreate {
+	_c.mutation.SetProgressMode(v)
+	return _c
+}
+
+// SetNillableProgressMode sets the "progress_mode" field if the given value is not nil.
+func (_c *OKRItemCreate) SetNillableProgressMode(v *okritem.ProgressMode) *OKRItemCreate {
+	if v != nil {
+		_c.SetProgressMode(*v)
+	}
+	return _c
+}
+
+// SetProgress sets the "progress" field.
+func (_c *OKRItemCreate) SetProgress(v float64) *OKRItemCreate {
+	_c.mutation.SetProgress(v)
+	return _c
+}
+
+// SetNillableProgress sets the "progress" field if the given value is not nil.
+func (_c *OKRItemCreate) SetNillableProgress(v *float64) *OKRItemCreate {
+	if v != nil {
+		_c.SetProgress(*v)
+	}
+	return _c
+}
+
+// SetDataLink sets the "data_link" field.
+func (_c *OKRItemCreate) SetDataLink(v string) *OKRItemCreate {
+	_c.mutation.SetDataLink(v)
+	return _c
+}
+
+// SetNillableDataLink sets the "data_link" field if the given value is not nil.
+func (_c *OKRItemCreate) SetNillableDataLink(v *string) *OKRItemCreate {
+	if v != nil {
+		_c.SetDataLink(*v)
+	}
+	return _c
+}
+
+// SetLastCheckinAt sets the "last_checkin_at" field.
+func (_c *OKRItemCreate) SetLastCheckinAt(v time.Time) *OKRItemCreate {
+	_c.mutation.SetLastCheckinAt(v)
+	return _c
+}
+
+// SetNillableLastCheckinAt sets the "last_checkin_at" field if the given value is not nil.
+func (_c *OKRItemCreate) SetNillableLastCheckinAt(v *time.Time) *OKRItemCreate {
+	if v != nil {
+		_c.SetLastCheckinAt(*v)
+	}
+	return _c
+}
+
+// SetClosedAt sets the "closed_at" field.
+func (_c *OKRItemCreate) SetClosedAt(v time.Time) *OKRItemCreate {
+	_c.mutation.SetClosedAt(v)
+	return _c
+}
+
+// SetNillableClosedAt sets the "closed_at" field if the given value is not nil.
+func (_c *OKRItemCreate) SetNillableClosedAt(v *time.Time) *OKRItemCreate {
+	if v != nil {
+		_c.SetClosedAt(*v)
+	}
+	return _c
+}
+
+// SetScore sets the "score" field.
+func (_c *OKRItemCreate) SetScore(v float64) *OKRItemCreate {
+	_c.mutation.SetScore(v)
+	return _c
+}
+
+// SetNillableScore sets the "score" field if the given value is not nil.
+func (_c *OKRItemCreate) SetNillableScore(v *float64) *OKRItemCreate {
+	if v != nil {
+		_c.SetScore(*v)
+	}
+	return _c
+}
+
+// SetCloseNote sets the "close_note" field.
+func (_c *OKRItemCreate) SetCloseNote(v string) *OKRItemCreate {
+	_c.mutation.SetCloseNote(v)
+	return _c
+}
+
+// SetNillableCloseNote sets the "close_note" field if the given value is not nil.
+func (_c *OKRItemCreate) SetNillableCloseNote(v *string) *OKRItemCreate {
+	if v != nil {
+		_c.SetCloseNote(*v)
+	}
+	return _c
+}
+
+// SetAlignmentRestricted sets the "alignment_restricted" field.
+func (_c *OKRItemCreate) SetAlignmentRestricted(v bool) *OKRItemCreate {
+	_c.mutation.SetAlignmentRestricted(v)
+	return _c
+}
+
+// SetNillableAlignmentRestricted sets the "alignment_restricted" field if the given value is not nil.
+func (_c *OKRItemCreate) SetNillableAlignmentRestricted(v *bool) *OKRItemCreate {
+	if v != nil {
+		_c.SetAlignmentRestricted(*v)
 	}
 	return _c
 }
@@ -382,6 +511,81 @@ func (_c *OKRItemCreate) SetCheckinOwner(v *User) *OKRItemCreate {
 	return _c.SetCheckinOwnerID(v.ID)
 }
 
+// AddCheckinIDs adds the "checkins" edge to the CheckIn entity by IDs.
+func (_c *OKRItemCreate) AddCheckinIDs(ids ...int) *OKRItemCreate {
+	_c.mutation.AddCheckinIDs(ids...)
+	return _c
+}
+
+// AddCheckins adds the "checkins" edges to the CheckIn entity.
+func (_c *OKRItemCreate) AddCheckins(v ...*CheckIn) *OKRItemCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCheckinIDs(ids...)
+}
+
+// AddCommentIDs adds the "comments" edge to the Comment entity by IDs.
+func (_c *OKRItemCreate) AddCommentIDs(ids ...int) *OKRItemCreate {
+	_c.mutation.AddCommentIDs(ids...)
+	return _c
+}
+
+// AddComments adds the "comments" edges to the Comment entity.
+func (_c *OKRItemCreate) AddComments(v ...*Comment) *OKRItemCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddCommentIDs(ids...)
+}
+
+// AddGrantIDs adds the "grants" edge to the Grant entity by IDs.
+func (_c *OKRItemCreate) AddGrantIDs(ids ...int) *OKRItemCreate {
+	_c.mutation.AddGrantIDs(ids...)
+	return _c
+}
+
+// AddGrants adds the "grants" edges to the Grant entity.
+func (_c *OKRItemCreate) AddGrants(v ...*Grant) *OKRItemCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddGrantIDs(ids...)
+}
+
+// AddFollowerIDs adds the "followers" edge to the User entity by IDs.
+func (_c *OKRItemCreate) AddFollowerIDs(ids ...int) *OKRItemCreate {
+	_c.mutation.AddFollowerIDs(ids...)
+	return _c
+}
+
+// AddFollowers adds the "followers" edges to the User entity.
+func (_c *OKRItemCreate) AddFollowers(v ...*User) *OKRItemCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFollowerIDs(ids...)
+}
+
+// AddLikerIDs adds the "likers" edge to the User entity by IDs.
+func (_c *OKRItemCreate) AddLikerIDs(ids ...int) *OKRItemCreate {
+	_c.mutation.AddLikerIDs(ids...)
+	return _c
+}
+
+// AddLikers adds the "likers" edges to the User entity.
+func (_c *OKRItemCreate) AddLikers(v ...*User) *OKRItemCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddLikerIDs(ids...)
+}
+
 // Mutation returns the OKRItemMutation object of the builder.
 func (_c *OKRItemCreate) Mutation() *OKRItemMutation {
 	return _c.mutation
@@ -426,6 +630,30 @@ func (_c *OKRItemCreate) defaults() error {
 	if _, ok := _c.mutation.Unit(); !ok {
 		v := okritem.DefaultUnit
 		_c.mutation.SetUnit(v)
+	}
+	if _, ok := _c.mutation.Milestone(); !ok {
+		v := okritem.DefaultMilestone
+		_c.mutation.SetMilestone(v)
+	}
+	if _, ok := _c.mutation.ProgressMode(); !ok {
+		v := okritem.DefaultProgressMode
+		_c.mutation.SetProgressMode(v)
+	}
+	if _, ok := _c.mutation.Progress(); !ok {
+		v := okritem.DefaultProgress
+		_c.mutation.SetProgress(v)
+	}
+	if _, ok := _c.mutation.DataLink(); !ok {
+		v := okritem.DefaultDataLink
+		_c.mutation.SetDataLink(v)
+	}
+	if _, ok := _c.mutation.CloseNote(); !ok {
+		v := okritem.DefaultCloseNote
+		_c.mutation.SetCloseNote(v)
+	}
+	if _, ok := _c.mutation.AlignmentRestricted(); !ok {
+		v := okritem.DefaultAlignmentRestricted
+		_c.mutation.SetAlignmentRestricted(v)
 	}
 	if _, ok := _c.mutation.Status(); !ok {
 		v := okritem.DefaultStatus
@@ -510,6 +738,39 @@ func (_c *OKRItemCreate) check() error {
 		if err := okritem.UnitValidator(v); err != nil {
 			return &ValidationError{Name: "unit", err: fmt.Errorf(`ent: validator failed for field "OKRItem.unit": %w`, err)}
 		}
+	}
+	if _, ok := _c.mutation.Milestone(); !ok {
+		return &ValidationError{Name: "milestone", err: errors.New(`ent: missing required field "OKRItem.milestone"`)}
+	}
+	if _, ok := _c.mutation.ProgressMode(); !ok {
+		return &ValidationError{Name: "progress_mode", err: errors.New(`ent: missing required field "OKRItem.progress_mode"`)}
+	}
+	if v, ok := _c.mutation.ProgressMode(); ok {
+		if err := okritem.ProgressModeValidator(v); err != nil {
+			return &ValidationError{Name: "progress_mode", err: fmt.Errorf(`ent: validator failed for field "OKRItem.progress_mode": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Progress(); !ok {
+		return &ValidationError{Name: "progress", err: errors.New(`ent: missing required field "OKRItem.progress"`)}
+	}
+	if _, ok := _c.mutation.DataLink(); !ok {
+		return &ValidationError{Name: "data_link", err: errors.New(`ent: missing required field "OKRItem.data_link"`)}
+	}
+	if v, ok := _c.mutation.DataLink(); ok {
+		if err := okritem.DataLinkValidator(v); err != nil {
+			return &ValidationError{Name: "data_link", err: fmt.Errorf(`ent: validator failed for field "OKRItem.data_link": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.CloseNote(); !ok {
+		return &ValidationError{Name: "close_note", err: errors.New(`ent: missing required field "OKRItem.close_note"`)}
+	}
+	if v, ok := _c.mutation.CloseNote(); ok {
+		if err := okritem.CloseNoteValidator(v); err != nil {
+			return &ValidationError{Name: "close_note", err: fmt.Errorf(`ent: validator failed for field "OKRItem.close_note": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.AlignmentRestricted(); !ok {
+		return &ValidationError{Name: "alignment_restricted", err: errors.New(`ent: missing required field "OKRItem.alignment_restricted"`)}
 	}
 	if _, ok := _c.mutation.Status(); !ok {
 		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "OKRItem.status"`)}
@@ -606,6 +867,42 @@ func (_c *OKRItemCreate) createSpec() (*OKRItem, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Unit(); ok {
 		_spec.SetField(okritem.FieldUnit, field.TypeString, value)
 		_node.Unit = value
+	}
+	if value, ok := _c.mutation.Milestone(); ok {
+		_spec.SetField(okritem.FieldMilestone, field.TypeBool, value)
+		_node.Milestone = value
+	}
+	if value, ok := _c.mutation.ProgressMode(); ok {
+		_spec.SetField(okritem.FieldProgressMode, field.TypeEnum, value)
+		_node.ProgressMode = value
+	}
+	if value, ok := _c.mutation.Progress(); ok {
+		_spec.SetField(okritem.FieldProgress, field.TypeFloat64, value)
+		_node.Progress = value
+	}
+	if value, ok := _c.mutation.DataLink(); ok {
+		_spec.SetField(okritem.FieldDataLink, field.TypeString, value)
+		_node.DataLink = value
+	}
+	if value, ok := _c.mutation.LastCheckinAt(); ok {
+		_spec.SetField(okritem.FieldLastCheckinAt, field.TypeTime, value)
+		_node.LastCheckinAt = &value
+	}
+	if value, ok := _c.mutation.ClosedAt(); ok {
+		_spec.SetField(okritem.FieldClosedAt, field.TypeTime, value)
+		_node.ClosedAt = &value
+	}
+	if value, ok := _c.mutation.Score(); ok {
+		_spec.SetField(okritem.FieldScore, field.TypeFloat64, value)
+		_node.Score = &value
+	}
+	if value, ok := _c.mutation.CloseNote(); ok {
+		_spec.SetField(okritem.FieldCloseNote, field.TypeString, value)
+		_node.CloseNote = value
+	}
+	if value, ok := _c.mutation.AlignmentRestricted(); ok {
+		_spec.SetField(okritem.FieldAlignmentRestricted, field.TypeBool, value)
+		_node.AlignmentRestricted = value
 	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(okritem.FieldStatus, field.TypeEnum, value)
@@ -795,6 +1092,86 @@ func (_c *OKRItemCreate) createSpec() (*OKRItem, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.CheckinOwnerID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CheckinsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CheckinsTable,
+			Columns: []string{okritem.CheckinsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.CommentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CommentsTable,
+			Columns: []string{okritem.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.GrantsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.GrantsTable,
+			Columns: []string{okritem.GrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(grant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FollowersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.FollowersTable,
+			Columns: okritem.FollowersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.LikersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.LikersTable,
+			Columns: okritem.LikersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -1038,6 +1415,144 @@ func (u *OKRItemUpsert) SetUnit(v string) *OKRItemUpsert {
 // UpdateUnit sets the "unit" field to the value that was provided on create.
 func (u *OKRItemUpsert) UpdateUnit() *OKRItemUpsert {
 	u.SetExcluded(okritem.FieldUnit)
+	return u
+}
+
+// SetMilestone sets the "milestone" field.
+func (u *OKRItemUpsert) SetMilestone(v bool) *OKRItemUpsert {
+	u.Set(okritem.FieldMilestone, v)
+	return u
+}
+
+// UpdateMilestone sets the "milestone" field to the value that was provided on create.
+func (u *OKRItemUpsert) UpdateMilestone() *OKRItemUpsert {
+	u.SetExcluded(okritem.FieldMilestone)
+	return u
+}
+
+// SetProgressMode sets the "progress_mode" field.
+func (u *OKRItemUpsert) SetProgressMode(v okritem.ProgressMode) *OKRItemUpsert {
+	u.Set(okritem.FieldProgressMode, v)
+	return u
+}
+
+// UpdateProgressMode sets the "progress_mode" field to the value that was provided on create.
+func (u *OKRItemUpsert) UpdateProgressMode() *OKRItemUpsert {
+	u.SetExcluded(okritem.FieldProgressMode)
+	return u
+}
+
+// SetProgress sets the "progress" field.
+func (u *OKRItemUpsert) SetProgress(v float64) *OKRItemUpsert {
+	u.Set(okritem.FieldProgress, v)
+	return u
+}
+
+// UpdateProgress sets the "progress" field to the value that was provided on create.
+func (u *OKRItemUpsert) UpdateProgress() *OKRItemUpsert {
+	u.SetExcluded(okritem.FieldProgress)
+	return u
+}
+
+// AddProgress adds v to the "progress" field.
+func (u *OKRItemUpsert) AddProgress(v float64) *OKRItemUpsert {
+	u.Add(okritem.FieldProgress, v)
+	return u
+}
+
+// SetDataLink sets the "data_link" field.
+func (u *OKRItemUpsert) SetDataLink(v string) *OKRItemUpsert {
+	u.Set(okritem.FieldDataLink, v)
+	return u
+}
+
+// UpdateDataLink sets the "data_link" field to the value that was provided on create.
+func (u *OKRItemUpsert) UpdateDataLink() *OKRItemUpsert {
+	u.SetExcluded(okritem.FieldDataLink)
+	return u
+}
+
+// SetLastCheckinAt sets the "last_checkin_at" field.
+func (u *OKRItemUpsert) SetLastCheckinAt(v time.Time) *OKRItemUpsert {
+	u.Set(okritem.FieldLastCheckinAt, v)
+	return u
+}
+
+// UpdateLastCheckinAt sets the "last_checkin_at" field to the value that was provided on create.
+func (u *OKRItemUpsert) UpdateLastCheckinAt() *OKRItemUpsert {
+	u.SetExcluded(okritem.FieldLastCheckinAt)
+	return u
+}
+
+// ClearLastCheckinAt clears the value of the "last_checkin_at" field.
+func (u *OKRItemUpsert) ClearLastCheckinAt() *OKRItemUpsert {
+	u.SetNull(okritem.FieldLastCheckinAt)
+	return u
+}
+
+// SetClosedAt sets the "closed_at" field.
+func (u *OKRItemUpsert) SetClosedAt(v time.Time) *OKRItemUpsert {
+	u.Set(okritem.FieldClosedAt, v)
+	return u
+}
+
+// UpdateClosedAt sets the "closed_at" field to the value that was provided on create.
+func (u *OKRItemUpsert) UpdateClosedAt() *OKRItemUpsert {
+	u.SetExcluded(okritem.FieldClosedAt)
+	return u
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (u *OKRItemUpsert) ClearClosedAt() *OKRItemUpsert {
+	u.SetNull(okritem.FieldClosedAt)
+	return u
+}
+
+// SetScore sets the "score" field.
+func (u *OKRItemUpsert) SetScore(v float64) *OKRItemUpsert {
+	u.Set(okritem.FieldScore, v)
+	return u
+}
+
+// UpdateScore sets the "score" field to the value that was provided on create.
+func (u *OKRItemUpsert) UpdateScore() *OKRItemUpsert {
+	u.SetExcluded(okritem.FieldScore)
+	return u
+}
+
+// AddScore adds v to the "score" field.
+func (u *OKRItemUpsert) AddScore(v float64) *OKRItemUpsert {
+	u.Add(okritem.FieldScore, v)
+	return u
+}
+
+// ClearScore clears the value of the "score" field.
+func (u *OKRItemUpsert) ClearScore() *OKRItemUpsert {
+	u.SetNull(okritem.FieldScore)
+	return u
+}
+
+// SetCloseNote sets the "close_note" field.
+func (u *OKRItemUpsert) SetCloseNote(v string) *OKRItemUpsert {
+	u.Set(okritem.FieldCloseNote, v)
+	return u
+}
+
+// UpdateCloseNote sets the "close_note" field to the value that was provided on create.
+func (u *OKRItemUpsert) UpdateCloseNote() *OKRItemUpsert {
+	u.SetExcluded(okritem.FieldCloseNote)
+	return u
+}
+
+// SetAlignmentRestricted sets the "alignment_restricted" field.
+func (u *OKRItemUpsert) SetAlignmentRestricted(v bool) *OKRItemUpsert {
+	u.Set(okritem.FieldAlignmentRestricted, v)
+	return u
+}
+
+// UpdateAlignmentRestricted sets the "alignment_restricted" field to the value that was provided on create.
+func (u *OKRItemUpsert) UpdateAlignmentRestricted() *OKRItemUpsert {
+	u.SetExcluded(okritem.FieldAlignmentRestricted)
 	return u
 }
 
@@ -1412,6 +1927,167 @@ func (u *OKRItemUpsertOne) SetUnit(v string) *OKRItemUpsertOne {
 func (u *OKRItemUpsertOne) UpdateUnit() *OKRItemUpsertOne {
 	return u.Update(func(s *OKRItemUpsert) {
 		s.UpdateUnit()
+	})
+}
+
+// SetMilestone sets the "milestone" field.
+func (u *OKRItemUpsertOne) SetMilestone(v bool) *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetMilestone(v)
+	})
+}
+
+// UpdateMilestone sets the "milestone" field to the value that was provided on create.
+func (u *OKRItemUpsertOne) UpdateMilestone() *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateMilestone()
+	})
+}
+
+// SetProgressMode sets the "progress_mode" field.
+func (u *OKRItemUpsertOne) SetProgressMode(v okritem.ProgressMode) *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetProgressMode(v)
+	})
+}
+
+// UpdateProgressMode sets the "progress_mode" field to the value that was provided on create.
+func (u *OKRItemUpsertOne) UpdateProgressMode() *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateProgressMode()
+	})
+}
+
+// SetProgress sets the "progress" field.
+func (u *OKRItemUpsertOne) SetProgress(v float64) *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetProgress(v)
+	})
+}
+
+// AddProgress adds v to the "progress" field.
+func (u *OKRItemUpsertOne) AddProgress(v float64) *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.AddProgress(v)
+	})
+}
+
+// UpdateProgress sets the "progress" field to the value that was provided on create.
+func (u *OKRItemUpsertOne) UpdateProgress() *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateProgress()
+	})
+}
+
+// SetDataLink sets the "data_link" field.
+func (u *OKRItemUpsertOne) SetDataLink(v string) *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetDataLink(v)
+	})
+}
+
+// UpdateDataLink sets the "data_link" field to the value that was provided on create.
+func (u *OKRItemUpsertOne) UpdateDataLink() *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateDataLink()
+	})
+}
+
+// SetLastCheckinAt sets the "last_checkin_at" field.
+func (u *OKRItemUpsertOne) SetLastCheckinAt(v time.Time) *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetLastCheckinAt(v)
+	})
+}
+
+// UpdateLastCheckinAt sets the "last_checkin_at" field to the value that was provided on create.
+func (u *OKRItemUpsertOne) UpdateLastCheckinAt() *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateLastCheckinAt()
+	})
+}
+
+// ClearLastCheckinAt clears the value of the "last_checkin_at" field.
+func (u *OKRItemUpsertOne) ClearLastCheckinAt() *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.ClearLastCheckinAt()
+	})
+}
+
+// SetClosedAt sets the "closed_at" field.
+func (u *OKRItemUpsertOne) SetClosedAt(v time.Time) *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetClosedAt(v)
+	})
+}
+
+// UpdateClosedAt sets the "closed_at" field to the value that was provided on create.
+func (u *OKRItemUpsertOne) UpdateClosedAt() *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateClosedAt()
+	})
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (u *OKRItemUpsertOne) ClearClosedAt() *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.ClearClosedAt()
+	})
+}
+
+// SetScore sets the "score" field.
+func (u *OKRItemUpsertOne) SetScore(v float64) *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetScore(v)
+	})
+}
+
+// AddScore adds v to the "score" field.
+func (u *OKRItemUpsertOne) AddScore(v float64) *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.AddScore(v)
+	})
+}
+
+// UpdateScore sets the "score" field to the value that was provided on create.
+func (u *OKRItemUpsertOne) UpdateScore() *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateScore()
+	})
+}
+
+// ClearScore clears the value of the "score" field.
+func (u *OKRItemUpsertOne) ClearScore() *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.ClearScore()
+	})
+}
+
+// SetCloseNote sets the "close_note" field.
+func (u *OKRItemUpsertOne) SetCloseNote(v string) *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetCloseNote(v)
+	})
+}
+
+// UpdateCloseNote sets the "close_note" field to the value that was provided on create.
+func (u *OKRItemUpsertOne) UpdateCloseNote() *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateCloseNote()
+	})
+}
+
+// SetAlignmentRestricted sets the "alignment_restricted" field.
+func (u *OKRItemUpsertOne) SetAlignmentRestricted(v bool) *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetAlignmentRestricted(v)
+	})
+}
+
+// UpdateAlignmentRestricted sets the "alignment_restricted" field to the value that was provided on create.
+func (u *OKRItemUpsertOne) UpdateAlignmentRestricted() *OKRItemUpsertOne {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateAlignmentRestricted()
 	})
 }
 
@@ -1968,6 +2644,167 @@ func (u *OKRItemUpsertBulk) SetUnit(v string) *OKRItemUpsertBulk {
 func (u *OKRItemUpsertBulk) UpdateUnit() *OKRItemUpsertBulk {
 	return u.Update(func(s *OKRItemUpsert) {
 		s.UpdateUnit()
+	})
+}
+
+// SetMilestone sets the "milestone" field.
+func (u *OKRItemUpsertBulk) SetMilestone(v bool) *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetMilestone(v)
+	})
+}
+
+// UpdateMilestone sets the "milestone" field to the value that was provided on create.
+func (u *OKRItemUpsertBulk) UpdateMilestone() *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateMilestone()
+	})
+}
+
+// SetProgressMode sets the "progress_mode" field.
+func (u *OKRItemUpsertBulk) SetProgressMode(v okritem.ProgressMode) *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetProgressMode(v)
+	})
+}
+
+// UpdateProgressMode sets the "progress_mode" field to the value that was provided on create.
+func (u *OKRItemUpsertBulk) UpdateProgressMode() *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateProgressMode()
+	})
+}
+
+// SetProgress sets the "progress" field.
+func (u *OKRItemUpsertBulk) SetProgress(v float64) *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetProgress(v)
+	})
+}
+
+// AddProgress adds v to the "progress" field.
+func (u *OKRItemUpsertBulk) AddProgress(v float64) *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.AddProgress(v)
+	})
+}
+
+// UpdateProgress sets the "progress" field to the value that was provided on create.
+func (u *OKRItemUpsertBulk) UpdateProgress() *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateProgress()
+	})
+}
+
+// SetDataLink sets the "data_link" field.
+func (u *OKRItemUpsertBulk) SetDataLink(v string) *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetDataLink(v)
+	})
+}
+
+// UpdateDataLink sets the "data_link" field to the value that was provided on create.
+func (u *OKRItemUpsertBulk) UpdateDataLink() *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateDataLink()
+	})
+}
+
+// SetLastCheckinAt sets the "last_checkin_at" field.
+func (u *OKRItemUpsertBulk) SetLastCheckinAt(v time.Time) *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetLastCheckinAt(v)
+	})
+}
+
+// UpdateLastCheckinAt sets the "last_checkin_at" field to the value that was provided on create.
+func (u *OKRItemUpsertBulk) UpdateLastCheckinAt() *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateLastCheckinAt()
+	})
+}
+
+// ClearLastCheckinAt clears the value of the "last_checkin_at" field.
+func (u *OKRItemUpsertBulk) ClearLastCheckinAt() *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.ClearLastCheckinAt()
+	})
+}
+
+// SetClosedAt sets the "closed_at" field.
+func (u *OKRItemUpsertBulk) SetClosedAt(v time.Time) *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetClosedAt(v)
+	})
+}
+
+// UpdateClosedAt sets the "closed_at" field to the value that was provided on create.
+func (u *OKRItemUpsertBulk) UpdateClosedAt() *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateClosedAt()
+	})
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (u *OKRItemUpsertBulk) ClearClosedAt() *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.ClearClosedAt()
+	})
+}
+
+// SetScore sets the "score" field.
+func (u *OKRItemUpsertBulk) SetScore(v float64) *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetScore(v)
+	})
+}
+
+// AddScore adds v to the "score" field.
+func (u *OKRItemUpsertBulk) AddScore(v float64) *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.AddScore(v)
+	})
+}
+
+// UpdateScore sets the "score" field to the value that was provided on create.
+func (u *OKRItemUpsertBulk) UpdateScore() *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateScore()
+	})
+}
+
+// ClearScore clears the value of the "score" field.
+func (u *OKRItemUpsertBulk) ClearScore() *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.ClearScore()
+	})
+}
+
+// SetCloseNote sets the "close_note" field.
+func (u *OKRItemUpsertBulk) SetCloseNote(v string) *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetCloseNote(v)
+	})
+}
+
+// UpdateCloseNote sets the "close_note" field to the value that was provided on create.
+func (u *OKRItemUpsertBulk) UpdateCloseNote() *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateCloseNote()
+	})
+}
+
+// SetAlignmentRestricted sets the "alignment_restricted" field.
+func (u *OKRItemUpsertBulk) SetAlignmentRestricted(v bool) *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.SetAlignmentRestricted(v)
+	})
+}
+
+// UpdateAlignmentRestricted sets the "alignment_restricted" field to the value that was provided on create.
+func (u *OKRItemUpsertBulk) UpdateAlignmentRestricted() *OKRItemUpsertBulk {
+	return u.Update(func(s *OKRItemUpsert) {
+		s.UpdateAlignmentRestricted()
 	})
 }
 

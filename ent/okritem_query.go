@@ -7,6 +7,9 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"okrgraph/ent/checkin"
+	"okrgraph/ent/comment"
+	"okrgraph/ent/grant"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/predicate"
@@ -24,26 +27,36 @@ import (
 // OKRItemQuery is the builder for querying OKRItem entities.
 type OKRItemQuery struct {
 	config
-	ctx               *QueryContext
-	order             []okritem.OrderOption
-	inters            []Interceptor
-	predicates        []predicate.OKRItem
-	withOrganization  *OrganizationQuery
-	withCreator       *UserQuery
-	withOwners        *UserQuery
-	withTeams         *TeamQuery
-	withParent        *OKRItemQuery
-	withChildren      *OKRItemQuery
-	withTimePeriod    *TimePeriodQuery
-	withViewers       *UserQuery
-	withDelegate      *UserQuery
-	withCheckinOwner  *UserQuery
-	loadTotal         []func(context.Context, []*OKRItem) error
-	modifiers         []func(*sql.Selector)
-	withNamedOwners   map[string]*UserQuery
-	withNamedTeams    map[string]*TeamQuery
-	withNamedChildren map[string]*OKRItemQuery
-	withNamedViewers  map[string]*UserQuery
+	ctx                *QueryContext
+	order              []okritem.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.OKRItem
+	withOrganization   *OrganizationQuery
+	withCreator        *UserQuery
+	withOwners         *UserQuery
+	withTeams          *TeamQuery
+	withParent         *OKRItemQuery
+	withChildren       *OKRItemQuery
+	withTimePeriod     *TimePeriodQuery
+	withViewers        *UserQuery
+	withDelegate       *UserQuery
+	withCheckinOwner   *UserQuery
+	withCheckins       *CheckInQuery
+	withComments       *CommentQuery
+	withGrants         *GrantQuery
+	withFollowers      *UserQuery
+	withLikers         *UserQuery
+	loadTotal          []func(context.Context, []*OKRItem) error
+	modifiers          []func(*sql.Selector)
+	withNamedOwners    map[string]*UserQuery
+	withNamedTeams     map[string]*TeamQuery
+	withNamedChildren  map[string]*OKRItemQuery
+	withNamedViewers   map[string]*UserQuery
+	withNamedCheckins  map[string]*CheckInQuery
+	withNamedComments  map[string]*CommentQuery
+	withNamedGrants    map[string]*GrantQuery
+	withNamedFollowers map[string]*UserQuery
+	withNamedLikers    map[string]*UserQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -300,6 +313,116 @@ func (_q *OKRItemQuery) QueryCheckinOwner() *UserQuery {
 	return query
 }
 
+// QueryCheckins chains the current query on the "checkins" edge.
+func (_q *OKRItemQuery) QueryCheckins() *CheckInQuery {
+	query := (&CheckInClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(okritem.Table, okritem.FieldID, selector),
+			sqlgraph.To(checkin.Table, checkin.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, okritem.CheckinsTable, okritem.CheckinsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryComments chains the current query on the "comments" edge.
+func (_q *OKRItemQuery) QueryComments() *CommentQuery {
+	query := (&CommentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(okritem.Table, okritem.FieldID, selector),
+			sqlgraph.To(comment.Table, comment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, okritem.CommentsTable, okritem.CommentsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryGrants chains the current query on the "grants" edge.
+func (_q *OKRItemQuery) QueryGrants() *GrantQuery {
+	query := (&GrantClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(okritem.Table, okritem.FieldID, selector),
+			sqlgraph.To(grant.Table, grant.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, okritem.GrantsTable, okritem.GrantsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFollowers chains the current query on the "followers" edge.
+func (_q *OKRItemQuery) QueryFollowers() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(okritem.Table, okritem.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, okritem.FollowersTable, okritem.FollowersPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryLikers chains the current query on the "likers" edge.
+func (_q *OKRItemQuery) QueryLikers() *UserQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(okritem.Table, okritem.FieldID, selector),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, okritem.LikersTable, okritem.LikersPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
 // First returns the first OKRItem entity from the query.
 // Returns a *NotFoundError when no OKRItem was found.
 func (_q *OKRItemQuery) First(ctx context.Context) (*OKRItem, error) {
@@ -502,6 +625,11 @@ func (_q *OKRItemQuery) Clone() *OKRItemQuery {
 		withViewers:      _q.withViewers.Clone(),
 		withDelegate:     _q.withDelegate.Clone(),
 		withCheckinOwner: _q.withCheckinOwner.Clone(),
+		withCheckins:     _q.withCheckins.Clone(),
+		withComments:     _q.withComments.Clone(),
+		withGrants:       _q.withGrants.Clone(),
+		withFollowers:    _q.withFollowers.Clone(),
+		withLikers:       _q.withLikers.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -619,6 +747,61 @@ func (_q *OKRItemQuery) WithCheckinOwner(opts ...func(*UserQuery)) *OKRItemQuery
 	return _q
 }
 
+// WithCheckins tells the query-builder to eager-load the nodes that are connected to
+// the "checkins" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OKRItemQuery) WithCheckins(opts ...func(*CheckInQuery)) *OKRItemQuery {
+	query := (&CheckInClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withCheckins = query
+	return _q
+}
+
+// WithComments tells the query-builder to eager-load the nodes that are connected to
+// the "comments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OKRItemQuery) WithComments(opts ...func(*CommentQuery)) *OKRItemQuery {
+	query := (&CommentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withComments = query
+	return _q
+}
+
+// WithGrants tells the query-builder to eager-load the nodes that are connected to
+// the "grants" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OKRItemQuery) WithGrants(opts ...func(*GrantQuery)) *OKRItemQuery {
+	query := (&GrantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withGrants = query
+	return _q
+}
+
+// WithFollowers tells the query-builder to eager-load the nodes that are connected to
+// the "followers" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OKRItemQuery) WithFollowers(opts ...func(*UserQuery)) *OKRItemQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFollowers = query
+	return _q
+}
+
+// WithLikers tells the query-builder to eager-load the nodes that are connected to
+// the "likers" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OKRItemQuery) WithLikers(opts ...func(*UserQuery)) *OKRItemQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withLikers = query
+	return _q
+}
+
 // GroupBy is used to group vertices by one or more fields/columns.
 // It is often used with aggregate functions, like: count, max, mean, min, sum.
 //
@@ -697,7 +880,7 @@ func (_q *OKRItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*OKRI
 	var (
 		nodes       = []*OKRItem{}
 		_spec       = _q.querySpec()
-		loadedTypes = [10]bool{
+		loadedTypes = [15]bool{
 			_q.withOrganization != nil,
 			_q.withCreator != nil,
 			_q.withOwners != nil,
@@ -708,6 +891,11 @@ func (_q *OKRItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*OKRI
 			_q.withViewers != nil,
 			_q.withDelegate != nil,
 			_q.withCheckinOwner != nil,
+			_q.withCheckins != nil,
+			_q.withComments != nil,
+			_q.withGrants != nil,
+			_q.withFollowers != nil,
+			_q.withLikers != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -795,6 +983,41 @@ func (_q *OKRItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*OKRI
 			return nil, err
 		}
 	}
+	if query := _q.withCheckins; query != nil {
+		if err := _q.loadCheckins(ctx, query, nodes,
+			func(n *OKRItem) { n.Edges.Checkins = []*CheckIn{} },
+			func(n *OKRItem, e *CheckIn) { n.Edges.Checkins = append(n.Edges.Checkins, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withComments; query != nil {
+		if err := _q.loadComments(ctx, query, nodes,
+			func(n *OKRItem) { n.Edges.Comments = []*Comment{} },
+			func(n *OKRItem, e *Comment) { n.Edges.Comments = append(n.Edges.Comments, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withGrants; query != nil {
+		if err := _q.loadGrants(ctx, query, nodes,
+			func(n *OKRItem) { n.Edges.Grants = []*Grant{} },
+			func(n *OKRItem, e *Grant) { n.Edges.Grants = append(n.Edges.Grants, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFollowers; query != nil {
+		if err := _q.loadFollowers(ctx, query, nodes,
+			func(n *OKRItem) { n.Edges.Followers = []*User{} },
+			func(n *OKRItem, e *User) { n.Edges.Followers = append(n.Edges.Followers, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withLikers; query != nil {
+		if err := _q.loadLikers(ctx, query, nodes,
+			func(n *OKRItem) { n.Edges.Likers = []*User{} },
+			func(n *OKRItem, e *User) { n.Edges.Likers = append(n.Edges.Likers, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedOwners {
 		if err := _q.loadOwners(ctx, query, nodes,
 			func(n *OKRItem) { n.appendNamedOwners(name) },
@@ -820,6 +1043,41 @@ func (_q *OKRItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*OKRI
 		if err := _q.loadViewers(ctx, query, nodes,
 			func(n *OKRItem) { n.appendNamedViewers(name) },
 			func(n *OKRItem, e *User) { n.appendNamedViewers(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedCheckins {
+		if err := _q.loadCheckins(ctx, query, nodes,
+			func(n *OKRItem) { n.appendNamedCheckins(name) },
+			func(n *OKRItem, e *CheckIn) { n.appendNamedCheckins(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedComments {
+		if err := _q.loadComments(ctx, query, nodes,
+			func(n *OKRItem) { n.appendNamedComments(name) },
+			func(n *OKRItem, e *Comment) { n.appendNamedComments(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedGrants {
+		if err := _q.loadGrants(ctx, query, nodes,
+			func(n *OKRItem) { n.appendNamedGrants(name) },
+			func(n *OKRItem, e *Grant) { n.appendNamedGrants(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFollowers {
+		if err := _q.loadFollowers(ctx, query, nodes,
+			func(n *OKRItem) { n.appendNamedFollowers(name) },
+			func(n *OKRItem, e *User) { n.appendNamedFollowers(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedLikers {
+		if err := _q.loadLikers(ctx, query, nodes,
+			func(n *OKRItem) { n.appendNamedLikers(name) },
+			func(n *OKRItem, e *User) { n.appendNamedLikers(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1233,6 +1491,218 @@ func (_q *OKRItemQuery) loadCheckinOwner(ctx context.Context, query *UserQuery, 
 	}
 	return nil
 }
+func (_q *OKRItemQuery) loadCheckins(ctx context.Context, query *CheckInQuery, nodes []*OKRItem, init func(*OKRItem), assign func(*OKRItem, *CheckIn)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*OKRItem)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(checkin.FieldItemID)
+	}
+	query.Where(predicate.CheckIn(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(okritem.CheckinsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ItemID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "item_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *OKRItemQuery) loadComments(ctx context.Context, query *CommentQuery, nodes []*OKRItem, init func(*OKRItem), assign func(*OKRItem, *Comment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*OKRItem)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(comment.FieldItemID)
+	}
+	query.Where(predicate.Comment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(okritem.CommentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ItemID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "item_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *OKRItemQuery) loadGrants(ctx context.Context, query *GrantQuery, nodes []*OKRItem, init func(*OKRItem), assign func(*OKRItem, *Grant)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*OKRItem)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(grant.FieldItemID)
+	}
+	query.Where(predicate.Grant(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(okritem.GrantsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ItemID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "item_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *OKRItemQuery) loadFollowers(ctx context.Context, query *UserQuery, nodes []*OKRItem, init func(*OKRItem), assign func(*OKRItem, *User)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*OKRItem)
+	nids := make(map[int]map[*OKRItem]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(okritem.FollowersTable)
+		s.Join(joinT).On(s.C(user.FieldID), joinT.C(okritem.FollowersPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(okritem.FollowersPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(okritem.FollowersPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*OKRItem]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*User](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "followers" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *OKRItemQuery) loadLikers(ctx context.Context, query *UserQuery, nodes []*OKRItem, init func(*OKRItem), assign func(*OKRItem, *User)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*OKRItem)
+	nids := make(map[int]map[*OKRItem]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(okritem.LikersTable)
+		s.Join(joinT).On(s.C(user.FieldID), joinT.C(okritem.LikersPrimaryKey[1]))
+		s.Where(sql.InValues(joinT.C(okritem.LikersPrimaryKey[0]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(okritem.LikersPrimaryKey[0]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*OKRItem]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*User](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "likers" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
 
 func (_q *OKRItemQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -1424,6 +1894,76 @@ func (_q *OKRItemQuery) WithNamedViewers(name string, opts ...func(*UserQuery)) 
 		_q.withNamedViewers = make(map[string]*UserQuery)
 	}
 	_q.withNamedViewers[name] = query
+	return _q
+}
+
+// WithNamedCheckins tells the query-builder to eager-load the nodes that are connected to the "checkins"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *OKRItemQuery) WithNamedCheckins(name string, opts ...func(*CheckInQuery)) *OKRItemQuery {
+	query := (&CheckInClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedCheckins == nil {
+		_q.withNamedCheckins = make(map[string]*CheckInQuery)
+	}
+	_q.withNamedCheckins[name] = query
+	return _q
+}
+
+// WithNamedComments tells the query-builder to eager-load the nodes that are connected to the "comments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *OKRItemQuery) WithNamedComments(name string, opts ...func(*CommentQuery)) *OKRItemQuery {
+	query := (&CommentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedComments == nil {
+		_q.withNamedComments = make(map[string]*CommentQuery)
+	}
+	_q.withNamedComments[name] = query
+	return _q
+}
+
+// WithNamedGrants tells the query-builder to eager-load the nodes that are connected to the "grants"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *OKRItemQuery) WithNamedGrants(name string, opts ...func(*GrantQuery)) *OKRItemQuery {
+	query := (&GrantClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedGrants == nil {
+		_q.withNamedGrants = make(map[string]*GrantQuery)
+	}
+	_q.withNamedGrants[name] = query
+	return _q
+}
+
+// WithNamedFollowers tells the query-builder to eager-load the nodes that are connected to the "followers"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *OKRItemQuery) WithNamedFollowers(name string, opts ...func(*UserQuery)) *OKRItemQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFollowers == nil {
+		_q.withNamedFollowers = make(map[string]*UserQuery)
+	}
+	_q.withNamedFollowers[name] = query
+	return _q
+}
+
+// WithNamedLikers tells the query-builder to eager-load the nodes that are connected to the "likers"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *OKRItemQuery) WithNamedLikers(name string, opts ...func(*UserQuery)) *OKRItemQuery {
+	query := (&UserClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedLikers == nil {
+		_q.withNamedLikers = make(map[string]*UserQuery)
+	}
+	_q.withNamedLikers[name] = query
 	return _q
 }
 

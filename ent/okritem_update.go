@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"okrgraph/ent/checkin"
+	"okrgraph/ent/comment"
+	"okrgraph/ent/grant"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/predicate"
 	"okrgraph/ent/team"
@@ -249,6 +252,164 @@ func (_u *OKRItemUpdate) SetNillableUnit(v *string) *OKRItemUpdate {
 	return _u
 }
 
+// SetMilestone sets the "milestone" field.
+func (_u *OKRItemUpdate) SetMilestone(v bool) *OKRItemUpdate {
+	_u.mutation.SetMilestone(v)
+	return _u
+}
+
+// SetNillableMilestone sets the "milestone" field if the given value is not nil.
+func (_u *OKRItemUpdate) SetNillableMilestone(v *bool) *OKRItemUpdate {
+	if v != nil {
+		_u.SetMilestone(*v)
+	}
+	return _u
+}
+
+// SetProgressMode sets the "progress_mode" field.
+func (_u *OKRItemUpdate) SetProgressMode(v okritem.ProgressMode) *OKRItemUpdate {
+	_u.mutation.SetProgressMode(v)
+	return _u
+}
+
+// SetNillableProgressMode sets the "progress_mode" field if the given value is not nil.
+func (_u *OKRItemUpdate) SetNillableProgressMode(v *okritem.ProgressMode) *OKRItemUpdate {
+	if v != nil {
+		_u.SetProgressMode(*v)
+	}
+	return _u
+}
+
+// SetProgress sets the "progress" field.
+func (_u *OKRItemUpdate) SetProgress(v float64) *OKRItemUpdate {
+	_u.mutation.ResetProgress()
+	_u.mutation.SetProgress(v)
+	return _u
+}
+
+// SetNillableProgress sets the "progress" field if the given value is not nil.
+func (_u *OKRItemUpdate) SetNillableProgress(v *float64) *OKRItemUpdate {
+	if v != nil {
+		_u.SetProgress(*v)
+	}
+	return _u
+}
+
+// AddProgress adds value to the "progress" field.
+func (_u *OKRItemUpdate) AddProgress(v float64) *OKRItemUpdate {
+	_u.mutation.AddProgress(v)
+	return _u
+}
+
+// SetDataLink sets the "data_link" field.
+func (_u *OKRItemUpdate) SetDataLink(v string) *OKRItemUpdate {
+	_u.mutation.SetDataLink(v)
+	return _u
+}
+
+// SetNillableDataLink sets the "data_link" field if the given value is not nil.
+func (_u *OKRItemUpdate) SetNillableDataLink(v *string) *OKRItemUpdate {
+	if v != nil {
+		_u.SetDataLink(*v)
+	}
+	return _u
+}
+
+// SetLastCheckinAt sets the "last_checkin_at" field.
+func (_u *OKRItemUpdate) SetLastCheckinAt(v time.Time) *OKRItemUpdate {
+	_u.mutation.SetLastCheckinAt(v)
+	return _u
+}
+
+// SetNillableLastCheckinAt sets the "last_checkin_at" field if the given value is not nil.
+func (_u *OKRItemUpdate) SetNillableLastCheckinAt(v *time.Time) *OKRItemUpdate {
+	if v != nil {
+		_u.SetLastCheckinAt(*v)
+	}
+	return _u
+}
+
+// ClearLastCheckinAt clears the value of the "last_checkin_at" field.
+func (_u *OKRItemUpdate) ClearLastCheckinAt() *OKRItemUpdate {
+	_u.mutation.ClearLastCheckinAt()
+	return _u
+}
+
+// SetClosedAt sets the "closed_at" field.
+func (_u *OKRItemUpdate) SetClosedAt(v time.Time) *OKRItemUpdate {
+	_u.mutation.SetClosedAt(v)
+	return _u
+}
+
+// SetNillableClosedAt sets the "closed_at" field if the given value is not nil.
+func (_u *OKRItemUpdate) SetNillableClosedAt(v *time.Time) *OKRItemUpdate {
+	if v != nil {
+		_u.SetClosedAt(*v)
+	}
+	return _u
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (_u *OKRItemUpdate) ClearClosedAt() *OKRItemUpdate {
+	_u.mutation.ClearClosedAt()
+	return _u
+}
+
+// SetScore sets the "score" field.
+func (_u *OKRItemUpdate) SetScore(v float64) *OKRItemUpdate {
+	_u.mutation.ResetScore()
+	_u.mutation.SetScore(v)
+	return _u
+}
+
+// SetNillableScore sets the "score" field if the given value is not nil.
+func (_u *OKRItemUpdate) SetNillableScore(v *float64) *OKRItemUpdate {
+	if v != nil {
+		_u.SetScore(*v)
+	}
+	return _u
+}
+
+// AddScore adds value to the "score" field.
+func (_u *OKRItemUpdate) AddScore(v float64) *OKRItemUpdate {
+	_u.mutation.AddScore(v)
+	return _u
+}
+
+// ClearScore clears the value of the "score" field.
+func (_u *OKRItemUpdate) ClearScore() *OKRItemUpdate {
+	_u.mutation.ClearScore()
+	return _u
+}
+
+// SetCloseNote sets the "close_note" field.
+func (_u *OKRItemUpdate) SetCloseNote(v string) *OKRItemUpdate {
+	_u.mutation.SetCloseNote(v)
+	return _u
+}
+
+// SetNillableCloseNote sets the "close_note" field if the given value is not nil.
+func (_u *OKRItemUpdate) SetNillableCloseNote(v *string) *OKRItemUpdate {
+	if v != nil {
+		_u.SetCloseNote(*v)
+	}
+	return _u
+}
+
+// SetAlignmentRestricted sets the "alignment_restricted" field.
+func (_u *OKRItemUpdate) SetAlignmentRestricted(v bool) *OKRItemUpdate {
+	_u.mutation.SetAlignmentRestricted(v)
+	return _u
+}
+
+// SetNillableAlignmentRestricted sets the "alignment_restricted" field if the given value is not nil.
+func (_u *OKRItemUpdate) SetNillableAlignmentRestricted(v *bool) *OKRItemUpdate {
+	if v != nil {
+		_u.SetAlignmentRestricted(*v)
+	}
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *OKRItemUpdate) SetStatus(v okritem.Status) *OKRItemUpdate {
 	_u.mutation.SetStatus(v)
@@ -431,6 +592,81 @@ func (_u *OKRItemUpdate) SetCheckinOwner(v *User) *OKRItemUpdate {
 	return _u.SetCheckinOwnerID(v.ID)
 }
 
+// AddCheckinIDs adds the "checkins" edge to the CheckIn entity by IDs.
+func (_u *OKRItemUpdate) AddCheckinIDs(ids ...int) *OKRItemUpdate {
+	_u.mutation.AddCheckinIDs(ids...)
+	return _u
+}
+
+// AddCheckins adds the "checkins" edges to the CheckIn entity.
+func (_u *OKRItemUpdate) AddCheckins(v ...*CheckIn) *OKRItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCheckinIDs(ids...)
+}
+
+// AddCommentIDs adds the "comments" edge to the Comment entity by IDs.
+func (_u *OKRItemUpdate) AddCommentIDs(ids ...int) *OKRItemUpdate {
+	_u.mutation.AddCommentIDs(ids...)
+	return _u
+}
+
+// AddComments adds the "comments" edges to the Comment entity.
+func (_u *OKRItemUpdate) AddComments(v ...*Comment) *OKRItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCommentIDs(ids...)
+}
+
+// AddGrantIDs adds the "grants" edge to the Grant entity by IDs.
+func (_u *OKRItemUpdate) AddGrantIDs(ids ...int) *OKRItemUpdate {
+	_u.mutation.AddGrantIDs(ids...)
+	return _u
+}
+
+// AddGrants adds the "grants" edges to the Grant entity.
+func (_u *OKRItemUpdate) AddGrants(v ...*Grant) *OKRItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddGrantIDs(ids...)
+}
+
+// AddFollowerIDs adds the "followers" edge to the User entity by IDs.
+func (_u *OKRItemUpdate) AddFollowerIDs(ids ...int) *OKRItemUpdate {
+	_u.mutation.AddFollowerIDs(ids...)
+	return _u
+}
+
+// AddFollowers adds the "followers" edges to the User entity.
+func (_u *OKRItemUpdate) AddFollowers(v ...*User) *OKRItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFollowerIDs(ids...)
+}
+
+// AddLikerIDs adds the "likers" edge to the User entity by IDs.
+func (_u *OKRItemUpdate) AddLikerIDs(ids ...int) *OKRItemUpdate {
+	_u.mutation.AddLikerIDs(ids...)
+	return _u
+}
+
+// AddLikers adds the "likers" edges to the User entity.
+func (_u *OKRItemUpdate) AddLikers(v ...*User) *OKRItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLikerIDs(ids...)
+}
+
 // Mutation returns the OKRItemMutation object of the builder.
 func (_u *OKRItemUpdate) Mutation() *OKRItemMutation {
 	return _u.mutation
@@ -544,6 +780,111 @@ func (_u *OKRItemUpdate) ClearCheckinOwner() *OKRItemUpdate {
 	return _u
 }
 
+// ClearCheckins clears all "checkins" edges to the CheckIn entity.
+func (_u *OKRItemUpdate) ClearCheckins() *OKRItemUpdate {
+	_u.mutation.ClearCheckins()
+	return _u
+}
+
+// RemoveCheckinIDs removes the "checkins" edge to CheckIn entities by IDs.
+func (_u *OKRItemUpdate) RemoveCheckinIDs(ids ...int) *OKRItemUpdate {
+	_u.mutation.RemoveCheckinIDs(ids...)
+	return _u
+}
+
+// RemoveCheckins removes "checkins" edges to CheckIn entities.
+func (_u *OKRItemUpdate) RemoveCheckins(v ...*CheckIn) *OKRItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCheckinIDs(ids...)
+}
+
+// ClearComments clears all "comments" edges to the Comment entity.
+func (_u *OKRItemUpdate) ClearComments() *OKRItemUpdate {
+	_u.mutation.ClearComments()
+	return _u
+}
+
+// RemoveCommentIDs removes the "comments" edge to Comment entities by IDs.
+func (_u *OKRItemUpdate) RemoveCommentIDs(ids ...int) *OKRItemUpdate {
+	_u.mutation.RemoveCommentIDs(ids...)
+	return _u
+}
+
+// RemoveComments removes "comments" edges to Comment entities.
+func (_u *OKRItemUpdate) RemoveComments(v ...*Comment) *OKRItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCommentIDs(ids...)
+}
+
+// ClearGrants clears all "grants" edges to the Grant entity.
+func (_u *OKRItemUpdate) ClearGrants() *OKRItemUpdate {
+	_u.mutation.ClearGrants()
+	return _u
+}
+
+// RemoveGrantIDs removes the "grants" edge to Grant entities by IDs.
+func (_u *OKRItemUpdate) RemoveGrantIDs(ids ...int) *OKRItemUpdate {
+	_u.mutation.RemoveGrantIDs(ids...)
+	return _u
+}
+
+// RemoveGrants removes "grants" edges to Grant entities.
+func (_u *OKRItemUpdate) RemoveGrants(v ...*Grant) *OKRItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveGrantIDs(ids...)
+}
+
+// ClearFollowers clears all "followers" edges to the User entity.
+func (_u *OKRItemUpdate) ClearFollowers() *OKRItemUpdate {
+	_u.mutation.ClearFollowers()
+	return _u
+}
+
+// RemoveFollowerIDs removes the "followers" edge to User entities by IDs.
+func (_u *OKRItemUpdate) RemoveFollowerIDs(ids ...int) *OKRItemUpdate {
+	_u.mutation.RemoveFollowerIDs(ids...)
+	return _u
+}
+
+// RemoveFollowers removes "followers" edges to User entities.
+func (_u *OKRItemUpdate) RemoveFollowers(v ...*User) *OKRItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFollowerIDs(ids...)
+}
+
+// ClearLikers clears all "likers" edges to the User entity.
+func (_u *OKRItemUpdate) ClearLikers() *OKRItemUpdate {
+	_u.mutation.ClearLikers()
+	return _u
+}
+
+// RemoveLikerIDs removes the "likers" edge to User entities by IDs.
+func (_u *OKRItemUpdate) RemoveLikerIDs(ids ...int) *OKRItemUpdate {
+	_u.mutation.RemoveLikerIDs(ids...)
+	return _u
+}
+
+// RemoveLikers removes "likers" edges to User entities.
+func (_u *OKRItemUpdate) RemoveLikers(v ...*User) *OKRItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLikerIDs(ids...)
+}
+
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *OKRItemUpdate) Save(ctx context.Context) (int, error) {
 	if err := _u.defaults(); err != nil {
@@ -606,6 +947,21 @@ func (_u *OKRItemUpdate) check() error {
 	if v, ok := _u.mutation.Unit(); ok {
 		if err := okritem.UnitValidator(v); err != nil {
 			return &ValidationError{Name: "unit", err: fmt.Errorf(`ent: validator failed for field "OKRItem.unit": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ProgressMode(); ok {
+		if err := okritem.ProgressModeValidator(v); err != nil {
+			return &ValidationError{Name: "progress_mode", err: fmt.Errorf(`ent: validator failed for field "OKRItem.progress_mode": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.DataLink(); ok {
+		if err := okritem.DataLinkValidator(v); err != nil {
+			return &ValidationError{Name: "data_link", err: fmt.Errorf(`ent: validator failed for field "OKRItem.data_link": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CloseNote(); ok {
+		if err := okritem.CloseNoteValidator(v); err != nil {
+			return &ValidationError{Name: "close_note", err: fmt.Errorf(`ent: validator failed for field "OKRItem.close_note": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Status(); ok {
@@ -695,6 +1051,48 @@ func (_u *OKRItemUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.Unit(); ok {
 		_spec.SetField(okritem.FieldUnit, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Milestone(); ok {
+		_spec.SetField(okritem.FieldMilestone, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.ProgressMode(); ok {
+		_spec.SetField(okritem.FieldProgressMode, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Progress(); ok {
+		_spec.SetField(okritem.FieldProgress, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedProgress(); ok {
+		_spec.AddField(okritem.FieldProgress, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.DataLink(); ok {
+		_spec.SetField(okritem.FieldDataLink, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LastCheckinAt(); ok {
+		_spec.SetField(okritem.FieldLastCheckinAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastCheckinAtCleared() {
+		_spec.ClearField(okritem.FieldLastCheckinAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ClosedAt(); ok {
+		_spec.SetField(okritem.FieldClosedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ClosedAtCleared() {
+		_spec.ClearField(okritem.FieldClosedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Score(); ok {
+		_spec.SetField(okritem.FieldScore, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedScore(); ok {
+		_spec.AddField(okritem.FieldScore, field.TypeFloat64, value)
+	}
+	if _u.mutation.ScoreCleared() {
+		_spec.ClearField(okritem.FieldScore, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.CloseNote(); ok {
+		_spec.SetField(okritem.FieldCloseNote, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AlignmentRestricted(); ok {
+		_spec.SetField(okritem.FieldAlignmentRestricted, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(okritem.FieldStatus, field.TypeEnum, value)
@@ -997,6 +1395,231 @@ func (_u *OKRItemUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Inverse: false,
 			Table:   okritem.CheckinOwnerTable,
 			Columns: []string{okritem.CheckinOwnerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CheckinsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CheckinsTable,
+			Columns: []string{okritem.CheckinsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCheckinsIDs(); len(nodes) > 0 && !_u.mutation.CheckinsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CheckinsTable,
+			Columns: []string{okritem.CheckinsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CheckinsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CheckinsTable,
+			Columns: []string{okritem.CheckinsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CommentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CommentsTable,
+			Columns: []string{okritem.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCommentsIDs(); len(nodes) > 0 && !_u.mutation.CommentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CommentsTable,
+			Columns: []string{okritem.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CommentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CommentsTable,
+			Columns: []string{okritem.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.GrantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.GrantsTable,
+			Columns: []string{okritem.GrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(grant.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedGrantsIDs(); len(nodes) > 0 && !_u.mutation.GrantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.GrantsTable,
+			Columns: []string{okritem.GrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(grant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.GrantsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.GrantsTable,
+			Columns: []string{okritem.GrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(grant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FollowersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.FollowersTable,
+			Columns: okritem.FollowersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFollowersIDs(); len(nodes) > 0 && !_u.mutation.FollowersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.FollowersTable,
+			Columns: okritem.FollowersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FollowersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.FollowersTable,
+			Columns: okritem.FollowersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LikersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.LikersTable,
+			Columns: okritem.LikersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLikersIDs(); len(nodes) > 0 && !_u.mutation.LikersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.LikersTable,
+			Columns: okritem.LikersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LikersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.LikersTable,
+			Columns: okritem.LikersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
@@ -1245,6 +1868,164 @@ func (_u *OKRItemUpdateOne) SetNillableUnit(v *string) *OKRItemUpdateOne {
 	return _u
 }
 
+// SetMilestone sets the "milestone" field.
+func (_u *OKRItemUpdateOne) SetMilestone(v bool) *OKRItemUpdateOne {
+	_u.mutation.SetMilestone(v)
+	return _u
+}
+
+// SetNillableMilestone sets the "milestone" field if the given value is not nil.
+func (_u *OKRItemUpdateOne) SetNillableMilestone(v *bool) *OKRItemUpdateOne {
+	if v != nil {
+		_u.SetMilestone(*v)
+	}
+	return _u
+}
+
+// SetProgressMode sets the "progress_mode" field.
+func (_u *OKRItemUpdateOne) SetProgressMode(v okritem.ProgressMode) *OKRItemUpdateOne {
+	_u.mutation.SetProgressMode(v)
+	return _u
+}
+
+// SetNillableProgressMode sets the "progress_mode" field if the given value is not nil.
+func (_u *OKRItemUpdateOne) SetNillableProgressMode(v *okritem.ProgressMode) *OKRItemUpdateOne {
+	if v != nil {
+		_u.SetProgressMode(*v)
+	}
+	return _u
+}
+
+// SetProgress sets the "progress" field.
+func (_u *OKRItemUpdateOne) SetProgress(v float64) *OKRItemUpdateOne {
+	_u.mutation.ResetProgress()
+	_u.mutation.SetProgress(v)
+	return _u
+}
+
+// SetNillableProgress sets the "progress" field if the given value is not nil.
+func (_u *OKRItemUpdateOne) SetNillableProgress(v *float64) *OKRItemUpdateOne {
+	if v != nil {
+		_u.SetProgress(*v)
+	}
+	return _u
+}
+
+// AddProgress adds value to the "progress" field.
+func (_u *OKRItemUpdateOne) AddProgress(v float64) *OKRItemUpdateOne {
+	_u.mutation.AddProgress(v)
+	return _u
+}
+
+// SetDataLink sets the "data_link" field.
+func (_u *OKRItemUpdateOne) SetDataLink(v string) *OKRItemUpdateOne {
+	_u.mutation.SetDataLink(v)
+	return _u
+}
+
+// SetNillableDataLink sets the "data_link" field if the given value is not nil.
+func (_u *OKRItemUpdateOne) SetNillableDataLink(v *string) *OKRItemUpdateOne {
+	if v != nil {
+		_u.SetDataLink(*v)
+	}
+	return _u
+}
+
+// SetLastCheckinAt sets the "last_checkin_at" field.
+func (_u *OKRItemUpdateOne) SetLastCheckinAt(v time.Time) *OKRItemUpdateOne {
+	_u.mutation.SetLastCheckinAt(v)
+	return _u
+}
+
+// SetNillableLastCheckinAt sets the "last_checkin_at" field if the given value is not nil.
+func (_u *OKRItemUpdateOne) SetNillableLastCheckinAt(v *time.Time) *OKRItemUpdateOne {
+	if v != nil {
+		_u.SetLastCheckinAt(*v)
+	}
+	return _u
+}
+
+// ClearLastCheckinAt clears the value of the "last_checkin_at" field.
+func (_u *OKRItemUpdateOne) ClearLastCheckinAt() *OKRItemUpdateOne {
+	_u.mutation.ClearLastCheckinAt()
+	return _u
+}
+
+// SetClosedAt sets the "closed_at" field.
+func (_u *OKRItemUpdateOne) SetClosedAt(v time.Time) *OKRItemUpdateOne {
+	_u.mutation.SetClosedAt(v)
+	return _u
+}
+
+// SetNillableClosedAt sets the "closed_at" field if the given value is not nil.
+func (_u *OKRItemUpdateOne) SetNillableClosedAt(v *time.Time) *OKRItemUpdateOne {
+	if v != nil {
+		_u.SetClosedAt(*v)
+	}
+	return _u
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (_u *OKRItemUpdateOne) ClearClosedAt() *OKRItemUpdateOne {
+	_u.mutation.ClearClosedAt()
+	return _u
+}
+
+// SetScore sets the "score" field.
+func (_u *OKRItemUpdateOne) SetScore(v float64) *OKRItemUpdateOne {
+	_u.mutation.ResetScore()
+	_u.mutation.SetScore(v)
+	return _u
+}
+
+// SetNillableScore sets the "score" field if the given value is not nil.
+func (_u *OKRItemUpdateOne) SetNillableScore(v *float64) *OKRItemUpdateOne {
+	if v != nil {
+		_u.SetScore(*v)
+	}
+	return _u
+}
+
+// AddScore adds value to the "score" field.
+func (_u *OKRItemUpdateOne) AddScore(v float64) *OKRItemUpdateOne {
+	_u.mutation.AddScore(v)
+	return _u
+}
+
+// ClearScore clears the value of the "score" field.
+func (_u *OKRItemUpdateOne) ClearScore() *OKRItemUpdateOne {
+	_u.mutation.ClearScore()
+	return _u
+}
+
+// SetCloseNote sets the "close_note" field.
+func (_u *OKRItemUpdateOne) SetCloseNote(v string) *OKRItemUpdateOne {
+	_u.mutation.SetCloseNote(v)
+	return _u
+}
+
+// SetNillableCloseNote sets the "close_note" field if the given value is not nil.
+func (_u *OKRItemUpdateOne) SetNillableCloseNote(v *string) *OKRItemUpdateOne {
+	if v != nil {
+		_u.SetCloseNote(*v)
+	}
+	return _u
+}
+
+// SetAlignmentRestricted sets the "alignment_restricted" field.
+func (_u *OKRItemUpdateOne) SetAlignmentRestricted(v bool) *OKRItemUpdateOne {
+	_u.mutation.SetAlignmentRestricted(v)
+	return _u
+}
+
+// SetNillableAlignmentRestricted sets the "alignment_restricted" field if the given value is not nil.
+func (_u *OKRItemUpdateOne) SetNillableAlignmentRestricted(v *bool) *OKRItemUpdateOne {
+	if v != nil {
+		_u.SetAlignmentRestricted(*v)
+	}
+	return _u
+}
+
 // SetStatus sets the "status" field.
 func (_u *OKRItemUpdateOne) SetStatus(v okritem.Status) *OKRItemUpdateOne {
 	_u.mutation.SetStatus(v)
@@ -1427,6 +2208,81 @@ func (_u *OKRItemUpdateOne) SetCheckinOwner(v *User) *OKRItemUpdateOne {
 	return _u.SetCheckinOwnerID(v.ID)
 }
 
+// AddCheckinIDs adds the "checkins" edge to the CheckIn entity by IDs.
+func (_u *OKRItemUpdateOne) AddCheckinIDs(ids ...int) *OKRItemUpdateOne {
+	_u.mutation.AddCheckinIDs(ids...)
+	return _u
+}
+
+// AddCheckins adds the "checkins" edges to the CheckIn entity.
+func (_u *OKRItemUpdateOne) AddCheckins(v ...*CheckIn) *OKRItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCheckinIDs(ids...)
+}
+
+// AddCommentIDs adds the "comments" edge to the Comment entity by IDs.
+func (_u *OKRItemUpdateOne) AddCommentIDs(ids ...int) *OKRItemUpdateOne {
+	_u.mutation.AddCommentIDs(ids...)
+	return _u
+}
+
+// AddComments adds the "comments" edges to the Comment entity.
+func (_u *OKRItemUpdateOne) AddComments(v ...*Comment) *OKRItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddCommentIDs(ids...)
+}
+
+// AddGrantIDs adds the "grants" edge to the Grant entity by IDs.
+func (_u *OKRItemUpdateOne) AddGrantIDs(ids ...int) *OKRItemUpdateOne {
+	_u.mutation.AddGrantIDs(ids...)
+	return _u
+}
+
+// AddGrants adds the "grants" edges to the Grant entity.
+func (_u *OKRItemUpdateOne) AddGrants(v ...*Grant) *OKRItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddGrantIDs(ids...)
+}
+
+// AddFollowerIDs adds the "followers" edge to the User entity by IDs.
+func (_u *OKRItemUpdateOne) AddFollowerIDs(ids ...int) *OKRItemUpdateOne {
+	_u.mutation.AddFollowerIDs(ids...)
+	return _u
+}
+
+// AddFollowers adds the "followers" edges to the User entity.
+func (_u *OKRItemUpdateOne) AddFollowers(v ...*User) *OKRItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFollowerIDs(ids...)
+}
+
+// AddLikerIDs adds the "likers" edge to the User entity by IDs.
+func (_u *OKRItemUpdateOne) AddLikerIDs(ids ...int) *OKRItemUpdateOne {
+	_u.mutation.AddLikerIDs(ids...)
+	return _u
+}
+
+// AddLikers adds the "likers" edges to the User entity.
+func (_u *OKRItemUpdateOne) AddLikers(v ...*User) *OKRItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLikerIDs(ids...)
+}
+
 // Mutation returns the OKRItemMutation object of the builder.
 func (_u *OKRItemUpdateOne) Mutation() *OKRItemMutation {
 	return _u.mutation
@@ -1540,6 +2396,111 @@ func (_u *OKRItemUpdateOne) ClearCheckinOwner() *OKRItemUpdateOne {
 	return _u
 }
 
+// ClearCheckins clears all "checkins" edges to the CheckIn entity.
+func (_u *OKRItemUpdateOne) ClearCheckins() *OKRItemUpdateOne {
+	_u.mutation.ClearCheckins()
+	return _u
+}
+
+// RemoveCheckinIDs removes the "checkins" edge to CheckIn entities by IDs.
+func (_u *OKRItemUpdateOne) RemoveCheckinIDs(ids ...int) *OKRItemUpdateOne {
+	_u.mutation.RemoveCheckinIDs(ids...)
+	return _u
+}
+
+// RemoveCheckins removes "checkins" edges to CheckIn entities.
+func (_u *OKRItemUpdateOne) RemoveCheckins(v ...*CheckIn) *OKRItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCheckinIDs(ids...)
+}
+
+// ClearComments clears all "comments" edges to the Comment entity.
+func (_u *OKRItemUpdateOne) ClearComments() *OKRItemUpdateOne {
+	_u.mutation.ClearComments()
+	return _u
+}
+
+// RemoveCommentIDs removes the "comments" edge to Comment entities by IDs.
+func (_u *OKRItemUpdateOne) RemoveCommentIDs(ids ...int) *OKRItemUpdateOne {
+	_u.mutation.RemoveCommentIDs(ids...)
+	return _u
+}
+
+// RemoveComments removes "comments" edges to Comment entities.
+func (_u *OKRItemUpdateOne) RemoveComments(v ...*Comment) *OKRItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveCommentIDs(ids...)
+}
+
+// ClearGrants clears all "grants" edges to the Grant entity.
+func (_u *OKRItemUpdateOne) ClearGrants() *OKRItemUpdateOne {
+	_u.mutation.ClearGrants()
+	return _u
+}
+
+// RemoveGrantIDs removes the "grants" edge to Grant entities by IDs.
+func (_u *OKRItemUpdateOne) RemoveGrantIDs(ids ...int) *OKRItemUpdateOne {
+	_u.mutation.RemoveGrantIDs(ids...)
+	return _u
+}
+
+// RemoveGrants removes "grants" edges to Grant entities.
+func (_u *OKRItemUpdateOne) RemoveGrants(v ...*Grant) *OKRItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveGrantIDs(ids...)
+}
+
+// ClearFollowers clears all "followers" edges to the User entity.
+func (_u *OKRItemUpdateOne) ClearFollowers() *OKRItemUpdateOne {
+	_u.mutation.ClearFollowers()
+	return _u
+}
+
+// RemoveFollowerIDs removes the "followers" edge to User entities by IDs.
+func (_u *OKRItemUpdateOne) RemoveFollowerIDs(ids ...int) *OKRItemUpdateOne {
+	_u.mutation.RemoveFollowerIDs(ids...)
+	return _u
+}
+
+// RemoveFollowers removes "followers" edges to User entities.
+func (_u *OKRItemUpdateOne) RemoveFollowers(v ...*User) *OKRItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFollowerIDs(ids...)
+}
+
+// ClearLikers clears all "likers" edges to the User entity.
+func (_u *OKRItemUpdateOne) ClearLikers() *OKRItemUpdateOne {
+	_u.mutation.ClearLikers()
+	return _u
+}
+
+// RemoveLikerIDs removes the "likers" edge to User entities by IDs.
+func (_u *OKRItemUpdateOne) RemoveLikerIDs(ids ...int) *OKRItemUpdateOne {
+	_u.mutation.RemoveLikerIDs(ids...)
+	return _u
+}
+
+// RemoveLikers removes "likers" edges to User entities.
+func (_u *OKRItemUpdateOne) RemoveLikers(v ...*User) *OKRItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLikerIDs(ids...)
+}
+
 // Where appends a list predicates to the OKRItemUpdate builder.
 func (_u *OKRItemUpdateOne) Where(ps ...predicate.OKRItem) *OKRItemUpdateOne {
 	_u.mutation.Where(ps...)
@@ -1615,6 +2576,21 @@ func (_u *OKRItemUpdateOne) check() error {
 	if v, ok := _u.mutation.Unit(); ok {
 		if err := okritem.UnitValidator(v); err != nil {
 			return &ValidationError{Name: "unit", err: fmt.Errorf(`ent: validator failed for field "OKRItem.unit": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.ProgressMode(); ok {
+		if err := okritem.ProgressModeValidator(v); err != nil {
+			return &ValidationError{Name: "progress_mode", err: fmt.Errorf(`ent: validator failed for field "OKRItem.progress_mode": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.DataLink(); ok {
+		if err := okritem.DataLinkValidator(v); err != nil {
+			return &ValidationError{Name: "data_link", err: fmt.Errorf(`ent: validator failed for field "OKRItem.data_link": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.CloseNote(); ok {
+		if err := okritem.CloseNoteValidator(v); err != nil {
+			return &ValidationError{Name: "close_note", err: fmt.Errorf(`ent: validator failed for field "OKRItem.close_note": %w`, err)}
 		}
 	}
 	if v, ok := _u.mutation.Status(); ok {
@@ -1721,6 +2697,48 @@ func (_u *OKRItemUpdateOne) sqlSave(ctx context.Context) (_node *OKRItem, err er
 	}
 	if value, ok := _u.mutation.Unit(); ok {
 		_spec.SetField(okritem.FieldUnit, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Milestone(); ok {
+		_spec.SetField(okritem.FieldMilestone, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.ProgressMode(); ok {
+		_spec.SetField(okritem.FieldProgressMode, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Progress(); ok {
+		_spec.SetField(okritem.FieldProgress, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedProgress(); ok {
+		_spec.AddField(okritem.FieldProgress, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.DataLink(); ok {
+		_spec.SetField(okritem.FieldDataLink, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.LastCheckinAt(); ok {
+		_spec.SetField(okritem.FieldLastCheckinAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastCheckinAtCleared() {
+		_spec.ClearField(okritem.FieldLastCheckinAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.ClosedAt(); ok {
+		_spec.SetField(okritem.FieldClosedAt, field.TypeTime, value)
+	}
+	if _u.mutation.ClosedAtCleared() {
+		_spec.ClearField(okritem.FieldClosedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Score(); ok {
+		_spec.SetField(okritem.FieldScore, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedScore(); ok {
+		_spec.AddField(okritem.FieldScore, field.TypeFloat64, value)
+	}
+	if _u.mutation.ScoreCleared() {
+		_spec.ClearField(okritem.FieldScore, field.TypeFloat64)
+	}
+	if value, ok := _u.mutation.CloseNote(); ok {
+		_spec.SetField(okritem.FieldCloseNote, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.AlignmentRestricted(); ok {
+		_spec.SetField(okritem.FieldAlignmentRestricted, field.TypeBool, value)
 	}
 	if value, ok := _u.mutation.Status(); ok {
 		_spec.SetField(okritem.FieldStatus, field.TypeEnum, value)
@@ -2023,6 +3041,231 @@ func (_u *OKRItemUpdateOne) sqlSave(ctx context.Context) (_node *OKRItem, err er
 			Inverse: false,
 			Table:   okritem.CheckinOwnerTable,
 			Columns: []string{okritem.CheckinOwnerColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CheckinsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CheckinsTable,
+			Columns: []string{okritem.CheckinsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCheckinsIDs(); len(nodes) > 0 && !_u.mutation.CheckinsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CheckinsTable,
+			Columns: []string{okritem.CheckinsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CheckinsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CheckinsTable,
+			Columns: []string{okritem.CheckinsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.CommentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CommentsTable,
+			Columns: []string{okritem.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedCommentsIDs(); len(nodes) > 0 && !_u.mutation.CommentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CommentsTable,
+			Columns: []string{okritem.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.CommentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.CommentsTable,
+			Columns: []string{okritem.CommentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(comment.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.GrantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.GrantsTable,
+			Columns: []string{okritem.GrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(grant.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedGrantsIDs(); len(nodes) > 0 && !_u.mutation.GrantsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.GrantsTable,
+			Columns: []string{okritem.GrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(grant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.GrantsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.GrantsTable,
+			Columns: []string{okritem.GrantsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(grant.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FollowersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.FollowersTable,
+			Columns: okritem.FollowersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFollowersIDs(); len(nodes) > 0 && !_u.mutation.FollowersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.FollowersTable,
+			Columns: okritem.FollowersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FollowersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.FollowersTable,
+			Columns: okritem.FollowersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LikersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.LikersTable,
+			Columns: okritem.LikersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLikersIDs(); len(nodes) > 0 && !_u.mutation.LikersCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.LikersTable,
+			Columns: okritem.LikersPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LikersIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: false,
+			Table:   okritem.LikersTable,
+			Columns: okritem.LikersPrimaryKey,
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt),

@@ -14,6 +14,12 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// CheckIn is the client for interacting with the CheckIn builders.
+	CheckIn *CheckInClient
+	// Comment is the client for interacting with the Comment builders.
+	Comment *CommentClient
+	// Grant is the client for interacting with the Grant builders.
+	Grant *GrantClient
 	// Membership is the client for interacting with the Membership builders.
 	Membership *MembershipClient
 	// OKRItem is the client for interacting with the OKRItem builders.
@@ -159,6 +165,9 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.CheckIn = NewCheckInClient(tx.config)
+	tx.Comment = NewCommentClient(tx.config)
+	tx.Grant = NewGrantClient(tx.config)
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.OKRItem = NewOKRItemClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
@@ -175,7 +184,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Membership.QueryXXX(), the query will be executed
+// applies a query, for example: CheckIn.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -45,17 +45,26 @@ type UserEdges struct {
 	ViewableItems []*OKRItem `json:"viewable_items,omitempty"`
 	// OrgOkrCreation holds the value of the org_okr_creation edge.
 	OrgOkrCreation []*Organization `json:"org_okr_creation,omitempty"`
+	// FollowedItems holds the value of the followed_items edge.
+	FollowedItems []*OKRItem `json:"followed_items,omitempty"`
+	// LikedItems holds the value of the liked_items edge.
+	LikedItems []*OKRItem `json:"liked_items,omitempty"`
+	// LikedCheckins holds the value of the liked_checkins edge.
+	LikedCheckins []*CheckIn `json:"liked_checkins,omitempty"`
 	// TeamOkrCreation holds the value of the team_okr_creation edge.
 	TeamOkrCreation []*Team `json:"team_okr_creation,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [6]bool
+	loadedTypes [9]bool
 
 	namedMemberships     map[string][]*Membership
 	namedTeamMemberships map[string][]*TeamMembership
 	namedOwnedItems      map[string][]*OKRItem
 	namedViewableItems   map[string][]*OKRItem
 	namedOrgOkrCreation  map[string][]*Organization
+	namedFollowedItems   map[string][]*OKRItem
+	namedLikedItems      map[string][]*OKRItem
+	namedLikedCheckins   map[string][]*CheckIn
 	namedTeamOkrCreation map[string][]*Team
 }
 
@@ -104,10 +113,37 @@ func (e UserEdges) OrgOkrCreationOrErr() ([]*Organization, error) {
 	return nil, &NotLoadedError{edge: "org_okr_creation"}
 }
 
+// FollowedItemsOrErr returns the FollowedItems value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) FollowedItemsOrErr() ([]*OKRItem, error) {
+	if e.loadedTypes[5] {
+		return e.FollowedItems, nil
+	}
+	return nil, &NotLoadedError{edge: "followed_items"}
+}
+
+// LikedItemsOrErr returns the LikedItems value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) LikedItemsOrErr() ([]*OKRItem, error) {
+	if e.loadedTypes[6] {
+		return e.LikedItems, nil
+	}
+	return nil, &NotLoadedError{edge: "liked_items"}
+}
+
+// LikedCheckinsOrErr returns the LikedCheckins value or an error if the edge
+// was not loaded in eager-loading.
+func (e UserEdges) LikedCheckinsOrErr() ([]*CheckIn, error) {
+	if e.loadedTypes[7] {
+		return e.LikedCheckins, nil
+	}
+	return nil, &NotLoadedError{edge: "liked_checkins"}
+}
+
 // TeamOkrCreationOrErr returns the TeamOkrCreation value or an error if the edge
 // was not loaded in eager-loading.
 func (e UserEdges) TeamOkrCreationOrErr() ([]*Team, error) {
-	if e.loadedTypes[5] {
+	if e.loadedTypes[8] {
 		return e.TeamOkrCreation, nil
 	}
 	return nil, &NotLoadedError{edge: "team_okr_creation"}
@@ -214,6 +250,21 @@ func (_m *User) QueryViewableItems() *OKRItemQuery {
 // QueryOrgOkrCreation queries the "org_okr_creation" edge of the User entity.
 func (_m *User) QueryOrgOkrCreation() *OrganizationQuery {
 	return NewUserClient(_m.config).QueryOrgOkrCreation(_m)
+}
+
+// QueryFollowedItems queries the "followed_items" edge of the User entity.
+func (_m *User) QueryFollowedItems() *OKRItemQuery {
+	return NewUserClient(_m.config).QueryFollowedItems(_m)
+}
+
+// QueryLikedItems queries the "liked_items" edge of the User entity.
+func (_m *User) QueryLikedItems() *OKRItemQuery {
+	return NewUserClient(_m.config).QueryLikedItems(_m)
+}
+
+// QueryLikedCheckins queries the "liked_checkins" edge of the User entity.
+func (_m *User) QueryLikedCheckins() *CheckInQuery {
+	return NewUserClient(_m.config).QueryLikedCheckins(_m)
 }
 
 // QueryTeamOkrCreation queries the "team_okr_creation" edge of the User entity.
@@ -381,6 +432,78 @@ func (_m *User) appendNamedOrgOkrCreation(name string, edges ...*Organization) {
 		_m.Edges.namedOrgOkrCreation[name] = []*Organization{}
 	} else {
 		_m.Edges.namedOrgOkrCreation[name] = append(_m.Edges.namedOrgOkrCreation[name], edges...)
+	}
+}
+
+// NamedFollowedItems returns the FollowedItems named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedFollowedItems(name string) ([]*OKRItem, error) {
+	if _m.Edges.namedFollowedItems == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFollowedItems[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedFollowedItems(name string, edges ...*OKRItem) {
+	if _m.Edges.namedFollowedItems == nil {
+		_m.Edges.namedFollowedItems = make(map[string][]*OKRItem)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFollowedItems[name] = []*OKRItem{}
+	} else {
+		_m.Edges.namedFollowedItems[name] = append(_m.Edges.namedFollowedItems[name], edges...)
+	}
+}
+
+// NamedLikedItems returns the LikedItems named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedLikedItems(name string) ([]*OKRItem, error) {
+	if _m.Edges.namedLikedItems == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedLikedItems[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedLikedItems(name string, edges ...*OKRItem) {
+	if _m.Edges.namedLikedItems == nil {
+		_m.Edges.namedLikedItems = make(map[string][]*OKRItem)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedLikedItems[name] = []*OKRItem{}
+	} else {
+		_m.Edges.namedLikedItems[name] = append(_m.Edges.namedLikedItems[name], edges...)
+	}
+}
+
+// NamedLikedCheckins returns the LikedCheckins named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *User) NamedLikedCheckins(name string) ([]*CheckIn, error) {
+	if _m.Edges.namedLikedCheckins == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedLikedCheckins[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *User) appendNamedLikedCheckins(name string, edges ...*CheckIn) {
+	if _m.Edges.namedLikedCheckins == nil {
+		_m.Edges.namedLikedCheckins = make(map[string][]*CheckIn)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedLikedCheckins[name] = []*CheckIn{}
+	} else {
+		_m.Edges.namedLikedCheckins[name] = append(_m.Edges.namedLikedCheckins[name], edges...)
 	}
 }
 

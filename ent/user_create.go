@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"okrgraph/ent/checkin"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
@@ -162,6 +163,51 @@ func (_c *UserCreate) AddOrgOkrCreation(v ...*Organization) *UserCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddOrgOkrCreationIDs(ids...)
+}
+
+// AddFollowedItemIDs adds the "followed_items" edge to the OKRItem entity by IDs.
+func (_c *UserCreate) AddFollowedItemIDs(ids ...int) *UserCreate {
+	_c.mutation.AddFollowedItemIDs(ids...)
+	return _c
+}
+
+// AddFollowedItems adds the "followed_items" edges to the OKRItem entity.
+func (_c *UserCreate) AddFollowedItems(v ...*OKRItem) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFollowedItemIDs(ids...)
+}
+
+// AddLikedItemIDs adds the "liked_items" edge to the OKRItem entity by IDs.
+func (_c *UserCreate) AddLikedItemIDs(ids ...int) *UserCreate {
+	_c.mutation.AddLikedItemIDs(ids...)
+	return _c
+}
+
+// AddLikedItems adds the "liked_items" edges to the OKRItem entity.
+func (_c *UserCreate) AddLikedItems(v ...*OKRItem) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddLikedItemIDs(ids...)
+}
+
+// AddLikedCheckinIDs adds the "liked_checkins" edge to the CheckIn entity by IDs.
+func (_c *UserCreate) AddLikedCheckinIDs(ids ...int) *UserCreate {
+	_c.mutation.AddLikedCheckinIDs(ids...)
+	return _c
+}
+
+// AddLikedCheckins adds the "liked_checkins" edges to the CheckIn entity.
+func (_c *UserCreate) AddLikedCheckins(v ...*CheckIn) *UserCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddLikedCheckinIDs(ids...)
 }
 
 // AddTeamOkrCreationIDs adds the "team_okr_creation" edge to the Team entity by IDs.
@@ -372,6 +418,54 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FollowedItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.FollowedItemsTable,
+			Columns: user.FollowedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.LikedItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedItemsTable,
+			Columns: user.LikedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.LikedCheckinsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedCheckinsTable,
+			Columns: user.LikedCheckinsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

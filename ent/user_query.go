@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"okrgraph/ent/checkin"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
@@ -34,6 +35,9 @@ type UserQuery struct {
 	withOwnedItems           *OKRItemQuery
 	withViewableItems        *OKRItemQuery
 	withOrgOkrCreation       *OrganizationQuery
+	withFollowedItems        *OKRItemQuery
+	withLikedItems           *OKRItemQuery
+	withLikedCheckins        *CheckInQuery
 	withTeamOkrCreation      *TeamQuery
 	loadTotal                []func(context.Context, []*User) error
 	modifiers                []func(*sql.Selector)
@@ -42,6 +46,9 @@ type UserQuery struct {
 	withNamedOwnedItems      map[string]*OKRItemQuery
 	withNamedViewableItems   map[string]*OKRItemQuery
 	withNamedOrgOkrCreation  map[string]*OrganizationQuery
+	withNamedFollowedItems   map[string]*OKRItemQuery
+	withNamedLikedItems      map[string]*OKRItemQuery
+	withNamedLikedCheckins   map[string]*CheckInQuery
 	withNamedTeamOkrCreation map[string]*TeamQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -182,6 +189,72 @@ func (_q *UserQuery) QueryOrgOkrCreation() *OrganizationQuery {
 			sqlgraph.From(user.Table, user.FieldID, selector),
 			sqlgraph.To(organization.Table, organization.FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, user.OrgOkrCreationTable, user.OrgOkrCreationPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFollowedItems chains the current query on the "followed_items" edge.
+func (_q *UserQuery) QueryFollowedItems() *OKRItemQuery {
+	query := (&OKRItemClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(okritem.Table, okritem.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.FollowedItemsTable, user.FollowedItemsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryLikedItems chains the current query on the "liked_items" edge.
+func (_q *UserQuery) QueryLikedItems() *OKRItemQuery {
+	query := (&OKRItemClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(okritem.Table, okritem.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.LikedItemsTable, user.LikedItemsPrimaryKey...),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryLikedCheckins chains the current query on the "liked_checkins" edge.
+func (_q *UserQuery) QueryLikedCheckins() *CheckInQuery {
+	query := (&CheckInClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(user.Table, user.FieldID, selector),
+			sqlgraph.To(checkin.Table, checkin.FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, user.LikedCheckinsTable, user.LikedCheckinsPrimaryKey...),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -408,6 +481,9 @@ func (_q *UserQuery) Clone() *UserQuery {
 		withOwnedItems:      _q.withOwnedItems.Clone(),
 		withViewableItems:   _q.withViewableItems.Clone(),
 		withOrgOkrCreation:  _q.withOrgOkrCreation.Clone(),
+		withFollowedItems:   _q.withFollowedItems.Clone(),
+		withLikedItems:      _q.withLikedItems.Clone(),
+		withLikedCheckins:   _q.withLikedCheckins.Clone(),
 		withTeamOkrCreation: _q.withTeamOkrCreation.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
@@ -468,6 +544,39 @@ func (_q *UserQuery) WithOrgOkrCreation(opts ...func(*OrganizationQuery)) *UserQ
 		opt(query)
 	}
 	_q.withOrgOkrCreation = query
+	return _q
+}
+
+// WithFollowedItems tells the query-builder to eager-load the nodes that are connected to
+// the "followed_items" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithFollowedItems(opts ...func(*OKRItemQuery)) *UserQuery {
+	query := (&OKRItemClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFollowedItems = query
+	return _q
+}
+
+// WithLikedItems tells the query-builder to eager-load the nodes that are connected to
+// the "liked_items" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithLikedItems(opts ...func(*OKRItemQuery)) *UserQuery {
+	query := (&OKRItemClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withLikedItems = query
+	return _q
+}
+
+// WithLikedCheckins tells the query-builder to eager-load the nodes that are connected to
+// the "liked_checkins" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithLikedCheckins(opts ...func(*CheckInQuery)) *UserQuery {
+	query := (&CheckInClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withLikedCheckins = query
 	return _q
 }
 
@@ -560,12 +669,15 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 	var (
 		nodes       = []*User{}
 		_spec       = _q.querySpec()
-		loadedTypes = [6]bool{
+		loadedTypes = [9]bool{
 			_q.withMemberships != nil,
 			_q.withTeamMemberships != nil,
 			_q.withOwnedItems != nil,
 			_q.withViewableItems != nil,
 			_q.withOrgOkrCreation != nil,
+			_q.withFollowedItems != nil,
+			_q.withLikedItems != nil,
+			_q.withLikedCheckins != nil,
 			_q.withTeamOkrCreation != nil,
 		}
 	)
@@ -625,6 +737,27 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 			return nil, err
 		}
 	}
+	if query := _q.withFollowedItems; query != nil {
+		if err := _q.loadFollowedItems(ctx, query, nodes,
+			func(n *User) { n.Edges.FollowedItems = []*OKRItem{} },
+			func(n *User, e *OKRItem) { n.Edges.FollowedItems = append(n.Edges.FollowedItems, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withLikedItems; query != nil {
+		if err := _q.loadLikedItems(ctx, query, nodes,
+			func(n *User) { n.Edges.LikedItems = []*OKRItem{} },
+			func(n *User, e *OKRItem) { n.Edges.LikedItems = append(n.Edges.LikedItems, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withLikedCheckins; query != nil {
+		if err := _q.loadLikedCheckins(ctx, query, nodes,
+			func(n *User) { n.Edges.LikedCheckins = []*CheckIn{} },
+			func(n *User, e *CheckIn) { n.Edges.LikedCheckins = append(n.Edges.LikedCheckins, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withTeamOkrCreation; query != nil {
 		if err := _q.loadTeamOkrCreation(ctx, query, nodes,
 			func(n *User) { n.Edges.TeamOkrCreation = []*Team{} },
@@ -664,6 +797,27 @@ func (_q *UserQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*User, e
 		if err := _q.loadOrgOkrCreation(ctx, query, nodes,
 			func(n *User) { n.appendNamedOrgOkrCreation(name) },
 			func(n *User, e *Organization) { n.appendNamedOrgOkrCreation(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFollowedItems {
+		if err := _q.loadFollowedItems(ctx, query, nodes,
+			func(n *User) { n.appendNamedFollowedItems(name) },
+			func(n *User, e *OKRItem) { n.appendNamedFollowedItems(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedLikedItems {
+		if err := _q.loadLikedItems(ctx, query, nodes,
+			func(n *User) { n.appendNamedLikedItems(name) },
+			func(n *User, e *OKRItem) { n.appendNamedLikedItems(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedLikedCheckins {
+		if err := _q.loadLikedCheckins(ctx, query, nodes,
+			func(n *User) { n.appendNamedLikedCheckins(name) },
+			func(n *User, e *CheckIn) { n.appendNamedLikedCheckins(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -925,6 +1079,189 @@ func (_q *UserQuery) loadOrgOkrCreation(ctx context.Context, query *Organization
 	}
 	return nil
 }
+func (_q *UserQuery) loadFollowedItems(ctx context.Context, query *OKRItemQuery, nodes []*User, init func(*User), assign func(*User, *OKRItem)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*User)
+	nids := make(map[int]map[*User]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(user.FollowedItemsTable)
+		s.Join(joinT).On(s.C(okritem.FieldID), joinT.C(user.FollowedItemsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(user.FollowedItemsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(user.FollowedItemsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*User]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*OKRItem](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "followed_items" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *UserQuery) loadLikedItems(ctx context.Context, query *OKRItemQuery, nodes []*User, init func(*User), assign func(*User, *OKRItem)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*User)
+	nids := make(map[int]map[*User]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(user.LikedItemsTable)
+		s.Join(joinT).On(s.C(okritem.FieldID), joinT.C(user.LikedItemsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(user.LikedItemsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(user.LikedItemsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*User]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*OKRItem](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "liked_items" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
+func (_q *UserQuery) loadLikedCheckins(ctx context.Context, query *CheckInQuery, nodes []*User, init func(*User), assign func(*User, *CheckIn)) error {
+	edgeIDs := make([]driver.Value, len(nodes))
+	byID := make(map[int]*User)
+	nids := make(map[int]map[*User]struct{})
+	for i, node := range nodes {
+		edgeIDs[i] = node.ID
+		byID[node.ID] = node
+		if init != nil {
+			init(node)
+		}
+	}
+	query.Where(func(s *sql.Selector) {
+		joinT := sql.Table(user.LikedCheckinsTable)
+		s.Join(joinT).On(s.C(checkin.FieldID), joinT.C(user.LikedCheckinsPrimaryKey[0]))
+		s.Where(sql.InValues(joinT.C(user.LikedCheckinsPrimaryKey[1]), edgeIDs...))
+		columns := s.SelectedColumns()
+		s.Select(joinT.C(user.LikedCheckinsPrimaryKey[1]))
+		s.AppendSelect(columns...)
+		s.SetDistinct(false)
+	})
+	if err := query.prepareQuery(ctx); err != nil {
+		return err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		return query.sqlAll(ctx, func(_ context.Context, spec *sqlgraph.QuerySpec) {
+			assign := spec.Assign
+			values := spec.ScanValues
+			spec.ScanValues = func(columns []string) ([]any, error) {
+				values, err := values(columns[1:])
+				if err != nil {
+					return nil, err
+				}
+				return append([]any{new(sql.NullInt64)}, values...), nil
+			}
+			spec.Assign = func(columns []string, values []any) error {
+				outValue := int(values[0].(*sql.NullInt64).Int64)
+				inValue := int(values[1].(*sql.NullInt64).Int64)
+				if nids[inValue] == nil {
+					nids[inValue] = map[*User]struct{}{byID[outValue]: {}}
+					return assign(columns[1:], values[1:])
+				}
+				nids[inValue][byID[outValue]] = struct{}{}
+				return nil
+			}
+		})
+	})
+	neighbors, err := withInterceptors[[]*CheckIn](ctx, query, qr, query.inters)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected "liked_checkins" node returned %v`, n.ID)
+		}
+		for kn := range nodes {
+			assign(kn, n)
+		}
+	}
+	return nil
+}
 func (_q *UserQuery) loadTeamOkrCreation(ctx context.Context, query *TeamQuery, nodes []*User, init func(*User), assign func(*User, *Team)) error {
 	edgeIDs := make([]driver.Value, len(nodes))
 	byID := make(map[int]*User)
@@ -1173,6 +1510,48 @@ func (_q *UserQuery) WithNamedOrgOkrCreation(name string, opts ...func(*Organiza
 		_q.withNamedOrgOkrCreation = make(map[string]*OrganizationQuery)
 	}
 	_q.withNamedOrgOkrCreation[name] = query
+	return _q
+}
+
+// WithNamedFollowedItems tells the query-builder to eager-load the nodes that are connected to the "followed_items"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedFollowedItems(name string, opts ...func(*OKRItemQuery)) *UserQuery {
+	query := (&OKRItemClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFollowedItems == nil {
+		_q.withNamedFollowedItems = make(map[string]*OKRItemQuery)
+	}
+	_q.withNamedFollowedItems[name] = query
+	return _q
+}
+
+// WithNamedLikedItems tells the query-builder to eager-load the nodes that are connected to the "liked_items"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedLikedItems(name string, opts ...func(*OKRItemQuery)) *UserQuery {
+	query := (&OKRItemClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedLikedItems == nil {
+		_q.withNamedLikedItems = make(map[string]*OKRItemQuery)
+	}
+	_q.withNamedLikedItems[name] = query
+	return _q
+}
+
+// WithNamedLikedCheckins tells the query-builder to eager-load the nodes that are connected to the "liked_checkins"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *UserQuery) WithNamedLikedCheckins(name string, opts ...func(*CheckInQuery)) *UserQuery {
+	query := (&CheckInClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedLikedCheckins == nil {
+		_q.withNamedLikedCheckins = make(map[string]*CheckInQuery)
+	}
+	_q.withNamedLikedCheckins[name] = query
 	return _q
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"okrgraph/ent/checkin"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
@@ -170,6 +171,51 @@ func (_u *UserUpdate) AddOrgOkrCreation(v ...*Organization) *UserUpdate {
 	return _u.AddOrgOkrCreationIDs(ids...)
 }
 
+// AddFollowedItemIDs adds the "followed_items" edge to the OKRItem entity by IDs.
+func (_u *UserUpdate) AddFollowedItemIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddFollowedItemIDs(ids...)
+	return _u
+}
+
+// AddFollowedItems adds the "followed_items" edges to the OKRItem entity.
+func (_u *UserUpdate) AddFollowedItems(v ...*OKRItem) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFollowedItemIDs(ids...)
+}
+
+// AddLikedItemIDs adds the "liked_items" edge to the OKRItem entity by IDs.
+func (_u *UserUpdate) AddLikedItemIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddLikedItemIDs(ids...)
+	return _u
+}
+
+// AddLikedItems adds the "liked_items" edges to the OKRItem entity.
+func (_u *UserUpdate) AddLikedItems(v ...*OKRItem) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLikedItemIDs(ids...)
+}
+
+// AddLikedCheckinIDs adds the "liked_checkins" edge to the CheckIn entity by IDs.
+func (_u *UserUpdate) AddLikedCheckinIDs(ids ...int) *UserUpdate {
+	_u.mutation.AddLikedCheckinIDs(ids...)
+	return _u
+}
+
+// AddLikedCheckins adds the "liked_checkins" edges to the CheckIn entity.
+func (_u *UserUpdate) AddLikedCheckins(v ...*CheckIn) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLikedCheckinIDs(ids...)
+}
+
 // AddTeamOkrCreationIDs adds the "team_okr_creation" edge to the Team entity by IDs.
 func (_u *UserUpdate) AddTeamOkrCreationIDs(ids ...int) *UserUpdate {
 	_u.mutation.AddTeamOkrCreationIDs(ids...)
@@ -293,6 +339,69 @@ func (_u *UserUpdate) RemoveOrgOkrCreation(v ...*Organization) *UserUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOrgOkrCreationIDs(ids...)
+}
+
+// ClearFollowedItems clears all "followed_items" edges to the OKRItem entity.
+func (_u *UserUpdate) ClearFollowedItems() *UserUpdate {
+	_u.mutation.ClearFollowedItems()
+	return _u
+}
+
+// RemoveFollowedItemIDs removes the "followed_items" edge to OKRItem entities by IDs.
+func (_u *UserUpdate) RemoveFollowedItemIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveFollowedItemIDs(ids...)
+	return _u
+}
+
+// RemoveFollowedItems removes "followed_items" edges to OKRItem entities.
+func (_u *UserUpdate) RemoveFollowedItems(v ...*OKRItem) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFollowedItemIDs(ids...)
+}
+
+// ClearLikedItems clears all "liked_items" edges to the OKRItem entity.
+func (_u *UserUpdate) ClearLikedItems() *UserUpdate {
+	_u.mutation.ClearLikedItems()
+	return _u
+}
+
+// RemoveLikedItemIDs removes the "liked_items" edge to OKRItem entities by IDs.
+func (_u *UserUpdate) RemoveLikedItemIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveLikedItemIDs(ids...)
+	return _u
+}
+
+// RemoveLikedItems removes "liked_items" edges to OKRItem entities.
+func (_u *UserUpdate) RemoveLikedItems(v ...*OKRItem) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLikedItemIDs(ids...)
+}
+
+// ClearLikedCheckins clears all "liked_checkins" edges to the CheckIn entity.
+func (_u *UserUpdate) ClearLikedCheckins() *UserUpdate {
+	_u.mutation.ClearLikedCheckins()
+	return _u
+}
+
+// RemoveLikedCheckinIDs removes the "liked_checkins" edge to CheckIn entities by IDs.
+func (_u *UserUpdate) RemoveLikedCheckinIDs(ids ...int) *UserUpdate {
+	_u.mutation.RemoveLikedCheckinIDs(ids...)
+	return _u
+}
+
+// RemoveLikedCheckins removes "liked_checkins" edges to CheckIn entities.
+func (_u *UserUpdate) RemoveLikedCheckins(v ...*CheckIn) *UserUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLikedCheckinIDs(ids...)
 }
 
 // ClearTeamOkrCreation clears all "team_okr_creation" edges to the Team entity.
@@ -616,6 +725,141 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	if _u.mutation.FollowedItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.FollowedItemsTable,
+			Columns: user.FollowedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFollowedItemsIDs(); len(nodes) > 0 && !_u.mutation.FollowedItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.FollowedItemsTable,
+			Columns: user.FollowedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FollowedItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.FollowedItemsTable,
+			Columns: user.FollowedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LikedItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedItemsTable,
+			Columns: user.LikedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLikedItemsIDs(); len(nodes) > 0 && !_u.mutation.LikedItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedItemsTable,
+			Columns: user.LikedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LikedItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedItemsTable,
+			Columns: user.LikedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LikedCheckinsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedCheckinsTable,
+			Columns: user.LikedCheckinsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLikedCheckinsIDs(); len(nodes) > 0 && !_u.mutation.LikedCheckinsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedCheckinsTable,
+			Columns: user.LikedCheckinsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LikedCheckinsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedCheckinsTable,
+			Columns: user.LikedCheckinsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
 	if _u.mutation.TeamOkrCreationCleared() {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2M,
@@ -820,6 +1064,51 @@ func (_u *UserUpdateOne) AddOrgOkrCreation(v ...*Organization) *UserUpdateOne {
 	return _u.AddOrgOkrCreationIDs(ids...)
 }
 
+// AddFollowedItemIDs adds the "followed_items" edge to the OKRItem entity by IDs.
+func (_u *UserUpdateOne) AddFollowedItemIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddFollowedItemIDs(ids...)
+	return _u
+}
+
+// AddFollowedItems adds the "followed_items" edges to the OKRItem entity.
+func (_u *UserUpdateOne) AddFollowedItems(v ...*OKRItem) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFollowedItemIDs(ids...)
+}
+
+// AddLikedItemIDs adds the "liked_items" edge to the OKRItem entity by IDs.
+func (_u *UserUpdateOne) AddLikedItemIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddLikedItemIDs(ids...)
+	return _u
+}
+
+// AddLikedItems adds the "liked_items" edges to the OKRItem entity.
+func (_u *UserUpdateOne) AddLikedItems(v ...*OKRItem) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLikedItemIDs(ids...)
+}
+
+// AddLikedCheckinIDs adds the "liked_checkins" edge to the CheckIn entity by IDs.
+func (_u *UserUpdateOne) AddLikedCheckinIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.AddLikedCheckinIDs(ids...)
+	return _u
+}
+
+// AddLikedCheckins adds the "liked_checkins" edges to the CheckIn entity.
+func (_u *UserUpdateOne) AddLikedCheckins(v ...*CheckIn) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddLikedCheckinIDs(ids...)
+}
+
 // AddTeamOkrCreationIDs adds the "team_okr_creation" edge to the Team entity by IDs.
 func (_u *UserUpdateOne) AddTeamOkrCreationIDs(ids ...int) *UserUpdateOne {
 	_u.mutation.AddTeamOkrCreationIDs(ids...)
@@ -943,6 +1232,69 @@ func (_u *UserUpdateOne) RemoveOrgOkrCreation(v ...*Organization) *UserUpdateOne
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveOrgOkrCreationIDs(ids...)
+}
+
+// ClearFollowedItems clears all "followed_items" edges to the OKRItem entity.
+func (_u *UserUpdateOne) ClearFollowedItems() *UserUpdateOne {
+	_u.mutation.ClearFollowedItems()
+	return _u
+}
+
+// RemoveFollowedItemIDs removes the "followed_items" edge to OKRItem entities by IDs.
+func (_u *UserUpdateOne) RemoveFollowedItemIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveFollowedItemIDs(ids...)
+	return _u
+}
+
+// RemoveFollowedItems removes "followed_items" edges to OKRItem entities.
+func (_u *UserUpdateOne) RemoveFollowedItems(v ...*OKRItem) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFollowedItemIDs(ids...)
+}
+
+// ClearLikedItems clears all "liked_items" edges to the OKRItem entity.
+func (_u *UserUpdateOne) ClearLikedItems() *UserUpdateOne {
+	_u.mutation.ClearLikedItems()
+	return _u
+}
+
+// RemoveLikedItemIDs removes the "liked_items" edge to OKRItem entities by IDs.
+func (_u *UserUpdateOne) RemoveLikedItemIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveLikedItemIDs(ids...)
+	return _u
+}
+
+// RemoveLikedItems removes "liked_items" edges to OKRItem entities.
+func (_u *UserUpdateOne) RemoveLikedItems(v ...*OKRItem) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLikedItemIDs(ids...)
+}
+
+// ClearLikedCheckins clears all "liked_checkins" edges to the CheckIn entity.
+func (_u *UserUpdateOne) ClearLikedCheckins() *UserUpdateOne {
+	_u.mutation.ClearLikedCheckins()
+	return _u
+}
+
+// RemoveLikedCheckinIDs removes the "liked_checkins" edge to CheckIn entities by IDs.
+func (_u *UserUpdateOne) RemoveLikedCheckinIDs(ids ...int) *UserUpdateOne {
+	_u.mutation.RemoveLikedCheckinIDs(ids...)
+	return _u
+}
+
+// RemoveLikedCheckins removes "liked_checkins" edges to CheckIn entities.
+func (_u *UserUpdateOne) RemoveLikedCheckins(v ...*CheckIn) *UserUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveLikedCheckinIDs(ids...)
 }
 
 // ClearTeamOkrCreation clears all "team_okr_creation" edges to the Team entity.
@@ -1289,6 +1641,141 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(organization.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FollowedItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.FollowedItemsTable,
+			Columns: user.FollowedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFollowedItemsIDs(); len(nodes) > 0 && !_u.mutation.FollowedItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.FollowedItemsTable,
+			Columns: user.FollowedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FollowedItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.FollowedItemsTable,
+			Columns: user.FollowedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LikedItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedItemsTable,
+			Columns: user.LikedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLikedItemsIDs(); len(nodes) > 0 && !_u.mutation.LikedItemsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedItemsTable,
+			Columns: user.LikedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LikedItemsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedItemsTable,
+			Columns: user.LikedItemsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(okritem.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.LikedCheckinsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedCheckinsTable,
+			Columns: user.LikedCheckinsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedLikedCheckinsIDs(); len(nodes) > 0 && !_u.mutation.LikedCheckinsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedCheckinsTable,
+			Columns: user.LikedCheckinsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.LikedCheckinsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2M,
+			Inverse: true,
+			Table:   user.LikedCheckinsTable,
+			Columns: user.LikedCheckinsPrimaryKey,
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

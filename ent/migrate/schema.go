@@ -9,6 +9,130 @@ import (
 )
 
 var (
+	// CheckInsColumns holds the columns for the "check_ins" table.
+	CheckInsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "value", Type: field.TypeFloat64, Nullable: true},
+		{Name: "progress", Type: field.TypeFloat64, Default: 0},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"NOT_STARTED", "ON_TRACK", "BEHIND", "AT_RISK"}},
+		{Name: "confidence", Type: field.TypeInt, Nullable: true},
+		{Name: "note", Type: field.TypeString, Size: 10000, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "item_id", Type: field.TypeInt},
+		{Name: "author_id", Type: field.TypeInt},
+	}
+	// CheckInsTable holds the schema information for the "check_ins" table.
+	CheckInsTable = &schema.Table{
+		Name:       "check_ins",
+		Columns:    CheckInsColumns,
+		PrimaryKey: []*schema.Column{CheckInsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "check_ins_okr_items_item",
+				Columns:    []*schema.Column{CheckInsColumns[8]},
+				RefColumns: []*schema.Column{OkrItemsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "check_ins_users_author",
+				Columns:    []*schema.Column{CheckInsColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "checkin_item_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{CheckInsColumns[8], CheckInsColumns[7]},
+			},
+		},
+	}
+	// CommentsColumns holds the columns for the "comments" table.
+	CommentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "body", Type: field.TypeString, Size: 10000},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "author_id", Type: field.TypeInt},
+		{Name: "item_id", Type: field.TypeInt},
+		{Name: "checkin_id", Type: field.TypeInt, Nullable: true},
+	}
+	// CommentsTable holds the schema information for the "comments" table.
+	CommentsTable = &schema.Table{
+		Name:       "comments",
+		Columns:    CommentsColumns,
+		PrimaryKey: []*schema.Column{CommentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "comments_users_author",
+				Columns:    []*schema.Column{CommentsColumns[4]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "comments_okr_items_item",
+				Columns:    []*schema.Column{CommentsColumns[5]},
+				RefColumns: []*schema.Column{OkrItemsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "comments_check_ins_checkin",
+				Columns:    []*schema.Column{CommentsColumns[6]},
+				RefColumns: []*schema.Column{CheckInsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "comment_item_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[5], CommentsColumns[3]},
+			},
+			{
+				Name:    "comment_checkin_id",
+				Unique:  false,
+				Columns: []*schema.Column{CommentsColumns[6]},
+			},
+		},
+	}
+	// GrantsColumns holds the columns for the "grants" table.
+	GrantsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"EDIT", "CHECKIN", "ALIGN"}},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "item_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// GrantsTable holds the schema information for the "grants" table.
+	GrantsTable = &schema.Table{
+		Name:       "grants",
+		Columns:    GrantsColumns,
+		PrimaryKey: []*schema.Column{GrantsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "grants_okr_items_item",
+				Columns:    []*schema.Column{GrantsColumns[4]},
+				RefColumns: []*schema.Column{OkrItemsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "grants_users_user",
+				Columns:    []*schema.Column{GrantsColumns[5]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "grant_item_id_user_id_kind",
+				Unique:  true,
+				Columns: []*schema.Column{GrantsColumns[4], GrantsColumns[5], GrantsColumns[2]},
+			},
+		},
+	}
 	// MembershipsColumns holds the columns for the "memberships" table.
 	MembershipsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -76,6 +200,15 @@ var (
 		{Name: "metric_target", Type: field.TypeFloat64, Nullable: true},
 		{Name: "metric_current", Type: field.TypeFloat64, Nullable: true},
 		{Name: "unit", Type: field.TypeString, Size: 32, Default: ""},
+		{Name: "milestone", Type: field.TypeBool, Default: false},
+		{Name: "progress_mode", Type: field.TypeEnum, Enums: []string{"ROLLUP", "MANUAL"}, Default: "ROLLUP"},
+		{Name: "progress", Type: field.TypeFloat64, Default: 0},
+		{Name: "data_link", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "last_checkin_at", Type: field.TypeTime, Nullable: true},
+		{Name: "closed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "score", Type: field.TypeFloat64, Nullable: true},
+		{Name: "close_note", Type: field.TypeString, Size: 10000, Default: ""},
+		{Name: "alignment_restricted", Type: field.TypeBool, Default: false},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"NOT_STARTED", "ON_TRACK", "BEHIND", "AT_RISK", "CLOSED"}, Default: "NOT_STARTED"},
 		{Name: "private", Type: field.TypeBool, Default: false},
 		{Name: "delegate_key_results", Type: field.TypeBool, Default: false},
@@ -97,37 +230,37 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "okr_items_users_creator",
-				Columns:    []*schema.Column{OkrItemsColumns[17]},
+				Columns:    []*schema.Column{OkrItemsColumns[26]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "okr_items_okr_items_children",
-				Columns:    []*schema.Column{OkrItemsColumns[18]},
+				Columns:    []*schema.Column{OkrItemsColumns[27]},
 				RefColumns: []*schema.Column{OkrItemsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "okr_items_time_periods_time_period",
-				Columns:    []*schema.Column{OkrItemsColumns[19]},
+				Columns:    []*schema.Column{OkrItemsColumns[28]},
 				RefColumns: []*schema.Column{TimePeriodsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "okr_items_users_delegate",
-				Columns:    []*schema.Column{OkrItemsColumns[20]},
+				Columns:    []*schema.Column{OkrItemsColumns[29]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "okr_items_users_checkin_owner",
-				Columns:    []*schema.Column{OkrItemsColumns[21]},
+				Columns:    []*schema.Column{OkrItemsColumns[30]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "okr_items_organizations_okr_items",
-				Columns:    []*schema.Column{OkrItemsColumns[22]},
+				Columns:    []*schema.Column{OkrItemsColumns[31]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -136,22 +269,22 @@ var (
 			{
 				Name:    "okritem_org_id_level",
 				Unique:  false,
-				Columns: []*schema.Column{OkrItemsColumns[22], OkrItemsColumns[2]},
+				Columns: []*schema.Column{OkrItemsColumns[31], OkrItemsColumns[2]},
 			},
 			{
 				Name:    "okritem_org_id_time_period_id",
 				Unique:  false,
-				Columns: []*schema.Column{OkrItemsColumns[22], OkrItemsColumns[19]},
+				Columns: []*schema.Column{OkrItemsColumns[31], OkrItemsColumns[28]},
 			},
 			{
 				Name:    "okritem_parent_id",
 				Unique:  false,
-				Columns: []*schema.Column{OkrItemsColumns[18]},
+				Columns: []*schema.Column{OkrItemsColumns[27]},
 			},
 			{
 				Name:    "okritem_delegate_id",
 				Unique:  false,
-				Columns: []*schema.Column{OkrItemsColumns[20]},
+				Columns: []*schema.Column{OkrItemsColumns[29]},
 			},
 		},
 	}
@@ -287,6 +420,31 @@ var (
 		Columns:    UsersColumns,
 		PrimaryKey: []*schema.Column{UsersColumns[0]},
 	}
+	// CheckInLikersColumns holds the columns for the "check_in_likers" table.
+	CheckInLikersColumns = []*schema.Column{
+		{Name: "check_in_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// CheckInLikersTable holds the schema information for the "check_in_likers" table.
+	CheckInLikersTable = &schema.Table{
+		Name:       "check_in_likers",
+		Columns:    CheckInLikersColumns,
+		PrimaryKey: []*schema.Column{CheckInLikersColumns[0], CheckInLikersColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "check_in_likers_check_in_id",
+				Columns:    []*schema.Column{CheckInLikersColumns[0]},
+				RefColumns: []*schema.Column{CheckInsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "check_in_likers_user_id",
+				Columns:    []*schema.Column{CheckInLikersColumns[1]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// OkrItemOwnersColumns holds the columns for the "okr_item_owners" table.
 	OkrItemOwnersColumns = []*schema.Column{
 		{Name: "okr_item_id", Type: field.TypeInt},
@@ -362,6 +520,56 @@ var (
 			},
 		},
 	}
+	// OkrItemFollowersColumns holds the columns for the "okr_item_followers" table.
+	OkrItemFollowersColumns = []*schema.Column{
+		{Name: "okr_item_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// OkrItemFollowersTable holds the schema information for the "okr_item_followers" table.
+	OkrItemFollowersTable = &schema.Table{
+		Name:       "okr_item_followers",
+		Columns:    OkrItemFollowersColumns,
+		PrimaryKey: []*schema.Column{OkrItemFollowersColumns[0], OkrItemFollowersColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "okr_item_followers_okr_item_id",
+				Columns:    []*schema.Column{OkrItemFollowersColumns[0]},
+				RefColumns: []*schema.Column{OkrItemsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "okr_item_followers_user_id",
+				Columns:    []*schema.Column{OkrItemFollowersColumns[1]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
+	// OkrItemLikersColumns holds the columns for the "okr_item_likers" table.
+	OkrItemLikersColumns = []*schema.Column{
+		{Name: "okr_item_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// OkrItemLikersTable holds the schema information for the "okr_item_likers" table.
+	OkrItemLikersTable = &schema.Table{
+		Name:       "okr_item_likers",
+		Columns:    OkrItemLikersColumns,
+		PrimaryKey: []*schema.Column{OkrItemLikersColumns[0], OkrItemLikersColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "okr_item_likers_okr_item_id",
+				Columns:    []*schema.Column{OkrItemLikersColumns[0]},
+				RefColumns: []*schema.Column{OkrItemsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "okr_item_likers_user_id",
+				Columns:    []*schema.Column{OkrItemLikersColumns[1]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// OrganizationOkrCreatorsColumns holds the columns for the "organization_okr_creators" table.
 	OrganizationOkrCreatorsColumns = []*schema.Column{
 		{Name: "organization_id", Type: field.TypeInt},
@@ -414,6 +622,9 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		CheckInsTable,
+		CommentsTable,
+		GrantsTable,
 		MembershipsTable,
 		OkrItemsTable,
 		OrganizationsTable,
@@ -421,15 +632,34 @@ var (
 		TeamMembershipsTable,
 		TimePeriodsTable,
 		UsersTable,
+		CheckInLikersTable,
 		OkrItemOwnersTable,
 		OkrItemTeamsTable,
 		OkrItemViewersTable,
+		OkrItemFollowersTable,
+		OkrItemLikersTable,
 		OrganizationOkrCreatorsTable,
 		TeamOkrCreatorsTable,
 	}
 )
 
 func init() {
+	CheckInsTable.ForeignKeys[0].RefTable = OkrItemsTable
+	CheckInsTable.ForeignKeys[1].RefTable = UsersTable
+	CheckInsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(30064771072),
+	}
+	CommentsTable.ForeignKeys[0].RefTable = UsersTable
+	CommentsTable.ForeignKeys[1].RefTable = OkrItemsTable
+	CommentsTable.ForeignKeys[2].RefTable = CheckInsTable
+	CommentsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(34359738368),
+	}
+	GrantsTable.ForeignKeys[0].RefTable = OkrItemsTable
+	GrantsTable.ForeignKeys[1].RefTable = UsersTable
+	GrantsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(38654705664),
+	}
 	MembershipsTable.ForeignKeys[0].RefTable = UsersTable
 	MembershipsTable.ForeignKeys[1].RefTable = MembershipsTable
 	MembershipsTable.ForeignKeys[2].RefTable = OrganizationsTable
@@ -464,12 +694,18 @@ func init() {
 	UsersTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(25769803776),
 	}
+	CheckInLikersTable.ForeignKeys[0].RefTable = CheckInsTable
+	CheckInLikersTable.ForeignKeys[1].RefTable = UsersTable
 	OkrItemOwnersTable.ForeignKeys[0].RefTable = OkrItemsTable
 	OkrItemOwnersTable.ForeignKeys[1].RefTable = UsersTable
 	OkrItemTeamsTable.ForeignKeys[0].RefTable = OkrItemsTable
 	OkrItemTeamsTable.ForeignKeys[1].RefTable = TeamsTable
 	OkrItemViewersTable.ForeignKeys[0].RefTable = OkrItemsTable
 	OkrItemViewersTable.ForeignKeys[1].RefTable = UsersTable
+	OkrItemFollowersTable.ForeignKeys[0].RefTable = OkrItemsTable
+	OkrItemFollowersTable.ForeignKeys[1].RefTable = UsersTable
+	OkrItemLikersTable.ForeignKeys[0].RefTable = OkrItemsTable
+	OkrItemLikersTable.ForeignKeys[1].RefTable = UsersTable
 	OrganizationOkrCreatorsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	OrganizationOkrCreatorsTable.ForeignKeys[1].RefTable = UsersTable
 	TeamOkrCreatorsTable.ForeignKeys[0].RefTable = TeamsTable

@@ -46,6 +46,24 @@ const (
 	FieldMetricCurrent = "metric_current"
 	// FieldUnit holds the string denoting the unit field in the database.
 	FieldUnit = "unit"
+	// FieldMilestone holds the string denoting the milestone field in the database.
+	FieldMilestone = "milestone"
+	// FieldProgressMode holds the string denoting the progress_mode field in the database.
+	FieldProgressMode = "progress_mode"
+	// FieldProgress holds the string denoting the progress field in the database.
+	FieldProgress = "progress"
+	// FieldDataLink holds the string denoting the data_link field in the database.
+	FieldDataLink = "data_link"
+	// FieldLastCheckinAt holds the string denoting the last_checkin_at field in the database.
+	FieldLastCheckinAt = "last_checkin_at"
+	// FieldClosedAt holds the string denoting the closed_at field in the database.
+	FieldClosedAt = "closed_at"
+	// FieldScore holds the string denoting the score field in the database.
+	FieldScore = "score"
+	// FieldCloseNote holds the string denoting the close_note field in the database.
+	FieldCloseNote = "close_note"
+	// FieldAlignmentRestricted holds the string denoting the alignment_restricted field in the database.
+	FieldAlignmentRestricted = "alignment_restricted"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldPrivate holds the string denoting the private field in the database.
@@ -82,6 +100,16 @@ const (
 	EdgeDelegate = "delegate"
 	// EdgeCheckinOwner holds the string denoting the checkin_owner edge name in mutations.
 	EdgeCheckinOwner = "checkin_owner"
+	// EdgeCheckins holds the string denoting the checkins edge name in mutations.
+	EdgeCheckins = "checkins"
+	// EdgeComments holds the string denoting the comments edge name in mutations.
+	EdgeComments = "comments"
+	// EdgeGrants holds the string denoting the grants edge name in mutations.
+	EdgeGrants = "grants"
+	// EdgeFollowers holds the string denoting the followers edge name in mutations.
+	EdgeFollowers = "followers"
+	// EdgeLikers holds the string denoting the likers edge name in mutations.
+	EdgeLikers = "likers"
 	// Table holds the table name of the okritem in the database.
 	Table = "okr_items"
 	// OrganizationTable is the table that holds the organization relation/edge.
@@ -142,6 +170,37 @@ const (
 	CheckinOwnerInverseTable = "users"
 	// CheckinOwnerColumn is the table column denoting the checkin_owner relation/edge.
 	CheckinOwnerColumn = "checkin_owner_id"
+	// CheckinsTable is the table that holds the checkins relation/edge.
+	CheckinsTable = "check_ins"
+	// CheckinsInverseTable is the table name for the CheckIn entity.
+	// It exists in this package in order to avoid circular dependency with the "checkin" package.
+	CheckinsInverseTable = "check_ins"
+	// CheckinsColumn is the table column denoting the checkins relation/edge.
+	CheckinsColumn = "item_id"
+	// CommentsTable is the table that holds the comments relation/edge.
+	CommentsTable = "comments"
+	// CommentsInverseTable is the table name for the Comment entity.
+	// It exists in this package in order to avoid circular dependency with the "comment" package.
+	CommentsInverseTable = "comments"
+	// CommentsColumn is the table column denoting the comments relation/edge.
+	CommentsColumn = "item_id"
+	// GrantsTable is the table that holds the grants relation/edge.
+	GrantsTable = "grants"
+	// GrantsInverseTable is the table name for the Grant entity.
+	// It exists in this package in order to avoid circular dependency with the "grant" package.
+	GrantsInverseTable = "grants"
+	// GrantsColumn is the table column denoting the grants relation/edge.
+	GrantsColumn = "item_id"
+	// FollowersTable is the table that holds the followers relation/edge. The primary key declared below.
+	FollowersTable = "okr_item_followers"
+	// FollowersInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	FollowersInverseTable = "users"
+	// LikersTable is the table that holds the likers relation/edge. The primary key declared below.
+	LikersTable = "okr_item_likers"
+	// LikersInverseTable is the table name for the User entity.
+	// It exists in this package in order to avoid circular dependency with the "user" package.
+	LikersInverseTable = "users"
 )
 
 // Columns holds all SQL columns for okritem fields.
@@ -161,6 +220,15 @@ var Columns = []string{
 	FieldMetricTarget,
 	FieldMetricCurrent,
 	FieldUnit,
+	FieldMilestone,
+	FieldProgressMode,
+	FieldProgress,
+	FieldDataLink,
+	FieldLastCheckinAt,
+	FieldClosedAt,
+	FieldScore,
+	FieldCloseNote,
+	FieldAlignmentRestricted,
 	FieldStatus,
 	FieldPrivate,
 	FieldDelegateID,
@@ -181,6 +249,12 @@ var (
 	// ViewersPrimaryKey and ViewersColumn2 are the table columns denoting the
 	// primary key for the viewers relation (M2M).
 	ViewersPrimaryKey = []string{"okr_item_id", "user_id"}
+	// FollowersPrimaryKey and FollowersColumn2 are the table columns denoting the
+	// primary key for the followers relation (M2M).
+	FollowersPrimaryKey = []string{"okr_item_id", "user_id"}
+	// LikersPrimaryKey and LikersColumn2 are the table columns denoting the
+	// primary key for the likers relation (M2M).
+	LikersPrimaryKey = []string{"okr_item_id", "user_id"}
 )
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -211,6 +285,20 @@ var (
 	DefaultUnit string
 	// UnitValidator is a validator for the "unit" field. It is called by the builders before save.
 	UnitValidator func(string) error
+	// DefaultMilestone holds the default value on creation for the "milestone" field.
+	DefaultMilestone bool
+	// DefaultProgress holds the default value on creation for the "progress" field.
+	DefaultProgress float64
+	// DefaultDataLink holds the default value on creation for the "data_link" field.
+	DefaultDataLink string
+	// DataLinkValidator is a validator for the "data_link" field. It is called by the builders before save.
+	DataLinkValidator func(string) error
+	// DefaultCloseNote holds the default value on creation for the "close_note" field.
+	DefaultCloseNote string
+	// CloseNoteValidator is a validator for the "close_note" field. It is called by the builders before save.
+	CloseNoteValidator func(string) error
+	// DefaultAlignmentRestricted holds the default value on creation for the "alignment_restricted" field.
+	DefaultAlignmentRestricted bool
 	// DefaultPrivate holds the default value on creation for the "private" field.
 	DefaultPrivate bool
 	// DefaultDelegateKeyResults holds the default value on creation for the "delegate_key_results" field.
@@ -269,6 +357,32 @@ func LevelValidator(l Level) error {
 		return nil
 	default:
 		return fmt.Errorf("okritem: invalid enum value for level field: %q", l)
+	}
+}
+
+// ProgressMode defines the type for the "progress_mode" enum field.
+type ProgressMode string
+
+// ProgressModeROLLUP is the default value of the ProgressMode enum.
+const DefaultProgressMode = ProgressModeROLLUP
+
+// ProgressMode values.
+const (
+	ProgressModeROLLUP ProgressMode = "ROLLUP"
+	ProgressModeMANUAL ProgressMode = "MANUAL"
+)
+
+func (pm ProgressMode) String() string {
+	return string(pm)
+}
+
+// ProgressModeValidator is a validator for the "progress_mode" field enum values. It is called by the builders before save.
+func ProgressModeValidator(pm ProgressMode) error {
+	switch pm {
+	case ProgressModeROLLUP, ProgressModeMANUAL:
+		return nil
+	default:
+		return fmt.Errorf("okritem: invalid enum value for progress_mode field: %q", pm)
 	}
 }
 
@@ -372,6 +486,51 @@ func ByMetricCurrent(opts ...sql.OrderTermOption) OrderOption {
 // ByUnit orders the results by the unit field.
 func ByUnit(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUnit, opts...).ToFunc()
+}
+
+// ByMilestone orders the results by the milestone field.
+func ByMilestone(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMilestone, opts...).ToFunc()
+}
+
+// ByProgressMode orders the results by the progress_mode field.
+func ByProgressMode(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProgressMode, opts...).ToFunc()
+}
+
+// ByProgress orders the results by the progress field.
+func ByProgress(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProgress, opts...).ToFunc()
+}
+
+// ByDataLink orders the results by the data_link field.
+func ByDataLink(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDataLink, opts...).ToFunc()
+}
+
+// ByLastCheckinAt orders the results by the last_checkin_at field.
+func ByLastCheckinAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastCheckinAt, opts...).ToFunc()
+}
+
+// ByClosedAt orders the results by the closed_at field.
+func ByClosedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldClosedAt, opts...).ToFunc()
+}
+
+// ByScore orders the results by the score field.
+func ByScore(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldScore, opts...).ToFunc()
+}
+
+// ByCloseNote orders the results by the close_note field.
+func ByCloseNote(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCloseNote, opts...).ToFunc()
+}
+
+// ByAlignmentRestricted orders the results by the alignment_restricted field.
+func ByAlignmentRestricted(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAlignmentRestricted, opts...).ToFunc()
 }
 
 // ByStatus orders the results by the status field.
@@ -511,6 +670,76 @@ func ByCheckinOwnerField(field string, opts ...sql.OrderTermOption) OrderOption 
 		sqlgraph.OrderByNeighborTerms(s, newCheckinOwnerStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByCheckinsCount orders the results by checkins count.
+func ByCheckinsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCheckinsStep(), opts...)
+	}
+}
+
+// ByCheckins orders the results by checkins terms.
+func ByCheckins(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCheckinsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByCommentsCount orders the results by comments count.
+func ByCommentsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newCommentsStep(), opts...)
+	}
+}
+
+// ByComments orders the results by comments terms.
+func ByComments(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newCommentsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByGrantsCount orders the results by grants count.
+func ByGrantsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newGrantsStep(), opts...)
+	}
+}
+
+// ByGrants orders the results by grants terms.
+func ByGrants(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newGrantsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByFollowersCount orders the results by followers count.
+func ByFollowersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFollowersStep(), opts...)
+	}
+}
+
+// ByFollowers orders the results by followers terms.
+func ByFollowers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFollowersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByLikersCount orders the results by likers count.
+func ByLikersCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newLikersStep(), opts...)
+	}
+}
+
+// ByLikers orders the results by likers terms.
+func ByLikers(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newLikersStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
 func newOrganizationStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -581,6 +810,41 @@ func newCheckinOwnerStep() *sqlgraph.Step {
 		sqlgraph.Edge(sqlgraph.M2O, false, CheckinOwnerTable, CheckinOwnerColumn),
 	)
 }
+func newCheckinsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CheckinsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, CheckinsTable, CheckinsColumn),
+	)
+}
+func newCommentsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(CommentsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, CommentsTable, CommentsColumn),
+	)
+}
+func newGrantsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(GrantsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, GrantsTable, GrantsColumn),
+	)
+}
+func newFollowersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FollowersInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, false, FollowersTable, FollowersPrimaryKey...),
+	)
+}
+func newLikersStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(LikersInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, false, LikersTable, LikersPrimaryKey...),
+	)
+}
 
 // MarshalGQL implements graphql.Marshaler interface.
 func (e Kind) MarshalGQL(w io.Writer) {
@@ -614,6 +878,24 @@ func (e *Level) UnmarshalGQL(val interface{}) error {
 	*e = Level(str)
 	if err := LevelValidator(*e); err != nil {
 		return fmt.Errorf("%s is not a valid Level", str)
+	}
+	return nil
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e ProgressMode) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *ProgressMode) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = ProgressMode(str)
+	if err := ProgressModeValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid ProgressMode", str)
 	}
 	return nil
 }

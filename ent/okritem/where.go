@@ -110,6 +110,46 @@ func Unit(v string) predicate.OKRItem {
 	return predicate.OKRItem(sql.FieldEQ(FieldUnit, v))
 }
 
+// Milestone applies equality check predicate on the "milestone" field. It's identical to MilestoneEQ.
+func Milestone(v bool) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldMilestone, v))
+}
+
+// Progress applies equality check predicate on the "progress" field. It's identical to ProgressEQ.
+func Progress(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldProgress, v))
+}
+
+// DataLink applies equality check predicate on the "data_link" field. It's identical to DataLinkEQ.
+func DataLink(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldDataLink, v))
+}
+
+// LastCheckinAt applies equality check predicate on the "last_checkin_at" field. It's identical to LastCheckinAtEQ.
+func LastCheckinAt(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldLastCheckinAt, v))
+}
+
+// ClosedAt applies equality check predicate on the "closed_at" field. It's identical to ClosedAtEQ.
+func ClosedAt(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldClosedAt, v))
+}
+
+// Score applies equality check predicate on the "score" field. It's identical to ScoreEQ.
+func Score(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldScore, v))
+}
+
+// CloseNote applies equality check predicate on the "close_note" field. It's identical to CloseNoteEQ.
+func CloseNote(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldCloseNote, v))
+}
+
+// AlignmentRestricted applies equality check predicate on the "alignment_restricted" field. It's identical to AlignmentRestrictedEQ.
+func AlignmentRestricted(v bool) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldAlignmentRestricted, v))
+}
+
 // Private applies equality check predicate on the "private" field. It's identical to PrivateEQ.
 func Private(v bool) predicate.OKRItem {
 	return predicate.OKRItem(sql.FieldEQ(FieldPrivate, v))
@@ -680,6 +720,366 @@ func UnitContainsFold(v string) predicate.OKRItem {
 	return predicate.OKRItem(sql.FieldContainsFold(FieldUnit, v))
 }
 
+// MilestoneEQ applies the EQ predicate on the "milestone" field.
+func MilestoneEQ(v bool) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldMilestone, v))
+}
+
+// MilestoneNEQ applies the NEQ predicate on the "milestone" field.
+func MilestoneNEQ(v bool) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNEQ(FieldMilestone, v))
+}
+
+// ProgressModeEQ applies the EQ predicate on the "progress_mode" field.
+func ProgressModeEQ(v ProgressMode) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldProgressMode, v))
+}
+
+// ProgressModeNEQ applies the NEQ predicate on the "progress_mode" field.
+func ProgressModeNEQ(v ProgressMode) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNEQ(FieldProgressMode, v))
+}
+
+// ProgressModeIn applies the In predicate on the "progress_mode" field.
+func ProgressModeIn(vs ...ProgressMode) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldIn(FieldProgressMode, vs...))
+}
+
+// ProgressModeNotIn applies the NotIn predicate on the "progress_mode" field.
+func ProgressModeNotIn(vs ...ProgressMode) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNotIn(FieldProgressMode, vs...))
+}
+
+// ProgressEQ applies the EQ predicate on the "progress" field.
+func ProgressEQ(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldProgress, v))
+}
+
+// ProgressNEQ applies the NEQ predicate on the "progress" field.
+func ProgressNEQ(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNEQ(FieldProgress, v))
+}
+
+// ProgressIn applies the In predicate on the "progress" field.
+func ProgressIn(vs ...float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldIn(FieldProgress, vs...))
+}
+
+// ProgressNotIn applies the NotIn predicate on the "progress" field.
+func ProgressNotIn(vs ...float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNotIn(FieldProgress, vs...))
+}
+
+// ProgressGT applies the GT predicate on the "progress" field.
+func ProgressGT(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldGT(FieldProgress, v))
+}
+
+// ProgressGTE applies the GTE predicate on the "progress" field.
+func ProgressGTE(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldGTE(FieldProgress, v))
+}
+
+// ProgressLT applies the LT predicate on the "progress" field.
+func ProgressLT(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldLT(FieldProgress, v))
+}
+
+// ProgressLTE applies the LTE predicate on the "progress" field.
+func ProgressLTE(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldLTE(FieldProgress, v))
+}
+
+// DataLinkEQ applies the EQ predicate on the "data_link" field.
+func DataLinkEQ(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldDataLink, v))
+}
+
+// DataLinkNEQ applies the NEQ predicate on the "data_link" field.
+func DataLinkNEQ(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNEQ(FieldDataLink, v))
+}
+
+// DataLinkIn applies the In predicate on the "data_link" field.
+func DataLinkIn(vs ...string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldIn(FieldDataLink, vs...))
+}
+
+// DataLinkNotIn applies the NotIn predicate on the "data_link" field.
+func DataLinkNotIn(vs ...string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNotIn(FieldDataLink, vs...))
+}
+
+// DataLinkGT applies the GT predicate on the "data_link" field.
+func DataLinkGT(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldGT(FieldDataLink, v))
+}
+
+// DataLinkGTE applies the GTE predicate on the "data_link" field.
+func DataLinkGTE(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldGTE(FieldDataLink, v))
+}
+
+// DataLinkLT applies the LT predicate on the "data_link" field.
+func DataLinkLT(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldLT(FieldDataLink, v))
+}
+
+// DataLinkLTE applies the LTE predicate on the "data_link" field.
+func DataLinkLTE(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldLTE(FieldDataLink, v))
+}
+
+// DataLinkContains applies the Contains predicate on the "data_link" field.
+func DataLinkContains(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldContains(FieldDataLink, v))
+}
+
+// DataLinkHasPrefix applies the HasPrefix predicate on the "data_link" field.
+func DataLinkHasPrefix(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldHasPrefix(FieldDataLink, v))
+}
+
+// DataLinkHasSuffix applies the HasSuffix predicate on the "data_link" field.
+func DataLinkHasSuffix(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldHasSuffix(FieldDataLink, v))
+}
+
+// DataLinkEqualFold applies the EqualFold predicate on the "data_link" field.
+func DataLinkEqualFold(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEqualFold(FieldDataLink, v))
+}
+
+// DataLinkContainsFold applies the ContainsFold predicate on the "data_link" field.
+func DataLinkContainsFold(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldContainsFold(FieldDataLink, v))
+}
+
+// LastCheckinAtEQ applies the EQ predicate on the "last_checkin_at" field.
+func LastCheckinAtEQ(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldLastCheckinAt, v))
+}
+
+// LastCheckinAtNEQ applies the NEQ predicate on the "last_checkin_at" field.
+func LastCheckinAtNEQ(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNEQ(FieldLastCheckinAt, v))
+}
+
+// LastCheckinAtIn applies the In predicate on the "last_checkin_at" field.
+func LastCheckinAtIn(vs ...time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldIn(FieldLastCheckinAt, vs...))
+}
+
+// LastCheckinAtNotIn applies the NotIn predicate on the "last_checkin_at" field.
+func LastCheckinAtNotIn(vs ...time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNotIn(FieldLastCheckinAt, vs...))
+}
+
+// LastCheckinAtGT applies the GT predicate on the "last_checkin_at" field.
+func LastCheckinAtGT(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldGT(FieldLastCheckinAt, v))
+}
+
+// LastCheckinAtGTE applies the GTE predicate on the "last_checkin_at" field.
+func LastCheckinAtGTE(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldGTE(FieldLastCheckinAt, v))
+}
+
+// LastCheckinAtLT applies the LT predicate on the "last_checkin_at" field.
+func LastCheckinAtLT(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldLT(FieldLastCheckinAt, v))
+}
+
+// LastCheckinAtLTE applies the LTE predicate on the "last_checkin_at" field.
+func LastCheckinAtLTE(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldLTE(FieldLastCheckinAt, v))
+}
+
+// LastCheckinAtIsNil applies the IsNil predicate on the "last_checkin_at" field.
+func LastCheckinAtIsNil() predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldIsNull(FieldLastCheckinAt))
+}
+
+// LastCheckinAtNotNil applies the NotNil predicate on the "last_checkin_at" field.
+func LastCheckinAtNotNil() predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNotNull(FieldLastCheckinAt))
+}
+
+// ClosedAtEQ applies the EQ predicate on the "closed_at" field.
+func ClosedAtEQ(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldClosedAt, v))
+}
+
+// ClosedAtNEQ applies the NEQ predicate on the "closed_at" field.
+func ClosedAtNEQ(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNEQ(FieldClosedAt, v))
+}
+
+// ClosedAtIn applies the In predicate on the "closed_at" field.
+func ClosedAtIn(vs ...time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldIn(FieldClosedAt, vs...))
+}
+
+// ClosedAtNotIn applies the NotIn predicate on the "closed_at" field.
+func ClosedAtNotIn(vs ...time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNotIn(FieldClosedAt, vs...))
+}
+
+// ClosedAtGT applies the GT predicate on the "closed_at" field.
+func ClosedAtGT(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldGT(FieldClosedAt, v))
+}
+
+// ClosedAtGTE applies the GTE predicate on the "closed_at" field.
+func ClosedAtGTE(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldGTE(FieldClosedAt, v))
+}
+
+// ClosedAtLT applies the LT predicate on the "closed_at" field.
+func ClosedAtLT(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldLT(FieldClosedAt, v))
+}
+
+// ClosedAtLTE applies the LTE predicate on the "closed_at" field.
+func ClosedAtLTE(v time.Time) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldLTE(FieldClosedAt, v))
+}
+
+// ClosedAtIsNil applies the IsNil predicate on the "closed_at" field.
+func ClosedAtIsNil() predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldIsNull(FieldClosedAt))
+}
+
+// ClosedAtNotNil applies the NotNil predicate on the "closed_at" field.
+func ClosedAtNotNil() predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNotNull(FieldClosedAt))
+}
+
+// ScoreEQ applies the EQ predicate on the "score" field.
+func ScoreEQ(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldScore, v))
+}
+
+// ScoreNEQ applies the NEQ predicate on the "score" field.
+func ScoreNEQ(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNEQ(FieldScore, v))
+}
+
+// ScoreIn applies the In predicate on the "score" field.
+func ScoreIn(vs ...float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldIn(FieldScore, vs...))
+}
+
+// ScoreNotIn applies the NotIn predicate on the "score" field.
+func ScoreNotIn(vs ...float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNotIn(FieldScore, vs...))
+}
+
+// ScoreGT applies the GT predicate on the "score" field.
+func ScoreGT(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldGT(FieldScore, v))
+}
+
+// ScoreGTE applies the GTE predicate on the "score" field.
+func ScoreGTE(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldGTE(FieldScore, v))
+}
+
+// ScoreLT applies the LT predicate on the "score" field.
+func ScoreLT(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldLT(FieldScore, v))
+}
+
+// ScoreLTE applies the LTE predicate on the "score" field.
+func ScoreLTE(v float64) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldLTE(FieldScore, v))
+}
+
+// ScoreIsNil applies the IsNil predicate on the "score" field.
+func ScoreIsNil() predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldIsNull(FieldScore))
+}
+
+// ScoreNotNil applies the NotNil predicate on the "score" field.
+func ScoreNotNil() predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNotNull(FieldScore))
+}
+
+// CloseNoteEQ applies the EQ predicate on the "close_note" field.
+func CloseNoteEQ(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldCloseNote, v))
+}
+
+// CloseNoteNEQ applies the NEQ predicate on the "close_note" field.
+func CloseNoteNEQ(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNEQ(FieldCloseNote, v))
+}
+
+// CloseNoteIn applies the In predicate on the "close_note" field.
+func CloseNoteIn(vs ...string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldIn(FieldCloseNote, vs...))
+}
+
+// CloseNoteNotIn applies the NotIn predicate on the "close_note" field.
+func CloseNoteNotIn(vs ...string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNotIn(FieldCloseNote, vs...))
+}
+
+// CloseNoteGT applies the GT predicate on the "close_note" field.
+func CloseNoteGT(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldGT(FieldCloseNote, v))
+}
+
+// CloseNoteGTE applies the GTE predicate on the "close_note" field.
+func CloseNoteGTE(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldGTE(FieldCloseNote, v))
+}
+
+// CloseNoteLT applies the LT predicate on the "close_note" field.
+func CloseNoteLT(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldLT(FieldCloseNote, v))
+}
+
+// CloseNoteLTE applies the LTE predicate on the "close_note" field.
+func CloseNoteLTE(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldLTE(FieldCloseNote, v))
+}
+
+// CloseNoteContains applies the Contains predicate on the "close_note" field.
+func CloseNoteContains(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldContains(FieldCloseNote, v))
+}
+
+// CloseNoteHasPrefix applies the HasPrefix predicate on the "close_note" field.
+func CloseNoteHasPrefix(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldHasPrefix(FieldCloseNote, v))
+}
+
+// CloseNoteHasSuffix applies the HasSuffix predicate on the "close_note" field.
+func CloseNoteHasSuffix(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldHasSuffix(FieldCloseNote, v))
+}
+
+// CloseNoteEqualFold applies the EqualFold predicate on the "close_note" field.
+func CloseNoteEqualFold(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEqualFold(FieldCloseNote, v))
+}
+
+// CloseNoteContainsFold applies the ContainsFold predicate on the "close_note" field.
+func CloseNoteContainsFold(v string) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldContainsFold(FieldCloseNote, v))
+}
+
+// AlignmentRestrictedEQ applies the EQ predicate on the "alignment_restricted" field.
+func AlignmentRestrictedEQ(v bool) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldEQ(FieldAlignmentRestricted, v))
+}
+
+// AlignmentRestrictedNEQ applies the NEQ predicate on the "alignment_restricted" field.
+func AlignmentRestrictedNEQ(v bool) predicate.OKRItem {
+	return predicate.OKRItem(sql.FieldNEQ(FieldAlignmentRestricted, v))
+}
+
 // StatusEQ applies the EQ predicate on the "status" field.
 func StatusEQ(v Status) predicate.OKRItem {
 	return predicate.OKRItem(sql.FieldEQ(FieldStatus, v))
@@ -1092,6 +1492,121 @@ func HasCheckinOwner() predicate.OKRItem {
 func HasCheckinOwnerWith(preds ...predicate.User) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newCheckinOwnerStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasCheckins applies the HasEdge predicate on the "checkins" edge.
+func HasCheckins() predicate.OKRItem {
+	return predicate.OKRItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, CheckinsTable, CheckinsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCheckinsWith applies the HasEdge predicate on the "checkins" edge with a given conditions (other predicates).
+func HasCheckinsWith(preds ...predicate.CheckIn) predicate.OKRItem {
+	return predicate.OKRItem(func(s *sql.Selector) {
+		step := newCheckinsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasComments applies the HasEdge predicate on the "comments" edge.
+func HasComments() predicate.OKRItem {
+	return predicate.OKRItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, CommentsTable, CommentsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasCommentsWith applies the HasEdge predicate on the "comments" edge with a given conditions (other predicates).
+func HasCommentsWith(preds ...predicate.Comment) predicate.OKRItem {
+	return predicate.OKRItem(func(s *sql.Selector) {
+		step := newCommentsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasGrants applies the HasEdge predicate on the "grants" edge.
+func HasGrants() predicate.OKRItem {
+	return predicate.OKRItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, GrantsTable, GrantsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasGrantsWith applies the HasEdge predicate on the "grants" edge with a given conditions (other predicates).
+func HasGrantsWith(preds ...predicate.Grant) predicate.OKRItem {
+	return predicate.OKRItem(func(s *sql.Selector) {
+		step := newGrantsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasFollowers applies the HasEdge predicate on the "followers" edge.
+func HasFollowers() predicate.OKRItem {
+	return predicate.OKRItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, FollowersTable, FollowersPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFollowersWith applies the HasEdge predicate on the "followers" edge with a given conditions (other predicates).
+func HasFollowersWith(preds ...predicate.User) predicate.OKRItem {
+	return predicate.OKRItem(func(s *sql.Selector) {
+		step := newFollowersStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasLikers applies the HasEdge predicate on the "likers" edge.
+func HasLikers() predicate.OKRItem {
+	return predicate.OKRItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, false, LikersTable, LikersPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasLikersWith applies the HasEdge predicate on the "likers" edge with a given conditions (other predicates).
+func HasLikersWith(preds ...predicate.User) predicate.OKRItem {
+	return predicate.OKRItem(func(s *sql.Selector) {
+		step := newLikersStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

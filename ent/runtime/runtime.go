@@ -3,6 +3,9 @@
 package runtime
 
 import (
+	"okrgraph/ent/checkin"
+	"okrgraph/ent/comment"
+	"okrgraph/ent/grant"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
@@ -18,6 +21,71 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	checkinMixin := schema.CheckIn{}.Mixin()
+	checkinMixinHooks0 := checkinMixin[0].Hooks()
+	checkin.Hooks[0] = checkinMixinHooks0[0]
+	checkinMixinInters0 := checkinMixin[0].Interceptors()
+	checkin.Interceptors[0] = checkinMixinInters0[0]
+	checkinFields := schema.CheckIn{}.Fields()
+	_ = checkinFields
+	// checkinDescProgress is the schema descriptor for progress field.
+	checkinDescProgress := checkinFields[3].Descriptor()
+	// checkin.DefaultProgress holds the default value on creation for the progress field.
+	checkin.DefaultProgress = checkinDescProgress.Default.(float64)
+	// checkinDescConfidence is the schema descriptor for confidence field.
+	checkinDescConfidence := checkinFields[5].Descriptor()
+	// checkin.ConfidenceValidator is a validator for the "confidence" field. It is called by the builders before save.
+	checkin.ConfidenceValidator = checkinDescConfidence.Validators[0].(func(int) error)
+	// checkinDescNote is the schema descriptor for note field.
+	checkinDescNote := checkinFields[6].Descriptor()
+	// checkin.DefaultNote holds the default value on creation for the note field.
+	checkin.DefaultNote = checkinDescNote.Default.(string)
+	// checkin.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	checkin.NoteValidator = checkinDescNote.Validators[0].(func(string) error)
+	// checkinDescCreatedAt is the schema descriptor for created_at field.
+	checkinDescCreatedAt := checkinFields[7].Descriptor()
+	// checkin.DefaultCreatedAt holds the default value on creation for the created_at field.
+	checkin.DefaultCreatedAt = checkinDescCreatedAt.Default.(func() time.Time)
+	commentMixin := schema.Comment{}.Mixin()
+	commentMixinHooks0 := commentMixin[0].Hooks()
+	comment.Hooks[0] = commentMixinHooks0[0]
+	commentMixinInters0 := commentMixin[0].Interceptors()
+	comment.Interceptors[0] = commentMixinInters0[0]
+	commentFields := schema.Comment{}.Fields()
+	_ = commentFields
+	// commentDescBody is the schema descriptor for body field.
+	commentDescBody := commentFields[3].Descriptor()
+	// comment.BodyValidator is a validator for the "body" field. It is called by the builders before save.
+	comment.BodyValidator = func() func(string) error {
+		validators := commentDescBody.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(body string) error {
+			for _, fn := range fns {
+				if err := fn(body); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// commentDescCreatedAt is the schema descriptor for created_at field.
+	commentDescCreatedAt := commentFields[4].Descriptor()
+	// comment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	comment.DefaultCreatedAt = commentDescCreatedAt.Default.(func() time.Time)
+	grantMixin := schema.Grant{}.Mixin()
+	grantMixinHooks0 := grantMixin[0].Hooks()
+	grant.Hooks[0] = grantMixinHooks0[0]
+	grantMixinInters0 := grantMixin[0].Interceptors()
+	grant.Interceptors[0] = grantMixinInters0[0]
+	grantFields := schema.Grant{}.Fields()
+	_ = grantFields
+	// grantDescCreatedAt is the schema descriptor for created_at field.
+	grantDescCreatedAt := grantFields[3].Descriptor()
+	// grant.DefaultCreatedAt holds the default value on creation for the created_at field.
+	grant.DefaultCreatedAt = grantDescCreatedAt.Default.(func() time.Time)
 	membershipMixin := schema.Membership{}.Mixin()
 	membershipMixinHooks0 := membershipMixin[0].Hooks()
 	membership.Hooks[0] = membershipMixinHooks0[0]
@@ -76,24 +144,48 @@ func init() {
 	okritem.DefaultUnit = okritemDescUnit.Default.(string)
 	// okritem.UnitValidator is a validator for the "unit" field. It is called by the builders before save.
 	okritem.UnitValidator = okritemDescUnit.Validators[0].(func(string) error)
+	// okritemDescMilestone is the schema descriptor for milestone field.
+	okritemDescMilestone := okritemFields[13].Descriptor()
+	// okritem.DefaultMilestone holds the default value on creation for the milestone field.
+	okritem.DefaultMilestone = okritemDescMilestone.Default.(bool)
+	// okritemDescProgress is the schema descriptor for progress field.
+	okritemDescProgress := okritemFields[15].Descriptor()
+	// okritem.DefaultProgress holds the default value on creation for the progress field.
+	okritem.DefaultProgress = okritemDescProgress.Default.(float64)
+	// okritemDescDataLink is the schema descriptor for data_link field.
+	okritemDescDataLink := okritemFields[16].Descriptor()
+	// okritem.DefaultDataLink holds the default value on creation for the data_link field.
+	okritem.DefaultDataLink = okritemDescDataLink.Default.(string)
+	// okritem.DataLinkValidator is a validator for the "data_link" field. It is called by the builders before save.
+	okritem.DataLinkValidator = okritemDescDataLink.Validators[0].(func(string) error)
+	// okritemDescCloseNote is the schema descriptor for close_note field.
+	okritemDescCloseNote := okritemFields[20].Descriptor()
+	// okritem.DefaultCloseNote holds the default value on creation for the close_note field.
+	okritem.DefaultCloseNote = okritemDescCloseNote.Default.(string)
+	// okritem.CloseNoteValidator is a validator for the "close_note" field. It is called by the builders before save.
+	okritem.CloseNoteValidator = okritemDescCloseNote.Validators[0].(func(string) error)
+	// okritemDescAlignmentRestricted is the schema descriptor for alignment_restricted field.
+	okritemDescAlignmentRestricted := okritemFields[21].Descriptor()
+	// okritem.DefaultAlignmentRestricted holds the default value on creation for the alignment_restricted field.
+	okritem.DefaultAlignmentRestricted = okritemDescAlignmentRestricted.Default.(bool)
 	// okritemDescPrivate is the schema descriptor for private field.
-	okritemDescPrivate := okritemFields[14].Descriptor()
+	okritemDescPrivate := okritemFields[23].Descriptor()
 	// okritem.DefaultPrivate holds the default value on creation for the private field.
 	okritem.DefaultPrivate = okritemDescPrivate.Default.(bool)
 	// okritemDescDelegateKeyResults is the schema descriptor for delegate_key_results field.
-	okritemDescDelegateKeyResults := okritemFields[16].Descriptor()
+	okritemDescDelegateKeyResults := okritemFields[25].Descriptor()
 	// okritem.DefaultDelegateKeyResults holds the default value on creation for the delegate_key_results field.
 	okritem.DefaultDelegateKeyResults = okritemDescDelegateKeyResults.Default.(bool)
 	// okritemDescNotifyOwner is the schema descriptor for notify_owner field.
-	okritemDescNotifyOwner := okritemFields[17].Descriptor()
+	okritemDescNotifyOwner := okritemFields[26].Descriptor()
 	// okritem.DefaultNotifyOwner holds the default value on creation for the notify_owner field.
 	okritem.DefaultNotifyOwner = okritemDescNotifyOwner.Default.(bool)
 	// okritemDescCreatedAt is the schema descriptor for created_at field.
-	okritemDescCreatedAt := okritemFields[19].Descriptor()
+	okritemDescCreatedAt := okritemFields[28].Descriptor()
 	// okritem.DefaultCreatedAt holds the default value on creation for the created_at field.
 	okritem.DefaultCreatedAt = okritemDescCreatedAt.Default.(func() time.Time)
 	// okritemDescUpdatedAt is the schema descriptor for updated_at field.
-	okritemDescUpdatedAt := okritemFields[20].Descriptor()
+	okritemDescUpdatedAt := okritemFields[29].Descriptor()
 	// okritem.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	okritem.DefaultUpdatedAt = okritemDescUpdatedAt.Default.(func() time.Time)
 	// okritem.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.

@@ -74,6 +74,37 @@ func (OKRItem) Fields() []ent.Field {
 		field.String("unit").
 			MaxLen(32).
 			Default(""),
+		field.Bool("milestone").
+			Comment("A 0/1 milestone key result instead of a metric.").
+			Default(false),
+		field.Enum("progress_mode").
+			Comment("ROLLUP: an objective's progress is the weighted mean of its children; MANUAL: set by check-ins.").
+			Values("ROLLUP", "MANUAL").
+			Default("ROLLUP"),
+		field.Float("progress").
+			Comment("Current progress, 0 to 1, kept exact by the OKR service.").
+			Default(0).
+			Annotations(entgql.OrderField("PROGRESS")),
+		field.String("data_link").
+			Comment("Where the key result's value comes from (a URL).").
+			MaxLen(2000).
+			Default(""),
+		field.Time("last_checkin_at").
+			Optional().
+			Nillable(),
+		field.Time("closed_at").
+			Optional().
+			Nillable(),
+		field.Float("score").
+			Comment("Closing score, 0 to 1.").
+			Optional().
+			Nillable(),
+		field.Text("close_note").
+			MaxLen(10000).
+			Default(""),
+		field.Bool("alignment_restricted").
+			Comment("Only users with an alignment grant (and editors) may align under this item.").
+			Default(false),
 		field.Enum("status").
 			Values("NOT_STARTED", "ON_TRACK", "BEHIND", "AT_RISK", "CLOSED").
 			Default("NOT_STARTED").
@@ -138,6 +169,18 @@ func (OKRItem) Edges() []ent.Edge {
 		edge.To("checkin_owner", User.Type).
 			Field("checkin_owner_id").
 			Unique(),
+		edge.From("checkins", CheckIn.Type).
+			Ref("item").
+			Annotations(entgql.RelayConnection()),
+		edge.From("comments", Comment.Type).
+			Ref("item").
+			Annotations(entgql.RelayConnection()),
+		edge.From("grants", Grant.Type).
+			Ref("item"),
+		edge.To("followers", User.Type).
+			Annotations(entgql.RelayConnection()),
+		edge.To("likers", User.Type).
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

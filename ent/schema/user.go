@@ -66,6 +66,15 @@ func (User) Edges() []ent.Edge {
 		edge.From("org_okr_creation", Organization.Type).
 			Ref("okr_creators").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.From("followed_items", OKRItem.Type).
+			Ref("followers").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.From("liked_items", OKRItem.Type).
+			Ref("likers").
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		edge.From("liked_checkins", CheckIn.Type).
+			Ref("likers").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		edge.From("team_okr_creation", Team.Type).
 			Ref("okr_creators").
 			Annotations(entgql.Skip(entgql.SkipAll)),

@@ -35,6 +35,12 @@ const (
 	EdgeViewableItems = "viewable_items"
 	// EdgeOrgOkrCreation holds the string denoting the org_okr_creation edge name in mutations.
 	EdgeOrgOkrCreation = "org_okr_creation"
+	// EdgeFollowedItems holds the string denoting the followed_items edge name in mutations.
+	EdgeFollowedItems = "followed_items"
+	// EdgeLikedItems holds the string denoting the liked_items edge name in mutations.
+	EdgeLikedItems = "liked_items"
+	// EdgeLikedCheckins holds the string denoting the liked_checkins edge name in mutations.
+	EdgeLikedCheckins = "liked_checkins"
 	// EdgeTeamOkrCreation holds the string denoting the team_okr_creation edge name in mutations.
 	EdgeTeamOkrCreation = "team_okr_creation"
 	// Table holds the table name of the user in the database.
@@ -68,6 +74,21 @@ const (
 	// OrgOkrCreationInverseTable is the table name for the Organization entity.
 	// It exists in this package in order to avoid circular dependency with the "organization" package.
 	OrgOkrCreationInverseTable = "organizations"
+	// FollowedItemsTable is the table that holds the followed_items relation/edge. The primary key declared below.
+	FollowedItemsTable = "okr_item_followers"
+	// FollowedItemsInverseTable is the table name for the OKRItem entity.
+	// It exists in this package in order to avoid circular dependency with the "okritem" package.
+	FollowedItemsInverseTable = "okr_items"
+	// LikedItemsTable is the table that holds the liked_items relation/edge. The primary key declared below.
+	LikedItemsTable = "okr_item_likers"
+	// LikedItemsInverseTable is the table name for the OKRItem entity.
+	// It exists in this package in order to avoid circular dependency with the "okritem" package.
+	LikedItemsInverseTable = "okr_items"
+	// LikedCheckinsTable is the table that holds the liked_checkins relation/edge. The primary key declared below.
+	LikedCheckinsTable = "check_in_likers"
+	// LikedCheckinsInverseTable is the table name for the CheckIn entity.
+	// It exists in this package in order to avoid circular dependency with the "checkin" package.
+	LikedCheckinsInverseTable = "check_ins"
 	// TeamOkrCreationTable is the table that holds the team_okr_creation relation/edge. The primary key declared below.
 	TeamOkrCreationTable = "team_okr_creators"
 	// TeamOkrCreationInverseTable is the table name for the Team entity.
@@ -95,6 +116,15 @@ var (
 	// OrgOkrCreationPrimaryKey and OrgOkrCreationColumn2 are the table columns denoting the
 	// primary key for the org_okr_creation relation (M2M).
 	OrgOkrCreationPrimaryKey = []string{"organization_id", "user_id"}
+	// FollowedItemsPrimaryKey and FollowedItemsColumn2 are the table columns denoting the
+	// primary key for the followed_items relation (M2M).
+	FollowedItemsPrimaryKey = []string{"okr_item_id", "user_id"}
+	// LikedItemsPrimaryKey and LikedItemsColumn2 are the table columns denoting the
+	// primary key for the liked_items relation (M2M).
+	LikedItemsPrimaryKey = []string{"okr_item_id", "user_id"}
+	// LikedCheckinsPrimaryKey and LikedCheckinsColumn2 are the table columns denoting the
+	// primary key for the liked_checkins relation (M2M).
+	LikedCheckinsPrimaryKey = []string{"check_in_id", "user_id"}
 	// TeamOkrCreationPrimaryKey and TeamOkrCreationColumn2 are the table columns denoting the
 	// primary key for the team_okr_creation relation (M2M).
 	TeamOkrCreationPrimaryKey = []string{"team_id", "user_id"}
@@ -232,6 +262,48 @@ func ByOrgOkrCreation(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByFollowedItemsCount orders the results by followed_items count.
+func ByFollowedItemsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFollowedItemsStep(), opts...)
+	}
+}
+
+// ByFollowedItems orders the results by followed_items terms.
+func ByFollowedItems(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFollowedItemsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByLikedItemsCount orders the results by liked_items count.
+func ByLikedItemsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newLikedItemsStep(), opts...)
+	}
+}
+
+// ByLikedItems orders the results by liked_items terms.
+func ByLikedItems(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newLikedItemsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByLikedCheckinsCount orders the results by liked_checkins count.
+func ByLikedCheckinsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newLikedCheckinsStep(), opts...)
+	}
+}
+
+// ByLikedCheckins orders the results by liked_checkins terms.
+func ByLikedCheckins(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newLikedCheckinsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByTeamOkrCreationCount orders the results by team_okr_creation count.
 func ByTeamOkrCreationCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -278,6 +350,27 @@ func newOrgOkrCreationStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(OrgOkrCreationInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, OrgOkrCreationTable, OrgOkrCreationPrimaryKey...),
+	)
+}
+func newFollowedItemsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FollowedItemsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, FollowedItemsTable, FollowedItemsPrimaryKey...),
+	)
+}
+func newLikedItemsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(LikedItemsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, LikedItemsTable, LikedItemsPrimaryKey...),
+	)
+}
+func newLikedCheckinsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(LikedCheckinsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2M, true, LikedCheckinsTable, LikedCheckinsPrimaryKey...),
 	)
 }
 func newTeamOkrCreationStep() *sqlgraph.Step {

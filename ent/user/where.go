@@ -450,6 +450,75 @@ func HasOrgOkrCreationWith(preds ...predicate.Organization) predicate.User {
 	})
 }
 
+// HasFollowedItems applies the HasEdge predicate on the "followed_items" edge.
+func HasFollowedItems() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, FollowedItemsTable, FollowedItemsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFollowedItemsWith applies the HasEdge predicate on the "followed_items" edge with a given conditions (other predicates).
+func HasFollowedItemsWith(preds ...predicate.OKRItem) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newFollowedItemsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasLikedItems applies the HasEdge predicate on the "liked_items" edge.
+func HasLikedItems() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, LikedItemsTable, LikedItemsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasLikedItemsWith applies the HasEdge predicate on the "liked_items" edge with a given conditions (other predicates).
+func HasLikedItemsWith(preds ...predicate.OKRItem) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newLikedItemsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasLikedCheckins applies the HasEdge predicate on the "liked_checkins" edge.
+func HasLikedCheckins() predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2M, true, LikedCheckinsTable, LikedCheckinsPrimaryKey...),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasLikedCheckinsWith applies the HasEdge predicate on the "liked_checkins" edge with a given conditions (other predicates).
+func HasLikedCheckinsWith(preds ...predicate.CheckIn) predicate.User {
+	return predicate.User(func(s *sql.Selector) {
+		step := newLikedCheckinsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasTeamOkrCreation applies the HasEdge predicate on the "team_okr_creation" edge.
 func HasTeamOkrCreation() predicate.User {
 	return predicate.User(func(s *sql.Selector) {

@@ -35,8 +35,60 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	CheckIn struct {
+		Author     func(childComplexity int) int
+		Comments   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CommentOrder, where *ent.CommentWhereInput) int
+		Confidence func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Item       func(childComplexity int) int
+		Note       func(childComplexity int) int
+		Progress   func(childComplexity int) int
+		Status     func(childComplexity int) int
+		Value      func(childComplexity int) int
+	}
+
+	CheckInConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CheckInEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	Comment struct {
+		Author    func(childComplexity int) int
+		Body      func(childComplexity int) int
+		Checkin   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Item      func(childComplexity int) int
+	}
+
+	CommentConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CommentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	DeletePayload struct {
 		DeletedID func(childComplexity int) int
+	}
+
+	Grant struct {
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Item      func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		User      func(childComplexity int) int
 	}
 
 	Membership struct {
@@ -82,32 +134,45 @@ type ComplexityRoot struct {
 	}
 
 	OKRItem struct {
-		CheckinOwner       func(childComplexity int) int
-		Children           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
-		CreatedAt          func(childComplexity int) int
-		Creator            func(childComplexity int) int
-		Delegate           func(childComplexity int) int
-		DelegateKeyResults func(childComplexity int) int
-		Description        func(childComplexity int) int
-		ID                 func(childComplexity int) int
-		Kind               func(childComplexity int) int
-		Level              func(childComplexity int) int
-		MetricCurrent      func(childComplexity int) int
-		MetricStart        func(childComplexity int) int
-		MetricTarget       func(childComplexity int) int
-		NotifyOwner        func(childComplexity int) int
-		Organization       func(childComplexity int) int
-		Owners             func(childComplexity int) int
-		Parent             func(childComplexity int) int
-		Private            func(childComplexity int) int
-		Status             func(childComplexity int) int
-		Teams              func(childComplexity int) int
-		TimePeriod         func(childComplexity int) int
-		Title              func(childComplexity int) int
-		Unit               func(childComplexity int) int
-		UpdatedAt          func(childComplexity int) int
-		Viewers            func(childComplexity int) int
-		Weight             func(childComplexity int) int
+		AlignmentRestricted func(childComplexity int) int
+		CheckinOwner        func(childComplexity int) int
+		Checkins            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CheckInOrder, where *ent.CheckInWhereInput) int
+		Children            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
+		CloseNote           func(childComplexity int) int
+		ClosedAt            func(childComplexity int) int
+		Comments            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CommentOrder, where *ent.CommentWhereInput) int
+		CreatedAt           func(childComplexity int) int
+		Creator             func(childComplexity int) int
+		DataLink            func(childComplexity int) int
+		Delegate            func(childComplexity int) int
+		DelegateKeyResults  func(childComplexity int) int
+		Description         func(childComplexity int) int
+		Followers           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
+		Grants              func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Kind                func(childComplexity int) int
+		LastCheckinAt       func(childComplexity int) int
+		Level               func(childComplexity int) int
+		MetricCurrent       func(childComplexity int) int
+		MetricStart         func(childComplexity int) int
+		MetricTarget        func(childComplexity int) int
+		Milestone           func(childComplexity int) int
+		NotifyOwner         func(childComplexity int) int
+		Organization        func(childComplexity int) int
+		Owners              func(childComplexity int) int
+		Parent              func(childComplexity int) int
+		Private             func(childComplexity int) int
+		Progress            func(childComplexity int) int
+		ProgressMode        func(childComplexity int) int
+		Score               func(childComplexity int) int
+		Status              func(childComplexity int) int
+		Teams               func(childComplexity int) int
+		TimePeriod          func(childComplexity int) int
+		Title               func(childComplexity int) int
+		Unit                func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
+		Viewers             func(childComplexity int) int
+		Weight              func(childComplexity int) int
 	}
 
 	OKRItemConnection struct {
@@ -286,12 +351,210 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "CheckIn.author":
+		if e.ComplexityRoot.CheckIn.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckIn.Author(childComplexity), true
+	case "CheckIn.comments":
+		if e.ComplexityRoot.CheckIn.Comments == nil {
+			break
+		}
+
+		args, err := ec.field_CheckIn_comments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CheckIn.Comments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CommentOrder), args["where"].(*ent.CommentWhereInput)), true
+	case "CheckIn.confidence":
+		if e.ComplexityRoot.CheckIn.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckIn.Confidence(childComplexity), true
+	case "CheckIn.createdAt":
+		if e.ComplexityRoot.CheckIn.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckIn.CreatedAt(childComplexity), true
+	case "CheckIn.id":
+		if e.ComplexityRoot.CheckIn.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckIn.ID(childComplexity), true
+	case "CheckIn.item":
+		if e.ComplexityRoot.CheckIn.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckIn.Item(childComplexity), true
+	case "CheckIn.note":
+		if e.ComplexityRoot.CheckIn.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckIn.Note(childComplexity), true
+	case "CheckIn.progress":
+		if e.ComplexityRoot.CheckIn.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckIn.Progress(childComplexity), true
+	case "CheckIn.status":
+		if e.ComplexityRoot.CheckIn.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckIn.Status(childComplexity), true
+	case "CheckIn.value":
+		if e.ComplexityRoot.CheckIn.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckIn.Value(childComplexity), true
+
+	case "CheckInConnection.edges":
+		if e.ComplexityRoot.CheckInConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInConnection.Edges(childComplexity), true
+	case "CheckInConnection.pageInfo":
+		if e.ComplexityRoot.CheckInConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInConnection.PageInfo(childComplexity), true
+	case "CheckInConnection.totalCount":
+		if e.ComplexityRoot.CheckInConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInConnection.TotalCount(childComplexity), true
+
+	case "CheckInEdge.cursor":
+		if e.ComplexityRoot.CheckInEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInEdge.Cursor(childComplexity), true
+	case "CheckInEdge.node":
+		if e.ComplexityRoot.CheckInEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInEdge.Node(childComplexity), true
+
+	case "Comment.author":
+		if e.ComplexityRoot.Comment.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Author(childComplexity), true
+	case "Comment.body":
+		if e.ComplexityRoot.Comment.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Body(childComplexity), true
+	case "Comment.checkin":
+		if e.ComplexityRoot.Comment.Checkin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Checkin(childComplexity), true
+	case "Comment.createdAt":
+		if e.ComplexityRoot.Comment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.CreatedAt(childComplexity), true
+	case "Comment.id":
+		if e.ComplexityRoot.Comment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.ID(childComplexity), true
+	case "Comment.item":
+		if e.ComplexityRoot.Comment.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Comment.Item(childComplexity), true
+
+	case "CommentConnection.edges":
+		if e.ComplexityRoot.CommentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentConnection.Edges(childComplexity), true
+	case "CommentConnection.pageInfo":
+		if e.ComplexityRoot.CommentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentConnection.PageInfo(childComplexity), true
+	case "CommentConnection.totalCount":
+		if e.ComplexityRoot.CommentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentConnection.TotalCount(childComplexity), true
+
+	case "CommentEdge.cursor":
+		if e.ComplexityRoot.CommentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEdge.Cursor(childComplexity), true
+	case "CommentEdge.node":
+		if e.ComplexityRoot.CommentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
+
 	case "DeletePayload.deletedId":
 		if e.ComplexityRoot.DeletePayload.DeletedID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.DeletePayload.DeletedID(childComplexity), true
+
+	case "Grant.createdAt":
+		if e.ComplexityRoot.Grant.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.CreatedAt(childComplexity), true
+	case "Grant.id":
+		if e.ComplexityRoot.Grant.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.ID(childComplexity), true
+	case "Grant.item":
+		if e.ComplexityRoot.Grant.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.Item(childComplexity), true
+	case "Grant.kind":
+		if e.ComplexityRoot.Grant.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.Kind(childComplexity), true
+	case "Grant.user":
+		if e.ComplexityRoot.Grant.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Grant.User(childComplexity), true
 
 	case "Membership.createdAt":
 		if e.ComplexityRoot.Membership.CreatedAt == nil {
@@ -520,12 +783,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.UpdateTeam(childComplexity, args["input"].(org.UpdateTeamInput)), true
 
+	case "OKRItem.alignmentRestricted":
+		if e.ComplexityRoot.OKRItem.AlignmentRestricted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.AlignmentRestricted(childComplexity), true
 	case "OKRItem.checkinOwner":
 		if e.ComplexityRoot.OKRItem.CheckinOwner == nil {
 			break
 		}
 
 		return e.ComplexityRoot.OKRItem.CheckinOwner(childComplexity), true
+	case "OKRItem.checkins":
+		if e.ComplexityRoot.OKRItem.Checkins == nil {
+			break
+		}
+
+		args, err := ec.field_OKRItem_checkins_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.OKRItem.Checkins(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CheckInOrder), args["where"].(*ent.CheckInWhereInput)), true
 	case "OKRItem.children":
 		if e.ComplexityRoot.OKRItem.Children == nil {
 			break
@@ -537,6 +817,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OKRItem.Children(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.OKRItemOrder), args["where"].(*ent.OKRItemWhereInput)), true
+	case "OKRItem.closeNote":
+		if e.ComplexityRoot.OKRItem.CloseNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.CloseNote(childComplexity), true
+	case "OKRItem.closedAt":
+		if e.ComplexityRoot.OKRItem.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.ClosedAt(childComplexity), true
+	case "OKRItem.comments":
+		if e.ComplexityRoot.OKRItem.Comments == nil {
+			break
+		}
+
+		args, err := ec.field_OKRItem_comments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.OKRItem.Comments(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.CommentOrder), args["where"].(*ent.CommentWhereInput)), true
 	case "OKRItem.createdAt":
 		if e.ComplexityRoot.OKRItem.CreatedAt == nil {
 			break
@@ -549,6 +852,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OKRItem.Creator(childComplexity), true
+	case "OKRItem.dataLink":
+		if e.ComplexityRoot.OKRItem.DataLink == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.DataLink(childComplexity), true
 	case "OKRItem.delegate":
 		if e.ComplexityRoot.OKRItem.Delegate == nil {
 			break
@@ -567,6 +876,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OKRItem.Description(childComplexity), true
+	case "OKRItem.followers":
+		if e.ComplexityRoot.OKRItem.Followers == nil {
+			break
+		}
+
+		args, err := ec.field_OKRItem_followers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.OKRItem.Followers(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.UserOrder), args["where"].(*ent.UserWhereInput)), true
+	case "OKRItem.grants":
+		if e.ComplexityRoot.OKRItem.Grants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.Grants(childComplexity), true
 	case "OKRItem.id":
 		if e.ComplexityRoot.OKRItem.ID == nil {
 			break
@@ -579,6 +905,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OKRItem.Kind(childComplexity), true
+	case "OKRItem.lastCheckinAt":
+		if e.ComplexityRoot.OKRItem.LastCheckinAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.LastCheckinAt(childComplexity), true
 	case "OKRItem.level":
 		if e.ComplexityRoot.OKRItem.Level == nil {
 			break
@@ -603,6 +935,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OKRItem.MetricTarget(childComplexity), true
+	case "OKRItem.milestone":
+		if e.ComplexityRoot.OKRItem.Milestone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.Milestone(childComplexity), true
 	case "OKRItem.notifyOwner":
 		if e.ComplexityRoot.OKRItem.NotifyOwner == nil {
 			break
@@ -633,6 +971,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OKRItem.Private(childComplexity), true
+	case "OKRItem.progress":
+		if e.ComplexityRoot.OKRItem.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.Progress(childComplexity), true
+	case "OKRItem.progressMode":
+		if e.ComplexityRoot.OKRItem.ProgressMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.ProgressMode(childComplexity), true
+	case "OKRItem.score":
+		if e.ComplexityRoot.OKRItem.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.Score(childComplexity), true
 	case "OKRItem.status":
 		if e.ComplexityRoot.OKRItem.Status == nil {
 			break
@@ -1298,10 +1654,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
+			graphql.NewInputUnmarshaler("CheckInOrder", ec.unmarshalInputCheckInOrder),
+			graphql.NewInputUnmarshaler("CheckInWhereInput", ec.unmarshalInputCheckInWhereInput),
+			graphql.NewInputUnmarshaler("CommentOrder", ec.unmarshalInputCommentOrder),
+			graphql.NewInputUnmarshaler("CommentWhereInput", ec.unmarshalInputCommentWhereInput),
 			graphql.NewInputUnmarshaler("CreateOKRItemInput", ec.unmarshalInputCreateOKRItemInput),
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateTimePeriodInput", ec.unmarshalInputCreateTimePeriodInput),
+			graphql.NewInputUnmarshaler("GrantWhereInput", ec.unmarshalInputGrantWhereInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
 			graphql.NewInputUnmarshaler("MembershipWhereInput", ec.unmarshalInputMembershipWhereInput),
 			graphql.NewInputUnmarshaler("OKRItemOrder", ec.unmarshalInputOKRItemOrder),
@@ -1400,11 +1761,408 @@ func newExecutionContext(
 var sources = []*ast.Source{
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+type CheckIn implements Node {
+  id: ID!
+  """
+  The metric's value (metric key results), or 0/1 for milestones.
+  """
+  value: Float
+  """
+  The item's progress right after this check-in, 0 to 1.
+  """
+  progress: Float!
+  status: CheckInStatus!
+  confidence: Int
+  note: String!
+  createdAt: Time!
+  item: OKRItem!
+  author: User!
+  comments(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Comments returned from the connection.
+    """
+    orderBy: CommentOrder
+
+    """
+    Filtering options for Comments returned from the connection.
+    """
+    where: CommentWhereInput
+  ): CommentConnection!
+}
+"""
+A connection to a list of items.
+"""
+type CheckInConnection {
+  """
+  A list of edges.
+  """
+  edges: [CheckInEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type CheckInEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: CheckIn
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for CheckIn connections
+"""
+input CheckInOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order CheckIns.
+  """
+  field: CheckInOrderField!
+}
+"""
+Properties by which CheckIn connections can be ordered.
+"""
+enum CheckInOrderField {
+  CREATED_AT
+}
+"""
+CheckInStatus is enum for the field status
+"""
+enum CheckInStatus @goModel(model: "okrgraph/ent/checkin.Status") {
+  NOT_STARTED
+  ON_TRACK
+  BEHIND
+  AT_RISK
+}
+"""
+CheckInWhereInput is used for filtering CheckIn objects.
+Input was generated by ent.
+"""
+input CheckInWhereInput {
+  not: CheckInWhereInput
+  and: [CheckInWhereInput!]
+  or: [CheckInWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  value field predicates
+  """
+  value: Float
+  valueNEQ: Float
+  valueIn: [Float!]
+  valueNotIn: [Float!]
+  valueGT: Float
+  valueGTE: Float
+  valueLT: Float
+  valueLTE: Float
+  valueIsNil: Boolean
+  valueNotNil: Boolean
+  """
+  progress field predicates
+  """
+  progress: Float
+  progressNEQ: Float
+  progressIn: [Float!]
+  progressNotIn: [Float!]
+  progressGT: Float
+  progressGTE: Float
+  progressLT: Float
+  progressLTE: Float
+  """
+  status field predicates
+  """
+  status: CheckInStatus
+  statusNEQ: CheckInStatus
+  statusIn: [CheckInStatus!]
+  statusNotIn: [CheckInStatus!]
+  """
+  confidence field predicates
+  """
+  confidence: Int
+  confidenceNEQ: Int
+  confidenceIn: [Int!]
+  confidenceNotIn: [Int!]
+  confidenceGT: Int
+  confidenceGTE: Int
+  confidenceLT: Int
+  confidenceLTE: Int
+  confidenceIsNil: Boolean
+  confidenceNotNil: Boolean
+  """
+  note field predicates
+  """
+  note: String
+  noteNEQ: String
+  noteIn: [String!]
+  noteNotIn: [String!]
+  noteGT: String
+  noteGTE: String
+  noteLT: String
+  noteLTE: String
+  noteContains: String
+  noteHasPrefix: String
+  noteHasSuffix: String
+  noteEqualFold: String
+  noteContainsFold: String
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  item edge predicates
+  """
+  hasItem: Boolean
+  hasItemWith: [OKRItemWhereInput!]
+  """
+  author edge predicates
+  """
+  hasAuthor: Boolean
+  hasAuthorWith: [UserWhereInput!]
+  """
+  comments edge predicates
+  """
+  hasComments: Boolean
+  hasCommentsWith: [CommentWhereInput!]
+}
+type Comment implements Node {
+  id: ID!
+  body: String!
+  createdAt: Time!
+  author: User!
+  """
+  The item commented on (for a check-in comment, the check-in's item).
+  """
+  item: OKRItem!
+  checkin: CheckIn
+}
+"""
+A connection to a list of items.
+"""
+type CommentConnection {
+  """
+  A list of edges.
+  """
+  edges: [CommentEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type CommentEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Comment
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Comment connections
+"""
+input CommentOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Comments.
+  """
+  field: CommentOrderField!
+}
+"""
+Properties by which Comment connections can be ordered.
+"""
+enum CommentOrderField {
+  CREATED_AT
+}
+"""
+CommentWhereInput is used for filtering Comment objects.
+Input was generated by ent.
+"""
+input CommentWhereInput {
+  not: CommentWhereInput
+  and: [CommentWhereInput!]
+  or: [CommentWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  body field predicates
+  """
+  body: String
+  bodyNEQ: String
+  bodyIn: [String!]
+  bodyNotIn: [String!]
+  bodyGT: String
+  bodyGTE: String
+  bodyLT: String
+  bodyLTE: String
+  bodyContains: String
+  bodyHasPrefix: String
+  bodyHasSuffix: String
+  bodyEqualFold: String
+  bodyContainsFold: String
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  author edge predicates
+  """
+  hasAuthor: Boolean
+  hasAuthorWith: [UserWhereInput!]
+  """
+  item edge predicates
+  """
+  hasItem: Boolean
+  hasItemWith: [OKRItemWhereInput!]
+  """
+  checkin edge predicates
+  """
+  hasCheckin: Boolean
+  hasCheckinWith: [CheckInWhereInput!]
+}
 """
 Define a Relay Cursor type:
 https://relay.dev/graphql/connections.htm#sec-Cursor
 """
 scalar Cursor
+type Grant implements Node {
+  id: ID!
+  kind: GrantKind!
+  createdAt: Time!
+  item: OKRItem!
+  user: User!
+}
+"""
+GrantKind is enum for the field kind
+"""
+enum GrantKind @goModel(model: "okrgraph/ent/grant.Kind") {
+  EDIT
+  CHECKIN
+  ALIGN
+}
+"""
+GrantWhereInput is used for filtering Grant objects.
+Input was generated by ent.
+"""
+input GrantWhereInput {
+  not: GrantWhereInput
+  and: [GrantWhereInput!]
+  or: [GrantWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  kind field predicates
+  """
+  kind: GrantKind
+  kindNEQ: GrantKind
+  kindIn: [GrantKind!]
+  kindNotIn: [GrantKind!]
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  item edge predicates
+  """
+  hasItem: Boolean
+  hasItemWith: [OKRItemWhereInput!]
+  """
+  user edge predicates
+  """
+  hasUser: Boolean
+  hasUserWith: [UserWhereInput!]
+}
 type Membership implements Node {
   id: ID!
   role: MembershipRole!
@@ -1572,6 +2330,33 @@ type OKRItem implements Node {
   metricTarget: Float
   metricCurrent: Float
   unit: String!
+  """
+  A 0/1 milestone key result instead of a metric.
+  """
+  milestone: Boolean!
+  """
+  ROLLUP: an objective's progress is the weighted mean of its children; MANUAL: set by check-ins.
+  """
+  progressMode: OKRItemProgressMode!
+  """
+  Current progress, 0 to 1, kept exact by the OKR service.
+  """
+  progress: Float!
+  """
+  Where the key result's value comes from (a URL).
+  """
+  dataLink: String!
+  lastCheckinAt: Time
+  closedAt: Time
+  """
+  Closing score, 0 to 1.
+  """
+  score: Float
+  closeNote: String!
+  """
+  Only users with an alignment grant (and editors) may align under this item.
+  """
+  alignmentRestricted: Boolean!
   status: OKRItemStatus!
   """
   Effective privacy; key results carry their objective's.
@@ -1630,6 +2415,100 @@ type OKRItem implements Node {
   viewers: [User!]
   delegate: User
   checkinOwner: User
+  checkins(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for CheckIns returned from the connection.
+    """
+    orderBy: CheckInOrder
+
+    """
+    Filtering options for CheckIns returned from the connection.
+    """
+    where: CheckInWhereInput
+  ): CheckInConnection!
+  comments(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Comments returned from the connection.
+    """
+    orderBy: CommentOrder
+
+    """
+    Filtering options for Comments returned from the connection.
+    """
+    where: CommentWhereInput
+  ): CommentConnection!
+  grants: [Grant!]
+  followers(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Users returned from the connection.
+    """
+    orderBy: UserOrder
+
+    """
+    Filtering options for Users returned from the connection.
+    """
+    where: UserWhereInput
+  ): UserConnection!
 }
 """
 A connection to a list of items.
@@ -1696,9 +2575,17 @@ enum OKRItemOrderField {
   KIND
   LEVEL
   TITLE
+  PROGRESS
   STATUS
   CREATED_AT
   UPDATED_AT
+}
+"""
+OKRItemProgressMode is enum for the field progress_mode
+"""
+enum OKRItemProgressMode @goModel(model: "okrgraph/ent/okritem.ProgressMode") {
+  ROLLUP
+  MANUAL
 }
 """
 OKRItemStatus is enum for the field status
@@ -1844,6 +2731,105 @@ input OKRItemWhereInput {
   unitEqualFold: String
   unitContainsFold: String
   """
+  milestone field predicates
+  """
+  milestone: Boolean
+  milestoneNEQ: Boolean
+  """
+  progress_mode field predicates
+  """
+  progressMode: OKRItemProgressMode
+  progressModeNEQ: OKRItemProgressMode
+  progressModeIn: [OKRItemProgressMode!]
+  progressModeNotIn: [OKRItemProgressMode!]
+  """
+  progress field predicates
+  """
+  progress: Float
+  progressNEQ: Float
+  progressIn: [Float!]
+  progressNotIn: [Float!]
+  progressGT: Float
+  progressGTE: Float
+  progressLT: Float
+  progressLTE: Float
+  """
+  data_link field predicates
+  """
+  dataLink: String
+  dataLinkNEQ: String
+  dataLinkIn: [String!]
+  dataLinkNotIn: [String!]
+  dataLinkGT: String
+  dataLinkGTE: String
+  dataLinkLT: String
+  dataLinkLTE: String
+  dataLinkContains: String
+  dataLinkHasPrefix: String
+  dataLinkHasSuffix: String
+  dataLinkEqualFold: String
+  dataLinkContainsFold: String
+  """
+  last_checkin_at field predicates
+  """
+  lastCheckinAt: Time
+  lastCheckinAtNEQ: Time
+  lastCheckinAtIn: [Time!]
+  lastCheckinAtNotIn: [Time!]
+  lastCheckinAtGT: Time
+  lastCheckinAtGTE: Time
+  lastCheckinAtLT: Time
+  lastCheckinAtLTE: Time
+  lastCheckinAtIsNil: Boolean
+  lastCheckinAtNotNil: Boolean
+  """
+  closed_at field predicates
+  """
+  closedAt: Time
+  closedAtNEQ: Time
+  closedAtIn: [Time!]
+  closedAtNotIn: [Time!]
+  closedAtGT: Time
+  closedAtGTE: Time
+  closedAtLT: Time
+  closedAtLTE: Time
+  closedAtIsNil: Boolean
+  closedAtNotNil: Boolean
+  """
+  score field predicates
+  """
+  score: Float
+  scoreNEQ: Float
+  scoreIn: [Float!]
+  scoreNotIn: [Float!]
+  scoreGT: Float
+  scoreGTE: Float
+  scoreLT: Float
+  scoreLTE: Float
+  scoreIsNil: Boolean
+  scoreNotNil: Boolean
+  """
+  close_note field predicates
+  """
+  closeNote: String
+  closeNoteNEQ: String
+  closeNoteIn: [String!]
+  closeNoteNotIn: [String!]
+  closeNoteGT: String
+  closeNoteGTE: String
+  closeNoteLT: String
+  closeNoteLTE: String
+  closeNoteContains: String
+  closeNoteHasPrefix: String
+  closeNoteHasSuffix: String
+  closeNoteEqualFold: String
+  closeNoteContainsFold: String
+  """
+  alignment_restricted field predicates
+  """
+  alignmentRestricted: Boolean
+  alignmentRestrictedNEQ: Boolean
+  """
   status field predicates
   """
   status: OKRItemStatus
@@ -1937,6 +2923,26 @@ input OKRItemWhereInput {
   """
   hasCheckinOwner: Boolean
   hasCheckinOwnerWith: [UserWhereInput!]
+  """
+  checkins edge predicates
+  """
+  hasCheckins: Boolean
+  hasCheckinsWith: [CheckInWhereInput!]
+  """
+  comments edge predicates
+  """
+  hasComments: Boolean
+  hasCommentsWith: [CommentWhereInput!]
+  """
+  grants edge predicates
+  """
+  hasGrants: Boolean
+  hasGrantsWith: [GrantWhereInput!]
+  """
+  followers edge predicates
+  """
+  hasFollowers: Boolean
+  hasFollowersWith: [UserWhereInput!]
 }
 """
 Possible directions in which to order a list of items when provided an ` + "`" + `orderBy` + "`" + ` argument.
@@ -3241,12 +4247,116 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_CheckIn(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CheckIn_id(ctx, field)
+	case "value":
+		return ec.fieldContext_CheckIn_value(ctx, field)
+	case "progress":
+		return ec.fieldContext_CheckIn_progress(ctx, field)
+	case "status":
+		return ec.fieldContext_CheckIn_status(ctx, field)
+	case "confidence":
+		return ec.fieldContext_CheckIn_confidence(ctx, field)
+	case "note":
+		return ec.fieldContext_CheckIn_note(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CheckIn_createdAt(ctx, field)
+	case "item":
+		return ec.fieldContext_CheckIn_item(ctx, field)
+	case "author":
+		return ec.fieldContext_CheckIn_author(ctx, field)
+	case "comments":
+		return ec.fieldContext_CheckIn_comments(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckIn", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckInConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CheckInConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CheckInConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CheckInConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckInConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckInEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CheckInEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CheckInEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckInEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Comment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Comment_id(ctx, field)
+	case "body":
+		return ec.fieldContext_Comment_body(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Comment_createdAt(ctx, field)
+	case "author":
+		return ec.fieldContext_Comment_author(ctx, field)
+	case "item":
+		return ec.fieldContext_Comment_item(ctx, field)
+	case "checkin":
+		return ec.fieldContext_Comment_checkin(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Comment", field.Name)
+}
+
+func (ec *executionContext) childFields_CommentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CommentConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CommentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CommentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CommentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CommentEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_CommentEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommentEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedId":
 		return ec.fieldContext_DeletePayload_deletedId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Grant_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Grant_kind(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Grant_createdAt(ctx, field)
+	case "item":
+		return ec.fieldContext_Grant_item(ctx, field)
+	case "user":
+		return ec.fieldContext_Grant_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
 }
 
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3325,6 +4435,24 @@ func (ec *executionContext) childFields_OKRItem(ctx context.Context, field graph
 		return ec.fieldContext_OKRItem_metricCurrent(ctx, field)
 	case "unit":
 		return ec.fieldContext_OKRItem_unit(ctx, field)
+	case "milestone":
+		return ec.fieldContext_OKRItem_milestone(ctx, field)
+	case "progressMode":
+		return ec.fieldContext_OKRItem_progressMode(ctx, field)
+	case "progress":
+		return ec.fieldContext_OKRItem_progress(ctx, field)
+	case "dataLink":
+		return ec.fieldContext_OKRItem_dataLink(ctx, field)
+	case "lastCheckinAt":
+		return ec.fieldContext_OKRItem_lastCheckinAt(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_OKRItem_closedAt(ctx, field)
+	case "score":
+		return ec.fieldContext_OKRItem_score(ctx, field)
+	case "closeNote":
+		return ec.fieldContext_OKRItem_closeNote(ctx, field)
+	case "alignmentRestricted":
+		return ec.fieldContext_OKRItem_alignmentRestricted(ctx, field)
 	case "status":
 		return ec.fieldContext_OKRItem_status(ctx, field)
 	case "private":
@@ -3357,6 +4485,14 @@ func (ec *executionContext) childFields_OKRItem(ctx context.Context, field graph
 		return ec.fieldContext_OKRItem_delegate(ctx, field)
 	case "checkinOwner":
 		return ec.fieldContext_OKRItem_checkinOwner(ctx, field)
+	case "checkins":
+		return ec.fieldContext_OKRItem_checkins(ctx, field)
+	case "comments":
+		return ec.fieldContext_OKRItem_comments(ctx, field)
+	case "grants":
+		return ec.fieldContext_OKRItem_grants(ctx, field)
+	case "followers":
+		return ec.fieldContext_OKRItem_followers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OKRItem", field.Name)
 }
@@ -3613,6 +4749,18 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_UserConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_UserConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_UserConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_UserConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_UserEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -2,17 +2,33 @@ package authz
 
 import "github.com/open-policy-agent/opa/v1/ast"
 
-// inputValue converts in to the Rego input document without a JSON round
-// trip. The shape is exactly that of json.Marshal(in): every field present,
-// nil slices, maps and pointers as null. Keys and the common enumeration
-// values are shared, immutable terms; the rest is allocated per call, with
-// the terms themselves carved from one slab.
+// inputValue converts in to the Rego input document directly, without a
+// JSON round trip.
+//
+// The document is json.Marshal(in) without its zero values: empty strings,
+// false, null and empty objects are left out (recursively; array elements
+// are kept). Policies must therefore treat an absent field like its zero
+// value: `not input.resource.private`, never `input.resource.private ==
+// false`. Leaving them out keeps objects small and lets OPA's rule index
+// skip rules on absent fields.
+//
+// Keys and common enumeration values are shared, immutable terms; the other
+// terms come from one slab; subject and org terms are memoized (memo.go).
+func inputValue(in *Input, m *inputMemo) ast.Value {
+	b := builder{slab: make([]ast.Term, 0, 24)}
+	var f fields
+	f.str(&b, kAction, in.Action)
+	f.obj(kSubject, m.subject(&in.Subject))
+	f.obj(kResource, b.resource(&in.Resource))
+	f.obj(kOrg, m.org(&in.Org))
+	return ast.NewObject(f.items[:f.n]...)
+}
 
 var trueT = ast.InternedBooleanTrue
 
 // enumTerms are shared terms for strings that recur in every input.
 var enumTerms = func() map[string]*ast.Term {
-	m := map[string]*ast.Term{"": ast.InternedEmptyString}
+	m := map[string]*ast.Term{}
 	for _, s := range []string{
 		ActionOKRView, ActionOKRCreate, ActionOKRUpdate, ActionOKRDelete,
 		ActionOKRChangeOwners, ActionOKRSetDelegate, ActionOKRSetCheckInOwner,
@@ -31,23 +47,56 @@ var enumTerms = func() map[string]*ast.Term {
 
 func key(s string) *ast.Term { return ast.StringTerm(s) }
 
+// Object keys, named after the JSON tags of input.go.
 var (
-	kAction, kSubject, kResource, kOrg = key("action"), key("subject"), key("resource"), key("org")
+	kAction   = key("action")
+	kSubject  = key("subject")
+	kResource = key("resource")
+	kOrg      = key("org")
 
-	kID, kRole, kObserver, kPerfAdmin, kSSO      = key("id"), key("role"), key("observer"), key("performance_admin"), key("sso")
-	kTeamRoles, kDirectReports, kReports         = key("team_roles"), key("direct_reports"), key("reports")
-	kKeyResults, kNotifyOwner                    = key("key_results"), key("notify_owner")
-	kEdit, kCheckIn, kAlign                      = key("edit"), key("checkin"), key("align")
-	kOKRCreation, kListed                        = key("okr_creation"), key("listed")
-	kKind, kOwners, kDelegate, kAlignRestricted  = key("kind"), key("owners"), key("delegate"), key("alignment_restricted")
-	kAlignGrants, kLevel, kTeams, kOwnerManagers = key("align_grants"), key("level"), key("teams"), key("owner_managers")
-	kCreator, kCheckInOwner, kPrivate, kViewers  = key("creator"), key("checkin_owner"), key("private"), key("viewers")
-	kGrants, kParent, kUser, kClosed, kTPClosed  = key("grants"), key("parent"), key("user"), key("closed"), key("time_period_closed")
-	kOKRCreationListed, kTeamCreation            = key("okr_creation_listed"), key("team_creation")
+	kID            = key("id")
+	kRole          = key("role")
+	kObserver      = key("observer")
+	kPerfAdmin     = key("performance_admin")
+	kSSO           = key("sso")
+	kTeamRoles     = key("team_roles")
+	kDirectReports = key("direct_reports")
+	kReports       = key("reports")
+
+	kKeyResults  = key("key_results")
+	kNotifyOwner = key("notify_owner")
+
+	kEdit    = key("edit")
+	kCheckIn = key("checkin")
+	kAlign   = key("align")
+
+	kOKRCreation = key("okr_creation")
+	kListed      = key("listed")
+
+	kKind            = key("kind")
+	kOwners          = key("owners")
+	kDelegate        = key("delegate")
+	kAlignRestricted = key("alignment_restricted")
+	kAlignGrants     = key("align_grants")
+
+	kLevel         = key("level")
+	kTeams         = key("teams")
+	kOwnerManagers = key("owner_managers")
+	kCreator       = key("creator")
+	kCheckInOwner  = key("checkin_owner")
+	kPrivate       = key("private")
+	kViewers       = key("viewers")
+	kGrants        = key("grants")
+	kParent        = key("parent")
+	kUser          = key("user")
+	kClosed        = key("closed")
+	kTPClosed      = key("time_period_closed")
+
+	kOKRCreationListed = key("okr_creation_listed")
+	kTeamCreation      = key("team_creation")
 )
 
-// builder allocates terms from a slab and collects object items; zero
-// values (empty strings, false, nil slices, maps and pointers) are left out.
+// builder allocates terms from a slab.
 type builder struct {
 	slab []ast.Term
 	// seen remembers the first strings built, so that ids repeated across
@@ -63,7 +112,7 @@ type seenString struct {
 
 func (b *builder) term(v ast.Value) *ast.Term {
 	if len(b.slab) == cap(b.slab) {
-		b.slab = make([]ast.Term, 0, 32)
+		b.slab = make([]ast.Term, 0, 16)
 	}
 	b.slab = append(b.slab, ast.Term{Value: v})
 	return &b.slab[len(b.slab)-1]
@@ -84,6 +133,22 @@ func (b *builder) str(s string) *ast.Term {
 		b.nseen++
 	}
 	return t
+}
+
+func (b *builder) strs(ss []string) *ast.Term {
+	elems := make([]*ast.Term, len(ss))
+	for i, s := range ss {
+		elems[i] = b.str(s)
+	}
+	return b.term(ast.NewArray(elems...))
+}
+
+// object builds the object of f, or returns nil when it has no field.
+func (b *builder) object(f *fields) *ast.Term {
+	if f.n == 0 {
+		return nil
+	}
+	return b.term(ast.NewObject(f.items[:f.n]...))
 }
 
 // fields collects the non-zero fields of one object.
@@ -109,35 +174,18 @@ func (f *fields) bool(k *ast.Term, v bool) {
 	}
 }
 
+// strs adds a non-nil slice (an empty one as []).
 func (f *fields) strs(b *builder, k *ast.Term, ss []string) {
-	if ss == nil {
-		return
+	if ss != nil {
+		f.add(k, b.strs(ss))
 	}
-	elems := make([]*ast.Term, len(ss))
-	for i, s := range ss {
-		elems[i] = b.str(s)
-	}
-	f.add(k, b.term(ast.NewArray(elems...)))
 }
 
-func (f *fields) obj(b *builder, k *ast.Term, v *ast.Term) {
+// obj adds a non-empty object.
+func (f *fields) obj(k, v *ast.Term) {
 	if v != nil {
 		f.add(k, v)
 	}
-}
-
-func (b *builder) object(f *fields) *ast.Term {
-	return b.term(ast.NewObject(f.items[:f.n]...))
-}
-
-func inputValue(in *Input) ast.Value {
-	b := builder{slab: make([]ast.Term, 0, 32)}
-	var f fields
-	f.str(&b, kAction, in.Action)
-	f.add(kSubject, b.subject(&in.Subject))
-	f.add(kResource, b.resource(&in.Resource))
-	f.add(kOrg, b.org(&in.Org))
-	return ast.NewObject(f.items[:f.n]...)
 }
 
 func (b *builder) subject(s *Subject) *ast.Term {
@@ -147,16 +195,24 @@ func (b *builder) subject(s *Subject) *ast.Term {
 	f.bool(kObserver, s.Observer)
 	f.bool(kPerfAdmin, s.PerformanceAdmin)
 	f.bool(kSSO, s.SSO)
-	if s.TeamRoles != nil {
-		obj := ast.NewObjectWithCapacity(len(s.TeamRoles))
-		for k, v := range s.TeamRoles {
-			obj.Insert(b.str(k), b.str(v))
-		}
-		f.add(kTeamRoles, b.term(obj))
-	}
+	f.obj(kTeamRoles, b.strMap(s.TeamRoles))
 	f.strs(b, kDirectReports, s.DirectReports)
 	f.strs(b, kReports, s.Reports)
 	return b.object(&f)
+}
+
+// strMap builds a string map as an object, leaving out empty values.
+func (b *builder) strMap(m map[string]string) *ast.Term {
+	obj := ast.NewObjectWithCapacity(len(m))
+	for k, v := range m {
+		if v != "" {
+			obj.Insert(b.str(k), b.str(v))
+		}
+	}
+	if obj.Len() == 0 {
+		return nil
+	}
+	return b.term(obj)
 }
 
 func (b *builder) delegate(d *Delegate) *ast.Term {
@@ -180,7 +236,9 @@ func (b *builder) teams(ts []Team) *ast.Term {
 		f.str(b, kID, ts[i].ID)
 		f.str(b, kOKRCreation, ts[i].OKRCreation)
 		f.strs(b, kListed, ts[i].Listed)
-		elems[i] = b.object(&f)
+		if elems[i] = b.object(&f); elems[i] == nil {
+			elems[i] = ast.InternedEmptyObject
+		}
 	}
 	return b.term(ast.NewArray(elems...))
 }
@@ -193,16 +251,13 @@ func (b *builder) parent(p *Parent) *ast.Term {
 	f.str(b, kID, p.ID)
 	f.str(b, kKind, p.Kind)
 	f.strs(b, kOwners, p.Owners)
-	f.obj(b, kDelegate, b.delegate(p.Delegate))
+	f.obj(kDelegate, b.delegate(p.Delegate))
 	f.bool(kAlignRestricted, p.Restricted)
 	f.strs(b, kAlignGrants, p.AlignGrant)
 	return b.object(&f)
 }
 
 func (b *builder) grants(g *Grants) *ast.Term {
-	if g.Edit == nil && g.CheckIn == nil && g.Align == nil {
-		return nil
-	}
 	var f fields
 	f.strs(b, kEdit, g.Edit)
 	f.strs(b, kCheckIn, g.CheckIn)
@@ -215,17 +270,19 @@ func (b *builder) resource(r *Resource) *ast.Term {
 	f.str(b, kID, r.ID)
 	f.str(b, kKind, r.Kind)
 	f.str(b, kLevel, r.Level)
-	f.obj(b, kTeams, b.teams(r.Teams))
+	if r.Teams != nil {
+		f.add(kTeams, b.teams(r.Teams))
+	}
 	f.strs(b, kOwners, r.Owners)
 	f.strs(b, kOwnerManagers, r.OwnerManagers)
 	f.str(b, kCreator, r.Creator)
-	f.obj(b, kDelegate, b.delegate(r.Delegate))
+	f.obj(kDelegate, b.delegate(r.Delegate))
 	f.str(b, kCheckInOwner, r.CheckInOwner)
 	f.bool(kPrivate, r.Private)
 	f.strs(b, kViewers, r.Viewers)
-	f.obj(b, kGrants, b.grants(&r.Grants))
+	f.obj(kGrants, b.grants(&r.Grants))
 	f.bool(kAlignRestricted, r.AlignmentRestricted)
-	f.obj(b, kParent, b.parent(r.Parent))
+	f.obj(kParent, b.parent(r.Parent))
 	f.str(b, kUser, r.User)
 	f.bool(kClosed, r.Closed)
 	f.bool(kTPClosed, r.TimePeriodClosed)

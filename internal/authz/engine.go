@@ -88,6 +88,7 @@ type Engine struct {
 	timeout time.Duration
 	logger  *slog.Logger
 	static  []rego.EvalOption // per-engine eval options, built once
+	memo    inputMemo
 }
 
 var _ Authorizer = (*Engine)(nil)
@@ -237,7 +238,7 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) 
 
 	var opts [8]rego.EvalOption
 	n := copy(opts[:], e.static)
-	opts[n] = rego.EvalParsedInput(inputValue(in))
+	opts[n] = rego.EvalParsedInput(inputValue(in, &e.memo))
 	opts[n+1] = rego.EvalExternalCancel(&st.cancel)
 	opts[n+2] = rego.EvalVirtualCache(&st.vc)
 	rs, err := e.query.Eval(ctx, opts[:n+3]...)

@@ -48,7 +48,7 @@ func BenchmarkInputOnly(b *testing.B) {
 	in := updateInput()
 	b.ReportAllocs()
 	for b.Loop() {
-		inputValue(in)
+		inputValue(in, &inputMemo{})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"okrgraph/ent"
+	"okrgraph/ent/grant"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/team"
@@ -23,7 +24,7 @@ func Facts(ctx context.Context, c *ent.Client, it *ent.OKRItem) (authz.Resource,
 		Delegate:            delegate(it),
 		Private:             it.Private,
 		Closed:              it.Status == okritem.StatusCLOSED,
-		AlignmentRestricted: false,
+		AlignmentRestricted: it.AlignmentRestricted,
 	}
 	if it.CheckinOwnerID != nil {
 		r.CheckInOwner = access.ID(*it.CheckinOwnerID)
@@ -40,6 +41,11 @@ func Facts(ctx context.Context, c *ent.Client, it *ent.OKRItem) (authz.Resource,
 		return r, err
 	}
 	r.Viewers = access.IDs(viewers)
+	grants, err := c.Grant.Query().Where(grant.ItemID(it.ID)).All(ctx)
+	if err != nil {
+		return r, err
+	}
+	r.Grants = GrantFacts(grants)
 	managers, err := c.Membership.Query().
 		Where(membership.UserIDIn(it.OwnerOrder...), membership.OrgID(it.OrgID)).
 		QueryManager().
@@ -81,13 +87,39 @@ func Facts(ctx context.Context, c *ent.Client, it *ent.OKRItem) (authz.Resource,
 	return r, nil
 }
 
+// GrantFacts sorts an item's grants by kind.
+func GrantFacts(grants []*ent.Grant) authz.Grants {
+	var g authz.Grants
+	for _, gr := range grants {
+		id := access.ID(gr.UserID)
+		switch gr.Kind {
+		case grant.KindEDIT:
+			g.Edit = append(g.Edit, id)
+		case grant.KindCHECKIN:
+			g.CheckIn = append(g.CheckIn, id)
+		case grant.KindALIGN:
+			g.Align = append(g.Align, id)
+		}
+	}
+	return g
+}
+
 // ParentFacts describes the item a resource sits under.
-func ParentFacts(_ context.Context, _ *ent.Client, p *ent.OKRItem) (*authz.Parent, error) {
+func ParentFacts(ctx context.Context, c *ent.Client, p *ent.OKRItem) (*authz.Parent, error) {
+	align, err := c.Grant.Query().
+		Where(grant.ItemID(p.ID), grant.KindEQ(grant.KindALIGN)).
+		Select(grant.FieldUserID).
+		Ints(scope.System(ctx))
+	if err != nil {
+		return nil, err
+	}
 	return &authz.Parent{
-		ID:       access.ID(p.ID),
-		Kind:     p.Kind.String(),
-		Owners:   access.IDs(p.OwnerOrder),
-		Delegate: delegate(p),
+		AlignGrant: access.IDs(align),
+		ID:         access.ID(p.ID),
+		Kind:       p.Kind.String(),
+		Owners:     access.IDs(p.OwnerOrder),
+		Delegate:   delegate(p),
+		Restricted: p.AlignmentRestricted,
 	}, nil
 }
 

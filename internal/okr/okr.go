@@ -13,12 +13,16 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"okrgraph/ent"
+	"okrgraph/ent/checkin"
+	"okrgraph/ent/comment"
+	"okrgraph/ent/grant"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/team"
 	"okrgraph/internal/access"
 	"okrgraph/internal/apperr"
 	"okrgraph/internal/authz"
+	"okrgraph/internal/scope"
 	"okrgraph/internal/store"
 )
 
@@ -392,10 +396,25 @@ func (s *Service) Delete(ctx context.Context, id int) (int, error) {
 		if err := s.Guard.Require(ctx, a.Input(authz.ActionOKRDelete, r)); err != nil {
 			return 0, err
 		}
-		if _, err := c.OKRItem.Delete().Where(okritem.ParentID(it.ID), okritem.KindEQ(okritem.KindKEY_RESULT)).Exec(ctx); err != nil {
+		krs, err := c.OKRItem.Query().Where(okritem.ParentID(it.ID), okritem.KindEQ(okritem.KindKEY_RESULT)).IDs(scope.System(ctx))
+		if err != nil {
 			return 0, err
 		}
-		if err := c.OKRItem.Update().Where(okritem.ParentID(it.ID)).ClearParentID().Exec(ctx); err != nil {
+		ids := append(krs, it.ID)
+		// Objectives aligned under the deleted items are detached, not deleted.
+		if err := c.OKRItem.Update().Where(okritem.ParentIDIn(ids...), okritem.IDNotIn(ids...)).ClearParentID().Exec(scope.System(ctx)); err != nil {
+			return 0, err
+		}
+		if _, err := c.Comment.Delete().Where(comment.ItemIDIn(ids...)).Exec(ctx); err != nil {
+			return 0, err
+		}
+		if _, err := c.Grant.Delete().Where(grant.ItemIDIn(ids...)).Exec(ctx); err != nil {
+			return 0, err
+		}
+		if _, err := c.CheckIn.Delete().Where(checkin.ItemIDIn(ids...)).Exec(ctx); err != nil {
+			return 0, err
+		}
+		if _, err := c.OKRItem.Delete().Where(okritem.IDIn(krs...)).Exec(ctx); err != nil {
 			return 0, err
 		}
 		return it.ID, c.OKRItem.DeleteOneID(it.ID).Exec(ctx)

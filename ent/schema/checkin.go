@@ -1,0 +1,94 @@
+package schema
+
+import (
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+)
+
+// CheckIn is one entry of an item's append-only progress history.
+type CheckIn struct {
+	ent.Schema
+}
+
+// Mixin of the CheckIn.
+func (CheckIn) Mixin() []ent.Mixin {
+	return []ent.Mixin{TenantMixin{}}
+}
+
+// Fields of the CheckIn.
+func (CheckIn) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("item_id").
+			Immutable().
+			Annotations(entgql.Skip()),
+		field.Int("author_id").
+			Immutable().
+			Annotations(entgql.Skip()),
+		field.Float("value").
+			Comment("The metric's value (metric key results), or 0/1 for milestones.").
+			Optional().
+			Nillable().
+			Immutable(),
+		field.Float("progress").
+			Comment("The item's progress right after this check-in, 0 to 1.").
+			Default(0).
+			Immutable(),
+		field.Enum("status").
+			Values("NOT_STARTED", "ON_TRACK", "BEHIND", "AT_RISK").
+			Immutable(),
+		field.Int("confidence").
+			Optional().
+			Nillable().
+			Range(0, 10).
+			Immutable(),
+		field.Text("note").
+			MaxLen(10000).
+			Default("").
+			Immutable(),
+		field.Time("created_at").
+			Default(time.Now).
+			Immutable().
+			Annotations(entgql.OrderField("CREATED_AT")),
+	}
+}
+
+// Edges of the CheckIn.
+func (CheckIn) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("item", OKRItem.Type).
+			Field("item_id").
+			Unique().
+			Required().
+			Immutable(),
+		edge.To("author", User.Type).
+			Field("author_id").
+			Unique().
+			Required().
+			Immutable(),
+		edge.From("comments", Comment.Type).
+			Ref("checkin").
+			Annotations(entgql.RelayConnection()),
+		edge.To("likers", User.Type).
+			Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Indexes of the CheckIn.
+func (CheckIn) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("item_id", "created_at"),
+	}
+}
+
+// Annotations of the CheckIn.
+func (CheckIn) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(),
+	}
+}
