@@ -57,10 +57,18 @@ func (r *queryResolver) TimePeriods(ctx context.Context, after *entgql.Cursor[in
 // OKRItem returns generated.OKRItemResolver implementation.
 func (r *Resolver) OKRItem() generated.OKRItemResolver { return &oKRItemResolver{r} }
 
+// Organization returns generated.OrganizationResolver implementation.
+func (r *Resolver) Organization() generated.OrganizationResolver { return &organizationResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// Team returns generated.TeamResolver implementation.
+func (r *Resolver) Team() generated.TeamResolver { return &teamResolver{r} }
+
 type (
-	oKRItemResolver struct{ *Resolver }
-	queryResolver   struct{ *Resolver }
+	oKRItemResolver      struct{ *Resolver }
+	organizationResolver struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+	teamResolver         struct{ *Resolver }
 )

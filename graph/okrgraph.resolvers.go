@@ -125,6 +125,11 @@ func (r *mutationResolver) DeleteOKRItem(ctx context.Context, id int) (*model.De
 	return &model.DeletePayload{DeletedID: deleted}, nil
 }
 
+// OkrCreationListed is the resolver for the okrCreationListed field.
+func (r *organizationResolver) OkrCreationListed(ctx context.Context, obj *ent.Organization) ([]*ent.User, error) {
+	return obj.QueryOkrCreators().All(ctx)
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	s := scope.From(ctx)
@@ -141,6 +146,11 @@ func (r *queryResolver) Organization(ctx context.Context) (*ent.Organization, er
 		return nil, nil
 	}
 	return r.Client.Organization.Get(ctx, s.OrgID)
+}
+
+// OkrCreationListed is the resolver for the okrCreationListed field.
+func (r *teamResolver) OkrCreationListed(ctx context.Context, obj *ent.Team) ([]*ent.User, error) {
+	return obj.QueryOkrCreators().All(ctx)
 }
 
 // User is the resolver for the user field.

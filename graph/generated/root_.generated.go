@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"okrgraph/ent"
+	"okrgraph/graph/model"
 	"okrgraph/internal/okr"
 	"okrgraph/internal/org"
 	"sync/atomic"
@@ -27,7 +28,9 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 type ResolverRoot interface {
 	Mutation() MutationResolver
 	OKRItem() OKRItemResolver
+	Organization() OrganizationResolver
 	Query() QueryResolver
+	Team() TeamResolver
 	Viewer() ViewerResolver
 }
 
@@ -77,6 +80,11 @@ type ComplexityRoot struct {
 	CommentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Decision struct {
+		Allow   func(childComplexity int) int
+		Reasons func(childComplexity int) int
 	}
 
 	DeletePayload struct {
@@ -130,6 +138,7 @@ type ComplexityRoot struct {
 		UpdateMember       func(childComplexity int, input org.UpdateMemberInput) int
 		UpdateOKRItem      func(childComplexity int, input okr.UpdateInput) int
 		UpdateOrganization func(childComplexity int, input org.UpdateOrganizationInput) int
+		UpdateProfile      func(childComplexity int, input org.UpdateProfileInput) int
 		UpdateTeam         func(childComplexity int, input org.UpdateTeamInput) int
 	}
 
@@ -171,6 +180,8 @@ type ComplexityRoot struct {
 		Title               func(childComplexity int) int
 		Unit                func(childComplexity int) int
 		UpdatedAt           func(childComplexity int) int
+		ViewerCan           func(childComplexity int) int
+		ViewerDecision      func(childComplexity int, action model.OKRAction) int
 		Viewers             func(childComplexity int) int
 		Weight              func(childComplexity int) int
 	}
@@ -190,6 +201,19 @@ type ComplexityRoot struct {
 		Item func(childComplexity int) int
 	}
 
+	OKRItemPermissions struct {
+		Align           func(childComplexity int) int
+		ChangeOwners    func(childComplexity int) int
+		CheckIn         func(childComplexity int) int
+		Clone           func(childComplexity int) int
+		Comment         func(childComplexity int) int
+		Delete          func(childComplexity int) int
+		ManageGrants    func(childComplexity int) int
+		SetCheckInOwner func(childComplexity int) int
+		SetDelegate     func(childComplexity int) int
+		Update          func(childComplexity int) int
+	}
+
 	Organization struct {
 		CheckinCadenceDays func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
@@ -197,6 +221,7 @@ type ComplexityRoot struct {
 		Memberships        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
 		Name               func(childComplexity int) int
 		OkrCreation        func(childComplexity int) int
+		OkrCreationListed  func(childComplexity int) int
 		OkrItems           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
 		Slug               func(childComplexity int) int
 		TeamCreation       func(childComplexity int) int
@@ -238,14 +263,15 @@ type ComplexityRoot struct {
 	}
 
 	Team struct {
-		CreatedAt    func(childComplexity int) int
-		Description  func(childComplexity int) int
-		ID           func(childComplexity int) int
-		Memberships  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TeamMembershipOrder, where *ent.TeamMembershipWhereInput) int
-		Name         func(childComplexity int) int
-		OkrCreation  func(childComplexity int) int
-		OkrItems     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
-		Organization func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Description       func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Memberships       func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TeamMembershipOrder, where *ent.TeamMembershipWhereInput) int
+		Name              func(childComplexity int) int
+		OkrCreation       func(childComplexity int) int
+		OkrCreationListed func(childComplexity int) int
+		OkrItems          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
+		Organization      func(childComplexity int) int
 	}
 
 	TeamConnection struct {
@@ -328,6 +354,10 @@ type ComplexityRoot struct {
 	UserEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	UserPayload struct {
+		User func(childComplexity int) int
 	}
 
 	Viewer struct {
@@ -517,6 +547,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
+
+	case "Decision.allowed":
+		if e.ComplexityRoot.Decision.Allow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.Allow(childComplexity), true
+	case "Decision.reasons":
+		if e.ComplexityRoot.Decision.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Decision.Reasons(childComplexity), true
 
 	case "DeletePayload.deletedId":
 		if e.ComplexityRoot.DeletePayload.DeletedID == nil {
@@ -771,6 +814,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateOrganization(childComplexity, args["input"].(org.UpdateOrganizationInput)), true
+	case "Mutation.updateProfile":
+		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProfile(childComplexity, args["input"].(org.UpdateProfileInput)), true
 	case "Mutation.updateTeam":
 		if e.ComplexityRoot.Mutation.UpdateTeam == nil {
 			break
@@ -1025,6 +1079,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OKRItem.UpdatedAt(childComplexity), true
+	case "OKRItem.viewerCan":
+		if e.ComplexityRoot.OKRItem.ViewerCan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.ViewerCan(childComplexity), true
+	case "OKRItem.viewerDecision":
+		if e.ComplexityRoot.OKRItem.ViewerDecision == nil {
+			break
+		}
+
+		args, err := ec.field_OKRItem_viewerDecision_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.OKRItem.ViewerDecision(childComplexity, args["action"].(model.OKRAction)), true
 	case "OKRItem.viewers":
 		if e.ComplexityRoot.OKRItem.Viewers == nil {
 			break
@@ -1077,6 +1148,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OKRItemPayload.Item(childComplexity), true
 
+	case "OKRItemPermissions.align":
+		if e.ComplexityRoot.OKRItemPermissions.Align == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItemPermissions.Align(childComplexity), true
+	case "OKRItemPermissions.changeOwners":
+		if e.ComplexityRoot.OKRItemPermissions.ChangeOwners == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItemPermissions.ChangeOwners(childComplexity), true
+	case "OKRItemPermissions.checkIn":
+		if e.ComplexityRoot.OKRItemPermissions.CheckIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItemPermissions.CheckIn(childComplexity), true
+	case "OKRItemPermissions.clone":
+		if e.ComplexityRoot.OKRItemPermissions.Clone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItemPermissions.Clone(childComplexity), true
+	case "OKRItemPermissions.comment":
+		if e.ComplexityRoot.OKRItemPermissions.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItemPermissions.Comment(childComplexity), true
+	case "OKRItemPermissions.delete":
+		if e.ComplexityRoot.OKRItemPermissions.Delete == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItemPermissions.Delete(childComplexity), true
+	case "OKRItemPermissions.manageGrants":
+		if e.ComplexityRoot.OKRItemPermissions.ManageGrants == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItemPermissions.ManageGrants(childComplexity), true
+	case "OKRItemPermissions.setCheckInOwner":
+		if e.ComplexityRoot.OKRItemPermissions.SetCheckInOwner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItemPermissions.SetCheckInOwner(childComplexity), true
+	case "OKRItemPermissions.setDelegate":
+		if e.ComplexityRoot.OKRItemPermissions.SetDelegate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItemPermissions.SetDelegate(childComplexity), true
+	case "OKRItemPermissions.update":
+		if e.ComplexityRoot.OKRItemPermissions.Update == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItemPermissions.Update(childComplexity), true
+
 	case "Organization.checkinCadenceDays":
 		if e.ComplexityRoot.Organization.CheckinCadenceDays == nil {
 			break
@@ -1118,6 +1250,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.OkrCreation(childComplexity), true
+	case "Organization.okrCreationListed":
+		if e.ComplexityRoot.Organization.OkrCreationListed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Organization.OkrCreationListed(childComplexity), true
 	case "Organization.okrItems":
 		if e.ComplexityRoot.Organization.OkrItems == nil {
 			break
@@ -1348,6 +1486,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Team.OkrCreation(childComplexity), true
+	case "Team.okrCreationListed":
+		if e.ComplexityRoot.Team.OkrCreationListed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Team.OkrCreationListed(childComplexity), true
 	case "Team.okrItems":
 		if e.ComplexityRoot.Team.OkrItems == nil {
 			break
@@ -1625,6 +1769,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserEdge.Node(childComplexity), true
 
+	case "UserPayload.user":
+		if e.ComplexityRoot.UserPayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UserPayload.User(childComplexity), true
+
 	case "Viewer.membership":
 		if e.ComplexityRoot.Viewer.Membership == nil {
 			break
@@ -1680,6 +1831,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateMemberInput", ec.unmarshalInputUpdateMemberInput),
 			graphql.NewInputUnmarshaler("UpdateOKRItemInput", ec.unmarshalInputUpdateOKRItemInput),
 			graphql.NewInputUnmarshaler("UpdateOrganizationInput", ec.unmarshalInputUpdateOrganizationInput),
+			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
 			graphql.NewInputUnmarshaler("UpdateTeamInput", ec.unmarshalInputUpdateTeamInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserWhereInput", ec.unmarshalInputUserWhereInput),
@@ -1759,6 +1911,63 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../authz.graphqls", Input: `# What the viewer may do, as the policy decides.
+
+"""An action on an OKR item, for viewerDecision."""
+enum OKRAction {
+  VIEW
+  UPDATE
+  DELETE
+  CHANGE_OWNERS
+  SET_DELEGATE
+  SET_CHECKIN_OWNER
+  CHECK_IN
+  ALIGN
+  CLONE
+  COMMENT
+  MANAGE_GRANTS
+}
+
+"""The policy's answer, with the reasons it gave (which rule granted, or why it refused)."""
+type Decision {
+  allowed: Boolean!
+  reasons: [String!]!
+}
+
+"""Each action the viewer may take on an item, so a client can grey out the rest."""
+type OKRItemPermissions {
+  update: Boolean!
+  delete: Boolean!
+  changeOwners: Boolean!
+  setDelegate: Boolean!
+  setCheckInOwner: Boolean!
+  checkIn: Boolean!
+  align: Boolean!
+  comment: Boolean!
+  clone: Boolean!
+  manageGrants: Boolean!
+}
+
+extend type OKRItem {
+  viewerCan: OKRItemPermissions!
+  """The decision on one action with its reasons (explain)."""
+  viewerDecision(action: OKRAction!): Decision!
+}
+
+extend type Mutation {
+  """Edit the viewer's own profile; users provisioned by SSO cannot."""
+  updateProfile(input: UpdateProfileInput!): UserPayload!
+}
+
+input UpdateProfileInput {
+  name: String
+  email: String
+}
+
+type UserPayload {
+  user: User!
+}
+`, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
 type CheckIn implements Node {
@@ -4120,8 +4329,20 @@ input CreateOrganizationInput {
 input UpdateOrganizationInput {
   name: String
   okrCreation: OrganizationOkrCreation
+  """Users who may create ORGANIZATION-level OKRs when okrCreation is LISTED (replaces the list)."""
+  okrCreationListedUserIds: [ID!]
   teamCreation: OrganizationTeamCreation
   checkinCadenceDays: Int
+}
+
+extend type Organization {
+  """Users who may create ORGANIZATION-level OKRs when okrCreation is LISTED."""
+  okrCreationListed: [User!]!
+}
+
+extend type Team {
+  """Users who may create OKRs for the team when okrCreation is LISTED."""
+  okrCreationListed: [User!]!
 }
 
 type OrganizationPayload {
@@ -4162,6 +4383,8 @@ input UpdateTeamInput {
   name: String
   description: String
   okrCreation: TeamOkrCreation
+  """Users who may create OKRs for the team when okrCreation is LISTED (replaces the list)."""
+  okrCreationListedUserIds: [ID!]
 }
 
 type TeamPayload {
@@ -4335,6 +4558,16 @@ func (ec *executionContext) childFields_CommentEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CommentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Decision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allowed":
+		return ec.fieldContext_Decision_allowed(ctx, field)
+	case "reasons":
+		return ec.fieldContext_Decision_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Decision", field.Name)
+}
+
 func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deletedId":
@@ -4493,6 +4726,10 @@ func (ec *executionContext) childFields_OKRItem(ctx context.Context, field graph
 		return ec.fieldContext_OKRItem_grants(ctx, field)
 	case "followers":
 		return ec.fieldContext_OKRItem_followers(ctx, field)
+	case "viewerCan":
+		return ec.fieldContext_OKRItem_viewerCan(ctx, field)
+	case "viewerDecision":
+		return ec.fieldContext_OKRItem_viewerDecision(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OKRItem", field.Name)
 }
@@ -4527,6 +4764,32 @@ func (ec *executionContext) childFields_OKRItemPayload(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type OKRItemPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_OKRItemPermissions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "update":
+		return ec.fieldContext_OKRItemPermissions_update(ctx, field)
+	case "delete":
+		return ec.fieldContext_OKRItemPermissions_delete(ctx, field)
+	case "changeOwners":
+		return ec.fieldContext_OKRItemPermissions_changeOwners(ctx, field)
+	case "setDelegate":
+		return ec.fieldContext_OKRItemPermissions_setDelegate(ctx, field)
+	case "setCheckInOwner":
+		return ec.fieldContext_OKRItemPermissions_setCheckInOwner(ctx, field)
+	case "checkIn":
+		return ec.fieldContext_OKRItemPermissions_checkIn(ctx, field)
+	case "align":
+		return ec.fieldContext_OKRItemPermissions_align(ctx, field)
+	case "comment":
+		return ec.fieldContext_OKRItemPermissions_comment(ctx, field)
+	case "clone":
+		return ec.fieldContext_OKRItemPermissions_clone(ctx, field)
+	case "manageGrants":
+		return ec.fieldContext_OKRItemPermissions_manageGrants(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OKRItemPermissions", field.Name)
+}
+
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4551,6 +4814,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_timePeriods(ctx, field)
 	case "okrItems":
 		return ec.fieldContext_Organization_okrItems(ctx, field)
+	case "okrCreationListed":
+		return ec.fieldContext_Organization_okrCreationListed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -4605,6 +4870,8 @@ func (ec *executionContext) childFields_Team(ctx context.Context, field graphql.
 		return ec.fieldContext_Team_memberships(ctx, field)
 	case "okrItems":
 		return ec.fieldContext_Team_okrItems(ctx, field)
+	case "okrCreationListed":
+		return ec.fieldContext_Team_okrCreationListed(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Team", field.Name)
 }
@@ -4771,6 +5038,14 @@ func (ec *executionContext) childFields_UserEdge(ctx context.Context, field grap
 		return ec.fieldContext_UserEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UserEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_UserPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_UserPayload_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UserPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

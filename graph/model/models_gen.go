@@ -3,7 +3,11 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"okrgraph/ent"
+	"strconv"
 )
 
 type DeletePayload struct {
@@ -32,4 +36,82 @@ type TeamPayload struct {
 
 type TimePeriodPayload struct {
 	TimePeriod *ent.TimePeriod `json:"timePeriod"`
+}
+
+type UserPayload struct {
+	User *ent.User `json:"user"`
+}
+
+// An action on an OKR item, for viewerDecision.
+type OKRAction string
+
+const (
+	OKRActionView            OKRAction = "VIEW"
+	OKRActionUpdate          OKRAction = "UPDATE"
+	OKRActionDelete          OKRAction = "DELETE"
+	OKRActionChangeOwners    OKRAction = "CHANGE_OWNERS"
+	OKRActionSetDelegate     OKRAction = "SET_DELEGATE"
+	OKRActionSetCheckinOwner OKRAction = "SET_CHECKIN_OWNER"
+	OKRActionCheckIn         OKRAction = "CHECK_IN"
+	OKRActionAlign           OKRAction = "ALIGN"
+	OKRActionClone           OKRAction = "CLONE"
+	OKRActionComment         OKRAction = "COMMENT"
+	OKRActionManageGrants    OKRAction = "MANAGE_GRANTS"
+)
+
+var AllOKRAction = []OKRAction{
+	OKRActionView,
+	OKRActionUpdate,
+	OKRActionDelete,
+	OKRActionChangeOwners,
+	OKRActionSetDelegate,
+	OKRActionSetCheckinOwner,
+	OKRActionCheckIn,
+	OKRActionAlign,
+	OKRActionClone,
+	OKRActionComment,
+	OKRActionManageGrants,
+}
+
+func (e OKRAction) IsValid() bool {
+	switch e {
+	case OKRActionView, OKRActionUpdate, OKRActionDelete, OKRActionChangeOwners, OKRActionSetDelegate, OKRActionSetCheckinOwner, OKRActionCheckIn, OKRActionAlign, OKRActionClone, OKRActionComment, OKRActionManageGrants:
+		return true
+	}
+	return false
+}
+
+func (e OKRAction) String() string {
+	return string(e)
+}
+
+func (e *OKRAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OKRAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OKRAction", str)
+	}
+	return nil
+}
+
+func (e OKRAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OKRAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OKRAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -131,7 +131,7 @@ func (a *App) identify(ctx context.Context, c server.Claims, orgRef string) (con
 			return nil, requestError(err)
 		}
 	}
-	return scope.With(ctx, s), nil
+	return access.WithCache(scope.With(ctx, s)), nil
 }
 
 func requestError(err error) error {

@@ -2,6 +2,7 @@ package okr
 
 import (
 	"context"
+	"slices"
 
 	"okrgraph/ent"
 	"okrgraph/ent/grant"
@@ -15,76 +16,155 @@ import (
 
 // Facts describes an existing item for the policy.
 func Facts(ctx context.Context, c *ent.Client, it *ent.OKRItem) (authz.Resource, error) {
-	r := authz.Resource{
-		ID:                  access.ID(it.ID),
-		Kind:                it.Kind.String(),
-		Level:               it.Level.String(),
-		Owners:              access.IDs(it.OwnerOrder),
-		Creator:             access.ID(it.CreatorID),
-		Delegate:            delegate(it),
-		Private:             it.Private,
-		Closed:              it.Status == okritem.StatusCLOSED,
-		AlignmentRestricted: it.AlignmentRestricted,
+	all, err := FactsBatch(ctx, c, []*ent.OKRItem{it})
+	if err != nil {
+		return authz.Resource{}, err
+	}
+	return all[it.ID], nil
+}
+
+// FactsBatch describes many items for the policy with a fixed number of
+// queries, whatever the number of items: teams, viewers, grants, parents,
+// the parents' align grants and viewers, and the owners' managers are each
+// loaded once for the whole batch. Facts are read with a privileged scope:
+// the policy must see a private parent even when the actor cannot.
+func FactsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem) (map[int]authz.Resource, error) {
+	sys := scope.System(ctx)
+	ids := make([]int, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	loaded, err := c.OKRItem.Query().
+		Where(okritem.IDIn(ids...)).
+		Select(okritem.FieldID, okritem.FieldParentID).
+		WithTeams(func(q *ent.TeamQuery) { q.WithOkrCreators(func(q *ent.UserQuery) { q.Select("id") }) }).
+		WithViewers(func(q *ent.UserQuery) { q.Select("id") }).
+		WithGrants().
+		All(sys)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int]*ent.OKRItem, len(loaded))
+	var parentIDs, owners []int
+	for _, it := range loaded {
+		byID[it.ID] = it
+	}
+	for _, it := range items {
+		if it.ParentID != nil {
+			parentIDs = append(parentIDs, *it.ParentID)
+		}
+		owners = append(owners, it.OwnerOrder...)
+	}
+	parents := map[int]*ent.OKRItem{}
+	if len(parentIDs) > 0 {
+		ps, err := c.OKRItem.Query().
+			Where(okritem.IDIn(parentIDs...)).
+			WithGrants(func(q *ent.GrantQuery) { q.Where(grant.KindEQ(grant.KindALIGN)) }).
+			WithViewers(func(q *ent.UserQuery) { q.Select("id") }).
+			All(sys)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			parents[p.ID] = p
+		}
+	}
+	managerOf, err := managers(sys, c, items, owners)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]authz.Resource, len(items))
+	for _, it := range items {
+		r := authz.Resource{
+			ID:                  access.ID(it.ID),
+			Kind:                it.Kind.String(),
+			Level:               it.Level.String(),
+			Owners:              access.IDs(it.OwnerOrder),
+			Creator:             access.ID(it.CreatorID),
+			Delegate:            delegate(it),
+			Private:             it.Private,
+			Closed:              it.Status == okritem.StatusCLOSED,
+			AlignmentRestricted: it.AlignmentRestricted,
+		}
+		if it.CheckinOwnerID != nil {
+			r.CheckInOwner = access.ID(*it.CheckinOwnerID)
+		}
+		var mgrs []int
+		for _, o := range it.OwnerOrder {
+			if m, ok := managerOf[key{it.OrgID, o}]; ok && !slices.Contains(mgrs, m) {
+				mgrs = append(mgrs, m)
+			}
+		}
+		r.OwnerManagers = access.IDs(mgrs)
+		if l := byID[it.ID]; l != nil {
+			r.Teams = TeamFacts(l.Edges.Teams)
+			r.Viewers = userIDs(l.Edges.Viewers)
+			r.Grants = GrantFacts(l.Edges.Grants)
+		}
+		if it.ParentID != nil {
+			if p := parents[*it.ParentID]; p != nil {
+				r.Parent = parentFacts(p)
+				// A key result inherits its objective's privacy: whoever may
+				// see the objective may see the key result.
+				if it.Kind == okritem.KindKEY_RESULT && p.Private {
+					r.Viewers = append(r.Viewers, people(p)...)
+				}
+			}
+		}
+		out[it.ID] = r
+	}
+	return out, nil
+}
+
+type key struct{ org, user int }
+
+// managers maps each owner (per org) to their direct manager's user id.
+func managers(ctx context.Context, c *ent.Client, items []*ent.OKRItem, owners []int) (map[key]int, error) {
+	out := map[key]int{}
+	if len(owners) == 0 {
+		return out, nil
+	}
+	orgs := make([]int, 0, 1)
+	for _, it := range items {
+		if !slices.Contains(orgs, it.OrgID) {
+			orgs = append(orgs, it.OrgID)
+		}
+	}
+	ms, err := c.Membership.Query().
+		Where(membership.OrgIDIn(orgs...), membership.UserIDIn(owners...), membership.ManagerIDNotNil()).
+		WithManager(func(q *ent.MembershipQuery) { q.Select(membership.FieldUserID) }).
+		All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if m.Edges.Manager != nil {
+			out[key{m.OrgID, m.UserID}] = m.Edges.Manager.UserID
+		}
+	}
+	return out, nil
+}
+
+// people are the users who may view a private item besides org-wide
+// viewers: owners, creator, delegate, check-in owner and listed viewers.
+func people(it *ent.OKRItem) []string {
+	out := access.IDs(it.OwnerOrder)
+	out = append(out, access.ID(it.CreatorID))
+	if it.DelegateID != nil {
+		out = append(out, access.ID(*it.DelegateID))
 	}
 	if it.CheckinOwnerID != nil {
-		r.CheckInOwner = access.ID(*it.CheckinOwnerID)
+		out = append(out, access.ID(*it.CheckinOwnerID))
 	}
-	teams, err := it.QueryTeams().All(ctx)
-	if err != nil {
-		return r, err
+	return append(out, userIDs(it.Edges.Viewers)...)
+}
+
+func userIDs(us []*ent.User) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = access.ID(u.ID)
 	}
-	if r.Teams, err = TeamFacts(ctx, c, teams); err != nil {
-		return r, err
-	}
-	viewers, err := it.QueryViewers().IDs(ctx)
-	if err != nil {
-		return r, err
-	}
-	r.Viewers = access.IDs(viewers)
-	grants, err := c.Grant.Query().Where(grant.ItemID(it.ID)).All(ctx)
-	if err != nil {
-		return r, err
-	}
-	r.Grants = GrantFacts(grants)
-	managers, err := c.Membership.Query().
-		Where(membership.UserIDIn(it.OwnerOrder...), membership.OrgID(it.OrgID)).
-		QueryManager().
-		Select(membership.FieldUserID).
-		Ints(ctx)
-	if err != nil {
-		return r, err
-	}
-	r.OwnerManagers = access.IDs(managers)
-	if it.ParentID != nil {
-		// The parent's facts are needed even when the parent itself is
-		// private and hidden from the actor.
-		sys := scope.System(ctx)
-		parent, err := c.OKRItem.Get(sys, *it.ParentID)
-		if err != nil {
-			return r, err
-		}
-		if r.Parent, err = ParentFacts(ctx, c, parent); err != nil {
-			return r, err
-		}
-		// A key result inherits its objective's privacy: whoever may see
-		// the objective may see the key result.
-		if it.Kind == okritem.KindKEY_RESULT && parent.Private {
-			pv, err := parent.QueryViewers().IDs(sys)
-			if err != nil {
-				return r, err
-			}
-			r.Viewers = append(r.Viewers, access.IDs(pv)...)
-			r.Viewers = append(r.Viewers, access.IDs(parent.OwnerOrder)...)
-			r.Viewers = append(r.Viewers, access.ID(parent.CreatorID))
-			if parent.DelegateID != nil {
-				r.Viewers = append(r.Viewers, access.ID(*parent.DelegateID))
-			}
-			if parent.CheckinOwnerID != nil {
-				r.Viewers = append(r.Viewers, access.ID(*parent.CheckinOwnerID))
-			}
-		}
-	}
-	return r, nil
+	return out
 }
 
 // GrantFacts sorts an item's grants by kind.
@@ -104,40 +184,42 @@ func GrantFacts(grants []*ent.Grant) authz.Grants {
 	return g
 }
 
-// ParentFacts describes the item a resource sits under.
+// ParentFacts describes the item a new or moved item goes under.
 func ParentFacts(ctx context.Context, c *ent.Client, p *ent.OKRItem) (*authz.Parent, error) {
 	align, err := c.Grant.Query().
 		Where(grant.ItemID(p.ID), grant.KindEQ(grant.KindALIGN)).
-		Select(grant.FieldUserID).
-		Ints(scope.System(ctx))
+		All(scope.System(ctx))
 	if err != nil {
 		return nil, err
 	}
+	p.Edges.Grants = align
+	return parentFacts(p), nil
+}
+
+// parentFacts describes a parent whose align grants are loaded.
+func parentFacts(p *ent.OKRItem) *authz.Parent {
 	return &authz.Parent{
-		AlignGrant: access.IDs(align),
 		ID:         access.ID(p.ID),
 		Kind:       p.Kind.String(),
 		Owners:     access.IDs(p.OwnerOrder),
 		Delegate:   delegate(p),
 		Restricted: p.AlignmentRestricted,
-	}, nil
+		AlignGrant: GrantFacts(p.Edges.Grants).Align,
+	}
 }
 
-// TeamFacts describes teams with their creation settings.
-func TeamFacts(ctx context.Context, _ *ent.Client, teams []*ent.Team) ([]authz.Team, error) {
+// TeamFacts describes teams with their creation settings; the listed
+// creators must be loaded for LISTED teams.
+func TeamFacts(teams []*ent.Team) []authz.Team {
 	out := make([]authz.Team, 0, len(teams))
 	for _, t := range teams {
 		ft := authz.Team{ID: access.ID(t.ID), OKRCreation: t.OkrCreation.String()}
 		if t.OkrCreation == team.OkrCreationLISTED {
-			listed, err := t.QueryOkrCreators().IDs(ctx)
-			if err != nil {
-				return nil, err
-			}
-			ft.Listed = access.IDs(listed)
+			ft.Listed = userIDs(t.Edges.OkrCreators)
 		}
 		out = append(out, ft)
 	}
-	return out, nil
+	return out
 }
 
 func delegate(it *ent.OKRItem) *authz.Delegate {

@@ -127,9 +127,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.OKRItem, err
 			Creator: access.ID(a.UserID),
 			Private: private,
 		}
-		if r.Teams, err = TeamFacts(ctx, c, teams); err != nil {
-			return nil, err
-		}
+		r.Teams = TeamFacts(teams)
 		if parent != nil {
 			if r.Parent, err = ParentFacts(ctx, c, parent); err != nil {
 				return nil, err
@@ -501,7 +499,10 @@ func loadTeams(ctx context.Context, c *ent.Client, ids []int) ([]*ent.Team, erro
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	teams, err := c.Team.Query().Where(team.IDIn(ids...)).All(ctx)
+	teams, err := c.Team.Query().
+		Where(team.IDIn(ids...)).
+		WithOkrCreators(func(q *ent.UserQuery) { q.Select("id") }).
+		All(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -155,6 +155,8 @@ type UpdateOrganizationInput struct {
 	OkrCreation        *organization.OkrCreation
 	TeamCreation       *organization.TeamCreation
 	CheckinCadenceDays *int
+	// OkrCreationListedUserIDs replaces the LISTED creators when given.
+	OkrCreationListedUserIDs []int
 }
 
 // UpdateOrganization changes the selected org's name and settings.
@@ -189,6 +191,12 @@ func (s *Service) UpdateOrganization(ctx context.Context, in UpdateOrganizationI
 				return nil, apperr.BadInput("checkinCadenceDays", "checkinCadenceDays must be between 1 and 365")
 			}
 			upd.SetCheckinCadenceDays(*in.CheckinCadenceDays)
+		}
+		if in.OkrCreationListedUserIDs != nil {
+			if err := checkMembers(ctx, c, a.OrgID, "okrCreationListedUserIds", in.OkrCreationListedUserIDs); err != nil {
+				return nil, err
+			}
+			upd.ClearOkrCreators().AddOkrCreatorIDs(in.OkrCreationListedUserIDs...)
 		}
 		return upd.Save(ctx)
 	})
@@ -368,6 +376,25 @@ func memberExists(ctx context.Context, c *ent.Client, orgID, id int, field strin
 	return nil
 }
 
+// checkMembers verifies every user id is a distinct member of the org.
+func checkMembers(ctx context.Context, c *ent.Client, orgID int, field string, ids []int) error {
+	seen := make(map[int]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			return apperr.BadInput(field, "user %d is listed twice", id)
+		}
+		seen[id] = true
+	}
+	n, err := c.Membership.Query().Where(membership.OrgID(orgID), membership.UserIDIn(ids...)).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if n != len(ids) {
+		return &apperr.Error{Code: apperr.CodeNotFound, Field: field, Message: "a listed user is not a member of the organization"}
+	}
+	return nil
+}
+
 // checkName validates a trimmed display name.
 func checkName(field, v string, max int) error {
 	if v == "" {
@@ -441,6 +468,8 @@ type UpdateTeamInput struct {
 	Name        *string
 	Description *string
 	OkrCreation *team.OkrCreation
+	// OkrCreationListedUserIDs replaces the LISTED creators when given.
+	OkrCreationListedUserIDs []int
 }
 
 // UpdateTeam changes a team's name, description or creation setting.
@@ -450,10 +479,17 @@ func (s *Service) UpdateTeam(ctx context.Context, in UpdateTeamInput) (*ent.Team
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.require(ctx, c, authz.ActionTeamManageSettings, TeamResource(t, nil)); err != nil {
+		a, err := s.require(ctx, c, authz.ActionTeamManageSettings, TeamResource(t, nil))
+		if err != nil {
 			return nil, err
 		}
 		upd := t.Update()
+		if in.OkrCreationListedUserIDs != nil {
+			if err := checkMembers(ctx, c, a.OrgID, "okrCreationListedUserIds", in.OkrCreationListedUserIDs); err != nil {
+				return nil, err
+			}
+			upd.ClearOkrCreators().AddOkrCreatorIDs(in.OkrCreationListedUserIDs...)
+		}
 		if in.Name != nil {
 			name := strings.TrimSpace(*in.Name)
 			if err := checkName("name", name, 100); err != nil {
@@ -606,4 +642,70 @@ func (s *Service) CreateTimePeriod(ctx context.Context, in CreateTimePeriodInput
 		return nil, err
 	}
 	return s.Client.TimePeriod.Get(ctx, tp.ID)
+}
+
+// UpdateProfileInput is the input of updateProfile.
+type UpdateProfileInput struct {
+	Name  *string
+	Email *string
+}
+
+// UpdateProfile edits the caller's own name or email, as the policy allows
+// (users provisioned by SSO may not). Without a selected organization the
+// profile rule is asked with the caller as the only fact.
+func (s *Service) UpdateProfile(ctx context.Context, in UpdateProfileInput) (*ent.User, error) {
+	sc := scope.From(ctx)
+	if sc.UserID == 0 {
+		return nil, apperr.Unauthenticated("authentication required")
+	}
+	var name, email string
+	if in.Name != nil {
+		name = strings.TrimSpace(*in.Name)
+		if err := checkName("name", name, 200); err != nil {
+			return nil, err
+		}
+	}
+	if in.Email != nil {
+		email = strings.ToLower(strings.TrimSpace(*in.Email))
+		if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
+			return nil, apperr.BadInput("email", "email %q is not a valid address", *in.Email)
+		}
+	}
+	sys := scope.System(ctx)
+	u, err := store.InTx(sys, s.Client, func(c *ent.Client) (*ent.User, error) {
+		u, err := c.User.Get(sys, sc.UserID)
+		if err != nil {
+			return nil, err
+		}
+		sub := authz.Subject{UserID: access.ID(u.ID), SSO: u.SSO}
+		if sc.OrgID != 0 {
+			a, err := access.LoadActor(ctx, c)
+			if err != nil {
+				return nil, err
+			}
+			sub = a.Subject
+			sub.SSO = u.SSO
+		}
+		in := &authz.Input{Action: authz.ActionProfileUpdate, Subject: sub, Resource: authz.Resource{User: access.ID(u.ID)}}
+		if err := s.Guard.Require(ctx, in); err != nil {
+			return nil, err
+		}
+		upd := u.Update()
+		if name != "" {
+			upd.SetName(name)
+		}
+		if email != "" && email != u.Email {
+			if ok, err := c.User.Query().Where(user.Email(email)).Exist(sys); err != nil {
+				return nil, err
+			} else if ok {
+				return nil, apperr.Conflict("email %s belongs to another user", email)
+			}
+			upd.SetEmail(email)
+		}
+		return upd.Save(sys)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Client.User.Get(ctx, u.ID)
 }
