@@ -25,12 +25,12 @@ func (r *mutationResolver) UpdateProfile(ctx context.Context, input org.UpdatePr
 
 // ViewerCan is the resolver for the viewerCan field.
 func (r *oKRItemResolver) ViewerCan(ctx context.Context, obj *ent.OKRItem) (*okr.Permissions, error) {
-	return r.OKRs.ViewerCan(ctx, obj)
+	return r.OKRs.ViewerCan(ctx, obj, pageOf(ctx))
 }
 
 // ViewerDecision is the resolver for the viewerDecision field.
 func (r *oKRItemResolver) ViewerDecision(ctx context.Context, obj *ent.OKRItem, action model.OKRAction) (*authz.Decision, error) {
-	d, err := r.OKRs.Decision(ctx, obj, okrActions[action])
+	d, err := r.OKRs.Decision(ctx, obj, pageOf(ctx), okrActions[action])
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -265,4 +266,45 @@ func mustOrg(t *testing.T, e *testenv.Env) int {
 	id, err := e.App.DB.Client.Organization.Query().Where(organization.Slug("acme")).OnlyID(scope.System(context.Background()))
 	testenv.Must(t, err)
 	return id
+}
+
+// TestViewerCanDoesNotQueryPerItem: viewerCan on a page of items costs a
+// fixed number of SQL statements, whatever the page size.
+func TestViewerCanDoesNotQueryPerItem(t *testing.T) {
+	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
+		olivia := e.As("olivia", "acme")
+		parent := mustCreate(t, olivia, map[string]any{"kind": "OBJECTIVE", "level": "ORGANIZATION", "title": "Root"})
+		for i := range 50 {
+			mustCreate(t, olivia, map[string]any{"kind": "KEY_RESULT", "level": "ORGANIZATION", "title": fmt.Sprintf("KR %d", i), "parentId": parent.ID})
+		}
+		steve := e.As("steve", "acme")
+		const q = `query($n: Int!) { okrs(first: $n, orderBy: [{field: CREATED_AT, direction: DESC}]) { edges { node { id viewerCan { update delete changeOwners setDelegate checkIn align comment clone } } } } }`
+		count := func(n int) int64 {
+			return e.CountQueries(func() {
+				var out struct {
+					Okrs struct {
+						Edges []struct {
+							Node struct {
+								ViewerCan struct{ Update, Comment bool } `json:"viewerCan"`
+							}
+						}
+					} `json:"okrs"`
+				}
+				steve.MustDo(t, q, map[string]any{"n": n}, &out)
+				if len(out.Okrs.Edges) != n {
+					t.Fatalf("got %d items", len(out.Okrs.Edges))
+				}
+				for _, ed := range out.Okrs.Edges {
+					if ed.Node.ViewerCan.Update || !ed.Node.ViewerCan.Comment {
+						t.Fatalf("steve on olivia's key result: %+v", ed.Node.ViewerCan)
+					}
+				}
+			})
+		}
+		few, many := count(5), count(50)
+		if many != few {
+			t.Errorf("viewerCan: 5 items took %d queries, 50 took %d", few, many)
+		}
+		t.Logf("%s: 50 items with viewerCan: %d SQL statements", e.Backend, many)
+	})
 }

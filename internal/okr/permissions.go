@@ -3,7 +3,6 @@ package okr
 import (
 	"context"
 	"sync"
-	"time"
 
 	"okrgraph/ent"
 	"okrgraph/internal/access"
@@ -25,11 +24,12 @@ type Permissions struct {
 	ManageGrants    bool
 }
 
-// ViewerCan evaluates every item action for the viewer. Facts of the items
-// of one request are loaded in batches, so a page of items costs a fixed
+// ViewerCan evaluates every item action for the viewer. page lists the
+// items resolved alongside it (the list or connection it came in): their
+// facts are loaded together on first use, so a page of items costs a fixed
 // number of queries.
-func (s *Service) ViewerCan(ctx context.Context, it *ent.OKRItem) (*Permissions, error) {
-	a, r, err := s.viewerFacts(ctx, it)
+func (s *Service) ViewerCan(ctx context.Context, it *ent.OKRItem, page []*ent.OKRItem) (*Permissions, error) {
+	a, r, err := s.viewerFacts(ctx, it, page)
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +56,8 @@ func (s *Service) ViewerCan(ctx context.Context, it *ent.OKRItem) (*Permissions,
 }
 
 // Decision explains the policy's decision on one action for the viewer.
-func (s *Service) Decision(ctx context.Context, it *ent.OKRItem, action string) (authz.Decision, error) {
-	a, r, err := s.viewerFacts(ctx, it)
+func (s *Service) Decision(ctx context.Context, it *ent.OKRItem, page []*ent.OKRItem, action string) (authz.Decision, error) {
+	a, r, err := s.viewerFacts(ctx, it, page)
 	if err != nil {
 		return authz.Decision{}, err
 	}
@@ -68,7 +68,7 @@ func (s *Service) Decision(ctx context.Context, it *ent.OKRItem, action string) 
 	return d, nil
 }
 
-func (s *Service) viewerFacts(ctx context.Context, it *ent.OKRItem) (*access.Actor, authz.Resource, error) {
+func (s *Service) viewerFacts(ctx context.Context, it *ent.OKRItem, page []*ent.OKRItem) (*access.Actor, authz.Resource, error) {
 	a, err := access.ReadActor(ctx, s.Client)
 	if err != nil {
 		return nil, authz.Resource{}, err
@@ -76,67 +76,39 @@ func (s *Service) viewerFacts(ctx context.Context, it *ent.OKRItem) (*access.Act
 	l, _ := access.Memo(ctx, loaderKey{}, func() (*factsLoader, error) {
 		return &factsLoader{client: s.Client, done: map[int]authz.Resource{}}, nil
 	})
-	r, err := l.load(ctx, it)
+	r, err := l.load(ctx, it, page)
 	return a, r, err
 }
 
 type loaderKey struct{}
 
-// batchWindow is how long the first request of a batch waits for the
-// other resolvers of the same page to join it.
-const batchWindow = 2 * time.Millisecond
-
-// factsLoader batches the facts requests of one GraphQL request: gqlgen
-// resolves the items of a list concurrently, so requests arriving within
-// batchWindow share one FactsBatch call.
+// factsLoader keeps the facts of the items one request asked about. The
+// first item of a page to be asked loads the facts of the whole page;
+// its siblings, resolved concurrently, wait for that load and reuse it.
 type factsLoader struct {
 	client *ent.Client
 	mu     sync.Mutex
 	done   map[int]authz.Resource
-	batch  *factsBatch
 }
 
-type factsBatch struct {
-	items []*ent.OKRItem
-	ready chan struct{}
-	res   map[int]authz.Resource
-	err   error
-}
-
-func (l *factsLoader) load(ctx context.Context, it *ent.OKRItem) (authz.Resource, error) {
+func (l *factsLoader) load(ctx context.Context, it *ent.OKRItem, page []*ent.OKRItem) (authz.Resource, error) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	if r, ok := l.done[it.ID]; ok {
-		l.mu.Unlock()
 		return r, nil
 	}
-	b := l.batch
-	if b == nil {
-		b = &factsBatch{ready: make(chan struct{})}
-		l.batch = b
-		go l.run(ctx, b)
-	}
-	b.items = append(b.items, it)
-	l.mu.Unlock()
-	<-b.ready
-	if b.err != nil {
-		return authz.Resource{}, b.err
-	}
-	return b.res[it.ID], nil
-}
-
-func (l *factsLoader) run(ctx context.Context, b *factsBatch) {
-	time.Sleep(batchWindow)
-	l.mu.Lock()
-	l.batch = nil
-	items := b.items
-	l.mu.Unlock()
-	b.res, b.err = FactsBatch(ctx, l.client, items)
-	if b.err == nil {
-		l.mu.Lock()
-		for id, r := range b.res {
-			l.done[id] = r
+	batch := []*ent.OKRItem{it}
+	for _, p := range page {
+		if _, ok := l.done[p.ID]; !ok && p.ID != it.ID {
+			batch = append(batch, p)
 		}
-		l.mu.Unlock()
 	}
-	close(b.ready)
+	res, err := FactsBatch(ctx, l.client, batch)
+	if err != nil {
+		return authz.Resource{}, err
+	}
+	for id, r := range res {
+		l.done[id] = r
+	}
+	return res[it.ID], nil
 }
