@@ -2,66 +2,66 @@ package access
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 
 	"okrgraph/ent"
-	"okrgraph/ent/membership"
 )
 
+// maxChain bounds reporting-line walks; cycles are refused on write, so it
+// only guards against damaged data.
+const maxChain = 1000
+
+// reportsQuery walks the reporting line down from a membership in one
+// recursive query (PostgreSQL and SQLite alike).
+const reportsQuery = `WITH RECURSIVE r(id, user_id, depth) AS (
+  SELECT id, user_id, 1 FROM memberships WHERE manager_id = $1
+  UNION ALL
+  SELECT m.id, m.user_id, r.depth + 1 FROM memberships m JOIN r ON m.manager_id = r.id WHERE r.depth < $2
+) SELECT user_id, MIN(depth) FROM r GROUP BY user_id ORDER BY user_id`
+
 // Reports returns the user ids of the direct reports of the membership and
-// of all its reports, direct and indirect, walking the reporting line in
-// memory from one query over the org's reporting edges.
+// of all its reports, direct and indirect.
 func Reports(ctx context.Context, c *ent.Client, membershipID int) (direct, all []int, err error) {
-	edges, err := c.Membership.Query().
-		Where(membership.ManagerIDNotNil()).
-		Select(membership.FieldID, membership.FieldUserID, membership.FieldManagerID).
-		All(ctx)
+	rows, err := c.QueryContext(ctx, reportsQuery, membershipID, maxChain)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("reports: %w", err)
 	}
-	children := make(map[int][]*ent.Membership, len(edges))
-	for _, m := range edges {
-		children[*m.ManagerID] = append(children[*m.ManagerID], m)
-	}
-	seen := map[int]bool{membershipID: true}
-	queue := []int{membershipID}
-	for len(queue) > 0 {
-		id := queue[0]
-		queue = queue[1:]
-		for _, r := range children[id] {
-			if seen[r.ID] {
-				continue
-			}
-			seen[r.ID] = true
-			if id == membershipID {
-				direct = append(direct, r.UserID)
-			}
-			all = append(all, r.UserID)
-			queue = append(queue, r.ID)
+	defer rows.Close()
+	for rows.Next() {
+		var user, depth int
+		if err := rows.Scan(&user, &depth); err != nil {
+			return nil, nil, err
 		}
+		if depth == 1 {
+			direct = append(direct, user)
+		}
+		all = append(all, user)
 	}
-	return direct, all, nil
+	return direct, all, rows.Err()
 }
+
+// chainQuery walks the reporting line up from a membership.
+const chainQuery = `WITH RECURSIVE up(id, manager_id, depth) AS (
+  SELECT id, manager_id, 0 FROM memberships WHERE id = $1
+  UNION ALL
+  SELECT m.id, m.manager_id, up.depth + 1 FROM memberships m JOIN up ON m.id = up.manager_id WHERE up.depth < $3
+) SELECT COUNT(*) FROM up WHERE id = $2`
 
 // ManagesChain reports whether setting managerID as the manager of
 // membershipID would make a cycle in the reporting line: true when
 // membershipID is managerID itself or one of its managers up the chain.
 func ManagesChain(ctx context.Context, c *ent.Client, membershipID, managerID int) (bool, error) {
-	cur := managerID
-	for seen := 0; seen < 10000; seen++ {
-		if cur == membershipID {
-			return true, nil
-		}
-		m, err := c.Membership.Query().
-			Where(membership.ID(cur)).
-			Select(membership.FieldManagerID).
-			Only(ctx)
-		if err != nil {
+	rows, err := c.QueryContext(ctx, chainQuery, managerID, membershipID, maxChain)
+	if err != nil {
+		return false, fmt.Errorf("reporting chain: %w", err)
+	}
+	defer rows.Close()
+	var n sql.NullInt64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
 			return false, err
 		}
-		if m.ManagerID == nil {
-			return false, nil
-		}
-		cur = *m.ManagerID
 	}
-	return true, nil
+	return n.Int64 > 0, rows.Err()
 }
