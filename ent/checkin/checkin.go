@@ -111,7 +111,7 @@ func ValidColumn(column string) bool {
 //	import _ "okrgraph/ent/runtime"
 var (
 	Hooks        [1]ent.Hook
-	Interceptors [1]ent.Interceptor
+	Interceptors [2]ent.Interceptor
 	// DefaultProgress holds the default value on creation for the "progress" field.
 	DefaultProgress float64
 	// ConfidenceValidator is a validator for the "confidence" field. It is called by the builders before save.

@@ -86,7 +86,7 @@ func ValidColumn(column string) bool {
 //	import _ "okrgraph/ent/runtime"
 var (
 	Hooks        [1]ent.Hook
-	Interceptors [1]ent.Interceptor
+	Interceptors [2]ent.Interceptor
 	// BodyValidator is a validator for the "body" field. It is called by the builders before save.
 	BodyValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.

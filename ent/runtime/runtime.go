@@ -25,7 +25,9 @@ func init() {
 	checkinMixinHooks0 := checkinMixin[0].Hooks()
 	checkin.Hooks[0] = checkinMixinHooks0[0]
 	checkinMixinInters0 := checkinMixin[0].Interceptors()
+	checkinInters := schema.CheckIn{}.Interceptors()
 	checkin.Interceptors[0] = checkinMixinInters0[0]
+	checkin.Interceptors[1] = checkinInters[0]
 	checkinFields := schema.CheckIn{}.Fields()
 	_ = checkinFields
 	// checkinDescProgress is the schema descriptor for progress field.
@@ -50,7 +52,9 @@ func init() {
 	commentMixinHooks0 := commentMixin[0].Hooks()
 	comment.Hooks[0] = commentMixinHooks0[0]
 	commentMixinInters0 := commentMixin[0].Interceptors()
+	commentInters := schema.Comment{}.Interceptors()
 	comment.Interceptors[0] = commentMixinInters0[0]
+	comment.Interceptors[1] = commentInters[0]
 	commentFields := schema.Comment{}.Fields()
 	_ = commentFields
 	// commentDescBody is the schema descriptor for body field.
@@ -79,7 +83,9 @@ func init() {
 	grantMixinHooks0 := grantMixin[0].Hooks()
 	grant.Hooks[0] = grantMixinHooks0[0]
 	grantMixinInters0 := grantMixin[0].Interceptors()
+	grantInters := schema.Grant{}.Interceptors()
 	grant.Interceptors[0] = grantMixinInters0[0]
+	grant.Interceptors[1] = grantInters[0]
 	grantFields := schema.Grant{}.Fields()
 	_ = grantFields
 	// grantDescCreatedAt is the schema descriptor for created_at field.

@@ -1,14 +1,19 @@
 package schema
 
 import (
+	"context"
 	"time"
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	"okrgraph/ent/intercept"
+	"okrgraph/internal/scope"
 )
 
 // CheckIn is one entry of an item's append-only progress history.
@@ -91,4 +96,37 @@ func (CheckIn) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entgql.RelayConnection(),
 	}
+}
+
+// Interceptors hide the check-ins of items the user may not view.
+func (CheckIn) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{itemVisible("item_id")}
+}
+
+// itemVisible confines rows that belong to an OKR item (check-ins,
+// comments, grants) to items the user may view, with the same rule as the
+// OKRItem interceptor: a node lookup of a check-in or comment of a private
+// item is NOT_FOUND for everyone who may not see the item.
+func itemVisible(column string) ent.Interceptor {
+	return intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
+		s := scope.From(ctx)
+		if s.Privileged {
+			return nil
+		}
+		q.WhereP(func(sel *sql.Selector) {
+			if s.UserID == 0 {
+				sel.Where(sql.False())
+				return
+			}
+			t := sql.Table("okr_items").As("visible_items")
+			involved := sql.Select("id").From(sql.Table("okr_items")).
+				Where(involves(func(c string) string { return c }, s.UserID))
+			sel.Where(sql.In(sel.C(column), sql.Select(t.C("id")).From(t).Where(sql.Or(
+				sql.EQ(t.C("private"), false),
+				involves(t.C, s.UserID),
+				sql.And(sql.EQ(t.C("kind"), "KEY_RESULT"), sql.In(t.C("parent_id"), involved)),
+			))))
+		})
+		return nil
+	})
 }

@@ -80,3 +80,8 @@ func (Comment) Annotations() []schema.Annotation {
 		entgql.RelayConnection(),
 	}
 }
+
+// Interceptors hide the comments of items the user may not view.
+func (Comment) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{itemVisible("item_id")}
+}

@@ -61,3 +61,8 @@ func (Grant) Indexes() []ent.Index {
 		index.Fields("item_id", "user_id", "kind").Unique(),
 	}
 }
+
+// Interceptors hide the grants of items the user may not view.
+func (Grant) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{itemVisible("item_id")}
+}
