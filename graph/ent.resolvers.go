@@ -54,6 +54,9 @@ func (r *queryResolver) TimePeriods(ctx context.Context, after *entgql.Cursor[in
 		Paginate(ctx, after, first, before, last, ent.WithTimePeriodOrder(orderBy), ent.WithTimePeriodFilter(where.Filter))
 }
 
+// CheckIn returns generated.CheckInResolver implementation.
+func (r *Resolver) CheckIn() generated.CheckInResolver { return &checkInResolver{r} }
+
 // OKRItem returns generated.OKRItemResolver implementation.
 func (r *Resolver) OKRItem() generated.OKRItemResolver { return &oKRItemResolver{r} }
 
@@ -67,6 +70,7 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 func (r *Resolver) Team() generated.TeamResolver { return &teamResolver{r} }
 
 type (
+	checkInResolver      struct{ *Resolver }
 	oKRItemResolver      struct{ *Resolver }
 	organizationResolver struct{ *Resolver }
 	queryResolver        struct{ *Resolver }

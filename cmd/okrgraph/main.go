@@ -4,6 +4,7 @@
 //	okrgraph serve [--demo]              run the server (migrates first)
 //	okrgraph migrate                     create or update the schema
 //	okrgraph token --email E [--name N]  print a signed bearer token
+//	okrgraph remind [--dry-run] [--org SLUG]  send due check-in reminders
 //
 // Configuration comes from the environment (see README.md).
 package main
@@ -25,6 +26,8 @@ import (
 
 	"okrgraph/internal/app"
 	"okrgraph/internal/demo"
+	"okrgraph/internal/notify"
+	"okrgraph/internal/okr"
 	"okrgraph/internal/server"
 	"okrgraph/internal/store"
 )
@@ -33,6 +36,8 @@ const usage = `usage:
   okrgraph serve [--demo]                 run the GraphQL server
   okrgraph migrate                        create or update the database schema
   okrgraph token --email E [--name N]     print a bearer token signed with OKRGRAPH_JWT_SECRET
+  okrgraph remind [--dry-run] [--org SLUG]
+                                          remind check-in owners (and delegates) of items due a check-in
 
 environment:
   OKRGRAPH_DATABASE_URL   postgres://... or sqlite:PATH (default sqlite:okrgraph.db)
@@ -58,6 +63,8 @@ func main() {
 		err = migrate(ctx)
 	case "token":
 		err = token(os.Args[2:])
+	case "remind":
+		err = remind(ctx, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -224,4 +231,34 @@ func token(args []string) error {
 	}
 	fmt.Println(tok)
 	return nil
+}
+
+// remind sends the check-in reminders due now, through the log notifier
+// (one JSON record per reminder on stderr), and prints a summary.
+func remind(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("remind", flag.ContinueOnError)
+	dryRun := fs.Bool("dry-run", false, "list the reminders without sending them")
+	org := fs.String("org", "", "only this organization (slug)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	db, err := store.Open(databaseURL(), nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc := &okr.Service{Client: db.Client}
+	sent, err := svc.Remind(ctx, notify.Log{Logger: logger()}, okr.RemindOptions{OrgSlug: *org, DryRun: *dryRun})
+	if err != nil && len(sent) == 0 {
+		return err
+	}
+	verb := "sent"
+	if *dryRun {
+		verb = "due (dry run, nothing sent)"
+	}
+	for _, r := range sent {
+		fmt.Printf("%s\titem %d %q\t%s\n", r.OrgSlug, r.ItemID, r.Title, r.Email)
+	}
+	fmt.Printf("%d reminders %s\n", len(sent), verb)
+	return err
 }

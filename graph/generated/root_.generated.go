@@ -26,6 +26,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	CheckIn() CheckInResolver
 	Mutation() MutationResolver
 	OKRItem() OKRItemResolver
 	Organization() OrganizationResolver
@@ -45,6 +46,8 @@ type ComplexityRoot struct {
 		CreatedAt  func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Item       func(childComplexity int) int
+		LikeCount  func(childComplexity int) int
+		Likers     func(childComplexity int) int
 		Note       func(childComplexity int) int
 		Progress   func(childComplexity int) int
 		Status     func(childComplexity int) int
@@ -60,6 +63,11 @@ type ComplexityRoot struct {
 	CheckInEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CheckInPayload struct {
+		CheckIn func(childComplexity int) int
+		Item    func(childComplexity int) int
 	}
 
 	Comment struct {
@@ -82,6 +90,10 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	CommentPayload struct {
+		Comment func(childComplexity int) int
+	}
+
 	Decision struct {
 		Allow   func(childComplexity int) int
 		Reasons func(childComplexity int) int
@@ -91,12 +103,23 @@ type ComplexityRoot struct {
 		DeletedID func(childComplexity int) int
 	}
 
+	DueCheckin struct {
+		DueSince      func(childComplexity int) int
+		Item          func(childComplexity int) int
+		LastCheckinAt func(childComplexity int) int
+		Recipients    func(childComplexity int) int
+	}
+
 	Grant struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Item      func(childComplexity int) int
 		Kind      func(childComplexity int) int
 		User      func(childComplexity int) int
+	}
+
+	GrantPayload struct {
+		Grant func(childComplexity int) int
 	}
 
 	Membership struct {
@@ -127,19 +150,39 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddMember          func(childComplexity int, input org.AddMemberInput) int
-		CreateOKRItem      func(childComplexity int, input okr.CreateInput) int
-		CreateOrganization func(childComplexity int, input org.CreateOrganizationInput) int
-		CreateTeam         func(childComplexity int, input org.CreateTeamInput) int
-		CreateTimePeriod   func(childComplexity int, input org.CreateTimePeriodInput) int
-		DeleteOKRItem      func(childComplexity int, id int) int
-		RemoveTeamMember   func(childComplexity int, input org.RemoveTeamMemberInput) int
-		SetTeamMember      func(childComplexity int, input org.SetTeamMemberInput) int
-		UpdateMember       func(childComplexity int, input org.UpdateMemberInput) int
-		UpdateOKRItem      func(childComplexity int, input okr.UpdateInput) int
-		UpdateOrganization func(childComplexity int, input org.UpdateOrganizationInput) int
-		UpdateProfile      func(childComplexity int, input org.UpdateProfileInput) int
-		UpdateTeam         func(childComplexity int, input org.UpdateTeamInput) int
+		AddComment             func(childComplexity int, input okr.AddCommentInput) int
+		AddMember              func(childComplexity int, input org.AddMemberInput) int
+		CheckIn                func(childComplexity int, input okr.CheckInInput) int
+		CloneOKRItem           func(childComplexity int, input okr.CloneInput) int
+		CloseOKRItem           func(childComplexity int, input okr.CloseInput) int
+		CloseTimePeriod        func(childComplexity int, id int) int
+		CreateOKRItem          func(childComplexity int, input okr.CreateInput) int
+		CreateOrganization     func(childComplexity int, input org.CreateOrganizationInput) int
+		CreateTeam             func(childComplexity int, input org.CreateTeamInput) int
+		CreateTimePeriod       func(childComplexity int, input org.CreateTimePeriodInput) int
+		DeleteComment          func(childComplexity int, id int) int
+		DeleteOKRItem          func(childComplexity int, id int) int
+		FollowOKRItem          func(childComplexity int, id int) int
+		GrantAccess            func(childComplexity int, input okr.GrantInput) int
+		LikeCheckIn            func(childComplexity int, id int) int
+		LikeOKRItem            func(childComplexity int, id int) int
+		RemoveTeamMember       func(childComplexity int, input org.RemoveTeamMemberInput) int
+		ReopenOKRItem          func(childComplexity int, id int) int
+		RevokeAccess           func(childComplexity int, input okr.GrantInput) int
+		SetAlignmentRestricted func(childComplexity int, input okr.SetAlignmentRestrictedInput) int
+		SetCheckinOwner        func(childComplexity int, input okr.SetCheckinOwnerInput) int
+		SetDataLink            func(childComplexity int, input okr.SetDataLinkInput) int
+		SetDelegate            func(childComplexity int, input okr.SetDelegateInput) int
+		SetTeamMember          func(childComplexity int, input org.SetTeamMemberInput) int
+		SetWeights             func(childComplexity int, input okr.SetWeightsInput) int
+		UnfollowOKRItem        func(childComplexity int, id int) int
+		UnlikeCheckIn          func(childComplexity int, id int) int
+		UnlikeOKRItem          func(childComplexity int, id int) int
+		UpdateMember           func(childComplexity int, input org.UpdateMemberInput) int
+		UpdateOKRItem          func(childComplexity int, input okr.UpdateInput) int
+		UpdateOrganization     func(childComplexity int, input org.UpdateOrganizationInput) int
+		UpdateProfile          func(childComplexity int, input org.UpdateProfileInput) int
+		UpdateTeam             func(childComplexity int, input org.UpdateTeamInput) int
 	}
 
 	OKRItem struct {
@@ -162,6 +205,8 @@ type ComplexityRoot struct {
 		Kind                func(childComplexity int) int
 		LastCheckinAt       func(childComplexity int) int
 		Level               func(childComplexity int) int
+		LikeCount           func(childComplexity int) int
+		Likers              func(childComplexity int) int
 		MetricCurrent       func(childComplexity int) int
 		MetricStart         func(childComplexity int) int
 		MetricTarget        func(childComplexity int) int
@@ -173,6 +218,8 @@ type ComplexityRoot struct {
 		Private             func(childComplexity int) int
 		Progress            func(childComplexity int) int
 		ProgressMode        func(childComplexity int) int
+		ProgressStatus      func(childComplexity int) int
+		ReminderRecipients  func(childComplexity int) int
 		Score               func(childComplexity int) int
 		Status              func(childComplexity int) int
 		Teams               func(childComplexity int) int
@@ -252,6 +299,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		DueCheckins  func(childComplexity int, timePeriodID *int) int
 		Members      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
 		Node         func(childComplexity int, id int) int
 		Nodes        func(childComplexity int, ids []int) int
@@ -361,9 +409,11 @@ type ComplexityRoot struct {
 	}
 
 	Viewer struct {
-		Membership  func(childComplexity int) int
-		Memberships func(childComplexity int) int
-		User        func(childComplexity int) int
+		DelegatedItems func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
+		FollowedItems  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
+		Membership     func(childComplexity int) int
+		Memberships    func(childComplexity int) int
+		User           func(childComplexity int) int
 	}
 }
 
@@ -422,6 +472,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CheckIn.Item(childComplexity), true
+	case "CheckIn.likeCount":
+		if e.ComplexityRoot.CheckIn.LikeCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckIn.LikeCount(childComplexity), true
+	case "CheckIn.likers":
+		if e.ComplexityRoot.CheckIn.Likers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckIn.Likers(childComplexity), true
 	case "CheckIn.note":
 		if e.ComplexityRoot.CheckIn.Note == nil {
 			break
@@ -478,6 +540,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CheckInEdge.Node(childComplexity), true
+
+	case "CheckInPayload.checkIn":
+		if e.ComplexityRoot.CheckInPayload.CheckIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInPayload.CheckIn(childComplexity), true
+	case "CheckInPayload.item":
+		if e.ComplexityRoot.CheckInPayload.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckInPayload.Item(childComplexity), true
 
 	case "Comment.author":
 		if e.ComplexityRoot.Comment.Author == nil {
@@ -548,6 +623,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CommentEdge.Node(childComplexity), true
 
+	case "CommentPayload.comment":
+		if e.ComplexityRoot.CommentPayload.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommentPayload.Comment(childComplexity), true
+
 	case "Decision.allowed":
 		if e.ComplexityRoot.Decision.Allow == nil {
 			break
@@ -567,6 +649,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeletePayload.DeletedID(childComplexity), true
+
+	case "DueCheckin.dueSince":
+		if e.ComplexityRoot.DueCheckin.DueSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueCheckin.DueSince(childComplexity), true
+	case "DueCheckin.item":
+		if e.ComplexityRoot.DueCheckin.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueCheckin.Item(childComplexity), true
+	case "DueCheckin.lastCheckinAt":
+		if e.ComplexityRoot.DueCheckin.LastCheckinAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueCheckin.LastCheckinAt(childComplexity), true
+	case "DueCheckin.recipients":
+		if e.ComplexityRoot.DueCheckin.Recipients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueCheckin.Recipients(childComplexity), true
 
 	case "Grant.createdAt":
 		if e.ComplexityRoot.Grant.CreatedAt == nil {
@@ -598,6 +705,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Grant.User(childComplexity), true
+
+	case "GrantPayload.grant":
+		if e.ComplexityRoot.GrantPayload.Grant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantPayload.Grant(childComplexity), true
 
 	case "Membership.createdAt":
 		if e.ComplexityRoot.Membership.CreatedAt == nil {
@@ -693,6 +807,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MembershipPayload.Membership(childComplexity), true
 
+	case "Mutation.addComment":
+		if e.ComplexityRoot.Mutation.AddComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddComment(childComplexity, args["input"].(okr.AddCommentInput)), true
 	case "Mutation.addMember":
 		if e.ComplexityRoot.Mutation.AddMember == nil {
 			break
@@ -704,6 +829,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMember(childComplexity, args["input"].(org.AddMemberInput)), true
+	case "Mutation.checkIn":
+		if e.ComplexityRoot.Mutation.CheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckIn(childComplexity, args["input"].(okr.CheckInInput)), true
+	case "Mutation.cloneOKRItem":
+		if e.ComplexityRoot.Mutation.CloneOKRItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cloneOKRItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloneOKRItem(childComplexity, args["input"].(okr.CloneInput)), true
+	case "Mutation.closeOKRItem":
+		if e.ComplexityRoot.Mutation.CloseOKRItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeOKRItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseOKRItem(childComplexity, args["input"].(okr.CloseInput)), true
+	case "Mutation.closeTimePeriod":
+		if e.ComplexityRoot.Mutation.CloseTimePeriod == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeTimePeriod_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseTimePeriod(childComplexity, args["id"].(int)), true
 	case "Mutation.createOKRItem":
 		if e.ComplexityRoot.Mutation.CreateOKRItem == nil {
 			break
@@ -748,6 +917,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTimePeriod(childComplexity, args["input"].(org.CreateTimePeriodInput)), true
+	case "Mutation.deleteComment":
+		if e.ComplexityRoot.Mutation.DeleteComment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteComment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteComment(childComplexity, args["id"].(int)), true
 	case "Mutation.deleteOKRItem":
 		if e.ComplexityRoot.Mutation.DeleteOKRItem == nil {
 			break
@@ -759,6 +939,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteOKRItem(childComplexity, args["id"].(int)), true
+	case "Mutation.followOKRItem":
+		if e.ComplexityRoot.Mutation.FollowOKRItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_followOKRItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FollowOKRItem(childComplexity, args["id"].(int)), true
+	case "Mutation.grantAccess":
+		if e.ComplexityRoot.Mutation.GrantAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantAccess(childComplexity, args["input"].(okr.GrantInput)), true
+	case "Mutation.likeCheckIn":
+		if e.ComplexityRoot.Mutation.LikeCheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_likeCheckIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LikeCheckIn(childComplexity, args["id"].(int)), true
+	case "Mutation.likeOKRItem":
+		if e.ComplexityRoot.Mutation.LikeOKRItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_likeOKRItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LikeOKRItem(childComplexity, args["id"].(int)), true
 	case "Mutation.removeTeamMember":
 		if e.ComplexityRoot.Mutation.RemoveTeamMember == nil {
 			break
@@ -770,6 +994,72 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveTeamMember(childComplexity, args["input"].(org.RemoveTeamMemberInput)), true
+	case "Mutation.reopenOKRItem":
+		if e.ComplexityRoot.Mutation.ReopenOKRItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reopenOKRItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReopenOKRItem(childComplexity, args["id"].(int)), true
+	case "Mutation.revokeAccess":
+		if e.ComplexityRoot.Mutation.RevokeAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAccess(childComplexity, args["input"].(okr.GrantInput)), true
+	case "Mutation.setAlignmentRestricted":
+		if e.ComplexityRoot.Mutation.SetAlignmentRestricted == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAlignmentRestricted_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAlignmentRestricted(childComplexity, args["input"].(okr.SetAlignmentRestrictedInput)), true
+	case "Mutation.setCheckinOwner":
+		if e.ComplexityRoot.Mutation.SetCheckinOwner == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setCheckinOwner_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetCheckinOwner(childComplexity, args["input"].(okr.SetCheckinOwnerInput)), true
+	case "Mutation.setDataLink":
+		if e.ComplexityRoot.Mutation.SetDataLink == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDataLink_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDataLink(childComplexity, args["input"].(okr.SetDataLinkInput)), true
+	case "Mutation.setDelegate":
+		if e.ComplexityRoot.Mutation.SetDelegate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDelegate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDelegate(childComplexity, args["input"].(okr.SetDelegateInput)), true
 	case "Mutation.setTeamMember":
 		if e.ComplexityRoot.Mutation.SetTeamMember == nil {
 			break
@@ -781,6 +1071,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetTeamMember(childComplexity, args["input"].(org.SetTeamMemberInput)), true
+	case "Mutation.setWeights":
+		if e.ComplexityRoot.Mutation.SetWeights == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setWeights_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetWeights(childComplexity, args["input"].(okr.SetWeightsInput)), true
+	case "Mutation.unfollowOKRItem":
+		if e.ComplexityRoot.Mutation.UnfollowOKRItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unfollowOKRItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnfollowOKRItem(childComplexity, args["id"].(int)), true
+	case "Mutation.unlikeCheckIn":
+		if e.ComplexityRoot.Mutation.UnlikeCheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlikeCheckIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlikeCheckIn(childComplexity, args["id"].(int)), true
+	case "Mutation.unlikeOKRItem":
+		if e.ComplexityRoot.Mutation.UnlikeOKRItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlikeOKRItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlikeOKRItem(childComplexity, args["id"].(int)), true
 	case "Mutation.updateMember":
 		if e.ComplexityRoot.Mutation.UpdateMember == nil {
 			break
@@ -971,6 +1305,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OKRItem.Level(childComplexity), true
+	case "OKRItem.likeCount":
+		if e.ComplexityRoot.OKRItem.LikeCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.LikeCount(childComplexity), true
+	case "OKRItem.likers":
+		if e.ComplexityRoot.OKRItem.Likers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.Likers(childComplexity), true
 	case "OKRItem.metricCurrent":
 		if e.ComplexityRoot.OKRItem.MetricCurrent == nil {
 			break
@@ -1037,6 +1383,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OKRItem.ProgressMode(childComplexity), true
+	case "OKRItem.progressStatus":
+		if e.ComplexityRoot.OKRItem.ProgressStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.ProgressStatus(childComplexity), true
+	case "OKRItem.reminderRecipients":
+		if e.ComplexityRoot.OKRItem.ReminderRecipients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRItem.ReminderRecipients(childComplexity), true
 	case "OKRItem.score":
 		if e.ComplexityRoot.OKRItem.Score == nil {
 			break
@@ -1365,6 +1723,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "Query.dueCheckins":
+		if e.ComplexityRoot.Query.DueCheckins == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dueCheckins_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DueCheckins(childComplexity, args["timePeriodId"].(*int)), true
 
 	case "Query.members":
 		if e.ComplexityRoot.Query.Members == nil {
@@ -1776,6 +2146,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UserPayload.User(childComplexity), true
 
+	case "Viewer.delegatedItems":
+		if e.ComplexityRoot.Viewer.DelegatedItems == nil {
+			break
+		}
+
+		args, err := ec.field_Viewer_delegatedItems_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Viewer.DelegatedItems(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.OKRItemOrder), args["where"].(*ent.OKRItemWhereInput)), true
+	case "Viewer.followedItems":
+		if e.ComplexityRoot.Viewer.FollowedItems == nil {
+			break
+		}
+
+		args, err := ec.field_Viewer_followedItems_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Viewer.FollowedItems(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.OKRItemOrder), args["where"].(*ent.OKRItemWhereInput)), true
 	case "Viewer.membership":
 		if e.ComplexityRoot.Viewer.Membership == nil {
 			break
@@ -1804,15 +2196,21 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddCommentInput", ec.unmarshalInputAddCommentInput),
 			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
+			graphql.NewInputUnmarshaler("CheckInInput", ec.unmarshalInputCheckInInput),
 			graphql.NewInputUnmarshaler("CheckInOrder", ec.unmarshalInputCheckInOrder),
 			graphql.NewInputUnmarshaler("CheckInWhereInput", ec.unmarshalInputCheckInWhereInput),
+			graphql.NewInputUnmarshaler("ChildWeightInput", ec.unmarshalInputChildWeightInput),
+			graphql.NewInputUnmarshaler("CloneOKRItemInput", ec.unmarshalInputCloneOKRItemInput),
+			graphql.NewInputUnmarshaler("CloseOKRItemInput", ec.unmarshalInputCloseOKRItemInput),
 			graphql.NewInputUnmarshaler("CommentOrder", ec.unmarshalInputCommentOrder),
 			graphql.NewInputUnmarshaler("CommentWhereInput", ec.unmarshalInputCommentWhereInput),
 			graphql.NewInputUnmarshaler("CreateOKRItemInput", ec.unmarshalInputCreateOKRItemInput),
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateTimePeriodInput", ec.unmarshalInputCreateTimePeriodInput),
+			graphql.NewInputUnmarshaler("GrantAccessInput", ec.unmarshalInputGrantAccessInput),
 			graphql.NewInputUnmarshaler("GrantWhereInput", ec.unmarshalInputGrantWhereInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
 			graphql.NewInputUnmarshaler("MembershipWhereInput", ec.unmarshalInputMembershipWhereInput),
@@ -1821,7 +2219,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
 			graphql.NewInputUnmarshaler("OrganizationWhereInput", ec.unmarshalInputOrganizationWhereInput),
 			graphql.NewInputUnmarshaler("RemoveTeamMemberInput", ec.unmarshalInputRemoveTeamMemberInput),
+			graphql.NewInputUnmarshaler("RevokeAccessInput", ec.unmarshalInputRevokeAccessInput),
+			graphql.NewInputUnmarshaler("SetAlignmentRestrictedInput", ec.unmarshalInputSetAlignmentRestrictedInput),
+			graphql.NewInputUnmarshaler("SetCheckinOwnerInput", ec.unmarshalInputSetCheckinOwnerInput),
+			graphql.NewInputUnmarshaler("SetDataLinkInput", ec.unmarshalInputSetDataLinkInput),
+			graphql.NewInputUnmarshaler("SetDelegateInput", ec.unmarshalInputSetDelegateInput),
 			graphql.NewInputUnmarshaler("SetTeamMemberInput", ec.unmarshalInputSetTeamMemberInput),
+			graphql.NewInputUnmarshaler("SetWeightsInput", ec.unmarshalInputSetWeightsInput),
 			graphql.NewInputUnmarshaler("TeamMembershipOrder", ec.unmarshalInputTeamMembershipOrder),
 			graphql.NewInputUnmarshaler("TeamMembershipWhereInput", ec.unmarshalInputTeamMembershipWhereInput),
 			graphql.NewInputUnmarshaler("TeamOrder", ec.unmarshalInputTeamOrder),
@@ -4273,6 +4677,250 @@ input UserWhereInput {
   createdAtLTE: Time
 }
 `, BuiltIn: false},
+	{Name: "../lifecycle.graphqls", Input: `# The OKR lifecycle: check-ins and progress, delegation and check-in owners,
+# reminders, closing, reopening and cloning, comments, likes and follows,
+# explicit grants, closing time periods.
+
+extend type Query {
+  """
+  Open items due a check-in: no check-in (or, for a new item, no creation)
+  within the organization's checkinCadenceDays. Limited to one time period
+  when timePeriodId is given; otherwise items of every open period and items
+  without a period. Org admins only (org.manage); private items the admin
+  may not view are left out.
+  """
+  dueCheckins(timePeriodId: ID): [DueCheckin!]!
+}
+
+extend type Viewer {
+  """Objectives delegated to the viewer in the selected organization."""
+  delegatedItems(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: [OKRItemOrder!]
+    where: OKRItemWhereInput
+  ): OKRItemConnection!
+  """Items the viewer follows."""
+  followedItems(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: [OKRItemOrder!]
+    where: OKRItemWhereInput
+  ): OKRItemConnection!
+}
+
+"""
+Where an item's progress stands against the time elapsed in its period:
+expected = elapsed fraction of the period (0 before it starts, 1 after it
+ends); BEHIND when expected exceeds progress by more than 0.25, AT_RISK by
+more than 0.5, ON_TRACK otherwise.
+"""
+enum ProgressStatus {
+  ON_TRACK
+  BEHIND
+  AT_RISK
+}
+
+extend type OKRItem {
+  """The progress band for the item's time period; null without a period or once closed."""
+  progressStatus: ProgressStatus
+  """
+  Who gets this item's check-in reminder: the check-in owner; the delegate
+  (for a key result, its objective's delegate when the delegation covers
+  key results and an owner of the objective owns it); and the owners when
+  the delegation has notifyOwner. Without duplicates.
+  """
+  reminderRecipients: [User!]!
+  likeCount: Int!
+  likers: [User!]!
+}
+
+extend type CheckIn {
+  likeCount: Int!
+  likers: [User!]!
+}
+
+type DueCheckin {
+  item: OKRItem!
+  """The item's latest check-in; null when it never had one."""
+  lastCheckinAt: Time
+  """When the check-in fell due (last check-in, or creation, plus the cadence)."""
+  dueSince: Time!
+  """The reminder recipients (see OKRItem.reminderRecipients)."""
+  recipients: [User!]!
+}
+
+extend input CreateOKRItemInput {
+  """A 0/1 milestone key result instead of a metric."""
+  milestone: Boolean
+  """Objectives: ROLLUP (default) or MANUAL (progress from its own check-ins)."""
+  progressMode: OKRItemProgressMode
+}
+
+extend input UpdateOKRItemInput {
+  milestone: Boolean
+  progressMode: OKRItemProgressMode
+}
+
+extend type Mutation {
+  """
+  Record a check-in: it becomes the item's current value and status, and the
+  item's progress and its objectives' rollups are recomputed. Append-only.
+  """
+  checkIn(input: CheckInInput!): CheckInPayload!
+  """Set (or clear with "") where a key result's value comes from; a check-in right."""
+  setDataLink(input: SetDataLinkInput!): OKRItemPayload!
+  """Set the weights of several children of one objective at once."""
+  setWeights(input: SetWeightsInput!): OKRItemPayload!
+  """Set or remove (delegateId: null) the delegate of an objective."""
+  setDelegate(input: SetDelegateInput!): OKRItemPayload!
+  """Set the check-in owner; null returns to the first owner."""
+  setCheckinOwner(input: SetCheckinOwnerInput!): OKRItemPayload!
+
+  """Close an item with a 0-1 score: status CLOSED. Its progress stays as it was."""
+  closeOKRItem(input: CloseOKRItemInput!): OKRItemPayload!
+  """Reopen a closed item: its status returns to its latest check-in's (NOT_STARTED without one)."""
+  reopenOKRItem(id: ID!): OKRItemPayload!
+  """
+  Copy an objective (with its key results when withKeyResults) for the
+  caller, who is the copy's creator and owner. The copy has the source's
+  level and teams when the caller may create there, and is the caller's own
+  INDIVIDUAL objective otherwise. It is not aligned under anything, and
+  starts without check-ins, at its metrics' start values.
+  """
+  cloneOKRItem(input: CloneOKRItemInput!): OKRItemPayload!
+
+  """Comment on an item or on one of its check-ins (give exactly one of itemId, checkInId)."""
+  addComment(input: AddCommentInput!): CommentPayload!
+  """Delete a comment: its author, or an org admin."""
+  deleteComment(id: ID!): DeletePayload!
+  likeOKRItem(id: ID!): OKRItemPayload!
+  unlikeOKRItem(id: ID!): OKRItemPayload!
+  likeCheckIn(id: ID!): CheckInPayload!
+  unlikeCheckIn(id: ID!): CheckInPayload!
+  followOKRItem(id: ID!): OKRItemPayload!
+  unfollowOKRItem(id: ID!): OKRItemPayload!
+
+  """Give a member EDIT, CHECKIN or ALIGN access to an item (its owners and editors, not the delegate)."""
+  grantAccess(input: GrantAccessInput!): GrantPayload!
+  """Take a grant back; deletedId is the grant's id."""
+  revokeAccess(input: RevokeAccessInput!): DeletePayload!
+  """Restrict alignment under an item to users with an ALIGN grant (and those who may edit it)."""
+  setAlignmentRestricted(input: SetAlignmentRestrictedInput!): OKRItemPayload!
+
+  """Close a time period (org admins). Its items are no longer due check-ins."""
+  closeTimePeriod(id: ID!): TimePeriodPayload!
+}
+
+input CheckInInput {
+  itemId: ID!
+  """
+  Key results: the metric's new value (0 or 1 for a milestone); omitted
+  keeps the current value. Not for objectives.
+  """
+  value: Float
+  """MANUAL objectives only: the new progress, 0 to 1."""
+  progress: Float
+  """Omitted: the item's progressStatus after the check-in (ON_TRACK without a time period)."""
+  status: CheckInStatus
+  """0 to 10."""
+  confidence: Int
+  note: String
+}
+
+type CheckInPayload {
+  checkIn: CheckIn!
+  item: OKRItem!
+}
+
+input SetDataLinkInput {
+  id: ID!
+  """An http(s) URL, or "" to clear it."""
+  dataLink: String!
+}
+
+input SetWeightsInput {
+  """The objective whose children are weighted."""
+  parentId: ID!
+  weights: [ChildWeightInput!]!
+}
+
+input ChildWeightInput {
+  """A child (key result or aligned objective) of parentId."""
+  id: ID!
+  """0 to 1000; null returns the child to an even split (weight 1)."""
+  weight: Float
+}
+
+input SetDelegateInput {
+  """The objective."""
+  id: ID!
+  """An org member who is not an owner; null removes the delegate."""
+  delegateId: ID
+  """The delegation also covers the key results owned by the objective's owner."""
+  delegateKeyResults: Boolean
+  """The owners keep receiving check-in reminders."""
+  notifyOwner: Boolean
+}
+
+input SetCheckinOwnerInput {
+  id: ID!
+  """Any org member; null returns to the first owner."""
+  userId: ID
+}
+
+input CloseOKRItemInput {
+  id: ID!
+  """0 to 1."""
+  score: Float!
+  note: String
+}
+
+input CloneOKRItemInput {
+  """The objective to copy."""
+  id: ID!
+  withKeyResults: Boolean
+  """Defaults to the source's title."""
+  title: String
+  """Defaults to the source's period; null for none."""
+  timePeriodId: ID @goField(omittable: true)
+}
+
+input AddCommentInput {
+  itemId: ID
+  checkInId: ID
+  body: String!
+}
+
+type CommentPayload {
+  comment: Comment!
+}
+
+input GrantAccessInput {
+  itemId: ID!
+  userId: ID!
+  kind: GrantKind!
+}
+
+input RevokeAccessInput {
+  itemId: ID!
+  userId: ID!
+  kind: GrantKind!
+}
+
+type GrantPayload {
+  grant: Grant!
+}
+
+input SetAlignmentRestrictedInput {
+  id: ID!
+  restricted: Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../okrgraph.graphqls", Input: `# Hand-written part of the schema. ent.graphqls beside it is generated from
 # ent/schema by ` + "`" + `go generate ./...` + "`" + `.
 
@@ -4492,6 +5140,10 @@ func (ec *executionContext) childFields_CheckIn(ctx context.Context, field graph
 		return ec.fieldContext_CheckIn_author(ctx, field)
 	case "comments":
 		return ec.fieldContext_CheckIn_comments(ctx, field)
+	case "likeCount":
+		return ec.fieldContext_CheckIn_likeCount(ctx, field)
+	case "likers":
+		return ec.fieldContext_CheckIn_likers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CheckIn", field.Name)
 }
@@ -4516,6 +5168,16 @@ func (ec *executionContext) childFields_CheckInEdge(ctx context.Context, field g
 		return ec.fieldContext_CheckInEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CheckInEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CheckInPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "checkIn":
+		return ec.fieldContext_CheckInPayload_checkIn(ctx, field)
+	case "item":
+		return ec.fieldContext_CheckInPayload_item(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckInPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Comment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4558,6 +5220,14 @@ func (ec *executionContext) childFields_CommentEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CommentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CommentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "comment":
+		return ec.fieldContext_CommentPayload_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommentPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Decision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "allowed":
@@ -4576,6 +5246,20 @@ func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type DeletePayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DueCheckin(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "item":
+		return ec.fieldContext_DueCheckin_item(ctx, field)
+	case "lastCheckinAt":
+		return ec.fieldContext_DueCheckin_lastCheckinAt(ctx, field)
+	case "dueSince":
+		return ec.fieldContext_DueCheckin_dueSince(ctx, field)
+	case "recipients":
+		return ec.fieldContext_DueCheckin_recipients(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DueCheckin", field.Name)
+}
+
 func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4590,6 +5274,14 @@ func (ec *executionContext) childFields_Grant(ctx context.Context, field graphql
 		return ec.fieldContext_Grant_user(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Grant", field.Name)
+}
+
+func (ec *executionContext) childFields_GrantPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "grant":
+		return ec.fieldContext_GrantPayload_grant(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GrantPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4730,6 +5422,14 @@ func (ec *executionContext) childFields_OKRItem(ctx context.Context, field graph
 		return ec.fieldContext_OKRItem_viewerCan(ctx, field)
 	case "viewerDecision":
 		return ec.fieldContext_OKRItem_viewerDecision(ctx, field)
+	case "progressStatus":
+		return ec.fieldContext_OKRItem_progressStatus(ctx, field)
+	case "reminderRecipients":
+		return ec.fieldContext_OKRItem_reminderRecipients(ctx, field)
+	case "likeCount":
+		return ec.fieldContext_OKRItem_likeCount(ctx, field)
+	case "likers":
+		return ec.fieldContext_OKRItem_likers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OKRItem", field.Name)
 }
@@ -5056,6 +5756,10 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 		return ec.fieldContext_Viewer_memberships(ctx, field)
 	case "membership":
 		return ec.fieldContext_Viewer_membership(ctx, field)
+	case "delegatedItems":
+		return ec.fieldContext_Viewer_delegatedItems(ctx, field)
+	case "followedItems":
+		return ec.fieldContext_Viewer_followedItems(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }

@@ -10,8 +10,21 @@ import (
 	"strconv"
 )
 
+type CheckInPayload struct {
+	CheckIn *ent.CheckIn `json:"checkIn"`
+	Item    *ent.OKRItem `json:"item"`
+}
+
+type CommentPayload struct {
+	Comment *ent.Comment `json:"comment"`
+}
+
 type DeletePayload struct {
 	DeletedID int `json:"deletedId"`
+}
+
+type GrantPayload struct {
+	Grant *ent.Grant `json:"grant"`
 }
 
 type MembershipPayload struct {

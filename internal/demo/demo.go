@@ -2,7 +2,9 @@
 // scenarios: a creator who is not the owner, a delegated objective, a VP's
 // objective with a key result shared by four teams and owned by their four
 // managers, managers with reports, team owners and admins, an org owner,
-// an administrator and an observer.
+// an administrator and an observer. Key results have check-in histories
+// (one checked in by a check-in owner who is not its owner), the tree's
+// progress is rolled up, and there are comments.
 package demo
 
 import (
@@ -11,11 +13,13 @@ import (
 	"time"
 
 	"okrgraph/ent"
+	"okrgraph/ent/checkin"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/teammembership"
 	"okrgraph/ent/user"
+	"okrgraph/internal/okr"
 	"okrgraph/internal/scope"
 	"okrgraph/internal/store"
 )
@@ -160,8 +164,9 @@ func seed(ctx context.Context, c *ent.Client) error {
 	if err != nil {
 		return err
 	}
-	if _, err := item(okritem.KindKEY_RESULT, okritem.LevelORGANIZATION, "Raise repeat bookings of first-time customers", "olivia", []string{"olivia"}, nil, company).
-		SetMetricStart(20).SetMetricTarget(35).SetMetricCurrent(24).SetUnit("%").Save(ctx); err != nil {
+	repeat, err := item(okritem.KindKEY_RESULT, okritem.LevelORGANIZATION, "Raise repeat bookings of first-time customers", "olivia", []string{"olivia"}, nil, company).
+		SetMetricStart(20).SetMetricTarget(35).SetMetricCurrent(24).SetUnit("%").Save(ctx)
+	if err != nil {
 		return err
 	}
 	vp, err := item(okritem.KindOBJECTIVE, okritem.LevelINDIVIDUAL, "Invest in developing all four customer teams", "victor", []string{"victor"}, nil, company).Save(ctx)
@@ -177,8 +182,10 @@ func seed(ctx context.Context, c *ent.Client) error {
 	if err != nil {
 		return err
 	}
-	if _, err := item(okritem.KindKEY_RESULT, okritem.LevelINDIVIDUAL, "Qualified leads from the campaign", "steve", []string{"martha"}, nil, campaign).
-		SetMetricStart(0).SetMetricTarget(500).SetMetricCurrent(120).SetUnit("leads").Save(ctx); err != nil {
+	// Steve checks in on Martha's key result: he is its check-in owner.
+	leads, err := item(okritem.KindKEY_RESULT, okritem.LevelINDIVIDUAL, "Qualified leads from the campaign", "steve", []string{"martha"}, nil, campaign).
+		SetMetricStart(0).SetMetricTarget(500).SetMetricCurrent(120).SetUnit("leads").SetCheckinOwnerID(u["steve"]).Save(ctx)
+	if err != nil {
 		return err
 	}
 	onboarding, err := item(okritem.KindOBJECTIVE, okritem.LevelTEAM, "Implement a new onboarding program for first-time bookers", "reed", []string{"reed"}, []string{"crm"}, vp).
@@ -186,9 +193,74 @@ func seed(ctx context.Context, c *ent.Client) error {
 	if err != nil {
 		return err
 	}
-	if _, err := item(okritem.KindKEY_RESULT, okritem.LevelTEAM, "Onboarding emails sent within one hour of first booking", "reed", []string{"reed"}, []string{"crm"}, onboarding).
-		SetMetricStart(0).SetMetricTarget(95).SetMetricCurrent(60).SetUnit("%").Save(ctx); err != nil {
+	emails, err := item(okritem.KindKEY_RESULT, okritem.LevelTEAM, "Onboarding emails sent within one hour of first booking", "reed", []string{"reed"}, []string{"crm"}, onboarding).
+		SetMetricStart(0).SetMetricTarget(95).SetMetricCurrent(60).SetUnit("%").Save(ctx)
+	if err != nil {
 		return err
 	}
-	return nil
+	// Check-in histories, three weekly check-ins each; the last value is
+	// the key result's current one.
+	now := time.Now()
+	var leadsLast *ent.CheckIn
+	for _, h := range []struct {
+		kr     *ent.OKRItem
+		author string
+		values []float64
+		status checkin.Status
+		notes  []string
+	}{
+		{repeat, "olivia", []float64{21, 22.5, 24}, checkin.StatusBEHIND, []string{"Loyalty emails drafted", "First loyalty email out", "Slower than planned: the spring sale pulled bookings forward"}},
+		{leads, "steve", []float64{40, 80, 120}, checkin.StatusON_TRACK, []string{"Webinar signups", "Trade fair leads", "Joint campaign launched"}},
+		{emails, "phil", []float64{30, 45, 60}, checkin.StatusON_TRACK, []string{"Trigger built", "Templates live for two markets", "All markets live"}},
+	} {
+		for i, v := range h.values {
+			at := now.AddDate(0, 0, -7*(len(h.values)-1-i)-1)
+			status := checkin.StatusON_TRACK
+			if i == len(h.values)-1 {
+				status = h.status
+			}
+			confidence := 6 + i
+			ci, err := c.CheckIn.Create().SetOrgID(o.ID).SetItemID(h.kr.ID).SetAuthorID(u[h.author]).
+				SetValue(v).SetStatus(status).SetConfidence(confidence).SetNote(h.notes[i]).
+				SetProgress(okr.KeyResultProgress(false, h.kr.MetricStart, h.kr.MetricTarget, &h.values[i])).
+				SetCreatedAt(at).Save(ctx)
+			if err != nil {
+				return err
+			}
+			if err := h.kr.Update().SetMetricCurrent(v).SetStatus(okritem.Status(status)).SetLastCheckinAt(at).Exec(ctx); err != nil {
+				return err
+			}
+			if h.kr.ID == leads.ID {
+				leadsLast = ci
+			}
+		}
+	}
+	for _, cm := range []struct {
+		author string
+		item   int
+		on     *ent.CheckIn
+		body   string
+	}{
+		{"steve", campaign.ID, nil, "Kick-off with Martha on Monday: bring the spring creatives."},
+		{"martha", campaign.ID, nil, "Creatives are ready; the landing page goes live Wednesday."},
+		{"martha", leads.ID, leadsLast, "Great week, thanks Steve!"},
+		{"victor", onboarding.ID, nil, "Phil, loop me in on the onboarding review."},
+	} {
+		create := c.Comment.Create().SetOrgID(o.ID).SetAuthorID(u[cm.author]).SetItemID(cm.item).SetBody(cm.body)
+		if cm.on != nil {
+			create.SetCheckinID(cm.on.ID)
+		}
+		if _, err := create.Save(ctx); err != nil {
+			return err
+		}
+	}
+	if err := c.User.UpdateOneID(u["victor"]).AddFollowedItemIDs(onboarding.ID, campaign.ID).Exec(ctx); err != nil {
+		return err
+	}
+	if err := c.User.UpdateOneID(u["olivia"]).AddLikedCheckinIDs(leadsLast.ID).Exec(ctx); err != nil {
+		return err
+	}
+	// Progress: key results from their metrics, objectives rolled up.
+	_, err = okr.RecomputeAll(ctx, c, o.ID)
+	return err
 }

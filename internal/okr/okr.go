@@ -60,6 +60,8 @@ type CreateInput struct {
 	Unit          *string
 	Private       *bool
 	ViewerIDs     []int
+	Milestone     *bool
+	ProgressMode  *okritem.ProgressMode
 }
 
 // Create makes an objective or key result; the caller is its creator.
@@ -75,6 +77,9 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.OKRItem, err
 		return nil, err
 	}
 	if err := checkCommon(in.Description, in.Unit, in.Weight, in.MetricStart, in.MetricTarget, in.MetricCurrent); err != nil {
+		return nil, err
+	}
+	if err := checkProgressShape(in.Kind, in.Milestone, in.ProgressMode, in.MetricStart, in.MetricTarget, in.MetricCurrent); err != nil {
 		return nil, err
 	}
 	if in.Kind == okritem.KindKEY_RESULT && in.ParentID == nil {
@@ -136,6 +141,10 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.OKRItem, err
 		if err := s.Guard.Require(ctx, a.Input(authz.ActionOKRCreate, r)); err != nil {
 			return nil, err
 		}
+		t, err := s.lockParent(ctx, c, a.OrgID, parent, in.Weight)
+		if err != nil {
+			return nil, err
+		}
 		create := c.OKRItem.Create().
 			SetKind(in.Kind).
 			SetLevel(in.Level).
@@ -154,8 +163,15 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.OKRItem, err
 			SetNillableMetricTarget(in.MetricTarget).
 			SetNillableMetricCurrent(in.MetricCurrent).
 			SetNillableDescription(in.Description).
-			SetNillableUnit(in.Unit)
-		return create.Save(ctx)
+			SetNillableUnit(in.Unit).
+			SetNillableMilestone(in.Milestone).
+			SetNillableProgressMode(in.ProgressMode).
+			SetProgress(KeyResultProgress(in.Milestone != nil && *in.Milestone, in.MetricStart, in.MetricTarget, in.MetricCurrent))
+		it, err := create.Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return it, rollup(ctx, c, t, in.ParentID)
 	})
 	if err != nil {
 		return nil, err
@@ -181,6 +197,8 @@ type UpdateInput struct {
 	Status        *okritem.Status
 	Private       *bool
 	ViewerIDs     []int
+	Milestone     *bool
+	ProgressMode  *okritem.ProgressMode
 }
 
 // Update changes an item. Changing owners needs the change-owners right on
@@ -216,11 +234,18 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.OKRItem, err
 		if err != nil {
 			return nil, err
 		}
+		if err := checkUpdateShape(it, in); err != nil {
+			return nil, err
+		}
 		r, err := Facts(ctx, c, it)
 		if err != nil {
 			return nil, err
 		}
 		if err := s.Guard.Require(ctx, a.Input(authz.ActionOKRUpdate, r)); err != nil {
+			return nil, err
+		}
+		t, err := s.lockForUpdate(ctx, c, a.OrgID, it, in)
+		if err != nil {
 			return nil, err
 		}
 		upd := it.Update()
@@ -312,7 +337,12 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.OKRItem, err
 				return nil, err
 			}
 		}
-		return upd.Save(ctx)
+		upd.SetNillableMilestone(in.Milestone).SetNillableProgressMode(in.ProgressMode)
+		saved, err := upd.Save(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return saved, settle(ctx, c, t, saved, it.ParentID)
 	})
 	if err != nil {
 		return nil, err
@@ -394,6 +424,10 @@ func (s *Service) Delete(ctx context.Context, id int) (int, error) {
 		if err := s.Guard.Require(ctx, a.Input(authz.ActionOKRDelete, r)); err != nil {
 			return 0, err
 		}
+		t, err := lockTree(ctx, c, a.OrgID, true, it.ID)
+		if err != nil {
+			return 0, err
+		}
 		krs, err := c.OKRItem.Query().Where(okritem.ParentID(it.ID), okritem.KindEQ(okritem.KindKEY_RESULT)).IDs(scope.System(ctx))
 		if err != nil {
 			return 0, err
@@ -415,7 +449,10 @@ func (s *Service) Delete(ctx context.Context, id int) (int, error) {
 		if _, err := c.OKRItem.Delete().Where(okritem.IDIn(krs...)).Exec(ctx); err != nil {
 			return 0, err
 		}
-		return it.ID, c.OKRItem.DeleteOneID(it.ID).Exec(ctx)
+		if err := c.OKRItem.DeleteOneID(it.ID).Exec(ctx); err != nil {
+			return 0, err
+		}
+		return it.ID, rollup(ctx, c, t, it.ParentID)
 	})
 }
 
