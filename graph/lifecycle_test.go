@@ -416,6 +416,34 @@ func TestDelegationAndReminders(t *testing.T) {
 		if it := lcGet(t, steve, o); it.Delegate != nil || lcEmails(it.ReminderRecipients) != "sue" {
 			t.Errorf("after removing the delegate: %+v", it)
 		}
+
+		// The demo: Reed's objective is delegated to Phil with key results
+		// and notifyOwner; Steve checks in on Martha's key result.
+		for title, want := range map[string]string{
+			onboarding:                          "reed,phil",
+			emails:                              "reed,phil",
+			"Qualified leads from the campaign": "steve",
+		} {
+			if got := lcEmails(lcGet(t, steve, demoItem(t, e, title)).ReminderRecipients); got != want {
+				t.Errorf("demo %q reminds %s, want %s", title, got, want)
+			}
+		}
+
+		// Lists: the per-item fields of this issue are loaded per page.
+		count := func(n int) int64 {
+			return e.CountQueries(func() {
+				var out struct {
+					Okrs struct{ Edges []struct{ Node lcItem } }
+				}
+				steve.MustDo(t, `query($n: Int!) { okrs(first: $n) { edges { node { id progressStatus reminderRecipients { email } likeCount likers { email } } } } }`, map[string]any{"n": n}, &out)
+				if len(out.Okrs.Edges) != n {
+					t.Fatalf("%d items, want %d", len(out.Okrs.Edges), n)
+				}
+			})
+		}
+		if few, many := count(2), count(10); few != many {
+			t.Errorf("2 items took %d queries, 10 items %d", few, many)
+		}
 	})
 }
 
