@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"okrgraph/ent"
 	"okrgraph/ent/membership"
@@ -76,7 +77,8 @@ func TestPrivateFilterAgreesWithPolicy(t *testing.T) {
 		testenv.Must(t, err)
 		facts, err := okr.FactsBatch(ctx, db, items)
 		testenv.Must(t, err)
-		engine, err := authz.NewEngine()
+		// A generous deadline: this checks agreement, not speed, on a loaded machine.
+		engine, err := authz.NewEngine(authz.WithTimeout(10 * time.Second))
 		testenv.Must(t, err)
 
 		privateSeen, pairs := 0, 0
