@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"entgo.io/ent/dialect"
 
@@ -36,6 +37,9 @@ type Config struct {
 	PlatformAdmins []string
 	// Decider overrides the policy engine (benchmarks compare with a no-op).
 	Decider access.Decider
+	// PolicyTimeout is the deadline of one policy decision (default
+	// authz.DefaultTimeout).
+	PolicyTimeout time.Duration
 	// WrapDriver wraps the database driver (tests count queries with it).
 	WrapDriver func(dialect.Driver) dialect.Driver
 }
@@ -65,7 +69,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	decider := cfg.Decider
 	if decider == nil {
-		engine, err := authz.NewEngine(authz.WithLogger(log))
+		engine, err := authz.NewEngine(authz.WithLogger(log), authz.WithTimeout(cfg.PolicyTimeout))
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("policy engine: %w", err)

@@ -90,7 +90,10 @@ func New(t testing.TB, backend string, cfg Config) *Env {
 	ac := app.Config{
 		DatabaseURL: e.URL,
 		JWTSecret:   e.secret,
-		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Tests check decisions, not speed: a loaded 2-core machine must
+		// not turn a slow evaluation into a denial.
+		PolicyTimeout: 10 * time.Second,
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		WrapDriver: func(d dialect.Driver) dialect.Driver {
 			return dialect.DebugWithContext(d, func(context.Context, ...any) {
 				if e.counted.Load() {
