@@ -3,8 +3,8 @@
 # description: |
 #   internal/authz queries data.okrgraph.main.decision. The action
 #   "<concern>.<verb>" selects the concern package (okrgraph.okr,
-#   okrgraph.org, okrgraph.team or okrgraph.profile), whose rule decision
-#   gives the default answer.
+#   okrgraph.org, okrgraph.team, okrgraph.profile or okrgraph.review), whose
+#   rule decision gives the default answer.
 #
 #   Conditions are written so that OPA's rule index can skip branches
 #   (ref == constant, ref in {constants}); see internal/authz benchmarks.
@@ -46,6 +46,14 @@ decision := {"allow": false, "reasons": ["observers are read-only"]} if {
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""
 	d := data.okrgraph.profile.decision
+} else := d if {
+	input.action in {
+		"review.view_cycle", "review.manage_cycle", "review.read", "review.track", "review.write",
+		"review.submit", "review.approve", "review.send_back", "review.share",
+	}
+	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
+	input.subject.id != ""
+	d := data.okrgraph.review.decision
 } else := {"allow": false, "reasons": ["not a member of this organization"]} if {
 	not input.subject.role
 } else := {"allow": false, "reasons": ["not a member of this organization"]} if {

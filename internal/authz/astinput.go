@@ -39,6 +39,12 @@ var enumTerms = func() map[string]*ast.Term {
 		"MEMBER", "ADMIN", "OWNER", "OBJECTIVE", "KEY_RESULT",
 		"ORGANIZATION", "TEAM", "INDIVIDUAL",
 		"EVERYONE", "TEAM_MEMBERS", "TEAM_OWNERS", "LISTED", "ADMINS",
+		ActionReviewViewCycle, ActionReviewManageCycle, ActionReviewRead,
+		ActionReviewTrack, ActionReviewWrite, ActionReviewSubmit,
+		ActionReviewApprove, ActionReviewSendBack, ActionReviewShare,
+		"SELF", "MANAGER", "NOT_STARTED", "IN_PROGRESS", "SUBMITTED",
+		"APPROVED", "SHARED", "DRAFT", "ACTIVE", "CLOSED",
+		"PERFORMANCE_ADMINS", "SUPERVISOR_CHAIN", "NAMED_USER",
 	} {
 		m[s] = ast.StringTerm(s)
 	}
@@ -94,6 +100,16 @@ var (
 
 	kOKRCreationListed = key("okr_creation_listed")
 	kTeamCreation      = key("team_creation")
+
+	kReview           = key("review")
+	kCycle            = key("cycle")
+	kType             = key("type")
+	kStatus           = key("status")
+	kReviewee         = key("reviewee")
+	kReviewer         = key("reviewer")
+	kApprovers        = key("approvers")
+	kApprovalRequired = key("approval_required")
+	kApproverRule     = key("approver_rule")
 )
 
 // builder allocates terms from a slab.
@@ -154,7 +170,7 @@ func (b *builder) object(f *fields) *ast.Term {
 // fields collects the non-zero fields of one object.
 type fields struct {
 	n     int
-	items [20][2]*ast.Term
+	items [24][2]*ast.Term
 }
 
 func (f *fields) add(k, v *ast.Term) {
@@ -286,6 +302,33 @@ func (b *builder) resource(r *Resource) *ast.Term {
 	f.str(b, kUser, r.User)
 	f.bool(kClosed, r.Closed)
 	f.bool(kTPClosed, r.TimePeriodClosed)
+	f.obj(kReview, b.review(r.Review))
+	f.obj(kCycle, b.reviewCycle(r.Cycle))
+	return b.object(&f)
+}
+
+func (b *builder) review(r *Review) *ast.Term {
+	if r == nil {
+		return nil
+	}
+	var f fields
+	f.str(b, kType, r.Type)
+	f.str(b, kStatus, r.Status)
+	f.str(b, kReviewee, r.Reviewee)
+	f.str(b, kReviewer, r.Reviewer)
+	f.strs(b, kApprovers, r.Approvers)
+	return b.object(&f)
+}
+
+func (b *builder) reviewCycle(c *ReviewCycle) *ast.Term {
+	if c == nil {
+		return nil
+	}
+	var f fields
+	f.str(b, kID, c.ID)
+	f.str(b, kStatus, c.Status)
+	f.bool(kApprovalRequired, c.ApprovalRequired)
+	f.str(b, kApproverRule, c.ApproverRule)
 	return b.object(&f)
 }
 

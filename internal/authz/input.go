@@ -29,6 +29,18 @@ const (
 
 	// Profiles (resource.user is the profile's user).
 	ActionProfileUpdate = "profile.update"
+
+	// Performance reviews. resource.cycle is the review cycle; for the
+	// actions on one review, resource.review is the review.
+	ActionReviewViewCycle   = "review.view_cycle"
+	ActionReviewManageCycle = "review.manage_cycle" // create, configure, launch, close, share a cycle's results
+	ActionReviewRead        = "review.read"         // ratings, comments, achievements
+	ActionReviewTrack       = "review.track"        // the review's status, for progress
+	ActionReviewWrite       = "review.write"        // fill in ratings and comments
+	ActionReviewSubmit      = "review.submit"
+	ActionReviewApprove     = "review.approve"
+	ActionReviewSendBack    = "review.send_back"
+	ActionReviewShare       = "review.share"
 )
 
 // Input is everything a policy may look at. It is plain data: the caller
@@ -110,6 +122,28 @@ type Resource struct {
 	// Closed is true for closed items; TimePeriodClosed for closed periods.
 	Closed           bool `json:"closed"`
 	TimePeriodClosed bool `json:"time_period_closed"`
+	// Review and Cycle: for review.* actions.
+	Review *Review      `json:"review"`
+	Cycle  *ReviewCycle `json:"cycle"`
+}
+
+// Review facts: one performance review.
+type Review struct {
+	Type     string `json:"type"`   // SELF, MANAGER
+	Status   string `json:"status"` // NOT_STARTED, IN_PROGRESS, SUBMITTED, APPROVED, SHARED
+	Reviewee string `json:"reviewee"`
+	Reviewer string `json:"reviewer"`
+	// Approvers are fixed at launch: the named approver or the manager's
+	// supervisors (none for the PERFORMANCE_ADMINS rule).
+	Approvers []string `json:"approvers"`
+}
+
+// ReviewCycle facts.
+type ReviewCycle struct {
+	ID               string `json:"id"`
+	Status           string `json:"status"` // DRAFT, ACTIVE, CLOSED
+	ApprovalRequired bool   `json:"approval_required"`
+	ApproverRule     string `json:"approver_rule"` // PERFORMANCE_ADMINS, SUPERVISOR_CHAIN, NAMED_USER
 }
 
 // Org holds the org-level settings the default policy reads.
