@@ -17,6 +17,9 @@ import (
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
+	"okrgraph/ent/review"
+	"okrgraph/ent/reviewapprover"
+	"okrgraph/ent/reviewcycle"
 	"okrgraph/ent/team"
 	"okrgraph/ent/teammembership"
 	"okrgraph/ent/timeperiod"
@@ -47,6 +50,12 @@ type Client struct {
 	OKRItem *OKRItemClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
+	// Review is the client for interacting with the Review builders.
+	Review *ReviewClient
+	// ReviewApprover is the client for interacting with the ReviewApprover builders.
+	ReviewApprover *ReviewApproverClient
+	// ReviewCycle is the client for interacting with the ReviewCycle builders.
+	ReviewCycle *ReviewCycleClient
 	// Team is the client for interacting with the Team builders.
 	Team *TeamClient
 	// TeamMembership is the client for interacting with the TeamMembership builders.
@@ -72,6 +81,9 @@ func (c *Client) init() {
 	c.Membership = NewMembershipClient(c.config)
 	c.OKRItem = NewOKRItemClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
+	c.Review = NewReviewClient(c.config)
+	c.ReviewApprover = NewReviewApproverClient(c.config)
+	c.ReviewCycle = NewReviewCycleClient(c.config)
 	c.Team = NewTeamClient(c.config)
 	c.TeamMembership = NewTeamMembershipClient(c.config)
 	c.TimePeriod = NewTimePeriodClient(c.config)
@@ -174,6 +186,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Membership:     NewMembershipClient(cfg),
 		OKRItem:        NewOKRItemClient(cfg),
 		Organization:   NewOrganizationClient(cfg),
+		Review:         NewReviewClient(cfg),
+		ReviewApprover: NewReviewApproverClient(cfg),
+		ReviewCycle:    NewReviewCycleClient(cfg),
 		Team:           NewTeamClient(cfg),
 		TeamMembership: NewTeamMembershipClient(cfg),
 		TimePeriod:     NewTimePeriodClient(cfg),
@@ -203,6 +218,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Membership:     NewMembershipClient(cfg),
 		OKRItem:        NewOKRItemClient(cfg),
 		Organization:   NewOrganizationClient(cfg),
+		Review:         NewReviewClient(cfg),
+		ReviewApprover: NewReviewApproverClient(cfg),
+		ReviewCycle:    NewReviewCycleClient(cfg),
 		Team:           NewTeamClient(cfg),
 		TeamMembership: NewTeamMembershipClient(cfg),
 		TimePeriod:     NewTimePeriodClient(cfg),
@@ -236,8 +254,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem, c.Organization, c.Team,
-		c.TeamMembership, c.TimePeriod, c.User,
+		c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem, c.Organization,
+		c.Review, c.ReviewApprover, c.ReviewCycle, c.Team, c.TeamMembership,
+		c.TimePeriod, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -247,8 +266,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem, c.Organization, c.Team,
-		c.TeamMembership, c.TimePeriod, c.User,
+		c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem, c.Organization,
+		c.Review, c.ReviewApprover, c.ReviewCycle, c.Team, c.TeamMembership,
+		c.TimePeriod, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -269,6 +289,12 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OKRItem.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
+	case *ReviewMutation:
+		return c.Review.mutate(ctx, m)
+	case *ReviewApproverMutation:
+		return c.ReviewApprover.mutate(ctx, m)
+	case *ReviewCycleMutation:
+		return c.ReviewCycle.mutate(ctx, m)
 	case *TeamMutation:
 		return c.Team.mutate(ctx, m)
 	case *TeamMembershipMutation:
@@ -1619,6 +1645,587 @@ func (c *OrganizationClient) mutate(ctx context.Context, m *OrganizationMutation
 	}
 }
 
+// ReviewClient is a client for the Review schema.
+type ReviewClient struct {
+	config
+}
+
+// NewReviewClient returns a client for the Review from the given config.
+func NewReviewClient(c config) *ReviewClient {
+	return &ReviewClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `review.Hooks(f(g(h())))`.
+func (c *ReviewClient) Use(hooks ...Hook) {
+	c.hooks.Review = append(c.hooks.Review, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `review.Intercept(f(g(h())))`.
+func (c *ReviewClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Review = append(c.inters.Review, interceptors...)
+}
+
+// Create returns a builder for creating a Review entity.
+func (c *ReviewClient) Create() *ReviewCreate {
+	mutation := newReviewMutation(c.config, OpCreate)
+	return &ReviewCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Review entities.
+func (c *ReviewClient) CreateBulk(builders ...*ReviewCreate) *ReviewCreateBulk {
+	return &ReviewCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReviewClient) MapCreateBulk(slice any, setFunc func(*ReviewCreate, int)) *ReviewCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReviewCreateBulk{err: fmt.Errorf("calling to ReviewClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReviewCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReviewCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Review.
+func (c *ReviewClient) Update() *ReviewUpdate {
+	mutation := newReviewMutation(c.config, OpUpdate)
+	return &ReviewUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReviewClient) UpdateOne(_m *Review) *ReviewUpdateOne {
+	mutation := newReviewMutation(c.config, OpUpdateOne, withReview(_m))
+	return &ReviewUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReviewClient) UpdateOneID(id int) *ReviewUpdateOne {
+	mutation := newReviewMutation(c.config, OpUpdateOne, withReviewID(id))
+	return &ReviewUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Review.
+func (c *ReviewClient) Delete() *ReviewDelete {
+	mutation := newReviewMutation(c.config, OpDelete)
+	return &ReviewDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReviewClient) DeleteOne(_m *Review) *ReviewDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReviewClient) DeleteOneID(id int) *ReviewDeleteOne {
+	builder := c.Delete().Where(review.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReviewDeleteOne{builder}
+}
+
+// Query returns a query builder for Review.
+func (c *ReviewClient) Query() *ReviewQuery {
+	return &ReviewQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeReview},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Review entity by its id.
+func (c *ReviewClient) Get(ctx context.Context, id int) (*Review, error) {
+	return c.Query().Where(review.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReviewClient) GetX(ctx context.Context, id int) *Review {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCycle queries the cycle edge of a Review.
+func (c *ReviewClient) QueryCycle(_m *Review) *ReviewCycleQuery {
+	query := (&ReviewCycleClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(review.Table, review.FieldID, id),
+			sqlgraph.To(reviewcycle.Table, reviewcycle.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, review.CycleTable, review.CycleColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryReviewee queries the reviewee edge of a Review.
+func (c *ReviewClient) QueryReviewee(_m *Review) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(review.Table, review.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, review.RevieweeTable, review.RevieweeColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryReviewer queries the reviewer edge of a Review.
+func (c *ReviewClient) QueryReviewer(_m *Review) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(review.Table, review.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, review.ReviewerTable, review.ReviewerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApproverLinks queries the approver_links edge of a Review.
+func (c *ReviewClient) QueryApproverLinks(_m *Review) *ReviewApproverQuery {
+	query := (&ReviewApproverClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(review.Table, review.FieldID, id),
+			sqlgraph.To(reviewapprover.Table, reviewapprover.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, review.ApproverLinksTable, review.ApproverLinksColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApprovedBy queries the approved_by edge of a Review.
+func (c *ReviewClient) QueryApprovedBy(_m *Review) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(review.Table, review.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, review.ApprovedByTable, review.ApprovedByColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ReviewClient) Hooks() []Hook {
+	hooks := c.hooks.Review
+	return append(hooks[:len(hooks):len(hooks)], review.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReviewClient) Interceptors() []Interceptor {
+	inters := c.inters.Review
+	return append(inters[:len(inters):len(inters)], review.Interceptors[:]...)
+}
+
+func (c *ReviewClient) mutate(ctx context.Context, m *ReviewMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReviewCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReviewUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReviewUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReviewDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Review mutation op: %q", m.Op())
+	}
+}
+
+// ReviewApproverClient is a client for the ReviewApprover schema.
+type ReviewApproverClient struct {
+	config
+}
+
+// NewReviewApproverClient returns a client for the ReviewApprover from the given config.
+func NewReviewApproverClient(c config) *ReviewApproverClient {
+	return &ReviewApproverClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `reviewapprover.Hooks(f(g(h())))`.
+func (c *ReviewApproverClient) Use(hooks ...Hook) {
+	c.hooks.ReviewApprover = append(c.hooks.ReviewApprover, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `reviewapprover.Intercept(f(g(h())))`.
+func (c *ReviewApproverClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ReviewApprover = append(c.inters.ReviewApprover, interceptors...)
+}
+
+// Create returns a builder for creating a ReviewApprover entity.
+func (c *ReviewApproverClient) Create() *ReviewApproverCreate {
+	mutation := newReviewApproverMutation(c.config, OpCreate)
+	return &ReviewApproverCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ReviewApprover entities.
+func (c *ReviewApproverClient) CreateBulk(builders ...*ReviewApproverCreate) *ReviewApproverCreateBulk {
+	return &ReviewApproverCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReviewApproverClient) MapCreateBulk(slice any, setFunc func(*ReviewApproverCreate, int)) *ReviewApproverCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReviewApproverCreateBulk{err: fmt.Errorf("calling to ReviewApproverClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReviewApproverCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReviewApproverCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ReviewApprover.
+func (c *ReviewApproverClient) Update() *ReviewApproverUpdate {
+	mutation := newReviewApproverMutation(c.config, OpUpdate)
+	return &ReviewApproverUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReviewApproverClient) UpdateOne(_m *ReviewApprover) *ReviewApproverUpdateOne {
+	mutation := newReviewApproverMutation(c.config, OpUpdateOne, withReviewApprover(_m))
+	return &ReviewApproverUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReviewApproverClient) UpdateOneID(id int) *ReviewApproverUpdateOne {
+	mutation := newReviewApproverMutation(c.config, OpUpdateOne, withReviewApproverID(id))
+	return &ReviewApproverUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ReviewApprover.
+func (c *ReviewApproverClient) Delete() *ReviewApproverDelete {
+	mutation := newReviewApproverMutation(c.config, OpDelete)
+	return &ReviewApproverDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReviewApproverClient) DeleteOne(_m *ReviewApprover) *ReviewApproverDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReviewApproverClient) DeleteOneID(id int) *ReviewApproverDeleteOne {
+	builder := c.Delete().Where(reviewapprover.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReviewApproverDeleteOne{builder}
+}
+
+// Query returns a query builder for ReviewApprover.
+func (c *ReviewApproverClient) Query() *ReviewApproverQuery {
+	return &ReviewApproverQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeReviewApprover},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ReviewApprover entity by its id.
+func (c *ReviewApproverClient) Get(ctx context.Context, id int) (*ReviewApprover, error) {
+	return c.Query().Where(reviewapprover.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReviewApproverClient) GetX(ctx context.Context, id int) *ReviewApprover {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryReview queries the review edge of a ReviewApprover.
+func (c *ReviewApproverClient) QueryReview(_m *ReviewApprover) *ReviewQuery {
+	query := (&ReviewClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(reviewapprover.Table, reviewapprover.FieldID, id),
+			sqlgraph.To(review.Table, review.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, true, reviewapprover.ReviewTable, reviewapprover.ReviewColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a ReviewApprover.
+func (c *ReviewApproverClient) QueryUser(_m *ReviewApprover) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(reviewapprover.Table, reviewapprover.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, reviewapprover.UserTable, reviewapprover.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ReviewApproverClient) Hooks() []Hook {
+	hooks := c.hooks.ReviewApprover
+	return append(hooks[:len(hooks):len(hooks)], reviewapprover.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReviewApproverClient) Interceptors() []Interceptor {
+	inters := c.inters.ReviewApprover
+	return append(inters[:len(inters):len(inters)], reviewapprover.Interceptors[:]...)
+}
+
+func (c *ReviewApproverClient) mutate(ctx context.Context, m *ReviewApproverMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReviewApproverCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReviewApproverUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReviewApproverUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReviewApproverDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ReviewApprover mutation op: %q", m.Op())
+	}
+}
+
+// ReviewCycleClient is a client for the ReviewCycle schema.
+type ReviewCycleClient struct {
+	config
+}
+
+// NewReviewCycleClient returns a client for the ReviewCycle from the given config.
+func NewReviewCycleClient(c config) *ReviewCycleClient {
+	return &ReviewCycleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `reviewcycle.Hooks(f(g(h())))`.
+func (c *ReviewCycleClient) Use(hooks ...Hook) {
+	c.hooks.ReviewCycle = append(c.hooks.ReviewCycle, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `reviewcycle.Intercept(f(g(h())))`.
+func (c *ReviewCycleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ReviewCycle = append(c.inters.ReviewCycle, interceptors...)
+}
+
+// Create returns a builder for creating a ReviewCycle entity.
+func (c *ReviewCycleClient) Create() *ReviewCycleCreate {
+	mutation := newReviewCycleMutation(c.config, OpCreate)
+	return &ReviewCycleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ReviewCycle entities.
+func (c *ReviewCycleClient) CreateBulk(builders ...*ReviewCycleCreate) *ReviewCycleCreateBulk {
+	return &ReviewCycleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReviewCycleClient) MapCreateBulk(slice any, setFunc func(*ReviewCycleCreate, int)) *ReviewCycleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReviewCycleCreateBulk{err: fmt.Errorf("calling to ReviewCycleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReviewCycleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReviewCycleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ReviewCycle.
+func (c *ReviewCycleClient) Update() *ReviewCycleUpdate {
+	mutation := newReviewCycleMutation(c.config, OpUpdate)
+	return &ReviewCycleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReviewCycleClient) UpdateOne(_m *ReviewCycle) *ReviewCycleUpdateOne {
+	mutation := newReviewCycleMutation(c.config, OpUpdateOne, withReviewCycle(_m))
+	return &ReviewCycleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReviewCycleClient) UpdateOneID(id int) *ReviewCycleUpdateOne {
+	mutation := newReviewCycleMutation(c.config, OpUpdateOne, withReviewCycleID(id))
+	return &ReviewCycleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ReviewCycle.
+func (c *ReviewCycleClient) Delete() *ReviewCycleDelete {
+	mutation := newReviewCycleMutation(c.config, OpDelete)
+	return &ReviewCycleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReviewCycleClient) DeleteOne(_m *ReviewCycle) *ReviewCycleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReviewCycleClient) DeleteOneID(id int) *ReviewCycleDeleteOne {
+	builder := c.Delete().Where(reviewcycle.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReviewCycleDeleteOne{builder}
+}
+
+// Query returns a query builder for ReviewCycle.
+func (c *ReviewCycleClient) Query() *ReviewCycleQuery {
+	return &ReviewCycleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeReviewCycle},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ReviewCycle entity by its id.
+func (c *ReviewCycleClient) Get(ctx context.Context, id int) (*ReviewCycle, error) {
+	return c.Query().Where(reviewcycle.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReviewCycleClient) GetX(ctx context.Context, id int) *ReviewCycle {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTimePeriod queries the time_period edge of a ReviewCycle.
+func (c *ReviewCycleClient) QueryTimePeriod(_m *ReviewCycle) *TimePeriodQuery {
+	query := (&TimePeriodClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(reviewcycle.Table, reviewcycle.FieldID, id),
+			sqlgraph.To(timeperiod.Table, timeperiod.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, reviewcycle.TimePeriodTable, reviewcycle.TimePeriodColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryApprover queries the approver edge of a ReviewCycle.
+func (c *ReviewCycleClient) QueryApprover(_m *ReviewCycle) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(reviewcycle.Table, reviewcycle.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, reviewcycle.ApproverTable, reviewcycle.ApproverColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCreator queries the creator edge of a ReviewCycle.
+func (c *ReviewCycleClient) QueryCreator(_m *ReviewCycle) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(reviewcycle.Table, reviewcycle.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, reviewcycle.CreatorTable, reviewcycle.CreatorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryReviews queries the reviews edge of a ReviewCycle.
+func (c *ReviewCycleClient) QueryReviews(_m *ReviewCycle) *ReviewQuery {
+	query := (&ReviewClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(reviewcycle.Table, reviewcycle.FieldID, id),
+			sqlgraph.To(review.Table, review.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, reviewcycle.ReviewsTable, reviewcycle.ReviewsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ReviewCycleClient) Hooks() []Hook {
+	hooks := c.hooks.ReviewCycle
+	return append(hooks[:len(hooks):len(hooks)], reviewcycle.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReviewCycleClient) Interceptors() []Interceptor {
+	inters := c.inters.ReviewCycle
+	return append(inters[:len(inters):len(inters)], reviewcycle.Interceptors[:]...)
+}
+
+func (c *ReviewCycleClient) mutate(ctx context.Context, m *ReviewCycleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReviewCycleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReviewCycleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReviewCycleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReviewCycleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ReviewCycle mutation op: %q", m.Op())
+	}
+}
+
 // TeamClient is a client for the Team schema.
 type TeamClient struct {
 	config
@@ -2433,12 +3040,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		CheckIn, Comment, Grant, Membership, OKRItem, Organization, Team,
-		TeamMembership, TimePeriod, User []ent.Hook
+		CheckIn, Comment, Grant, Membership, OKRItem, Organization, Review,
+		ReviewApprover, ReviewCycle, Team, TeamMembership, TimePeriod, User []ent.Hook
 	}
 	inters struct {
-		CheckIn, Comment, Grant, Membership, OKRItem, Organization, Team,
-		TeamMembership, TimePeriod, User []ent.Interceptor
+		CheckIn, Comment, Grant, Membership, OKRItem, Organization, Review,
+		ReviewApprover, ReviewCycle, Team, TeamMembership, TimePeriod,
+		User []ent.Interceptor
 	}
 )
 

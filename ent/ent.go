@@ -12,6 +12,9 @@ import (
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
+	"okrgraph/ent/review"
+	"okrgraph/ent/reviewapprover"
+	"okrgraph/ent/reviewcycle"
 	"okrgraph/ent/team"
 	"okrgraph/ent/teammembership"
 	"okrgraph/ent/timeperiod"
@@ -88,6 +91,9 @@ func checkColumn(t, c string) error {
 			membership.Table:     membership.ValidColumn,
 			okritem.Table:        okritem.ValidColumn,
 			organization.Table:   organization.ValidColumn,
+			review.Table:         review.ValidColumn,
+			reviewapprover.Table: reviewapprover.ValidColumn,
+			reviewcycle.Table:    reviewcycle.ValidColumn,
 			team.Table:           team.ValidColumn,
 			teammembership.Table: teammembership.ValidColumn,
 			timeperiod.Table:     timeperiod.ValidColumn,

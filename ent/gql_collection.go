@@ -12,6 +12,8 @@ import (
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
+	"okrgraph/ent/review"
+	"okrgraph/ent/reviewcycle"
 	"okrgraph/ent/team"
 	"okrgraph/ent/teammembership"
 	"okrgraph/ent/timeperiod"
@@ -1836,6 +1838,488 @@ func newOrganizationPaginateArgs(rv map[string]any) *organizationPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*OrganizationWhereInput); ok {
 		args.opts = append(args.opts, WithOrganizationFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ReviewQuery) CollectFields(ctx context.Context, satisfies ...string) (*ReviewQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ReviewQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(review.Columns))
+		selectedFields = []string{review.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "cycle":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ReviewCycleClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, reviewcycleImplementors)...); err != nil {
+				return err
+			}
+			_q.withCycle = query
+			if _, ok := fieldSeen[review.FieldCycleID]; !ok {
+				selectedFields = append(selectedFields, review.FieldCycleID)
+				fieldSeen[review.FieldCycleID] = struct{}{}
+			}
+
+		case "reviewee":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withReviewee = query
+			if _, ok := fieldSeen[review.FieldRevieweeID]; !ok {
+				selectedFields = append(selectedFields, review.FieldRevieweeID)
+				fieldSeen[review.FieldRevieweeID] = struct{}{}
+			}
+
+		case "reviewer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withReviewer = query
+			if _, ok := fieldSeen[review.FieldReviewerID]; !ok {
+				selectedFields = append(selectedFields, review.FieldReviewerID)
+				fieldSeen[review.FieldReviewerID] = struct{}{}
+			}
+
+		case "approvedBy":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withApprovedBy = query
+			if _, ok := fieldSeen[review.FieldApprovedByID]; !ok {
+				selectedFields = append(selectedFields, review.FieldApprovedByID)
+				fieldSeen[review.FieldApprovedByID] = struct{}{}
+			}
+		case "type":
+			if _, ok := fieldSeen[review.FieldType]; !ok {
+				selectedFields = append(selectedFields, review.FieldType)
+				fieldSeen[review.FieldType] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[review.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, review.FieldStatus)
+				fieldSeen[review.FieldStatus] = struct{}{}
+			}
+		case "ratings":
+			if _, ok := fieldSeen[review.FieldRatings]; !ok {
+				selectedFields = append(selectedFields, review.FieldRatings)
+				fieldSeen[review.FieldRatings] = struct{}{}
+			}
+		case "comments":
+			if _, ok := fieldSeen[review.FieldComments]; !ok {
+				selectedFields = append(selectedFields, review.FieldComments)
+				fieldSeen[review.FieldComments] = struct{}{}
+			}
+		case "sentBackNote":
+			if _, ok := fieldSeen[review.FieldSentBackNote]; !ok {
+				selectedFields = append(selectedFields, review.FieldSentBackNote)
+				fieldSeen[review.FieldSentBackNote] = struct{}{}
+			}
+		case "submittedAt":
+			if _, ok := fieldSeen[review.FieldSubmittedAt]; !ok {
+				selectedFields = append(selectedFields, review.FieldSubmittedAt)
+				fieldSeen[review.FieldSubmittedAt] = struct{}{}
+			}
+		case "approvedAt":
+			if _, ok := fieldSeen[review.FieldApprovedAt]; !ok {
+				selectedFields = append(selectedFields, review.FieldApprovedAt)
+				fieldSeen[review.FieldApprovedAt] = struct{}{}
+			}
+		case "sharedAt":
+			if _, ok := fieldSeen[review.FieldSharedAt]; !ok {
+				selectedFields = append(selectedFields, review.FieldSharedAt)
+				fieldSeen[review.FieldSharedAt] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[review.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, review.FieldCreatedAt)
+				fieldSeen[review.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[review.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, review.FieldUpdatedAt)
+				fieldSeen[review.FieldUpdatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type reviewPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ReviewPaginateOption
+}
+
+func newReviewPaginateArgs(rv map[string]any) *reviewPaginateArgs {
+	args := &reviewPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ReviewOrder{Field: &ReviewOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithReviewOrder(order))
+			}
+		case *ReviewOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithReviewOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ReviewWhereInput); ok {
+		args.opts = append(args.opts, WithReviewFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ReviewCycleQuery) CollectFields(ctx context.Context, satisfies ...string) (*ReviewCycleQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ReviewCycleQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(reviewcycle.Columns))
+		selectedFields = []string{reviewcycle.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "timePeriod":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&TimePeriodClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, timeperiodImplementors)...); err != nil {
+				return err
+			}
+			_q.withTimePeriod = query
+			if _, ok := fieldSeen[reviewcycle.FieldTimePeriodID]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldTimePeriodID)
+				fieldSeen[reviewcycle.FieldTimePeriodID] = struct{}{}
+			}
+
+		case "approver":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withApprover = query
+			if _, ok := fieldSeen[reviewcycle.FieldApproverUserID]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldApproverUserID)
+				fieldSeen[reviewcycle.FieldApproverUserID] = struct{}{}
+			}
+
+		case "creator":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withCreator = query
+			if _, ok := fieldSeen[reviewcycle.FieldCreatorID]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldCreatorID)
+				fieldSeen[reviewcycle.FieldCreatorID] = struct{}{}
+			}
+
+		case "reviews":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ReviewClient{config: _q.config}).Query()
+			)
+			args := newReviewPaginateArgs(fieldArgs(ctx, new(ReviewWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newReviewPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*ReviewCycle) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID int `sql:"cycle_id"`
+							Count  int `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(reviewcycle.ReviewsColumn), ids...))
+						})
+						if err := query.GroupBy(reviewcycle.ReviewsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[int]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[3][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*ReviewCycle) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Reviews)
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[3][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, reviewImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(reviewcycle.ReviewsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedReviews(alias, func(wq *ReviewQuery) {
+				*wq = *query
+			})
+		case "name":
+			if _, ok := fieldSeen[reviewcycle.FieldName]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldName)
+				fieldSeen[reviewcycle.FieldName] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[reviewcycle.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldStatus)
+				fieldSeen[reviewcycle.FieldStatus] = struct{}{}
+			}
+		case "startsAt":
+			if _, ok := fieldSeen[reviewcycle.FieldStartsAt]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldStartsAt)
+				fieldSeen[reviewcycle.FieldStartsAt] = struct{}{}
+			}
+		case "endsAt":
+			if _, ok := fieldSeen[reviewcycle.FieldEndsAt]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldEndsAt)
+				fieldSeen[reviewcycle.FieldEndsAt] = struct{}{}
+			}
+		case "participantScope":
+			if _, ok := fieldSeen[reviewcycle.FieldParticipantScope]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldParticipantScope)
+				fieldSeen[reviewcycle.FieldParticipantScope] = struct{}{}
+			}
+		case "criteria":
+			if _, ok := fieldSeen[reviewcycle.FieldCriteria]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldCriteria)
+				fieldSeen[reviewcycle.FieldCriteria] = struct{}{}
+			}
+		case "approvalRequired":
+			if _, ok := fieldSeen[reviewcycle.FieldApprovalRequired]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldApprovalRequired)
+				fieldSeen[reviewcycle.FieldApprovalRequired] = struct{}{}
+			}
+		case "approverRule":
+			if _, ok := fieldSeen[reviewcycle.FieldApproverRule]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldApproverRule)
+				fieldSeen[reviewcycle.FieldApproverRule] = struct{}{}
+			}
+		case "approverLevels":
+			if _, ok := fieldSeen[reviewcycle.FieldApproverLevels]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldApproverLevels)
+				fieldSeen[reviewcycle.FieldApproverLevels] = struct{}{}
+			}
+		case "resultsShared":
+			if _, ok := fieldSeen[reviewcycle.FieldResultsShared]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldResultsShared)
+				fieldSeen[reviewcycle.FieldResultsShared] = struct{}{}
+			}
+		case "launchedAt":
+			if _, ok := fieldSeen[reviewcycle.FieldLaunchedAt]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldLaunchedAt)
+				fieldSeen[reviewcycle.FieldLaunchedAt] = struct{}{}
+			}
+		case "closedAt":
+			if _, ok := fieldSeen[reviewcycle.FieldClosedAt]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldClosedAt)
+				fieldSeen[reviewcycle.FieldClosedAt] = struct{}{}
+			}
+		case "sharedAt":
+			if _, ok := fieldSeen[reviewcycle.FieldSharedAt]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldSharedAt)
+				fieldSeen[reviewcycle.FieldSharedAt] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[reviewcycle.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, reviewcycle.FieldCreatedAt)
+				fieldSeen[reviewcycle.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type reviewcyclePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ReviewCyclePaginateOption
+}
+
+func newReviewCyclePaginateArgs(rv map[string]any) *reviewcyclePaginateArgs {
+	args := &reviewcyclePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ReviewCycleOrder{Field: &ReviewCycleOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithReviewCycleOrder(order))
+			}
+		case *ReviewCycleOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithReviewCycleOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ReviewCycleWhereInput); ok {
+		args.opts = append(args.opts, WithReviewCycleFilter(v.Filter))
 	}
 	return args
 }

@@ -385,6 +385,83 @@ func (_m *Organization) OkrItems(
 	return _m.QueryOkrItems().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Review) Cycle(ctx context.Context) (*ReviewCycle, error) {
+	result, err := _m.Edges.CycleOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCycle().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Review) Reviewee(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.RevieweeOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryReviewee().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Review) Reviewer(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ReviewerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryReviewer().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Review) ApprovedBy(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ApprovedByOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApprovedBy().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *ReviewCycle) TimePeriod(ctx context.Context) (*TimePeriod, error) {
+	result, err := _m.Edges.TimePeriodOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTimePeriod().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *ReviewCycle) Approver(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ApproverOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryApprover().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *ReviewCycle) Creator(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.CreatorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCreator().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *ReviewCycle) Reviews(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ReviewOrder, where *ReviewWhereInput,
+) (*ReviewConnection, error) {
+	opts := []ReviewPaginateOption{
+		WithReviewOrder(orderBy),
+		WithReviewFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
+	if nodes, err := _m.NamedReviews(alias); err == nil || hasTotalCount {
+		pager, err := newReviewPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ReviewConnection{Edges: []*ReviewEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryReviews().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Team) Organization(ctx context.Context) (*Organization, error) {
 	result, err := _m.Edges.OrganizationOrErr()
 	if IsNotLoaded(err) {

@@ -13,6 +13,8 @@ import (
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
+	"okrgraph/ent/review"
+	"okrgraph/ent/reviewcycle"
 	"okrgraph/ent/team"
 	"okrgraph/ent/teammembership"
 	"okrgraph/ent/timeperiod"
@@ -57,6 +59,16 @@ var organizationImplementors = []string{"Organization", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Organization) IsNode() {}
+
+var reviewImplementors = []string{"Review", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Review) IsNode() {}
+
+var reviewcycleImplementors = []string{"ReviewCycle", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ReviewCycle) IsNode() {}
 
 var teamImplementors = []string{"Team", "Node"}
 
@@ -205,6 +217,24 @@ func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error)
 			Where(organization.ID(id))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, organizationImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case review.Table:
+		query := c.Review.Query().
+			Where(review.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, reviewImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case reviewcycle.Table:
+		query := c.ReviewCycle.Query().
+			Where(reviewcycle.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, reviewcycleImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -402,6 +432,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		query := c.Organization.Query().
 			Where(organization.IDIn(ids...))
 		query, err := query.CollectFields(ctx, organizationImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case review.Table:
+		query := c.Review.Query().
+			Where(review.IDIn(ids...))
+		query, err := query.CollectFields(ctx, reviewImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case reviewcycle.Table:
+		query := c.ReviewCycle.Query().
+			Where(reviewcycle.IDIn(ids...))
+		query, err := query.CollectFields(ctx, reviewcycleImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,8 @@ import (
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
+	"okrgraph/ent/review"
+	"okrgraph/ent/reviewcycle"
 	"okrgraph/ent/team"
 	"okrgraph/ent/teammembership"
 	"okrgraph/ent/timeperiod"
@@ -2011,6 +2013,706 @@ func (_m *Organization) ToEdge(order *OrganizationOrder) *OrganizationEdge {
 		order = DefaultOrganizationOrder
 	}
 	return &OrganizationEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ReviewEdge is the edge representation of Review.
+type ReviewEdge struct {
+	Node   *Review `json:"node"`
+	Cursor Cursor  `json:"cursor"`
+}
+
+// ReviewConnection is the connection containing edges to Review.
+type ReviewConnection struct {
+	Edges      []*ReviewEdge `json:"edges"`
+	PageInfo   PageInfo      `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+func (c *ReviewConnection) build(nodes []*Review, pager *reviewPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Review
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Review {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Review {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ReviewEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ReviewEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ReviewPaginateOption enables pagination customization.
+type ReviewPaginateOption func(*reviewPager) error
+
+// WithReviewOrder configures pagination ordering.
+func WithReviewOrder(order *ReviewOrder) ReviewPaginateOption {
+	if order == nil {
+		order = DefaultReviewOrder
+	}
+	o := *order
+	return func(pager *reviewPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultReviewOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithReviewFilter configures pagination filter.
+func WithReviewFilter(filter func(*ReviewQuery) (*ReviewQuery, error)) ReviewPaginateOption {
+	return func(pager *reviewPager) error {
+		if filter == nil {
+			return errors.New("ReviewQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type reviewPager struct {
+	reverse bool
+	order   *ReviewOrder
+	filter  func(*ReviewQuery) (*ReviewQuery, error)
+}
+
+func newReviewPager(opts []ReviewPaginateOption, reverse bool) (*reviewPager, error) {
+	pager := &reviewPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultReviewOrder
+	}
+	return pager, nil
+}
+
+func (p *reviewPager) applyFilter(query *ReviewQuery) (*ReviewQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *reviewPager) toCursor(_m *Review) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *reviewPager) applyCursors(query *ReviewQuery, after, before *Cursor) (*ReviewQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultReviewOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *reviewPager) applyOrder(query *ReviewQuery) *ReviewQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultReviewOrder.Field {
+		query = query.Order(DefaultReviewOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *reviewPager) orderExpr(query *ReviewQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultReviewOrder.Field {
+			b.Comma().Ident(DefaultReviewOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Review.
+func (_m *ReviewQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ReviewPaginateOption,
+) (*ReviewConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newReviewPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ReviewConnection{Edges: []*ReviewEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ReviewOrderFieldType orders Review by type.
+	ReviewOrderFieldType = &ReviewOrderField{
+		Value: func(_m *Review) (ent.Value, error) {
+			return _m.Type, nil
+		},
+		column: review.FieldType,
+		toTerm: review.ByType,
+		toCursor: func(_m *Review) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Type,
+			}
+		},
+	}
+	// ReviewOrderFieldStatus orders Review by status.
+	ReviewOrderFieldStatus = &ReviewOrderField{
+		Value: func(_m *Review) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: review.FieldStatus,
+		toTerm: review.ByStatus,
+		toCursor: func(_m *Review) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// ReviewOrderFieldCreatedAt orders Review by created_at.
+	ReviewOrderFieldCreatedAt = &ReviewOrderField{
+		Value: func(_m *Review) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: review.FieldCreatedAt,
+		toTerm: review.ByCreatedAt,
+		toCursor: func(_m *Review) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ReviewOrderFieldUpdatedAt orders Review by updated_at.
+	ReviewOrderFieldUpdatedAt = &ReviewOrderField{
+		Value: func(_m *Review) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: review.FieldUpdatedAt,
+		toTerm: review.ByUpdatedAt,
+		toCursor: func(_m *Review) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ReviewOrderField) String() string {
+	var str string
+	switch f.column {
+	case ReviewOrderFieldType.column:
+		str = "TYPE"
+	case ReviewOrderFieldStatus.column:
+		str = "STATUS"
+	case ReviewOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ReviewOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ReviewOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ReviewOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ReviewOrderField %T must be a string", v)
+	}
+	switch str {
+	case "TYPE":
+		*f = *ReviewOrderFieldType
+	case "STATUS":
+		*f = *ReviewOrderFieldStatus
+	case "CREATED_AT":
+		*f = *ReviewOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ReviewOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ReviewOrderField", str)
+	}
+	return nil
+}
+
+// ReviewOrderField defines the ordering field of Review.
+type ReviewOrderField struct {
+	// Value extracts the ordering value from the given Review.
+	Value    func(*Review) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) review.OrderOption
+	toCursor func(*Review) Cursor
+}
+
+// ReviewOrder defines the ordering of Review.
+type ReviewOrder struct {
+	Direction OrderDirection    `json:"direction"`
+	Field     *ReviewOrderField `json:"field"`
+}
+
+// DefaultReviewOrder is the default ordering of Review.
+var DefaultReviewOrder = &ReviewOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ReviewOrderField{
+		Value: func(_m *Review) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: review.FieldID,
+		toTerm: review.ByID,
+		toCursor: func(_m *Review) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Review into ReviewEdge.
+func (_m *Review) ToEdge(order *ReviewOrder) *ReviewEdge {
+	if order == nil {
+		order = DefaultReviewOrder
+	}
+	return &ReviewEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ReviewCycleEdge is the edge representation of ReviewCycle.
+type ReviewCycleEdge struct {
+	Node   *ReviewCycle `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// ReviewCycleConnection is the connection containing edges to ReviewCycle.
+type ReviewCycleConnection struct {
+	Edges      []*ReviewCycleEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *ReviewCycleConnection) build(nodes []*ReviewCycle, pager *reviewcyclePager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ReviewCycle
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ReviewCycle {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ReviewCycle {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ReviewCycleEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ReviewCycleEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ReviewCyclePaginateOption enables pagination customization.
+type ReviewCyclePaginateOption func(*reviewcyclePager) error
+
+// WithReviewCycleOrder configures pagination ordering.
+func WithReviewCycleOrder(order *ReviewCycleOrder) ReviewCyclePaginateOption {
+	if order == nil {
+		order = DefaultReviewCycleOrder
+	}
+	o := *order
+	return func(pager *reviewcyclePager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultReviewCycleOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithReviewCycleFilter configures pagination filter.
+func WithReviewCycleFilter(filter func(*ReviewCycleQuery) (*ReviewCycleQuery, error)) ReviewCyclePaginateOption {
+	return func(pager *reviewcyclePager) error {
+		if filter == nil {
+			return errors.New("ReviewCycleQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type reviewcyclePager struct {
+	reverse bool
+	order   *ReviewCycleOrder
+	filter  func(*ReviewCycleQuery) (*ReviewCycleQuery, error)
+}
+
+func newReviewCyclePager(opts []ReviewCyclePaginateOption, reverse bool) (*reviewcyclePager, error) {
+	pager := &reviewcyclePager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultReviewCycleOrder
+	}
+	return pager, nil
+}
+
+func (p *reviewcyclePager) applyFilter(query *ReviewCycleQuery) (*ReviewCycleQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *reviewcyclePager) toCursor(_m *ReviewCycle) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *reviewcyclePager) applyCursors(query *ReviewCycleQuery, after, before *Cursor) (*ReviewCycleQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultReviewCycleOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *reviewcyclePager) applyOrder(query *ReviewCycleQuery) *ReviewCycleQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultReviewCycleOrder.Field {
+		query = query.Order(DefaultReviewCycleOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *reviewcyclePager) orderExpr(query *ReviewCycleQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultReviewCycleOrder.Field {
+			b.Comma().Ident(DefaultReviewCycleOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ReviewCycle.
+func (_m *ReviewCycleQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ReviewCyclePaginateOption,
+) (*ReviewCycleConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newReviewCyclePager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ReviewCycleConnection{Edges: []*ReviewCycleEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ReviewCycleOrderFieldName orders ReviewCycle by name.
+	ReviewCycleOrderFieldName = &ReviewCycleOrderField{
+		Value: func(_m *ReviewCycle) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: reviewcycle.FieldName,
+		toTerm: reviewcycle.ByName,
+		toCursor: func(_m *ReviewCycle) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+	// ReviewCycleOrderFieldStatus orders ReviewCycle by status.
+	ReviewCycleOrderFieldStatus = &ReviewCycleOrderField{
+		Value: func(_m *ReviewCycle) (ent.Value, error) {
+			return _m.Status, nil
+		},
+		column: reviewcycle.FieldStatus,
+		toTerm: reviewcycle.ByStatus,
+		toCursor: func(_m *ReviewCycle) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Status,
+			}
+		},
+	}
+	// ReviewCycleOrderFieldStartsAt orders ReviewCycle by starts_at.
+	ReviewCycleOrderFieldStartsAt = &ReviewCycleOrderField{
+		Value: func(_m *ReviewCycle) (ent.Value, error) {
+			return _m.StartsAt, nil
+		},
+		column: reviewcycle.FieldStartsAt,
+		toTerm: reviewcycle.ByStartsAt,
+		toCursor: func(_m *ReviewCycle) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.StartsAt,
+			}
+		},
+	}
+	// ReviewCycleOrderFieldCreatedAt orders ReviewCycle by created_at.
+	ReviewCycleOrderFieldCreatedAt = &ReviewCycleOrderField{
+		Value: func(_m *ReviewCycle) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: reviewcycle.FieldCreatedAt,
+		toTerm: reviewcycle.ByCreatedAt,
+		toCursor: func(_m *ReviewCycle) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ReviewCycleOrderField) String() string {
+	var str string
+	switch f.column {
+	case ReviewCycleOrderFieldName.column:
+		str = "NAME"
+	case ReviewCycleOrderFieldStatus.column:
+		str = "STATUS"
+	case ReviewCycleOrderFieldStartsAt.column:
+		str = "STARTS_AT"
+	case ReviewCycleOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ReviewCycleOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ReviewCycleOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ReviewCycleOrderField %T must be a string", v)
+	}
+	switch str {
+	case "NAME":
+		*f = *ReviewCycleOrderFieldName
+	case "STATUS":
+		*f = *ReviewCycleOrderFieldStatus
+	case "STARTS_AT":
+		*f = *ReviewCycleOrderFieldStartsAt
+	case "CREATED_AT":
+		*f = *ReviewCycleOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ReviewCycleOrderField", str)
+	}
+	return nil
+}
+
+// ReviewCycleOrderField defines the ordering field of ReviewCycle.
+type ReviewCycleOrderField struct {
+	// Value extracts the ordering value from the given ReviewCycle.
+	Value    func(*ReviewCycle) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) reviewcycle.OrderOption
+	toCursor func(*ReviewCycle) Cursor
+}
+
+// ReviewCycleOrder defines the ordering of ReviewCycle.
+type ReviewCycleOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *ReviewCycleOrderField `json:"field"`
+}
+
+// DefaultReviewCycleOrder is the default ordering of ReviewCycle.
+var DefaultReviewCycleOrder = &ReviewCycleOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ReviewCycleOrderField{
+		Value: func(_m *ReviewCycle) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: reviewcycle.FieldID,
+		toTerm: reviewcycle.ByID,
+		toCursor: func(_m *ReviewCycle) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ReviewCycle into ReviewCycleEdge.
+func (_m *ReviewCycle) ToEdge(order *ReviewCycleOrder) *ReviewCycleEdge {
+	if order == nil {
+		order = DefaultReviewCycleOrder
+	}
+	return &ReviewCycleEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -12,6 +12,8 @@ import (
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/predicate"
+	"okrgraph/ent/review"
+	"okrgraph/ent/reviewcycle"
 	"okrgraph/ent/team"
 	"okrgraph/ent/teammembership"
 	"okrgraph/ent/timeperiod"
@@ -2856,6 +2858,1158 @@ func (i *OrganizationWhereInput) P() (predicate.Organization, error) {
 		return predicates[0], nil
 	default:
 		return organization.And(predicates...), nil
+	}
+}
+
+// ReviewWhereInput represents a where input for filtering Review queries.
+type ReviewWhereInput struct {
+	Predicates []predicate.Review  `json:"-"`
+	Not        *ReviewWhereInput   `json:"not,omitempty"`
+	Or         []*ReviewWhereInput `json:"or,omitempty"`
+	And        []*ReviewWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "type" field predicates.
+	Type      *review.Type  `json:"type,omitempty"`
+	TypeNEQ   *review.Type  `json:"typeNEQ,omitempty"`
+	TypeIn    []review.Type `json:"typeIn,omitempty"`
+	TypeNotIn []review.Type `json:"typeNotIn,omitempty"`
+
+	// "status" field predicates.
+	Status      *review.Status  `json:"status,omitempty"`
+	StatusNEQ   *review.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []review.Status `json:"statusIn,omitempty"`
+	StatusNotIn []review.Status `json:"statusNotIn,omitempty"`
+
+	// "comments" field predicates.
+	Comments             *string  `json:"comments,omitempty"`
+	CommentsNEQ          *string  `json:"commentsNEQ,omitempty"`
+	CommentsIn           []string `json:"commentsIn,omitempty"`
+	CommentsNotIn        []string `json:"commentsNotIn,omitempty"`
+	CommentsGT           *string  `json:"commentsGT,omitempty"`
+	CommentsGTE          *string  `json:"commentsGTE,omitempty"`
+	CommentsLT           *string  `json:"commentsLT,omitempty"`
+	CommentsLTE          *string  `json:"commentsLTE,omitempty"`
+	CommentsContains     *string  `json:"commentsContains,omitempty"`
+	CommentsHasPrefix    *string  `json:"commentsHasPrefix,omitempty"`
+	CommentsHasSuffix    *string  `json:"commentsHasSuffix,omitempty"`
+	CommentsEqualFold    *string  `json:"commentsEqualFold,omitempty"`
+	CommentsContainsFold *string  `json:"commentsContainsFold,omitempty"`
+
+	// "sent_back_note" field predicates.
+	SentBackNote             *string  `json:"sentBackNote,omitempty"`
+	SentBackNoteNEQ          *string  `json:"sentBackNoteNEQ,omitempty"`
+	SentBackNoteIn           []string `json:"sentBackNoteIn,omitempty"`
+	SentBackNoteNotIn        []string `json:"sentBackNoteNotIn,omitempty"`
+	SentBackNoteGT           *string  `json:"sentBackNoteGT,omitempty"`
+	SentBackNoteGTE          *string  `json:"sentBackNoteGTE,omitempty"`
+	SentBackNoteLT           *string  `json:"sentBackNoteLT,omitempty"`
+	SentBackNoteLTE          *string  `json:"sentBackNoteLTE,omitempty"`
+	SentBackNoteContains     *string  `json:"sentBackNoteContains,omitempty"`
+	SentBackNoteHasPrefix    *string  `json:"sentBackNoteHasPrefix,omitempty"`
+	SentBackNoteHasSuffix    *string  `json:"sentBackNoteHasSuffix,omitempty"`
+	SentBackNoteEqualFold    *string  `json:"sentBackNoteEqualFold,omitempty"`
+	SentBackNoteContainsFold *string  `json:"sentBackNoteContainsFold,omitempty"`
+
+	// "submitted_at" field predicates.
+	SubmittedAt       *time.Time  `json:"submittedAt,omitempty"`
+	SubmittedAtNEQ    *time.Time  `json:"submittedAtNEQ,omitempty"`
+	SubmittedAtIn     []time.Time `json:"submittedAtIn,omitempty"`
+	SubmittedAtNotIn  []time.Time `json:"submittedAtNotIn,omitempty"`
+	SubmittedAtGT     *time.Time  `json:"submittedAtGT,omitempty"`
+	SubmittedAtGTE    *time.Time  `json:"submittedAtGTE,omitempty"`
+	SubmittedAtLT     *time.Time  `json:"submittedAtLT,omitempty"`
+	SubmittedAtLTE    *time.Time  `json:"submittedAtLTE,omitempty"`
+	SubmittedAtIsNil  bool        `json:"submittedAtIsNil,omitempty"`
+	SubmittedAtNotNil bool        `json:"submittedAtNotNil,omitempty"`
+
+	// "approved_at" field predicates.
+	ApprovedAt       *time.Time  `json:"approvedAt,omitempty"`
+	ApprovedAtNEQ    *time.Time  `json:"approvedAtNEQ,omitempty"`
+	ApprovedAtIn     []time.Time `json:"approvedAtIn,omitempty"`
+	ApprovedAtNotIn  []time.Time `json:"approvedAtNotIn,omitempty"`
+	ApprovedAtGT     *time.Time  `json:"approvedAtGT,omitempty"`
+	ApprovedAtGTE    *time.Time  `json:"approvedAtGTE,omitempty"`
+	ApprovedAtLT     *time.Time  `json:"approvedAtLT,omitempty"`
+	ApprovedAtLTE    *time.Time  `json:"approvedAtLTE,omitempty"`
+	ApprovedAtIsNil  bool        `json:"approvedAtIsNil,omitempty"`
+	ApprovedAtNotNil bool        `json:"approvedAtNotNil,omitempty"`
+
+	// "shared_at" field predicates.
+	SharedAt       *time.Time  `json:"sharedAt,omitempty"`
+	SharedAtNEQ    *time.Time  `json:"sharedAtNEQ,omitempty"`
+	SharedAtIn     []time.Time `json:"sharedAtIn,omitempty"`
+	SharedAtNotIn  []time.Time `json:"sharedAtNotIn,omitempty"`
+	SharedAtGT     *time.Time  `json:"sharedAtGT,omitempty"`
+	SharedAtGTE    *time.Time  `json:"sharedAtGTE,omitempty"`
+	SharedAtLT     *time.Time  `json:"sharedAtLT,omitempty"`
+	SharedAtLTE    *time.Time  `json:"sharedAtLTE,omitempty"`
+	SharedAtIsNil  bool        `json:"sharedAtIsNil,omitempty"`
+	SharedAtNotNil bool        `json:"sharedAtNotNil,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "cycle" edge predicates.
+	HasCycle     *bool                    `json:"hasCycle,omitempty"`
+	HasCycleWith []*ReviewCycleWhereInput `json:"hasCycleWith,omitempty"`
+
+	// "reviewee" edge predicates.
+	HasReviewee     *bool             `json:"hasReviewee,omitempty"`
+	HasRevieweeWith []*UserWhereInput `json:"hasRevieweeWith,omitempty"`
+
+	// "reviewer" edge predicates.
+	HasReviewer     *bool             `json:"hasReviewer,omitempty"`
+	HasReviewerWith []*UserWhereInput `json:"hasReviewerWith,omitempty"`
+
+	// "approved_by" edge predicates.
+	HasApprovedBy     *bool             `json:"hasApprovedBy,omitempty"`
+	HasApprovedByWith []*UserWhereInput `json:"hasApprovedByWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ReviewWhereInput) AddPredicates(predicates ...predicate.Review) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ReviewWhereInput filter on the ReviewQuery builder.
+func (i *ReviewWhereInput) Filter(q *ReviewQuery) (*ReviewQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyReviewWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyReviewWhereInput is returned in case the ReviewWhereInput is empty.
+var ErrEmptyReviewWhereInput = errors.New("ent: empty predicate ReviewWhereInput")
+
+// P returns a predicate for filtering reviews.
+// An error is returned if the input is empty or invalid.
+func (i *ReviewWhereInput) P() (predicate.Review, error) {
+	var predicates []predicate.Review
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, review.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Review, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, review.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Review, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, review.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, review.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, review.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, review.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, review.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, review.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, review.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, review.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, review.IDLTE(*i.IDLTE))
+	}
+	if i.Type != nil {
+		predicates = append(predicates, review.TypeEQ(*i.Type))
+	}
+	if i.TypeNEQ != nil {
+		predicates = append(predicates, review.TypeNEQ(*i.TypeNEQ))
+	}
+	if len(i.TypeIn) > 0 {
+		predicates = append(predicates, review.TypeIn(i.TypeIn...))
+	}
+	if len(i.TypeNotIn) > 0 {
+		predicates = append(predicates, review.TypeNotIn(i.TypeNotIn...))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, review.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, review.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, review.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, review.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Comments != nil {
+		predicates = append(predicates, review.CommentsEQ(*i.Comments))
+	}
+	if i.CommentsNEQ != nil {
+		predicates = append(predicates, review.CommentsNEQ(*i.CommentsNEQ))
+	}
+	if len(i.CommentsIn) > 0 {
+		predicates = append(predicates, review.CommentsIn(i.CommentsIn...))
+	}
+	if len(i.CommentsNotIn) > 0 {
+		predicates = append(predicates, review.CommentsNotIn(i.CommentsNotIn...))
+	}
+	if i.CommentsGT != nil {
+		predicates = append(predicates, review.CommentsGT(*i.CommentsGT))
+	}
+	if i.CommentsGTE != nil {
+		predicates = append(predicates, review.CommentsGTE(*i.CommentsGTE))
+	}
+	if i.CommentsLT != nil {
+		predicates = append(predicates, review.CommentsLT(*i.CommentsLT))
+	}
+	if i.CommentsLTE != nil {
+		predicates = append(predicates, review.CommentsLTE(*i.CommentsLTE))
+	}
+	if i.CommentsContains != nil {
+		predicates = append(predicates, review.CommentsContains(*i.CommentsContains))
+	}
+	if i.CommentsHasPrefix != nil {
+		predicates = append(predicates, review.CommentsHasPrefix(*i.CommentsHasPrefix))
+	}
+	if i.CommentsHasSuffix != nil {
+		predicates = append(predicates, review.CommentsHasSuffix(*i.CommentsHasSuffix))
+	}
+	if i.CommentsEqualFold != nil {
+		predicates = append(predicates, review.CommentsEqualFold(*i.CommentsEqualFold))
+	}
+	if i.CommentsContainsFold != nil {
+		predicates = append(predicates, review.CommentsContainsFold(*i.CommentsContainsFold))
+	}
+	if i.SentBackNote != nil {
+		predicates = append(predicates, review.SentBackNoteEQ(*i.SentBackNote))
+	}
+	if i.SentBackNoteNEQ != nil {
+		predicates = append(predicates, review.SentBackNoteNEQ(*i.SentBackNoteNEQ))
+	}
+	if len(i.SentBackNoteIn) > 0 {
+		predicates = append(predicates, review.SentBackNoteIn(i.SentBackNoteIn...))
+	}
+	if len(i.SentBackNoteNotIn) > 0 {
+		predicates = append(predicates, review.SentBackNoteNotIn(i.SentBackNoteNotIn...))
+	}
+	if i.SentBackNoteGT != nil {
+		predicates = append(predicates, review.SentBackNoteGT(*i.SentBackNoteGT))
+	}
+	if i.SentBackNoteGTE != nil {
+		predicates = append(predicates, review.SentBackNoteGTE(*i.SentBackNoteGTE))
+	}
+	if i.SentBackNoteLT != nil {
+		predicates = append(predicates, review.SentBackNoteLT(*i.SentBackNoteLT))
+	}
+	if i.SentBackNoteLTE != nil {
+		predicates = append(predicates, review.SentBackNoteLTE(*i.SentBackNoteLTE))
+	}
+	if i.SentBackNoteContains != nil {
+		predicates = append(predicates, review.SentBackNoteContains(*i.SentBackNoteContains))
+	}
+	if i.SentBackNoteHasPrefix != nil {
+		predicates = append(predicates, review.SentBackNoteHasPrefix(*i.SentBackNoteHasPrefix))
+	}
+	if i.SentBackNoteHasSuffix != nil {
+		predicates = append(predicates, review.SentBackNoteHasSuffix(*i.SentBackNoteHasSuffix))
+	}
+	if i.SentBackNoteEqualFold != nil {
+		predicates = append(predicates, review.SentBackNoteEqualFold(*i.SentBackNoteEqualFold))
+	}
+	if i.SentBackNoteContainsFold != nil {
+		predicates = append(predicates, review.SentBackNoteContainsFold(*i.SentBackNoteContainsFold))
+	}
+	if i.SubmittedAt != nil {
+		predicates = append(predicates, review.SubmittedAtEQ(*i.SubmittedAt))
+	}
+	if i.SubmittedAtNEQ != nil {
+		predicates = append(predicates, review.SubmittedAtNEQ(*i.SubmittedAtNEQ))
+	}
+	if len(i.SubmittedAtIn) > 0 {
+		predicates = append(predicates, review.SubmittedAtIn(i.SubmittedAtIn...))
+	}
+	if len(i.SubmittedAtNotIn) > 0 {
+		predicates = append(predicates, review.SubmittedAtNotIn(i.SubmittedAtNotIn...))
+	}
+	if i.SubmittedAtGT != nil {
+		predicates = append(predicates, review.SubmittedAtGT(*i.SubmittedAtGT))
+	}
+	if i.SubmittedAtGTE != nil {
+		predicates = append(predicates, review.SubmittedAtGTE(*i.SubmittedAtGTE))
+	}
+	if i.SubmittedAtLT != nil {
+		predicates = append(predicates, review.SubmittedAtLT(*i.SubmittedAtLT))
+	}
+	if i.SubmittedAtLTE != nil {
+		predicates = append(predicates, review.SubmittedAtLTE(*i.SubmittedAtLTE))
+	}
+	if i.SubmittedAtIsNil {
+		predicates = append(predicates, review.SubmittedAtIsNil())
+	}
+	if i.SubmittedAtNotNil {
+		predicates = append(predicates, review.SubmittedAtNotNil())
+	}
+	if i.ApprovedAt != nil {
+		predicates = append(predicates, review.ApprovedAtEQ(*i.ApprovedAt))
+	}
+	if i.ApprovedAtNEQ != nil {
+		predicates = append(predicates, review.ApprovedAtNEQ(*i.ApprovedAtNEQ))
+	}
+	if len(i.ApprovedAtIn) > 0 {
+		predicates = append(predicates, review.ApprovedAtIn(i.ApprovedAtIn...))
+	}
+	if len(i.ApprovedAtNotIn) > 0 {
+		predicates = append(predicates, review.ApprovedAtNotIn(i.ApprovedAtNotIn...))
+	}
+	if i.ApprovedAtGT != nil {
+		predicates = append(predicates, review.ApprovedAtGT(*i.ApprovedAtGT))
+	}
+	if i.ApprovedAtGTE != nil {
+		predicates = append(predicates, review.ApprovedAtGTE(*i.ApprovedAtGTE))
+	}
+	if i.ApprovedAtLT != nil {
+		predicates = append(predicates, review.ApprovedAtLT(*i.ApprovedAtLT))
+	}
+	if i.ApprovedAtLTE != nil {
+		predicates = append(predicates, review.ApprovedAtLTE(*i.ApprovedAtLTE))
+	}
+	if i.ApprovedAtIsNil {
+		predicates = append(predicates, review.ApprovedAtIsNil())
+	}
+	if i.ApprovedAtNotNil {
+		predicates = append(predicates, review.ApprovedAtNotNil())
+	}
+	if i.SharedAt != nil {
+		predicates = append(predicates, review.SharedAtEQ(*i.SharedAt))
+	}
+	if i.SharedAtNEQ != nil {
+		predicates = append(predicates, review.SharedAtNEQ(*i.SharedAtNEQ))
+	}
+	if len(i.SharedAtIn) > 0 {
+		predicates = append(predicates, review.SharedAtIn(i.SharedAtIn...))
+	}
+	if len(i.SharedAtNotIn) > 0 {
+		predicates = append(predicates, review.SharedAtNotIn(i.SharedAtNotIn...))
+	}
+	if i.SharedAtGT != nil {
+		predicates = append(predicates, review.SharedAtGT(*i.SharedAtGT))
+	}
+	if i.SharedAtGTE != nil {
+		predicates = append(predicates, review.SharedAtGTE(*i.SharedAtGTE))
+	}
+	if i.SharedAtLT != nil {
+		predicates = append(predicates, review.SharedAtLT(*i.SharedAtLT))
+	}
+	if i.SharedAtLTE != nil {
+		predicates = append(predicates, review.SharedAtLTE(*i.SharedAtLTE))
+	}
+	if i.SharedAtIsNil {
+		predicates = append(predicates, review.SharedAtIsNil())
+	}
+	if i.SharedAtNotNil {
+		predicates = append(predicates, review.SharedAtNotNil())
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, review.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, review.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, review.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, review.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, review.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, review.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, review.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, review.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, review.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, review.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, review.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, review.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, review.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, review.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, review.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, review.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+
+	if i.HasCycle != nil {
+		p := review.HasCycle()
+		if !*i.HasCycle {
+			p = review.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCycleWith) > 0 {
+		with := make([]predicate.ReviewCycle, 0, len(i.HasCycleWith))
+		for _, w := range i.HasCycleWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCycleWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, review.HasCycleWith(with...))
+	}
+	if i.HasReviewee != nil {
+		p := review.HasReviewee()
+		if !*i.HasReviewee {
+			p = review.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasRevieweeWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasRevieweeWith))
+		for _, w := range i.HasRevieweeWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasRevieweeWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, review.HasRevieweeWith(with...))
+	}
+	if i.HasReviewer != nil {
+		p := review.HasReviewer()
+		if !*i.HasReviewer {
+			p = review.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasReviewerWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasReviewerWith))
+		for _, w := range i.HasReviewerWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasReviewerWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, review.HasReviewerWith(with...))
+	}
+	if i.HasApprovedBy != nil {
+		p := review.HasApprovedBy()
+		if !*i.HasApprovedBy {
+			p = review.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasApprovedByWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasApprovedByWith))
+		for _, w := range i.HasApprovedByWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasApprovedByWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, review.HasApprovedByWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyReviewWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return review.And(predicates...), nil
+	}
+}
+
+// ReviewCycleWhereInput represents a where input for filtering ReviewCycle queries.
+type ReviewCycleWhereInput struct {
+	Predicates []predicate.ReviewCycle  `json:"-"`
+	Not        *ReviewCycleWhereInput   `json:"not,omitempty"`
+	Or         []*ReviewCycleWhereInput `json:"or,omitempty"`
+	And        []*ReviewCycleWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *reviewcycle.Status  `json:"status,omitempty"`
+	StatusNEQ   *reviewcycle.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []reviewcycle.Status `json:"statusIn,omitempty"`
+	StatusNotIn []reviewcycle.Status `json:"statusNotIn,omitempty"`
+
+	// "starts_at" field predicates.
+	StartsAt      *time.Time  `json:"startsAt,omitempty"`
+	StartsAtNEQ   *time.Time  `json:"startsAtNEQ,omitempty"`
+	StartsAtIn    []time.Time `json:"startsAtIn,omitempty"`
+	StartsAtNotIn []time.Time `json:"startsAtNotIn,omitempty"`
+	StartsAtGT    *time.Time  `json:"startsAtGT,omitempty"`
+	StartsAtGTE   *time.Time  `json:"startsAtGTE,omitempty"`
+	StartsAtLT    *time.Time  `json:"startsAtLT,omitempty"`
+	StartsAtLTE   *time.Time  `json:"startsAtLTE,omitempty"`
+
+	// "ends_at" field predicates.
+	EndsAt      *time.Time  `json:"endsAt,omitempty"`
+	EndsAtNEQ   *time.Time  `json:"endsAtNEQ,omitempty"`
+	EndsAtIn    []time.Time `json:"endsAtIn,omitempty"`
+	EndsAtNotIn []time.Time `json:"endsAtNotIn,omitempty"`
+	EndsAtGT    *time.Time  `json:"endsAtGT,omitempty"`
+	EndsAtGTE   *time.Time  `json:"endsAtGTE,omitempty"`
+	EndsAtLT    *time.Time  `json:"endsAtLT,omitempty"`
+	EndsAtLTE   *time.Time  `json:"endsAtLTE,omitempty"`
+
+	// "participant_scope" field predicates.
+	ParticipantScope      *reviewcycle.ParticipantScope  `json:"participantScope,omitempty"`
+	ParticipantScopeNEQ   *reviewcycle.ParticipantScope  `json:"participantScopeNEQ,omitempty"`
+	ParticipantScopeIn    []reviewcycle.ParticipantScope `json:"participantScopeIn,omitempty"`
+	ParticipantScopeNotIn []reviewcycle.ParticipantScope `json:"participantScopeNotIn,omitempty"`
+
+	// "approval_required" field predicates.
+	ApprovalRequired    *bool `json:"approvalRequired,omitempty"`
+	ApprovalRequiredNEQ *bool `json:"approvalRequiredNEQ,omitempty"`
+
+	// "approver_rule" field predicates.
+	ApproverRule      *reviewcycle.ApproverRule  `json:"approverRule,omitempty"`
+	ApproverRuleNEQ   *reviewcycle.ApproverRule  `json:"approverRuleNEQ,omitempty"`
+	ApproverRuleIn    []reviewcycle.ApproverRule `json:"approverRuleIn,omitempty"`
+	ApproverRuleNotIn []reviewcycle.ApproverRule `json:"approverRuleNotIn,omitempty"`
+
+	// "approver_levels" field predicates.
+	ApproverLevels      *int  `json:"approverLevels,omitempty"`
+	ApproverLevelsNEQ   *int  `json:"approverLevelsNEQ,omitempty"`
+	ApproverLevelsIn    []int `json:"approverLevelsIn,omitempty"`
+	ApproverLevelsNotIn []int `json:"approverLevelsNotIn,omitempty"`
+	ApproverLevelsGT    *int  `json:"approverLevelsGT,omitempty"`
+	ApproverLevelsGTE   *int  `json:"approverLevelsGTE,omitempty"`
+	ApproverLevelsLT    *int  `json:"approverLevelsLT,omitempty"`
+	ApproverLevelsLTE   *int  `json:"approverLevelsLTE,omitempty"`
+
+	// "results_shared" field predicates.
+	ResultsShared    *bool `json:"resultsShared,omitempty"`
+	ResultsSharedNEQ *bool `json:"resultsSharedNEQ,omitempty"`
+
+	// "launched_at" field predicates.
+	LaunchedAt       *time.Time  `json:"launchedAt,omitempty"`
+	LaunchedAtNEQ    *time.Time  `json:"launchedAtNEQ,omitempty"`
+	LaunchedAtIn     []time.Time `json:"launchedAtIn,omitempty"`
+	LaunchedAtNotIn  []time.Time `json:"launchedAtNotIn,omitempty"`
+	LaunchedAtGT     *time.Time  `json:"launchedAtGT,omitempty"`
+	LaunchedAtGTE    *time.Time  `json:"launchedAtGTE,omitempty"`
+	LaunchedAtLT     *time.Time  `json:"launchedAtLT,omitempty"`
+	LaunchedAtLTE    *time.Time  `json:"launchedAtLTE,omitempty"`
+	LaunchedAtIsNil  bool        `json:"launchedAtIsNil,omitempty"`
+	LaunchedAtNotNil bool        `json:"launchedAtNotNil,omitempty"`
+
+	// "closed_at" field predicates.
+	ClosedAt       *time.Time  `json:"closedAt,omitempty"`
+	ClosedAtNEQ    *time.Time  `json:"closedAtNEQ,omitempty"`
+	ClosedAtIn     []time.Time `json:"closedAtIn,omitempty"`
+	ClosedAtNotIn  []time.Time `json:"closedAtNotIn,omitempty"`
+	ClosedAtGT     *time.Time  `json:"closedAtGT,omitempty"`
+	ClosedAtGTE    *time.Time  `json:"closedAtGTE,omitempty"`
+	ClosedAtLT     *time.Time  `json:"closedAtLT,omitempty"`
+	ClosedAtLTE    *time.Time  `json:"closedAtLTE,omitempty"`
+	ClosedAtIsNil  bool        `json:"closedAtIsNil,omitempty"`
+	ClosedAtNotNil bool        `json:"closedAtNotNil,omitempty"`
+
+	// "shared_at" field predicates.
+	SharedAt       *time.Time  `json:"sharedAt,omitempty"`
+	SharedAtNEQ    *time.Time  `json:"sharedAtNEQ,omitempty"`
+	SharedAtIn     []time.Time `json:"sharedAtIn,omitempty"`
+	SharedAtNotIn  []time.Time `json:"sharedAtNotIn,omitempty"`
+	SharedAtGT     *time.Time  `json:"sharedAtGT,omitempty"`
+	SharedAtGTE    *time.Time  `json:"sharedAtGTE,omitempty"`
+	SharedAtLT     *time.Time  `json:"sharedAtLT,omitempty"`
+	SharedAtLTE    *time.Time  `json:"sharedAtLTE,omitempty"`
+	SharedAtIsNil  bool        `json:"sharedAtIsNil,omitempty"`
+	SharedAtNotNil bool        `json:"sharedAtNotNil,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "time_period" edge predicates.
+	HasTimePeriod     *bool                   `json:"hasTimePeriod,omitempty"`
+	HasTimePeriodWith []*TimePeriodWhereInput `json:"hasTimePeriodWith,omitempty"`
+
+	// "approver" edge predicates.
+	HasApprover     *bool             `json:"hasApprover,omitempty"`
+	HasApproverWith []*UserWhereInput `json:"hasApproverWith,omitempty"`
+
+	// "creator" edge predicates.
+	HasCreator     *bool             `json:"hasCreator,omitempty"`
+	HasCreatorWith []*UserWhereInput `json:"hasCreatorWith,omitempty"`
+
+	// "reviews" edge predicates.
+	HasReviews     *bool               `json:"hasReviews,omitempty"`
+	HasReviewsWith []*ReviewWhereInput `json:"hasReviewsWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ReviewCycleWhereInput) AddPredicates(predicates ...predicate.ReviewCycle) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ReviewCycleWhereInput filter on the ReviewCycleQuery builder.
+func (i *ReviewCycleWhereInput) Filter(q *ReviewCycleQuery) (*ReviewCycleQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyReviewCycleWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyReviewCycleWhereInput is returned in case the ReviewCycleWhereInput is empty.
+var ErrEmptyReviewCycleWhereInput = errors.New("ent: empty predicate ReviewCycleWhereInput")
+
+// P returns a predicate for filtering reviewcycles.
+// An error is returned if the input is empty or invalid.
+func (i *ReviewCycleWhereInput) P() (predicate.ReviewCycle, error) {
+	var predicates []predicate.ReviewCycle
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, reviewcycle.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.ReviewCycle, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, reviewcycle.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.ReviewCycle, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, reviewcycle.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, reviewcycle.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, reviewcycle.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, reviewcycle.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, reviewcycle.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, reviewcycle.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, reviewcycle.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, reviewcycle.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, reviewcycle.IDLTE(*i.IDLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, reviewcycle.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, reviewcycle.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, reviewcycle.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, reviewcycle.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, reviewcycle.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, reviewcycle.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, reviewcycle.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, reviewcycle.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, reviewcycle.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, reviewcycle.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, reviewcycle.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, reviewcycle.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, reviewcycle.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, reviewcycle.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, reviewcycle.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, reviewcycle.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, reviewcycle.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.StartsAt != nil {
+		predicates = append(predicates, reviewcycle.StartsAtEQ(*i.StartsAt))
+	}
+	if i.StartsAtNEQ != nil {
+		predicates = append(predicates, reviewcycle.StartsAtNEQ(*i.StartsAtNEQ))
+	}
+	if len(i.StartsAtIn) > 0 {
+		predicates = append(predicates, reviewcycle.StartsAtIn(i.StartsAtIn...))
+	}
+	if len(i.StartsAtNotIn) > 0 {
+		predicates = append(predicates, reviewcycle.StartsAtNotIn(i.StartsAtNotIn...))
+	}
+	if i.StartsAtGT != nil {
+		predicates = append(predicates, reviewcycle.StartsAtGT(*i.StartsAtGT))
+	}
+	if i.StartsAtGTE != nil {
+		predicates = append(predicates, reviewcycle.StartsAtGTE(*i.StartsAtGTE))
+	}
+	if i.StartsAtLT != nil {
+		predicates = append(predicates, reviewcycle.StartsAtLT(*i.StartsAtLT))
+	}
+	if i.StartsAtLTE != nil {
+		predicates = append(predicates, reviewcycle.StartsAtLTE(*i.StartsAtLTE))
+	}
+	if i.EndsAt != nil {
+		predicates = append(predicates, reviewcycle.EndsAtEQ(*i.EndsAt))
+	}
+	if i.EndsAtNEQ != nil {
+		predicates = append(predicates, reviewcycle.EndsAtNEQ(*i.EndsAtNEQ))
+	}
+	if len(i.EndsAtIn) > 0 {
+		predicates = append(predicates, reviewcycle.EndsAtIn(i.EndsAtIn...))
+	}
+	if len(i.EndsAtNotIn) > 0 {
+		predicates = append(predicates, reviewcycle.EndsAtNotIn(i.EndsAtNotIn...))
+	}
+	if i.EndsAtGT != nil {
+		predicates = append(predicates, reviewcycle.EndsAtGT(*i.EndsAtGT))
+	}
+	if i.EndsAtGTE != nil {
+		predicates = append(predicates, reviewcycle.EndsAtGTE(*i.EndsAtGTE))
+	}
+	if i.EndsAtLT != nil {
+		predicates = append(predicates, reviewcycle.EndsAtLT(*i.EndsAtLT))
+	}
+	if i.EndsAtLTE != nil {
+		predicates = append(predicates, reviewcycle.EndsAtLTE(*i.EndsAtLTE))
+	}
+	if i.ParticipantScope != nil {
+		predicates = append(predicates, reviewcycle.ParticipantScopeEQ(*i.ParticipantScope))
+	}
+	if i.ParticipantScopeNEQ != nil {
+		predicates = append(predicates, reviewcycle.ParticipantScopeNEQ(*i.ParticipantScopeNEQ))
+	}
+	if len(i.ParticipantScopeIn) > 0 {
+		predicates = append(predicates, reviewcycle.ParticipantScopeIn(i.ParticipantScopeIn...))
+	}
+	if len(i.ParticipantScopeNotIn) > 0 {
+		predicates = append(predicates, reviewcycle.ParticipantScopeNotIn(i.ParticipantScopeNotIn...))
+	}
+	if i.ApprovalRequired != nil {
+		predicates = append(predicates, reviewcycle.ApprovalRequiredEQ(*i.ApprovalRequired))
+	}
+	if i.ApprovalRequiredNEQ != nil {
+		predicates = append(predicates, reviewcycle.ApprovalRequiredNEQ(*i.ApprovalRequiredNEQ))
+	}
+	if i.ApproverRule != nil {
+		predicates = append(predicates, reviewcycle.ApproverRuleEQ(*i.ApproverRule))
+	}
+	if i.ApproverRuleNEQ != nil {
+		predicates = append(predicates, reviewcycle.ApproverRuleNEQ(*i.ApproverRuleNEQ))
+	}
+	if len(i.ApproverRuleIn) > 0 {
+		predicates = append(predicates, reviewcycle.ApproverRuleIn(i.ApproverRuleIn...))
+	}
+	if len(i.ApproverRuleNotIn) > 0 {
+		predicates = append(predicates, reviewcycle.ApproverRuleNotIn(i.ApproverRuleNotIn...))
+	}
+	if i.ApproverLevels != nil {
+		predicates = append(predicates, reviewcycle.ApproverLevelsEQ(*i.ApproverLevels))
+	}
+	if i.ApproverLevelsNEQ != nil {
+		predicates = append(predicates, reviewcycle.ApproverLevelsNEQ(*i.ApproverLevelsNEQ))
+	}
+	if len(i.ApproverLevelsIn) > 0 {
+		predicates = append(predicates, reviewcycle.ApproverLevelsIn(i.ApproverLevelsIn...))
+	}
+	if len(i.ApproverLevelsNotIn) > 0 {
+		predicates = append(predicates, reviewcycle.ApproverLevelsNotIn(i.ApproverLevelsNotIn...))
+	}
+	if i.ApproverLevelsGT != nil {
+		predicates = append(predicates, reviewcycle.ApproverLevelsGT(*i.ApproverLevelsGT))
+	}
+	if i.ApproverLevelsGTE != nil {
+		predicates = append(predicates, reviewcycle.ApproverLevelsGTE(*i.ApproverLevelsGTE))
+	}
+	if i.ApproverLevelsLT != nil {
+		predicates = append(predicates, reviewcycle.ApproverLevelsLT(*i.ApproverLevelsLT))
+	}
+	if i.ApproverLevelsLTE != nil {
+		predicates = append(predicates, reviewcycle.ApproverLevelsLTE(*i.ApproverLevelsLTE))
+	}
+	if i.ResultsShared != nil {
+		predicates = append(predicates, reviewcycle.ResultsSharedEQ(*i.ResultsShared))
+	}
+	if i.ResultsSharedNEQ != nil {
+		predicates = append(predicates, reviewcycle.ResultsSharedNEQ(*i.ResultsSharedNEQ))
+	}
+	if i.LaunchedAt != nil {
+		predicates = append(predicates, reviewcycle.LaunchedAtEQ(*i.LaunchedAt))
+	}
+	if i.LaunchedAtNEQ != nil {
+		predicates = append(predicates, reviewcycle.LaunchedAtNEQ(*i.LaunchedAtNEQ))
+	}
+	if len(i.LaunchedAtIn) > 0 {
+		predicates = append(predicates, reviewcycle.LaunchedAtIn(i.LaunchedAtIn...))
+	}
+	if len(i.LaunchedAtNotIn) > 0 {
+		predicates = append(predicates, reviewcycle.LaunchedAtNotIn(i.LaunchedAtNotIn...))
+	}
+	if i.LaunchedAtGT != nil {
+		predicates = append(predicates, reviewcycle.LaunchedAtGT(*i.LaunchedAtGT))
+	}
+	if i.LaunchedAtGTE != nil {
+		predicates = append(predicates, reviewcycle.LaunchedAtGTE(*i.LaunchedAtGTE))
+	}
+	if i.LaunchedAtLT != nil {
+		predicates = append(predicates, reviewcycle.LaunchedAtLT(*i.LaunchedAtLT))
+	}
+	if i.LaunchedAtLTE != nil {
+		predicates = append(predicates, reviewcycle.LaunchedAtLTE(*i.LaunchedAtLTE))
+	}
+	if i.LaunchedAtIsNil {
+		predicates = append(predicates, reviewcycle.LaunchedAtIsNil())
+	}
+	if i.LaunchedAtNotNil {
+		predicates = append(predicates, reviewcycle.LaunchedAtNotNil())
+	}
+	if i.ClosedAt != nil {
+		predicates = append(predicates, reviewcycle.ClosedAtEQ(*i.ClosedAt))
+	}
+	if i.ClosedAtNEQ != nil {
+		predicates = append(predicates, reviewcycle.ClosedAtNEQ(*i.ClosedAtNEQ))
+	}
+	if len(i.ClosedAtIn) > 0 {
+		predicates = append(predicates, reviewcycle.ClosedAtIn(i.ClosedAtIn...))
+	}
+	if len(i.ClosedAtNotIn) > 0 {
+		predicates = append(predicates, reviewcycle.ClosedAtNotIn(i.ClosedAtNotIn...))
+	}
+	if i.ClosedAtGT != nil {
+		predicates = append(predicates, reviewcycle.ClosedAtGT(*i.ClosedAtGT))
+	}
+	if i.ClosedAtGTE != nil {
+		predicates = append(predicates, reviewcycle.ClosedAtGTE(*i.ClosedAtGTE))
+	}
+	if i.ClosedAtLT != nil {
+		predicates = append(predicates, reviewcycle.ClosedAtLT(*i.ClosedAtLT))
+	}
+	if i.ClosedAtLTE != nil {
+		predicates = append(predicates, reviewcycle.ClosedAtLTE(*i.ClosedAtLTE))
+	}
+	if i.ClosedAtIsNil {
+		predicates = append(predicates, reviewcycle.ClosedAtIsNil())
+	}
+	if i.ClosedAtNotNil {
+		predicates = append(predicates, reviewcycle.ClosedAtNotNil())
+	}
+	if i.SharedAt != nil {
+		predicates = append(predicates, reviewcycle.SharedAtEQ(*i.SharedAt))
+	}
+	if i.SharedAtNEQ != nil {
+		predicates = append(predicates, reviewcycle.SharedAtNEQ(*i.SharedAtNEQ))
+	}
+	if len(i.SharedAtIn) > 0 {
+		predicates = append(predicates, reviewcycle.SharedAtIn(i.SharedAtIn...))
+	}
+	if len(i.SharedAtNotIn) > 0 {
+		predicates = append(predicates, reviewcycle.SharedAtNotIn(i.SharedAtNotIn...))
+	}
+	if i.SharedAtGT != nil {
+		predicates = append(predicates, reviewcycle.SharedAtGT(*i.SharedAtGT))
+	}
+	if i.SharedAtGTE != nil {
+		predicates = append(predicates, reviewcycle.SharedAtGTE(*i.SharedAtGTE))
+	}
+	if i.SharedAtLT != nil {
+		predicates = append(predicates, reviewcycle.SharedAtLT(*i.SharedAtLT))
+	}
+	if i.SharedAtLTE != nil {
+		predicates = append(predicates, reviewcycle.SharedAtLTE(*i.SharedAtLTE))
+	}
+	if i.SharedAtIsNil {
+		predicates = append(predicates, reviewcycle.SharedAtIsNil())
+	}
+	if i.SharedAtNotNil {
+		predicates = append(predicates, reviewcycle.SharedAtNotNil())
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, reviewcycle.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, reviewcycle.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, reviewcycle.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, reviewcycle.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, reviewcycle.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, reviewcycle.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, reviewcycle.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, reviewcycle.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	if i.HasTimePeriod != nil {
+		p := reviewcycle.HasTimePeriod()
+		if !*i.HasTimePeriod {
+			p = reviewcycle.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTimePeriodWith) > 0 {
+		with := make([]predicate.TimePeriod, 0, len(i.HasTimePeriodWith))
+		for _, w := range i.HasTimePeriodWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTimePeriodWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, reviewcycle.HasTimePeriodWith(with...))
+	}
+	if i.HasApprover != nil {
+		p := reviewcycle.HasApprover()
+		if !*i.HasApprover {
+			p = reviewcycle.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasApproverWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasApproverWith))
+		for _, w := range i.HasApproverWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasApproverWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, reviewcycle.HasApproverWith(with...))
+	}
+	if i.HasCreator != nil {
+		p := reviewcycle.HasCreator()
+		if !*i.HasCreator {
+			p = reviewcycle.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCreatorWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasCreatorWith))
+		for _, w := range i.HasCreatorWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCreatorWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, reviewcycle.HasCreatorWith(with...))
+	}
+	if i.HasReviews != nil {
+		p := reviewcycle.HasReviews()
+		if !*i.HasReviews {
+			p = reviewcycle.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasReviewsWith) > 0 {
+		with := make([]predicate.Review, 0, len(i.HasReviewsWith))
+		for _, w := range i.HasReviewsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasReviewsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, reviewcycle.HasReviewsWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyReviewCycleWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return reviewcycle.And(predicates...), nil
 	}
 }
 

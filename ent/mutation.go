@@ -13,10 +13,14 @@ import (
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/predicate"
+	"okrgraph/ent/review"
+	"okrgraph/ent/reviewapprover"
+	"okrgraph/ent/reviewcycle"
 	"okrgraph/ent/team"
 	"okrgraph/ent/teammembership"
 	"okrgraph/ent/timeperiod"
 	"okrgraph/ent/user"
+	"okrgraph/internal/review/rubric"
 	"sync"
 	"time"
 
@@ -39,6 +43,9 @@ const (
 	TypeMembership     = "Membership"
 	TypeOKRItem        = "OKRItem"
 	TypeOrganization   = "Organization"
+	TypeReview         = "Review"
+	TypeReviewApprover = "ReviewApprover"
+	TypeReviewCycle    = "ReviewCycle"
 	TypeTeam           = "Team"
 	TypeTeamMembership = "TeamMembership"
 	TypeTimePeriod     = "TimePeriod"
@@ -8127,6 +8134,3877 @@ func (m *OrganizationMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Organization edge %s", name)
+}
+
+// ReviewMutation represents an operation that mutates the Review nodes in the graph.
+type ReviewMutation struct {
+	config
+	op                    Op
+	typ                   string
+	id                    *int
+	org_id                *int
+	addorg_id             *int
+	_type                 *review.Type
+	status                *review.Status
+	ratings               *[]rubric.Rating
+	appendratings         []rubric.Rating
+	comments              *string
+	sent_back_note        *string
+	submitted_at          *time.Time
+	approved_at           *time.Time
+	shared_at             *time.Time
+	created_at            *time.Time
+	updated_at            *time.Time
+	clearedFields         map[string]struct{}
+	cycle                 *int
+	clearedcycle          bool
+	reviewee              *int
+	clearedreviewee       bool
+	reviewer              *int
+	clearedreviewer       bool
+	approver_links        map[int]struct{}
+	removedapprover_links map[int]struct{}
+	clearedapprover_links bool
+	approved_by           *int
+	clearedapproved_by    bool
+	done                  bool
+	oldValue              func(context.Context) (*Review, error)
+	predicates            []predicate.Review
+}
+
+var _ ent.Mutation = (*ReviewMutation)(nil)
+
+// reviewOption allows management of the mutation configuration using functional options.
+type reviewOption func(*ReviewMutation)
+
+// newReviewMutation creates new mutation for the Review entity.
+func newReviewMutation(c config, op Op, opts ...reviewOption) *ReviewMutation {
+	m := &ReviewMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeReview,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReviewID sets the ID field of the mutation.
+func withReviewID(id int) reviewOption {
+	return func(m *ReviewMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Review
+		)
+		m.oldValue = func(ctx context.Context) (*Review, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Review.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withReview sets the old Review of the mutation.
+func withReview(node *Review) reviewOption {
+	return func(m *ReviewMutation) {
+		m.oldValue = func(context.Context) (*Review, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReviewMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReviewMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReviewMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReviewMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Review.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *ReviewMutation) SetOrgID(i int) {
+	m.org_id = &i
+	m.addorg_id = nil
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *ReviewMutation) OrgID() (r int, exists bool) {
+	v := m.org_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// AddOrgID adds i to the "org_id" field.
+func (m *ReviewMutation) AddOrgID(i int) {
+	if m.addorg_id != nil {
+		*m.addorg_id += i
+	} else {
+		m.addorg_id = &i
+	}
+}
+
+// AddedOrgID returns the value that was added to the "org_id" field in this mutation.
+func (m *ReviewMutation) AddedOrgID() (r int, exists bool) {
+	v := m.addorg_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *ReviewMutation) ResetOrgID() {
+	m.org_id = nil
+	m.addorg_id = nil
+}
+
+// SetCycleID sets the "cycle_id" field.
+func (m *ReviewMutation) SetCycleID(i int) {
+	m.cycle = &i
+}
+
+// CycleID returns the value of the "cycle_id" field in the mutation.
+func (m *ReviewMutation) CycleID() (r int, exists bool) {
+	v := m.cycle
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCycleID returns the old "cycle_id" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldCycleID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCycleID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCycleID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCycleID: %w", err)
+	}
+	return oldValue.CycleID, nil
+}
+
+// ResetCycleID resets all changes to the "cycle_id" field.
+func (m *ReviewMutation) ResetCycleID() {
+	m.cycle = nil
+}
+
+// SetRevieweeID sets the "reviewee_id" field.
+func (m *ReviewMutation) SetRevieweeID(i int) {
+	m.reviewee = &i
+}
+
+// RevieweeID returns the value of the "reviewee_id" field in the mutation.
+func (m *ReviewMutation) RevieweeID() (r int, exists bool) {
+	v := m.reviewee
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevieweeID returns the old "reviewee_id" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldRevieweeID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevieweeID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevieweeID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevieweeID: %w", err)
+	}
+	return oldValue.RevieweeID, nil
+}
+
+// ResetRevieweeID resets all changes to the "reviewee_id" field.
+func (m *ReviewMutation) ResetRevieweeID() {
+	m.reviewee = nil
+}
+
+// SetReviewerID sets the "reviewer_id" field.
+func (m *ReviewMutation) SetReviewerID(i int) {
+	m.reviewer = &i
+}
+
+// ReviewerID returns the value of the "reviewer_id" field in the mutation.
+func (m *ReviewMutation) ReviewerID() (r int, exists bool) {
+	v := m.reviewer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewerID returns the old "reviewer_id" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldReviewerID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewerID: %w", err)
+	}
+	return oldValue.ReviewerID, nil
+}
+
+// ResetReviewerID resets all changes to the "reviewer_id" field.
+func (m *ReviewMutation) ResetReviewerID() {
+	m.reviewer = nil
+}
+
+// SetType sets the "type" field.
+func (m *ReviewMutation) SetType(r review.Type) {
+	m._type = &r
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *ReviewMutation) GetType() (r review.Type, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldType(ctx context.Context) (v review.Type, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *ReviewMutation) ResetType() {
+	m._type = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *ReviewMutation) SetStatus(r review.Status) {
+	m.status = &r
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ReviewMutation) Status() (r review.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldStatus(ctx context.Context) (v review.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ReviewMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetRatings sets the "ratings" field.
+func (m *ReviewMutation) SetRatings(r []rubric.Rating) {
+	m.ratings = &r
+	m.appendratings = nil
+}
+
+// Ratings returns the value of the "ratings" field in the mutation.
+func (m *ReviewMutation) Ratings() (r []rubric.Rating, exists bool) {
+	v := m.ratings
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRatings returns the old "ratings" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldRatings(ctx context.Context) (v []rubric.Rating, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRatings is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRatings requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRatings: %w", err)
+	}
+	return oldValue.Ratings, nil
+}
+
+// AppendRatings adds r to the "ratings" field.
+func (m *ReviewMutation) AppendRatings(r []rubric.Rating) {
+	m.appendratings = append(m.appendratings, r...)
+}
+
+// AppendedRatings returns the list of values that were appended to the "ratings" field in this mutation.
+func (m *ReviewMutation) AppendedRatings() ([]rubric.Rating, bool) {
+	if len(m.appendratings) == 0 {
+		return nil, false
+	}
+	return m.appendratings, true
+}
+
+// ResetRatings resets all changes to the "ratings" field.
+func (m *ReviewMutation) ResetRatings() {
+	m.ratings = nil
+	m.appendratings = nil
+}
+
+// SetComments sets the "comments" field.
+func (m *ReviewMutation) SetComments(s string) {
+	m.comments = &s
+}
+
+// Comments returns the value of the "comments" field in the mutation.
+func (m *ReviewMutation) Comments() (r string, exists bool) {
+	v := m.comments
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldComments returns the old "comments" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldComments(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldComments is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldComments requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldComments: %w", err)
+	}
+	return oldValue.Comments, nil
+}
+
+// ResetComments resets all changes to the "comments" field.
+func (m *ReviewMutation) ResetComments() {
+	m.comments = nil
+}
+
+// SetSentBackNote sets the "sent_back_note" field.
+func (m *ReviewMutation) SetSentBackNote(s string) {
+	m.sent_back_note = &s
+}
+
+// SentBackNote returns the value of the "sent_back_note" field in the mutation.
+func (m *ReviewMutation) SentBackNote() (r string, exists bool) {
+	v := m.sent_back_note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSentBackNote returns the old "sent_back_note" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldSentBackNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSentBackNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSentBackNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSentBackNote: %w", err)
+	}
+	return oldValue.SentBackNote, nil
+}
+
+// ResetSentBackNote resets all changes to the "sent_back_note" field.
+func (m *ReviewMutation) ResetSentBackNote() {
+	m.sent_back_note = nil
+}
+
+// SetApprovedByID sets the "approved_by_id" field.
+func (m *ReviewMutation) SetApprovedByID(i int) {
+	m.approved_by = &i
+}
+
+// ApprovedByID returns the value of the "approved_by_id" field in the mutation.
+func (m *ReviewMutation) ApprovedByID() (r int, exists bool) {
+	v := m.approved_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApprovedByID returns the old "approved_by_id" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldApprovedByID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApprovedByID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApprovedByID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApprovedByID: %w", err)
+	}
+	return oldValue.ApprovedByID, nil
+}
+
+// ClearApprovedByID clears the value of the "approved_by_id" field.
+func (m *ReviewMutation) ClearApprovedByID() {
+	m.approved_by = nil
+	m.clearedFields[review.FieldApprovedByID] = struct{}{}
+}
+
+// ApprovedByIDCleared returns if the "approved_by_id" field was cleared in this mutation.
+func (m *ReviewMutation) ApprovedByIDCleared() bool {
+	_, ok := m.clearedFields[review.FieldApprovedByID]
+	return ok
+}
+
+// ResetApprovedByID resets all changes to the "approved_by_id" field.
+func (m *ReviewMutation) ResetApprovedByID() {
+	m.approved_by = nil
+	delete(m.clearedFields, review.FieldApprovedByID)
+}
+
+// SetSubmittedAt sets the "submitted_at" field.
+func (m *ReviewMutation) SetSubmittedAt(t time.Time) {
+	m.submitted_at = &t
+}
+
+// SubmittedAt returns the value of the "submitted_at" field in the mutation.
+func (m *ReviewMutation) SubmittedAt() (r time.Time, exists bool) {
+	v := m.submitted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubmittedAt returns the old "submitted_at" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldSubmittedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubmittedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubmittedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubmittedAt: %w", err)
+	}
+	return oldValue.SubmittedAt, nil
+}
+
+// ClearSubmittedAt clears the value of the "submitted_at" field.
+func (m *ReviewMutation) ClearSubmittedAt() {
+	m.submitted_at = nil
+	m.clearedFields[review.FieldSubmittedAt] = struct{}{}
+}
+
+// SubmittedAtCleared returns if the "submitted_at" field was cleared in this mutation.
+func (m *ReviewMutation) SubmittedAtCleared() bool {
+	_, ok := m.clearedFields[review.FieldSubmittedAt]
+	return ok
+}
+
+// ResetSubmittedAt resets all changes to the "submitted_at" field.
+func (m *ReviewMutation) ResetSubmittedAt() {
+	m.submitted_at = nil
+	delete(m.clearedFields, review.FieldSubmittedAt)
+}
+
+// SetApprovedAt sets the "approved_at" field.
+func (m *ReviewMutation) SetApprovedAt(t time.Time) {
+	m.approved_at = &t
+}
+
+// ApprovedAt returns the value of the "approved_at" field in the mutation.
+func (m *ReviewMutation) ApprovedAt() (r time.Time, exists bool) {
+	v := m.approved_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApprovedAt returns the old "approved_at" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldApprovedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApprovedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApprovedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApprovedAt: %w", err)
+	}
+	return oldValue.ApprovedAt, nil
+}
+
+// ClearApprovedAt clears the value of the "approved_at" field.
+func (m *ReviewMutation) ClearApprovedAt() {
+	m.approved_at = nil
+	m.clearedFields[review.FieldApprovedAt] = struct{}{}
+}
+
+// ApprovedAtCleared returns if the "approved_at" field was cleared in this mutation.
+func (m *ReviewMutation) ApprovedAtCleared() bool {
+	_, ok := m.clearedFields[review.FieldApprovedAt]
+	return ok
+}
+
+// ResetApprovedAt resets all changes to the "approved_at" field.
+func (m *ReviewMutation) ResetApprovedAt() {
+	m.approved_at = nil
+	delete(m.clearedFields, review.FieldApprovedAt)
+}
+
+// SetSharedAt sets the "shared_at" field.
+func (m *ReviewMutation) SetSharedAt(t time.Time) {
+	m.shared_at = &t
+}
+
+// SharedAt returns the value of the "shared_at" field in the mutation.
+func (m *ReviewMutation) SharedAt() (r time.Time, exists bool) {
+	v := m.shared_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSharedAt returns the old "shared_at" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldSharedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSharedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSharedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSharedAt: %w", err)
+	}
+	return oldValue.SharedAt, nil
+}
+
+// ClearSharedAt clears the value of the "shared_at" field.
+func (m *ReviewMutation) ClearSharedAt() {
+	m.shared_at = nil
+	m.clearedFields[review.FieldSharedAt] = struct{}{}
+}
+
+// SharedAtCleared returns if the "shared_at" field was cleared in this mutation.
+func (m *ReviewMutation) SharedAtCleared() bool {
+	_, ok := m.clearedFields[review.FieldSharedAt]
+	return ok
+}
+
+// ResetSharedAt resets all changes to the "shared_at" field.
+func (m *ReviewMutation) ResetSharedAt() {
+	m.shared_at = nil
+	delete(m.clearedFields, review.FieldSharedAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ReviewMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ReviewMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ReviewMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ReviewMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ReviewMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Review entity.
+// If the Review object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ReviewMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// ClearCycle clears the "cycle" edge to the ReviewCycle entity.
+func (m *ReviewMutation) ClearCycle() {
+	m.clearedcycle = true
+	m.clearedFields[review.FieldCycleID] = struct{}{}
+}
+
+// CycleCleared reports if the "cycle" edge to the ReviewCycle entity was cleared.
+func (m *ReviewMutation) CycleCleared() bool {
+	return m.clearedcycle
+}
+
+// CycleIDs returns the "cycle" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CycleID instead. It exists only for internal usage by the builders.
+func (m *ReviewMutation) CycleIDs() (ids []int) {
+	if id := m.cycle; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCycle resets all changes to the "cycle" edge.
+func (m *ReviewMutation) ResetCycle() {
+	m.cycle = nil
+	m.clearedcycle = false
+}
+
+// ClearReviewee clears the "reviewee" edge to the User entity.
+func (m *ReviewMutation) ClearReviewee() {
+	m.clearedreviewee = true
+	m.clearedFields[review.FieldRevieweeID] = struct{}{}
+}
+
+// RevieweeCleared reports if the "reviewee" edge to the User entity was cleared.
+func (m *ReviewMutation) RevieweeCleared() bool {
+	return m.clearedreviewee
+}
+
+// RevieweeIDs returns the "reviewee" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RevieweeID instead. It exists only for internal usage by the builders.
+func (m *ReviewMutation) RevieweeIDs() (ids []int) {
+	if id := m.reviewee; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetReviewee resets all changes to the "reviewee" edge.
+func (m *ReviewMutation) ResetReviewee() {
+	m.reviewee = nil
+	m.clearedreviewee = false
+}
+
+// ClearReviewer clears the "reviewer" edge to the User entity.
+func (m *ReviewMutation) ClearReviewer() {
+	m.clearedreviewer = true
+	m.clearedFields[review.FieldReviewerID] = struct{}{}
+}
+
+// ReviewerCleared reports if the "reviewer" edge to the User entity was cleared.
+func (m *ReviewMutation) ReviewerCleared() bool {
+	return m.clearedreviewer
+}
+
+// ReviewerIDs returns the "reviewer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ReviewerID instead. It exists only for internal usage by the builders.
+func (m *ReviewMutation) ReviewerIDs() (ids []int) {
+	if id := m.reviewer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetReviewer resets all changes to the "reviewer" edge.
+func (m *ReviewMutation) ResetReviewer() {
+	m.reviewer = nil
+	m.clearedreviewer = false
+}
+
+// AddApproverLinkIDs adds the "approver_links" edge to the ReviewApprover entity by ids.
+func (m *ReviewMutation) AddApproverLinkIDs(ids ...int) {
+	if m.approver_links == nil {
+		m.approver_links = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.approver_links[ids[i]] = struct{}{}
+	}
+}
+
+// ClearApproverLinks clears the "approver_links" edge to the ReviewApprover entity.
+func (m *ReviewMutation) ClearApproverLinks() {
+	m.clearedapprover_links = true
+}
+
+// ApproverLinksCleared reports if the "approver_links" edge to the ReviewApprover entity was cleared.
+func (m *ReviewMutation) ApproverLinksCleared() bool {
+	return m.clearedapprover_links
+}
+
+// RemoveApproverLinkIDs removes the "approver_links" edge to the ReviewApprover entity by IDs.
+func (m *ReviewMutation) RemoveApproverLinkIDs(ids ...int) {
+	if m.removedapprover_links == nil {
+		m.removedapprover_links = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.approver_links, ids[i])
+		m.removedapprover_links[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedApproverLinks returns the removed IDs of the "approver_links" edge to the ReviewApprover entity.
+func (m *ReviewMutation) RemovedApproverLinksIDs() (ids []int) {
+	for id := range m.removedapprover_links {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ApproverLinksIDs returns the "approver_links" edge IDs in the mutation.
+func (m *ReviewMutation) ApproverLinksIDs() (ids []int) {
+	for id := range m.approver_links {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetApproverLinks resets all changes to the "approver_links" edge.
+func (m *ReviewMutation) ResetApproverLinks() {
+	m.approver_links = nil
+	m.clearedapprover_links = false
+	m.removedapprover_links = nil
+}
+
+// ClearApprovedBy clears the "approved_by" edge to the User entity.
+func (m *ReviewMutation) ClearApprovedBy() {
+	m.clearedapproved_by = true
+	m.clearedFields[review.FieldApprovedByID] = struct{}{}
+}
+
+// ApprovedByCleared reports if the "approved_by" edge to the User entity was cleared.
+func (m *ReviewMutation) ApprovedByCleared() bool {
+	return m.ApprovedByIDCleared() || m.clearedapproved_by
+}
+
+// ApprovedByIDs returns the "approved_by" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApprovedByID instead. It exists only for internal usage by the builders.
+func (m *ReviewMutation) ApprovedByIDs() (ids []int) {
+	if id := m.approved_by; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApprovedBy resets all changes to the "approved_by" edge.
+func (m *ReviewMutation) ResetApprovedBy() {
+	m.approved_by = nil
+	m.clearedapproved_by = false
+}
+
+// Where appends a list predicates to the ReviewMutation builder.
+func (m *ReviewMutation) Where(ps ...predicate.Review) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReviewMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReviewMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Review, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReviewMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReviewMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Review).
+func (m *ReviewMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReviewMutation) Fields() []string {
+	fields := make([]string, 0, 15)
+	if m.org_id != nil {
+		fields = append(fields, review.FieldOrgID)
+	}
+	if m.cycle != nil {
+		fields = append(fields, review.FieldCycleID)
+	}
+	if m.reviewee != nil {
+		fields = append(fields, review.FieldRevieweeID)
+	}
+	if m.reviewer != nil {
+		fields = append(fields, review.FieldReviewerID)
+	}
+	if m._type != nil {
+		fields = append(fields, review.FieldType)
+	}
+	if m.status != nil {
+		fields = append(fields, review.FieldStatus)
+	}
+	if m.ratings != nil {
+		fields = append(fields, review.FieldRatings)
+	}
+	if m.comments != nil {
+		fields = append(fields, review.FieldComments)
+	}
+	if m.sent_back_note != nil {
+		fields = append(fields, review.FieldSentBackNote)
+	}
+	if m.approved_by != nil {
+		fields = append(fields, review.FieldApprovedByID)
+	}
+	if m.submitted_at != nil {
+		fields = append(fields, review.FieldSubmittedAt)
+	}
+	if m.approved_at != nil {
+		fields = append(fields, review.FieldApprovedAt)
+	}
+	if m.shared_at != nil {
+		fields = append(fields, review.FieldSharedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, review.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, review.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReviewMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case review.FieldOrgID:
+		return m.OrgID()
+	case review.FieldCycleID:
+		return m.CycleID()
+	case review.FieldRevieweeID:
+		return m.RevieweeID()
+	case review.FieldReviewerID:
+		return m.ReviewerID()
+	case review.FieldType:
+		return m.GetType()
+	case review.FieldStatus:
+		return m.Status()
+	case review.FieldRatings:
+		return m.Ratings()
+	case review.FieldComments:
+		return m.Comments()
+	case review.FieldSentBackNote:
+		return m.SentBackNote()
+	case review.FieldApprovedByID:
+		return m.ApprovedByID()
+	case review.FieldSubmittedAt:
+		return m.SubmittedAt()
+	case review.FieldApprovedAt:
+		return m.ApprovedAt()
+	case review.FieldSharedAt:
+		return m.SharedAt()
+	case review.FieldCreatedAt:
+		return m.CreatedAt()
+	case review.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReviewMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case review.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case review.FieldCycleID:
+		return m.OldCycleID(ctx)
+	case review.FieldRevieweeID:
+		return m.OldRevieweeID(ctx)
+	case review.FieldReviewerID:
+		return m.OldReviewerID(ctx)
+	case review.FieldType:
+		return m.OldType(ctx)
+	case review.FieldStatus:
+		return m.OldStatus(ctx)
+	case review.FieldRatings:
+		return m.OldRatings(ctx)
+	case review.FieldComments:
+		return m.OldComments(ctx)
+	case review.FieldSentBackNote:
+		return m.OldSentBackNote(ctx)
+	case review.FieldApprovedByID:
+		return m.OldApprovedByID(ctx)
+	case review.FieldSubmittedAt:
+		return m.OldSubmittedAt(ctx)
+	case review.FieldApprovedAt:
+		return m.OldApprovedAt(ctx)
+	case review.FieldSharedAt:
+		return m.OldSharedAt(ctx)
+	case review.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case review.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Review field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case review.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case review.FieldCycleID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCycleID(v)
+		return nil
+	case review.FieldRevieweeID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevieweeID(v)
+		return nil
+	case review.FieldReviewerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewerID(v)
+		return nil
+	case review.FieldType:
+		v, ok := value.(review.Type)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case review.FieldStatus:
+		v, ok := value.(review.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case review.FieldRatings:
+		v, ok := value.([]rubric.Rating)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRatings(v)
+		return nil
+	case review.FieldComments:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetComments(v)
+		return nil
+	case review.FieldSentBackNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSentBackNote(v)
+		return nil
+	case review.FieldApprovedByID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApprovedByID(v)
+		return nil
+	case review.FieldSubmittedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubmittedAt(v)
+		return nil
+	case review.FieldApprovedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApprovedAt(v)
+		return nil
+	case review.FieldSharedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSharedAt(v)
+		return nil
+	case review.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case review.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Review field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReviewMutation) AddedFields() []string {
+	var fields []string
+	if m.addorg_id != nil {
+		fields = append(fields, review.FieldOrgID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReviewMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case review.FieldOrgID:
+		return m.AddedOrgID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case review.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrgID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Review numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReviewMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(review.FieldApprovedByID) {
+		fields = append(fields, review.FieldApprovedByID)
+	}
+	if m.FieldCleared(review.FieldSubmittedAt) {
+		fields = append(fields, review.FieldSubmittedAt)
+	}
+	if m.FieldCleared(review.FieldApprovedAt) {
+		fields = append(fields, review.FieldApprovedAt)
+	}
+	if m.FieldCleared(review.FieldSharedAt) {
+		fields = append(fields, review.FieldSharedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReviewMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReviewMutation) ClearField(name string) error {
+	switch name {
+	case review.FieldApprovedByID:
+		m.ClearApprovedByID()
+		return nil
+	case review.FieldSubmittedAt:
+		m.ClearSubmittedAt()
+		return nil
+	case review.FieldApprovedAt:
+		m.ClearApprovedAt()
+		return nil
+	case review.FieldSharedAt:
+		m.ClearSharedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Review nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReviewMutation) ResetField(name string) error {
+	switch name {
+	case review.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case review.FieldCycleID:
+		m.ResetCycleID()
+		return nil
+	case review.FieldRevieweeID:
+		m.ResetRevieweeID()
+		return nil
+	case review.FieldReviewerID:
+		m.ResetReviewerID()
+		return nil
+	case review.FieldType:
+		m.ResetType()
+		return nil
+	case review.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case review.FieldRatings:
+		m.ResetRatings()
+		return nil
+	case review.FieldComments:
+		m.ResetComments()
+		return nil
+	case review.FieldSentBackNote:
+		m.ResetSentBackNote()
+		return nil
+	case review.FieldApprovedByID:
+		m.ResetApprovedByID()
+		return nil
+	case review.FieldSubmittedAt:
+		m.ResetSubmittedAt()
+		return nil
+	case review.FieldApprovedAt:
+		m.ResetApprovedAt()
+		return nil
+	case review.FieldSharedAt:
+		m.ResetSharedAt()
+		return nil
+	case review.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case review.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Review field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReviewMutation) AddedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.cycle != nil {
+		edges = append(edges, review.EdgeCycle)
+	}
+	if m.reviewee != nil {
+		edges = append(edges, review.EdgeReviewee)
+	}
+	if m.reviewer != nil {
+		edges = append(edges, review.EdgeReviewer)
+	}
+	if m.approver_links != nil {
+		edges = append(edges, review.EdgeApproverLinks)
+	}
+	if m.approved_by != nil {
+		edges = append(edges, review.EdgeApprovedBy)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReviewMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case review.EdgeCycle:
+		if id := m.cycle; id != nil {
+			return []ent.Value{*id}
+		}
+	case review.EdgeReviewee:
+		if id := m.reviewee; id != nil {
+			return []ent.Value{*id}
+		}
+	case review.EdgeReviewer:
+		if id := m.reviewer; id != nil {
+			return []ent.Value{*id}
+		}
+	case review.EdgeApproverLinks:
+		ids := make([]ent.Value, 0, len(m.approver_links))
+		for id := range m.approver_links {
+			ids = append(ids, id)
+		}
+		return ids
+	case review.EdgeApprovedBy:
+		if id := m.approved_by; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReviewMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.removedapprover_links != nil {
+		edges = append(edges, review.EdgeApproverLinks)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReviewMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case review.EdgeApproverLinks:
+		ids := make([]ent.Value, 0, len(m.removedapprover_links))
+		for id := range m.removedapprover_links {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReviewMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 5)
+	if m.clearedcycle {
+		edges = append(edges, review.EdgeCycle)
+	}
+	if m.clearedreviewee {
+		edges = append(edges, review.EdgeReviewee)
+	}
+	if m.clearedreviewer {
+		edges = append(edges, review.EdgeReviewer)
+	}
+	if m.clearedapprover_links {
+		edges = append(edges, review.EdgeApproverLinks)
+	}
+	if m.clearedapproved_by {
+		edges = append(edges, review.EdgeApprovedBy)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReviewMutation) EdgeCleared(name string) bool {
+	switch name {
+	case review.EdgeCycle:
+		return m.clearedcycle
+	case review.EdgeReviewee:
+		return m.clearedreviewee
+	case review.EdgeReviewer:
+		return m.clearedreviewer
+	case review.EdgeApproverLinks:
+		return m.clearedapprover_links
+	case review.EdgeApprovedBy:
+		return m.clearedapproved_by
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReviewMutation) ClearEdge(name string) error {
+	switch name {
+	case review.EdgeCycle:
+		m.ClearCycle()
+		return nil
+	case review.EdgeReviewee:
+		m.ClearReviewee()
+		return nil
+	case review.EdgeReviewer:
+		m.ClearReviewer()
+		return nil
+	case review.EdgeApprovedBy:
+		m.ClearApprovedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown Review unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReviewMutation) ResetEdge(name string) error {
+	switch name {
+	case review.EdgeCycle:
+		m.ResetCycle()
+		return nil
+	case review.EdgeReviewee:
+		m.ResetReviewee()
+		return nil
+	case review.EdgeReviewer:
+		m.ResetReviewer()
+		return nil
+	case review.EdgeApproverLinks:
+		m.ResetApproverLinks()
+		return nil
+	case review.EdgeApprovedBy:
+		m.ResetApprovedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown Review edge %s", name)
+}
+
+// ReviewApproverMutation represents an operation that mutates the ReviewApprover nodes in the graph.
+type ReviewApproverMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	org_id        *int
+	addorg_id     *int
+	clearedFields map[string]struct{}
+	review        *int
+	clearedreview bool
+	user          *int
+	cleareduser   bool
+	done          bool
+	oldValue      func(context.Context) (*ReviewApprover, error)
+	predicates    []predicate.ReviewApprover
+}
+
+var _ ent.Mutation = (*ReviewApproverMutation)(nil)
+
+// reviewapproverOption allows management of the mutation configuration using functional options.
+type reviewapproverOption func(*ReviewApproverMutation)
+
+// newReviewApproverMutation creates new mutation for the ReviewApprover entity.
+func newReviewApproverMutation(c config, op Op, opts ...reviewapproverOption) *ReviewApproverMutation {
+	m := &ReviewApproverMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeReviewApprover,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReviewApproverID sets the ID field of the mutation.
+func withReviewApproverID(id int) reviewapproverOption {
+	return func(m *ReviewApproverMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ReviewApprover
+		)
+		m.oldValue = func(ctx context.Context) (*ReviewApprover, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ReviewApprover.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withReviewApprover sets the old ReviewApprover of the mutation.
+func withReviewApprover(node *ReviewApprover) reviewapproverOption {
+	return func(m *ReviewApproverMutation) {
+		m.oldValue = func(context.Context) (*ReviewApprover, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReviewApproverMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReviewApproverMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReviewApproverMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReviewApproverMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ReviewApprover.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *ReviewApproverMutation) SetOrgID(i int) {
+	m.org_id = &i
+	m.addorg_id = nil
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *ReviewApproverMutation) OrgID() (r int, exists bool) {
+	v := m.org_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the ReviewApprover entity.
+// If the ReviewApprover object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewApproverMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// AddOrgID adds i to the "org_id" field.
+func (m *ReviewApproverMutation) AddOrgID(i int) {
+	if m.addorg_id != nil {
+		*m.addorg_id += i
+	} else {
+		m.addorg_id = &i
+	}
+}
+
+// AddedOrgID returns the value that was added to the "org_id" field in this mutation.
+func (m *ReviewApproverMutation) AddedOrgID() (r int, exists bool) {
+	v := m.addorg_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *ReviewApproverMutation) ResetOrgID() {
+	m.org_id = nil
+	m.addorg_id = nil
+}
+
+// SetReviewID sets the "review_id" field.
+func (m *ReviewApproverMutation) SetReviewID(i int) {
+	m.review = &i
+}
+
+// ReviewID returns the value of the "review_id" field in the mutation.
+func (m *ReviewApproverMutation) ReviewID() (r int, exists bool) {
+	v := m.review
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReviewID returns the old "review_id" field's value of the ReviewApprover entity.
+// If the ReviewApprover object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewApproverMutation) OldReviewID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReviewID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReviewID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReviewID: %w", err)
+	}
+	return oldValue.ReviewID, nil
+}
+
+// ResetReviewID resets all changes to the "review_id" field.
+func (m *ReviewApproverMutation) ResetReviewID() {
+	m.review = nil
+}
+
+// SetUserID sets the "user_id" field.
+func (m *ReviewApproverMutation) SetUserID(i int) {
+	m.user = &i
+}
+
+// UserID returns the value of the "user_id" field in the mutation.
+func (m *ReviewApproverMutation) UserID() (r int, exists bool) {
+	v := m.user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUserID returns the old "user_id" field's value of the ReviewApprover entity.
+// If the ReviewApprover object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewApproverMutation) OldUserID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUserID: %w", err)
+	}
+	return oldValue.UserID, nil
+}
+
+// ResetUserID resets all changes to the "user_id" field.
+func (m *ReviewApproverMutation) ResetUserID() {
+	m.user = nil
+}
+
+// ClearReview clears the "review" edge to the Review entity.
+func (m *ReviewApproverMutation) ClearReview() {
+	m.clearedreview = true
+	m.clearedFields[reviewapprover.FieldReviewID] = struct{}{}
+}
+
+// ReviewCleared reports if the "review" edge to the Review entity was cleared.
+func (m *ReviewApproverMutation) ReviewCleared() bool {
+	return m.clearedreview
+}
+
+// ReviewIDs returns the "review" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ReviewID instead. It exists only for internal usage by the builders.
+func (m *ReviewApproverMutation) ReviewIDs() (ids []int) {
+	if id := m.review; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetReview resets all changes to the "review" edge.
+func (m *ReviewApproverMutation) ResetReview() {
+	m.review = nil
+	m.clearedreview = false
+}
+
+// ClearUser clears the "user" edge to the User entity.
+func (m *ReviewApproverMutation) ClearUser() {
+	m.cleareduser = true
+	m.clearedFields[reviewapprover.FieldUserID] = struct{}{}
+}
+
+// UserCleared reports if the "user" edge to the User entity was cleared.
+func (m *ReviewApproverMutation) UserCleared() bool {
+	return m.cleareduser
+}
+
+// UserIDs returns the "user" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// UserID instead. It exists only for internal usage by the builders.
+func (m *ReviewApproverMutation) UserIDs() (ids []int) {
+	if id := m.user; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetUser resets all changes to the "user" edge.
+func (m *ReviewApproverMutation) ResetUser() {
+	m.user = nil
+	m.cleareduser = false
+}
+
+// Where appends a list predicates to the ReviewApproverMutation builder.
+func (m *ReviewApproverMutation) Where(ps ...predicate.ReviewApprover) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReviewApproverMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReviewApproverMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ReviewApprover, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReviewApproverMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReviewApproverMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ReviewApprover).
+func (m *ReviewApproverMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReviewApproverMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.org_id != nil {
+		fields = append(fields, reviewapprover.FieldOrgID)
+	}
+	if m.review != nil {
+		fields = append(fields, reviewapprover.FieldReviewID)
+	}
+	if m.user != nil {
+		fields = append(fields, reviewapprover.FieldUserID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReviewApproverMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case reviewapprover.FieldOrgID:
+		return m.OrgID()
+	case reviewapprover.FieldReviewID:
+		return m.ReviewID()
+	case reviewapprover.FieldUserID:
+		return m.UserID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReviewApproverMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case reviewapprover.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case reviewapprover.FieldReviewID:
+		return m.OldReviewID(ctx)
+	case reviewapprover.FieldUserID:
+		return m.OldUserID(ctx)
+	}
+	return nil, fmt.Errorf("unknown ReviewApprover field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewApproverMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case reviewapprover.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case reviewapprover.FieldReviewID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReviewID(v)
+		return nil
+	case reviewapprover.FieldUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUserID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewApprover field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReviewApproverMutation) AddedFields() []string {
+	var fields []string
+	if m.addorg_id != nil {
+		fields = append(fields, reviewapprover.FieldOrgID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReviewApproverMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case reviewapprover.FieldOrgID:
+		return m.AddedOrgID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewApproverMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case reviewapprover.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrgID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewApprover numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReviewApproverMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReviewApproverMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReviewApproverMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ReviewApprover nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReviewApproverMutation) ResetField(name string) error {
+	switch name {
+	case reviewapprover.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case reviewapprover.FieldReviewID:
+		m.ResetReviewID()
+		return nil
+	case reviewapprover.FieldUserID:
+		m.ResetUserID()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewApprover field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReviewApproverMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.review != nil {
+		edges = append(edges, reviewapprover.EdgeReview)
+	}
+	if m.user != nil {
+		edges = append(edges, reviewapprover.EdgeUser)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReviewApproverMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case reviewapprover.EdgeReview:
+		if id := m.review; id != nil {
+			return []ent.Value{*id}
+		}
+	case reviewapprover.EdgeUser:
+		if id := m.user; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReviewApproverMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReviewApproverMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReviewApproverMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedreview {
+		edges = append(edges, reviewapprover.EdgeReview)
+	}
+	if m.cleareduser {
+		edges = append(edges, reviewapprover.EdgeUser)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReviewApproverMutation) EdgeCleared(name string) bool {
+	switch name {
+	case reviewapprover.EdgeReview:
+		return m.clearedreview
+	case reviewapprover.EdgeUser:
+		return m.cleareduser
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReviewApproverMutation) ClearEdge(name string) error {
+	switch name {
+	case reviewapprover.EdgeReview:
+		m.ClearReview()
+		return nil
+	case reviewapprover.EdgeUser:
+		m.ClearUser()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewApprover unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReviewApproverMutation) ResetEdge(name string) error {
+	switch name {
+	case reviewapprover.EdgeReview:
+		m.ResetReview()
+		return nil
+	case reviewapprover.EdgeUser:
+		m.ResetUser()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewApprover edge %s", name)
+}
+
+// ReviewCycleMutation represents an operation that mutates the ReviewCycle nodes in the graph.
+type ReviewCycleMutation struct {
+	config
+	op                      Op
+	typ                     string
+	id                      *int
+	org_id                  *int
+	addorg_id               *int
+	name                    *string
+	status                  *reviewcycle.Status
+	starts_at               *time.Time
+	ends_at                 *time.Time
+	participant_scope       *reviewcycle.ParticipantScope
+	team_ids                *[]int
+	appendteam_ids          []int
+	excluded_user_ids       *[]int
+	appendexcluded_user_ids []int
+	criteria                *[]rubric.Criterion
+	appendcriteria          []rubric.Criterion
+	approval_required       *bool
+	approver_rule           *reviewcycle.ApproverRule
+	approver_levels         *int
+	addapprover_levels      *int
+	results_shared          *bool
+	launched_at             *time.Time
+	closed_at               *time.Time
+	shared_at               *time.Time
+	created_at              *time.Time
+	clearedFields           map[string]struct{}
+	time_period             *int
+	clearedtime_period      bool
+	approver                *int
+	clearedapprover         bool
+	creator                 *int
+	clearedcreator          bool
+	reviews                 map[int]struct{}
+	removedreviews          map[int]struct{}
+	clearedreviews          bool
+	done                    bool
+	oldValue                func(context.Context) (*ReviewCycle, error)
+	predicates              []predicate.ReviewCycle
+}
+
+var _ ent.Mutation = (*ReviewCycleMutation)(nil)
+
+// reviewcycleOption allows management of the mutation configuration using functional options.
+type reviewcycleOption func(*ReviewCycleMutation)
+
+// newReviewCycleMutation creates new mutation for the ReviewCycle entity.
+func newReviewCycleMutation(c config, op Op, opts ...reviewcycleOption) *ReviewCycleMutation {
+	m := &ReviewCycleMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeReviewCycle,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReviewCycleID sets the ID field of the mutation.
+func withReviewCycleID(id int) reviewcycleOption {
+	return func(m *ReviewCycleMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ReviewCycle
+		)
+		m.oldValue = func(ctx context.Context) (*ReviewCycle, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ReviewCycle.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withReviewCycle sets the old ReviewCycle of the mutation.
+func withReviewCycle(node *ReviewCycle) reviewcycleOption {
+	return func(m *ReviewCycleMutation) {
+		m.oldValue = func(context.Context) (*ReviewCycle, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReviewCycleMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReviewCycleMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReviewCycleMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReviewCycleMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ReviewCycle.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *ReviewCycleMutation) SetOrgID(i int) {
+	m.org_id = &i
+	m.addorg_id = nil
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *ReviewCycleMutation) OrgID() (r int, exists bool) {
+	v := m.org_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// AddOrgID adds i to the "org_id" field.
+func (m *ReviewCycleMutation) AddOrgID(i int) {
+	if m.addorg_id != nil {
+		*m.addorg_id += i
+	} else {
+		m.addorg_id = &i
+	}
+}
+
+// AddedOrgID returns the value that was added to the "org_id" field in this mutation.
+func (m *ReviewCycleMutation) AddedOrgID() (r int, exists bool) {
+	v := m.addorg_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *ReviewCycleMutation) ResetOrgID() {
+	m.org_id = nil
+	m.addorg_id = nil
+}
+
+// SetName sets the "name" field.
+func (m *ReviewCycleMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ReviewCycleMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ReviewCycleMutation) ResetName() {
+	m.name = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *ReviewCycleMutation) SetStatus(r reviewcycle.Status) {
+	m.status = &r
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ReviewCycleMutation) Status() (r reviewcycle.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldStatus(ctx context.Context) (v reviewcycle.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ReviewCycleMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetStartsAt sets the "starts_at" field.
+func (m *ReviewCycleMutation) SetStartsAt(t time.Time) {
+	m.starts_at = &t
+}
+
+// StartsAt returns the value of the "starts_at" field in the mutation.
+func (m *ReviewCycleMutation) StartsAt() (r time.Time, exists bool) {
+	v := m.starts_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartsAt returns the old "starts_at" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldStartsAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartsAt: %w", err)
+	}
+	return oldValue.StartsAt, nil
+}
+
+// ResetStartsAt resets all changes to the "starts_at" field.
+func (m *ReviewCycleMutation) ResetStartsAt() {
+	m.starts_at = nil
+}
+
+// SetEndsAt sets the "ends_at" field.
+func (m *ReviewCycleMutation) SetEndsAt(t time.Time) {
+	m.ends_at = &t
+}
+
+// EndsAt returns the value of the "ends_at" field in the mutation.
+func (m *ReviewCycleMutation) EndsAt() (r time.Time, exists bool) {
+	v := m.ends_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndsAt returns the old "ends_at" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldEndsAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndsAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndsAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndsAt: %w", err)
+	}
+	return oldValue.EndsAt, nil
+}
+
+// ResetEndsAt resets all changes to the "ends_at" field.
+func (m *ReviewCycleMutation) ResetEndsAt() {
+	m.ends_at = nil
+}
+
+// SetTimePeriodID sets the "time_period_id" field.
+func (m *ReviewCycleMutation) SetTimePeriodID(i int) {
+	m.time_period = &i
+}
+
+// TimePeriodID returns the value of the "time_period_id" field in the mutation.
+func (m *ReviewCycleMutation) TimePeriodID() (r int, exists bool) {
+	v := m.time_period
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTimePeriodID returns the old "time_period_id" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldTimePeriodID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTimePeriodID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTimePeriodID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTimePeriodID: %w", err)
+	}
+	return oldValue.TimePeriodID, nil
+}
+
+// ClearTimePeriodID clears the value of the "time_period_id" field.
+func (m *ReviewCycleMutation) ClearTimePeriodID() {
+	m.time_period = nil
+	m.clearedFields[reviewcycle.FieldTimePeriodID] = struct{}{}
+}
+
+// TimePeriodIDCleared returns if the "time_period_id" field was cleared in this mutation.
+func (m *ReviewCycleMutation) TimePeriodIDCleared() bool {
+	_, ok := m.clearedFields[reviewcycle.FieldTimePeriodID]
+	return ok
+}
+
+// ResetTimePeriodID resets all changes to the "time_period_id" field.
+func (m *ReviewCycleMutation) ResetTimePeriodID() {
+	m.time_period = nil
+	delete(m.clearedFields, reviewcycle.FieldTimePeriodID)
+}
+
+// SetParticipantScope sets the "participant_scope" field.
+func (m *ReviewCycleMutation) SetParticipantScope(rs reviewcycle.ParticipantScope) {
+	m.participant_scope = &rs
+}
+
+// ParticipantScope returns the value of the "participant_scope" field in the mutation.
+func (m *ReviewCycleMutation) ParticipantScope() (r reviewcycle.ParticipantScope, exists bool) {
+	v := m.participant_scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParticipantScope returns the old "participant_scope" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldParticipantScope(ctx context.Context) (v reviewcycle.ParticipantScope, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParticipantScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParticipantScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParticipantScope: %w", err)
+	}
+	return oldValue.ParticipantScope, nil
+}
+
+// ResetParticipantScope resets all changes to the "participant_scope" field.
+func (m *ReviewCycleMutation) ResetParticipantScope() {
+	m.participant_scope = nil
+}
+
+// SetTeamIds sets the "team_ids" field.
+func (m *ReviewCycleMutation) SetTeamIds(i []int) {
+	m.team_ids = &i
+	m.appendteam_ids = nil
+}
+
+// TeamIds returns the value of the "team_ids" field in the mutation.
+func (m *ReviewCycleMutation) TeamIds() (r []int, exists bool) {
+	v := m.team_ids
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTeamIds returns the old "team_ids" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldTeamIds(ctx context.Context) (v []int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTeamIds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTeamIds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTeamIds: %w", err)
+	}
+	return oldValue.TeamIds, nil
+}
+
+// AppendTeamIds adds i to the "team_ids" field.
+func (m *ReviewCycleMutation) AppendTeamIds(i []int) {
+	m.appendteam_ids = append(m.appendteam_ids, i...)
+}
+
+// AppendedTeamIds returns the list of values that were appended to the "team_ids" field in this mutation.
+func (m *ReviewCycleMutation) AppendedTeamIds() ([]int, bool) {
+	if len(m.appendteam_ids) == 0 {
+		return nil, false
+	}
+	return m.appendteam_ids, true
+}
+
+// ResetTeamIds resets all changes to the "team_ids" field.
+func (m *ReviewCycleMutation) ResetTeamIds() {
+	m.team_ids = nil
+	m.appendteam_ids = nil
+}
+
+// SetExcludedUserIds sets the "excluded_user_ids" field.
+func (m *ReviewCycleMutation) SetExcludedUserIds(i []int) {
+	m.excluded_user_ids = &i
+	m.appendexcluded_user_ids = nil
+}
+
+// ExcludedUserIds returns the value of the "excluded_user_ids" field in the mutation.
+func (m *ReviewCycleMutation) ExcludedUserIds() (r []int, exists bool) {
+	v := m.excluded_user_ids
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExcludedUserIds returns the old "excluded_user_ids" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldExcludedUserIds(ctx context.Context) (v []int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExcludedUserIds is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExcludedUserIds requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExcludedUserIds: %w", err)
+	}
+	return oldValue.ExcludedUserIds, nil
+}
+
+// AppendExcludedUserIds adds i to the "excluded_user_ids" field.
+func (m *ReviewCycleMutation) AppendExcludedUserIds(i []int) {
+	m.appendexcluded_user_ids = append(m.appendexcluded_user_ids, i...)
+}
+
+// AppendedExcludedUserIds returns the list of values that were appended to the "excluded_user_ids" field in this mutation.
+func (m *ReviewCycleMutation) AppendedExcludedUserIds() ([]int, bool) {
+	if len(m.appendexcluded_user_ids) == 0 {
+		return nil, false
+	}
+	return m.appendexcluded_user_ids, true
+}
+
+// ResetExcludedUserIds resets all changes to the "excluded_user_ids" field.
+func (m *ReviewCycleMutation) ResetExcludedUserIds() {
+	m.excluded_user_ids = nil
+	m.appendexcluded_user_ids = nil
+}
+
+// SetCriteria sets the "criteria" field.
+func (m *ReviewCycleMutation) SetCriteria(r []rubric.Criterion) {
+	m.criteria = &r
+	m.appendcriteria = nil
+}
+
+// Criteria returns the value of the "criteria" field in the mutation.
+func (m *ReviewCycleMutation) Criteria() (r []rubric.Criterion, exists bool) {
+	v := m.criteria
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCriteria returns the old "criteria" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldCriteria(ctx context.Context) (v []rubric.Criterion, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCriteria is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCriteria requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCriteria: %w", err)
+	}
+	return oldValue.Criteria, nil
+}
+
+// AppendCriteria adds r to the "criteria" field.
+func (m *ReviewCycleMutation) AppendCriteria(r []rubric.Criterion) {
+	m.appendcriteria = append(m.appendcriteria, r...)
+}
+
+// AppendedCriteria returns the list of values that were appended to the "criteria" field in this mutation.
+func (m *ReviewCycleMutation) AppendedCriteria() ([]rubric.Criterion, bool) {
+	if len(m.appendcriteria) == 0 {
+		return nil, false
+	}
+	return m.appendcriteria, true
+}
+
+// ResetCriteria resets all changes to the "criteria" field.
+func (m *ReviewCycleMutation) ResetCriteria() {
+	m.criteria = nil
+	m.appendcriteria = nil
+}
+
+// SetApprovalRequired sets the "approval_required" field.
+func (m *ReviewCycleMutation) SetApprovalRequired(b bool) {
+	m.approval_required = &b
+}
+
+// ApprovalRequired returns the value of the "approval_required" field in the mutation.
+func (m *ReviewCycleMutation) ApprovalRequired() (r bool, exists bool) {
+	v := m.approval_required
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApprovalRequired returns the old "approval_required" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldApprovalRequired(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApprovalRequired is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApprovalRequired requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApprovalRequired: %w", err)
+	}
+	return oldValue.ApprovalRequired, nil
+}
+
+// ResetApprovalRequired resets all changes to the "approval_required" field.
+func (m *ReviewCycleMutation) ResetApprovalRequired() {
+	m.approval_required = nil
+}
+
+// SetApproverRule sets the "approver_rule" field.
+func (m *ReviewCycleMutation) SetApproverRule(rr reviewcycle.ApproverRule) {
+	m.approver_rule = &rr
+}
+
+// ApproverRule returns the value of the "approver_rule" field in the mutation.
+func (m *ReviewCycleMutation) ApproverRule() (r reviewcycle.ApproverRule, exists bool) {
+	v := m.approver_rule
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApproverRule returns the old "approver_rule" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldApproverRule(ctx context.Context) (v reviewcycle.ApproverRule, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApproverRule is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApproverRule requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApproverRule: %w", err)
+	}
+	return oldValue.ApproverRule, nil
+}
+
+// ResetApproverRule resets all changes to the "approver_rule" field.
+func (m *ReviewCycleMutation) ResetApproverRule() {
+	m.approver_rule = nil
+}
+
+// SetApproverLevels sets the "approver_levels" field.
+func (m *ReviewCycleMutation) SetApproverLevels(i int) {
+	m.approver_levels = &i
+	m.addapprover_levels = nil
+}
+
+// ApproverLevels returns the value of the "approver_levels" field in the mutation.
+func (m *ReviewCycleMutation) ApproverLevels() (r int, exists bool) {
+	v := m.approver_levels
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApproverLevels returns the old "approver_levels" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldApproverLevels(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApproverLevels is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApproverLevels requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApproverLevels: %w", err)
+	}
+	return oldValue.ApproverLevels, nil
+}
+
+// AddApproverLevels adds i to the "approver_levels" field.
+func (m *ReviewCycleMutation) AddApproverLevels(i int) {
+	if m.addapprover_levels != nil {
+		*m.addapprover_levels += i
+	} else {
+		m.addapprover_levels = &i
+	}
+}
+
+// AddedApproverLevels returns the value that was added to the "approver_levels" field in this mutation.
+func (m *ReviewCycleMutation) AddedApproverLevels() (r int, exists bool) {
+	v := m.addapprover_levels
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetApproverLevels resets all changes to the "approver_levels" field.
+func (m *ReviewCycleMutation) ResetApproverLevels() {
+	m.approver_levels = nil
+	m.addapprover_levels = nil
+}
+
+// SetApproverUserID sets the "approver_user_id" field.
+func (m *ReviewCycleMutation) SetApproverUserID(i int) {
+	m.approver = &i
+}
+
+// ApproverUserID returns the value of the "approver_user_id" field in the mutation.
+func (m *ReviewCycleMutation) ApproverUserID() (r int, exists bool) {
+	v := m.approver
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApproverUserID returns the old "approver_user_id" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldApproverUserID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApproverUserID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApproverUserID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApproverUserID: %w", err)
+	}
+	return oldValue.ApproverUserID, nil
+}
+
+// ClearApproverUserID clears the value of the "approver_user_id" field.
+func (m *ReviewCycleMutation) ClearApproverUserID() {
+	m.approver = nil
+	m.clearedFields[reviewcycle.FieldApproverUserID] = struct{}{}
+}
+
+// ApproverUserIDCleared returns if the "approver_user_id" field was cleared in this mutation.
+func (m *ReviewCycleMutation) ApproverUserIDCleared() bool {
+	_, ok := m.clearedFields[reviewcycle.FieldApproverUserID]
+	return ok
+}
+
+// ResetApproverUserID resets all changes to the "approver_user_id" field.
+func (m *ReviewCycleMutation) ResetApproverUserID() {
+	m.approver = nil
+	delete(m.clearedFields, reviewcycle.FieldApproverUserID)
+}
+
+// SetResultsShared sets the "results_shared" field.
+func (m *ReviewCycleMutation) SetResultsShared(b bool) {
+	m.results_shared = &b
+}
+
+// ResultsShared returns the value of the "results_shared" field in the mutation.
+func (m *ReviewCycleMutation) ResultsShared() (r bool, exists bool) {
+	v := m.results_shared
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResultsShared returns the old "results_shared" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldResultsShared(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResultsShared is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResultsShared requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResultsShared: %w", err)
+	}
+	return oldValue.ResultsShared, nil
+}
+
+// ResetResultsShared resets all changes to the "results_shared" field.
+func (m *ReviewCycleMutation) ResetResultsShared() {
+	m.results_shared = nil
+}
+
+// SetCreatorID sets the "creator_id" field.
+func (m *ReviewCycleMutation) SetCreatorID(i int) {
+	m.creator = &i
+}
+
+// CreatorID returns the value of the "creator_id" field in the mutation.
+func (m *ReviewCycleMutation) CreatorID() (r int, exists bool) {
+	v := m.creator
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatorID returns the old "creator_id" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldCreatorID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatorID: %w", err)
+	}
+	return oldValue.CreatorID, nil
+}
+
+// ResetCreatorID resets all changes to the "creator_id" field.
+func (m *ReviewCycleMutation) ResetCreatorID() {
+	m.creator = nil
+}
+
+// SetLaunchedAt sets the "launched_at" field.
+func (m *ReviewCycleMutation) SetLaunchedAt(t time.Time) {
+	m.launched_at = &t
+}
+
+// LaunchedAt returns the value of the "launched_at" field in the mutation.
+func (m *ReviewCycleMutation) LaunchedAt() (r time.Time, exists bool) {
+	v := m.launched_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLaunchedAt returns the old "launched_at" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldLaunchedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLaunchedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLaunchedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLaunchedAt: %w", err)
+	}
+	return oldValue.LaunchedAt, nil
+}
+
+// ClearLaunchedAt clears the value of the "launched_at" field.
+func (m *ReviewCycleMutation) ClearLaunchedAt() {
+	m.launched_at = nil
+	m.clearedFields[reviewcycle.FieldLaunchedAt] = struct{}{}
+}
+
+// LaunchedAtCleared returns if the "launched_at" field was cleared in this mutation.
+func (m *ReviewCycleMutation) LaunchedAtCleared() bool {
+	_, ok := m.clearedFields[reviewcycle.FieldLaunchedAt]
+	return ok
+}
+
+// ResetLaunchedAt resets all changes to the "launched_at" field.
+func (m *ReviewCycleMutation) ResetLaunchedAt() {
+	m.launched_at = nil
+	delete(m.clearedFields, reviewcycle.FieldLaunchedAt)
+}
+
+// SetClosedAt sets the "closed_at" field.
+func (m *ReviewCycleMutation) SetClosedAt(t time.Time) {
+	m.closed_at = &t
+}
+
+// ClosedAt returns the value of the "closed_at" field in the mutation.
+func (m *ReviewCycleMutation) ClosedAt() (r time.Time, exists bool) {
+	v := m.closed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldClosedAt returns the old "closed_at" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldClosedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldClosedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldClosedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldClosedAt: %w", err)
+	}
+	return oldValue.ClosedAt, nil
+}
+
+// ClearClosedAt clears the value of the "closed_at" field.
+func (m *ReviewCycleMutation) ClearClosedAt() {
+	m.closed_at = nil
+	m.clearedFields[reviewcycle.FieldClosedAt] = struct{}{}
+}
+
+// ClosedAtCleared returns if the "closed_at" field was cleared in this mutation.
+func (m *ReviewCycleMutation) ClosedAtCleared() bool {
+	_, ok := m.clearedFields[reviewcycle.FieldClosedAt]
+	return ok
+}
+
+// ResetClosedAt resets all changes to the "closed_at" field.
+func (m *ReviewCycleMutation) ResetClosedAt() {
+	m.closed_at = nil
+	delete(m.clearedFields, reviewcycle.FieldClosedAt)
+}
+
+// SetSharedAt sets the "shared_at" field.
+func (m *ReviewCycleMutation) SetSharedAt(t time.Time) {
+	m.shared_at = &t
+}
+
+// SharedAt returns the value of the "shared_at" field in the mutation.
+func (m *ReviewCycleMutation) SharedAt() (r time.Time, exists bool) {
+	v := m.shared_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSharedAt returns the old "shared_at" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldSharedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSharedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSharedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSharedAt: %w", err)
+	}
+	return oldValue.SharedAt, nil
+}
+
+// ClearSharedAt clears the value of the "shared_at" field.
+func (m *ReviewCycleMutation) ClearSharedAt() {
+	m.shared_at = nil
+	m.clearedFields[reviewcycle.FieldSharedAt] = struct{}{}
+}
+
+// SharedAtCleared returns if the "shared_at" field was cleared in this mutation.
+func (m *ReviewCycleMutation) SharedAtCleared() bool {
+	_, ok := m.clearedFields[reviewcycle.FieldSharedAt]
+	return ok
+}
+
+// ResetSharedAt resets all changes to the "shared_at" field.
+func (m *ReviewCycleMutation) ResetSharedAt() {
+	m.shared_at = nil
+	delete(m.clearedFields, reviewcycle.FieldSharedAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ReviewCycleMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ReviewCycleMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ReviewCycle entity.
+// If the ReviewCycle object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReviewCycleMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ReviewCycleMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearTimePeriod clears the "time_period" edge to the TimePeriod entity.
+func (m *ReviewCycleMutation) ClearTimePeriod() {
+	m.clearedtime_period = true
+	m.clearedFields[reviewcycle.FieldTimePeriodID] = struct{}{}
+}
+
+// TimePeriodCleared reports if the "time_period" edge to the TimePeriod entity was cleared.
+func (m *ReviewCycleMutation) TimePeriodCleared() bool {
+	return m.TimePeriodIDCleared() || m.clearedtime_period
+}
+
+// TimePeriodIDs returns the "time_period" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TimePeriodID instead. It exists only for internal usage by the builders.
+func (m *ReviewCycleMutation) TimePeriodIDs() (ids []int) {
+	if id := m.time_period; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTimePeriod resets all changes to the "time_period" edge.
+func (m *ReviewCycleMutation) ResetTimePeriod() {
+	m.time_period = nil
+	m.clearedtime_period = false
+}
+
+// SetApproverID sets the "approver" edge to the User entity by id.
+func (m *ReviewCycleMutation) SetApproverID(id int) {
+	m.approver = &id
+}
+
+// ClearApprover clears the "approver" edge to the User entity.
+func (m *ReviewCycleMutation) ClearApprover() {
+	m.clearedapprover = true
+	m.clearedFields[reviewcycle.FieldApproverUserID] = struct{}{}
+}
+
+// ApproverCleared reports if the "approver" edge to the User entity was cleared.
+func (m *ReviewCycleMutation) ApproverCleared() bool {
+	return m.ApproverUserIDCleared() || m.clearedapprover
+}
+
+// ApproverID returns the "approver" edge ID in the mutation.
+func (m *ReviewCycleMutation) ApproverID() (id int, exists bool) {
+	if m.approver != nil {
+		return *m.approver, true
+	}
+	return
+}
+
+// ApproverIDs returns the "approver" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ApproverID instead. It exists only for internal usage by the builders.
+func (m *ReviewCycleMutation) ApproverIDs() (ids []int) {
+	if id := m.approver; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetApprover resets all changes to the "approver" edge.
+func (m *ReviewCycleMutation) ResetApprover() {
+	m.approver = nil
+	m.clearedapprover = false
+}
+
+// ClearCreator clears the "creator" edge to the User entity.
+func (m *ReviewCycleMutation) ClearCreator() {
+	m.clearedcreator = true
+	m.clearedFields[reviewcycle.FieldCreatorID] = struct{}{}
+}
+
+// CreatorCleared reports if the "creator" edge to the User entity was cleared.
+func (m *ReviewCycleMutation) CreatorCleared() bool {
+	return m.clearedcreator
+}
+
+// CreatorIDs returns the "creator" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CreatorID instead. It exists only for internal usage by the builders.
+func (m *ReviewCycleMutation) CreatorIDs() (ids []int) {
+	if id := m.creator; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCreator resets all changes to the "creator" edge.
+func (m *ReviewCycleMutation) ResetCreator() {
+	m.creator = nil
+	m.clearedcreator = false
+}
+
+// AddReviewIDs adds the "reviews" edge to the Review entity by ids.
+func (m *ReviewCycleMutation) AddReviewIDs(ids ...int) {
+	if m.reviews == nil {
+		m.reviews = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.reviews[ids[i]] = struct{}{}
+	}
+}
+
+// ClearReviews clears the "reviews" edge to the Review entity.
+func (m *ReviewCycleMutation) ClearReviews() {
+	m.clearedreviews = true
+}
+
+// ReviewsCleared reports if the "reviews" edge to the Review entity was cleared.
+func (m *ReviewCycleMutation) ReviewsCleared() bool {
+	return m.clearedreviews
+}
+
+// RemoveReviewIDs removes the "reviews" edge to the Review entity by IDs.
+func (m *ReviewCycleMutation) RemoveReviewIDs(ids ...int) {
+	if m.removedreviews == nil {
+		m.removedreviews = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.reviews, ids[i])
+		m.removedreviews[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedReviews returns the removed IDs of the "reviews" edge to the Review entity.
+func (m *ReviewCycleMutation) RemovedReviewsIDs() (ids []int) {
+	for id := range m.removedreviews {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ReviewsIDs returns the "reviews" edge IDs in the mutation.
+func (m *ReviewCycleMutation) ReviewsIDs() (ids []int) {
+	for id := range m.reviews {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetReviews resets all changes to the "reviews" edge.
+func (m *ReviewCycleMutation) ResetReviews() {
+	m.reviews = nil
+	m.clearedreviews = false
+	m.removedreviews = nil
+}
+
+// Where appends a list predicates to the ReviewCycleMutation builder.
+func (m *ReviewCycleMutation) Where(ps ...predicate.ReviewCycle) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReviewCycleMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReviewCycleMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ReviewCycle, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReviewCycleMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReviewCycleMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ReviewCycle).
+func (m *ReviewCycleMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReviewCycleMutation) Fields() []string {
+	fields := make([]string, 0, 20)
+	if m.org_id != nil {
+		fields = append(fields, reviewcycle.FieldOrgID)
+	}
+	if m.name != nil {
+		fields = append(fields, reviewcycle.FieldName)
+	}
+	if m.status != nil {
+		fields = append(fields, reviewcycle.FieldStatus)
+	}
+	if m.starts_at != nil {
+		fields = append(fields, reviewcycle.FieldStartsAt)
+	}
+	if m.ends_at != nil {
+		fields = append(fields, reviewcycle.FieldEndsAt)
+	}
+	if m.time_period != nil {
+		fields = append(fields, reviewcycle.FieldTimePeriodID)
+	}
+	if m.participant_scope != nil {
+		fields = append(fields, reviewcycle.FieldParticipantScope)
+	}
+	if m.team_ids != nil {
+		fields = append(fields, reviewcycle.FieldTeamIds)
+	}
+	if m.excluded_user_ids != nil {
+		fields = append(fields, reviewcycle.FieldExcludedUserIds)
+	}
+	if m.criteria != nil {
+		fields = append(fields, reviewcycle.FieldCriteria)
+	}
+	if m.approval_required != nil {
+		fields = append(fields, reviewcycle.FieldApprovalRequired)
+	}
+	if m.approver_rule != nil {
+		fields = append(fields, reviewcycle.FieldApproverRule)
+	}
+	if m.approver_levels != nil {
+		fields = append(fields, reviewcycle.FieldApproverLevels)
+	}
+	if m.approver != nil {
+		fields = append(fields, reviewcycle.FieldApproverUserID)
+	}
+	if m.results_shared != nil {
+		fields = append(fields, reviewcycle.FieldResultsShared)
+	}
+	if m.creator != nil {
+		fields = append(fields, reviewcycle.FieldCreatorID)
+	}
+	if m.launched_at != nil {
+		fields = append(fields, reviewcycle.FieldLaunchedAt)
+	}
+	if m.closed_at != nil {
+		fields = append(fields, reviewcycle.FieldClosedAt)
+	}
+	if m.shared_at != nil {
+		fields = append(fields, reviewcycle.FieldSharedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, reviewcycle.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReviewCycleMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case reviewcycle.FieldOrgID:
+		return m.OrgID()
+	case reviewcycle.FieldName:
+		return m.Name()
+	case reviewcycle.FieldStatus:
+		return m.Status()
+	case reviewcycle.FieldStartsAt:
+		return m.StartsAt()
+	case reviewcycle.FieldEndsAt:
+		return m.EndsAt()
+	case reviewcycle.FieldTimePeriodID:
+		return m.TimePeriodID()
+	case reviewcycle.FieldParticipantScope:
+		return m.ParticipantScope()
+	case reviewcycle.FieldTeamIds:
+		return m.TeamIds()
+	case reviewcycle.FieldExcludedUserIds:
+		return m.ExcludedUserIds()
+	case reviewcycle.FieldCriteria:
+		return m.Criteria()
+	case reviewcycle.FieldApprovalRequired:
+		return m.ApprovalRequired()
+	case reviewcycle.FieldApproverRule:
+		return m.ApproverRule()
+	case reviewcycle.FieldApproverLevels:
+		return m.ApproverLevels()
+	case reviewcycle.FieldApproverUserID:
+		return m.ApproverUserID()
+	case reviewcycle.FieldResultsShared:
+		return m.ResultsShared()
+	case reviewcycle.FieldCreatorID:
+		return m.CreatorID()
+	case reviewcycle.FieldLaunchedAt:
+		return m.LaunchedAt()
+	case reviewcycle.FieldClosedAt:
+		return m.ClosedAt()
+	case reviewcycle.FieldSharedAt:
+		return m.SharedAt()
+	case reviewcycle.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReviewCycleMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case reviewcycle.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case reviewcycle.FieldName:
+		return m.OldName(ctx)
+	case reviewcycle.FieldStatus:
+		return m.OldStatus(ctx)
+	case reviewcycle.FieldStartsAt:
+		return m.OldStartsAt(ctx)
+	case reviewcycle.FieldEndsAt:
+		return m.OldEndsAt(ctx)
+	case reviewcycle.FieldTimePeriodID:
+		return m.OldTimePeriodID(ctx)
+	case reviewcycle.FieldParticipantScope:
+		return m.OldParticipantScope(ctx)
+	case reviewcycle.FieldTeamIds:
+		return m.OldTeamIds(ctx)
+	case reviewcycle.FieldExcludedUserIds:
+		return m.OldExcludedUserIds(ctx)
+	case reviewcycle.FieldCriteria:
+		return m.OldCriteria(ctx)
+	case reviewcycle.FieldApprovalRequired:
+		return m.OldApprovalRequired(ctx)
+	case reviewcycle.FieldApproverRule:
+		return m.OldApproverRule(ctx)
+	case reviewcycle.FieldApproverLevels:
+		return m.OldApproverLevels(ctx)
+	case reviewcycle.FieldApproverUserID:
+		return m.OldApproverUserID(ctx)
+	case reviewcycle.FieldResultsShared:
+		return m.OldResultsShared(ctx)
+	case reviewcycle.FieldCreatorID:
+		return m.OldCreatorID(ctx)
+	case reviewcycle.FieldLaunchedAt:
+		return m.OldLaunchedAt(ctx)
+	case reviewcycle.FieldClosedAt:
+		return m.OldClosedAt(ctx)
+	case reviewcycle.FieldSharedAt:
+		return m.OldSharedAt(ctx)
+	case reviewcycle.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ReviewCycle field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewCycleMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case reviewcycle.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case reviewcycle.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case reviewcycle.FieldStatus:
+		v, ok := value.(reviewcycle.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case reviewcycle.FieldStartsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartsAt(v)
+		return nil
+	case reviewcycle.FieldEndsAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndsAt(v)
+		return nil
+	case reviewcycle.FieldTimePeriodID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTimePeriodID(v)
+		return nil
+	case reviewcycle.FieldParticipantScope:
+		v, ok := value.(reviewcycle.ParticipantScope)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParticipantScope(v)
+		return nil
+	case reviewcycle.FieldTeamIds:
+		v, ok := value.([]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTeamIds(v)
+		return nil
+	case reviewcycle.FieldExcludedUserIds:
+		v, ok := value.([]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExcludedUserIds(v)
+		return nil
+	case reviewcycle.FieldCriteria:
+		v, ok := value.([]rubric.Criterion)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCriteria(v)
+		return nil
+	case reviewcycle.FieldApprovalRequired:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApprovalRequired(v)
+		return nil
+	case reviewcycle.FieldApproverRule:
+		v, ok := value.(reviewcycle.ApproverRule)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApproverRule(v)
+		return nil
+	case reviewcycle.FieldApproverLevels:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApproverLevels(v)
+		return nil
+	case reviewcycle.FieldApproverUserID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApproverUserID(v)
+		return nil
+	case reviewcycle.FieldResultsShared:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResultsShared(v)
+		return nil
+	case reviewcycle.FieldCreatorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatorID(v)
+		return nil
+	case reviewcycle.FieldLaunchedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLaunchedAt(v)
+		return nil
+	case reviewcycle.FieldClosedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetClosedAt(v)
+		return nil
+	case reviewcycle.FieldSharedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSharedAt(v)
+		return nil
+	case reviewcycle.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewCycle field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReviewCycleMutation) AddedFields() []string {
+	var fields []string
+	if m.addorg_id != nil {
+		fields = append(fields, reviewcycle.FieldOrgID)
+	}
+	if m.addapprover_levels != nil {
+		fields = append(fields, reviewcycle.FieldApproverLevels)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReviewCycleMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case reviewcycle.FieldOrgID:
+		return m.AddedOrgID()
+	case reviewcycle.FieldApproverLevels:
+		return m.AddedApproverLevels()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReviewCycleMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case reviewcycle.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrgID(v)
+		return nil
+	case reviewcycle.FieldApproverLevels:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddApproverLevels(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewCycle numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReviewCycleMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(reviewcycle.FieldTimePeriodID) {
+		fields = append(fields, reviewcycle.FieldTimePeriodID)
+	}
+	if m.FieldCleared(reviewcycle.FieldApproverUserID) {
+		fields = append(fields, reviewcycle.FieldApproverUserID)
+	}
+	if m.FieldCleared(reviewcycle.FieldLaunchedAt) {
+		fields = append(fields, reviewcycle.FieldLaunchedAt)
+	}
+	if m.FieldCleared(reviewcycle.FieldClosedAt) {
+		fields = append(fields, reviewcycle.FieldClosedAt)
+	}
+	if m.FieldCleared(reviewcycle.FieldSharedAt) {
+		fields = append(fields, reviewcycle.FieldSharedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReviewCycleMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReviewCycleMutation) ClearField(name string) error {
+	switch name {
+	case reviewcycle.FieldTimePeriodID:
+		m.ClearTimePeriodID()
+		return nil
+	case reviewcycle.FieldApproverUserID:
+		m.ClearApproverUserID()
+		return nil
+	case reviewcycle.FieldLaunchedAt:
+		m.ClearLaunchedAt()
+		return nil
+	case reviewcycle.FieldClosedAt:
+		m.ClearClosedAt()
+		return nil
+	case reviewcycle.FieldSharedAt:
+		m.ClearSharedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewCycle nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReviewCycleMutation) ResetField(name string) error {
+	switch name {
+	case reviewcycle.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case reviewcycle.FieldName:
+		m.ResetName()
+		return nil
+	case reviewcycle.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case reviewcycle.FieldStartsAt:
+		m.ResetStartsAt()
+		return nil
+	case reviewcycle.FieldEndsAt:
+		m.ResetEndsAt()
+		return nil
+	case reviewcycle.FieldTimePeriodID:
+		m.ResetTimePeriodID()
+		return nil
+	case reviewcycle.FieldParticipantScope:
+		m.ResetParticipantScope()
+		return nil
+	case reviewcycle.FieldTeamIds:
+		m.ResetTeamIds()
+		return nil
+	case reviewcycle.FieldExcludedUserIds:
+		m.ResetExcludedUserIds()
+		return nil
+	case reviewcycle.FieldCriteria:
+		m.ResetCriteria()
+		return nil
+	case reviewcycle.FieldApprovalRequired:
+		m.ResetApprovalRequired()
+		return nil
+	case reviewcycle.FieldApproverRule:
+		m.ResetApproverRule()
+		return nil
+	case reviewcycle.FieldApproverLevels:
+		m.ResetApproverLevels()
+		return nil
+	case reviewcycle.FieldApproverUserID:
+		m.ResetApproverUserID()
+		return nil
+	case reviewcycle.FieldResultsShared:
+		m.ResetResultsShared()
+		return nil
+	case reviewcycle.FieldCreatorID:
+		m.ResetCreatorID()
+		return nil
+	case reviewcycle.FieldLaunchedAt:
+		m.ResetLaunchedAt()
+		return nil
+	case reviewcycle.FieldClosedAt:
+		m.ResetClosedAt()
+		return nil
+	case reviewcycle.FieldSharedAt:
+		m.ResetSharedAt()
+		return nil
+	case reviewcycle.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewCycle field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReviewCycleMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.time_period != nil {
+		edges = append(edges, reviewcycle.EdgeTimePeriod)
+	}
+	if m.approver != nil {
+		edges = append(edges, reviewcycle.EdgeApprover)
+	}
+	if m.creator != nil {
+		edges = append(edges, reviewcycle.EdgeCreator)
+	}
+	if m.reviews != nil {
+		edges = append(edges, reviewcycle.EdgeReviews)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReviewCycleMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case reviewcycle.EdgeTimePeriod:
+		if id := m.time_period; id != nil {
+			return []ent.Value{*id}
+		}
+	case reviewcycle.EdgeApprover:
+		if id := m.approver; id != nil {
+			return []ent.Value{*id}
+		}
+	case reviewcycle.EdgeCreator:
+		if id := m.creator; id != nil {
+			return []ent.Value{*id}
+		}
+	case reviewcycle.EdgeReviews:
+		ids := make([]ent.Value, 0, len(m.reviews))
+		for id := range m.reviews {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReviewCycleMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.removedreviews != nil {
+		edges = append(edges, reviewcycle.EdgeReviews)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReviewCycleMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case reviewcycle.EdgeReviews:
+		ids := make([]ent.Value, 0, len(m.removedreviews))
+		for id := range m.removedreviews {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReviewCycleMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedtime_period {
+		edges = append(edges, reviewcycle.EdgeTimePeriod)
+	}
+	if m.clearedapprover {
+		edges = append(edges, reviewcycle.EdgeApprover)
+	}
+	if m.clearedcreator {
+		edges = append(edges, reviewcycle.EdgeCreator)
+	}
+	if m.clearedreviews {
+		edges = append(edges, reviewcycle.EdgeReviews)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReviewCycleMutation) EdgeCleared(name string) bool {
+	switch name {
+	case reviewcycle.EdgeTimePeriod:
+		return m.clearedtime_period
+	case reviewcycle.EdgeApprover:
+		return m.clearedapprover
+	case reviewcycle.EdgeCreator:
+		return m.clearedcreator
+	case reviewcycle.EdgeReviews:
+		return m.clearedreviews
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReviewCycleMutation) ClearEdge(name string) error {
+	switch name {
+	case reviewcycle.EdgeTimePeriod:
+		m.ClearTimePeriod()
+		return nil
+	case reviewcycle.EdgeApprover:
+		m.ClearApprover()
+		return nil
+	case reviewcycle.EdgeCreator:
+		m.ClearCreator()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewCycle unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReviewCycleMutation) ResetEdge(name string) error {
+	switch name {
+	case reviewcycle.EdgeTimePeriod:
+		m.ResetTimePeriod()
+		return nil
+	case reviewcycle.EdgeApprover:
+		m.ResetApprover()
+		return nil
+	case reviewcycle.EdgeCreator:
+		m.ResetCreator()
+		return nil
+	case reviewcycle.EdgeReviews:
+		m.ResetReviews()
+		return nil
+	}
+	return fmt.Errorf("unknown ReviewCycle edge %s", name)
 }
 
 // TeamMutation represents an operation that mutates the Team nodes in the graph.

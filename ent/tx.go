@@ -26,6 +26,12 @@ type Tx struct {
 	OKRItem *OKRItemClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
+	// Review is the client for interacting with the Review builders.
+	Review *ReviewClient
+	// ReviewApprover is the client for interacting with the ReviewApprover builders.
+	ReviewApprover *ReviewApproverClient
+	// ReviewCycle is the client for interacting with the ReviewCycle builders.
+	ReviewCycle *ReviewCycleClient
 	// Team is the client for interacting with the Team builders.
 	Team *TeamClient
 	// TeamMembership is the client for interacting with the TeamMembership builders.
@@ -171,6 +177,9 @@ func (tx *Tx) init() {
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.OKRItem = NewOKRItemClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
+	tx.Review = NewReviewClient(tx.config)
+	tx.ReviewApprover = NewReviewApproverClient(tx.config)
+	tx.ReviewCycle = NewReviewCycleClient(tx.config)
 	tx.Team = NewTeamClient(tx.config)
 	tx.TeamMembership = NewTeamMembershipClient(tx.config)
 	tx.TimePeriod = NewTimePeriodClient(tx.config)

@@ -66,6 +66,12 @@ func (r *Resolver) Organization() generated.OrganizationResolver { return &organ
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// Review returns generated.ReviewResolver implementation.
+func (r *Resolver) Review() generated.ReviewResolver { return &reviewResolver{r} }
+
+// ReviewCycle returns generated.ReviewCycleResolver implementation.
+func (r *Resolver) ReviewCycle() generated.ReviewCycleResolver { return &reviewCycleResolver{r} }
+
 // Team returns generated.TeamResolver implementation.
 func (r *Resolver) Team() generated.TeamResolver { return &teamResolver{r} }
 
@@ -74,5 +80,7 @@ type (
 	oKRItemResolver      struct{ *Resolver }
 	organizationResolver struct{ *Resolver }
 	queryResolver        struct{ *Resolver }
+	reviewResolver       struct{ *Resolver }
+	reviewCycleResolver  struct{ *Resolver }
 	teamResolver         struct{ *Resolver }
 )

@@ -6,6 +6,7 @@ import (
 	"okrgraph/ent"
 	"okrgraph/internal/okr"
 	"okrgraph/internal/org"
+	"okrgraph/internal/review"
 )
 
 // Resolver holds the services resolvers call.
@@ -13,4 +14,7 @@ type Resolver struct {
 	Client *ent.Client
 	Orgs   *org.Service
 	OKRs   *okr.Service
+	// ReviewService: performance review cycles and reviews (named so that
+	// it does not clash with the Query.reviews resolver).
+	ReviewService *review.Service
 }

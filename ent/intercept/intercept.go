@@ -14,6 +14,9 @@ import (
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/predicate"
+	"okrgraph/ent/review"
+	"okrgraph/ent/reviewapprover"
+	"okrgraph/ent/reviewcycle"
 	"okrgraph/ent/team"
 	"okrgraph/ent/teammembership"
 	"okrgraph/ent/timeperiod"
@@ -240,6 +243,87 @@ func (f TraverseOrganization) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.OrganizationQuery", q)
 }
 
+// The ReviewFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ReviewFunc func(context.Context, *ent.ReviewQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ReviewFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ReviewQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ReviewQuery", q)
+}
+
+// The TraverseReview type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseReview func(context.Context, *ent.ReviewQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseReview) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseReview) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReviewQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ReviewQuery", q)
+}
+
+// The ReviewApproverFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ReviewApproverFunc func(context.Context, *ent.ReviewApproverQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ReviewApproverFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ReviewApproverQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ReviewApproverQuery", q)
+}
+
+// The TraverseReviewApprover type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseReviewApprover func(context.Context, *ent.ReviewApproverQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseReviewApprover) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseReviewApprover) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReviewApproverQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ReviewApproverQuery", q)
+}
+
+// The ReviewCycleFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ReviewCycleFunc func(context.Context, *ent.ReviewCycleQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ReviewCycleFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ReviewCycleQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ReviewCycleQuery", q)
+}
+
+// The TraverseReviewCycle type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseReviewCycle func(context.Context, *ent.ReviewCycleQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseReviewCycle) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseReviewCycle) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReviewCycleQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ReviewCycleQuery", q)
+}
+
 // The TeamFunc type is an adapter to allow the use of ordinary function as a Querier.
 type TeamFunc func(context.Context, *ent.TeamQuery) (ent.Value, error)
 
@@ -363,6 +447,12 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OKRItemQuery, predicate.OKRItem, okritem.OrderOption]{typ: ent.TypeOKRItem, tq: q}, nil
 	case *ent.OrganizationQuery:
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
+	case *ent.ReviewQuery:
+		return &query[*ent.ReviewQuery, predicate.Review, review.OrderOption]{typ: ent.TypeReview, tq: q}, nil
+	case *ent.ReviewApproverQuery:
+		return &query[*ent.ReviewApproverQuery, predicate.ReviewApprover, reviewapprover.OrderOption]{typ: ent.TypeReviewApprover, tq: q}, nil
+	case *ent.ReviewCycleQuery:
+		return &query[*ent.ReviewCycleQuery, predicate.ReviewCycle, reviewcycle.OrderOption]{typ: ent.TypeReviewCycle, tq: q}, nil
 	case *ent.TeamQuery:
 		return &query[*ent.TeamQuery, predicate.Team, team.OrderOption]{typ: ent.TypeTeam, tq: q}, nil
 	case *ent.TeamMembershipQuery:

@@ -304,6 +304,170 @@ var (
 		Columns:    OrganizationsColumns,
 		PrimaryKey: []*schema.Column{OrganizationsColumns[0]},
 	}
+	// ReviewsColumns holds the columns for the "reviews" table.
+	ReviewsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "type", Type: field.TypeEnum, Enums: []string{"SELF", "MANAGER"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"NOT_STARTED", "IN_PROGRESS", "SUBMITTED", "APPROVED", "SHARED"}, Default: "NOT_STARTED"},
+		{Name: "ratings", Type: field.TypeJSON},
+		{Name: "comments", Type: field.TypeString, Size: 20000, Default: ""},
+		{Name: "sent_back_note", Type: field.TypeString, Size: 5000, Default: ""},
+		{Name: "submitted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "approved_at", Type: field.TypeTime, Nullable: true},
+		{Name: "shared_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "cycle_id", Type: field.TypeInt},
+		{Name: "reviewee_id", Type: field.TypeInt},
+		{Name: "reviewer_id", Type: field.TypeInt},
+		{Name: "approved_by_id", Type: field.TypeInt, Nullable: true},
+	}
+	// ReviewsTable holds the schema information for the "reviews" table.
+	ReviewsTable = &schema.Table{
+		Name:       "reviews",
+		Columns:    ReviewsColumns,
+		PrimaryKey: []*schema.Column{ReviewsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "reviews_review_cycles_cycle",
+				Columns:    []*schema.Column{ReviewsColumns[12]},
+				RefColumns: []*schema.Column{ReviewCyclesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "reviews_users_reviewee",
+				Columns:    []*schema.Column{ReviewsColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "reviews_users_reviewer",
+				Columns:    []*schema.Column{ReviewsColumns[14]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "reviews_users_approved_by",
+				Columns:    []*schema.Column{ReviewsColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "review_cycle_id_reviewee_id_type",
+				Unique:  true,
+				Columns: []*schema.Column{ReviewsColumns[12], ReviewsColumns[13], ReviewsColumns[2]},
+			},
+			{
+				Name:    "review_org_id_reviewee_id",
+				Unique:  false,
+				Columns: []*schema.Column{ReviewsColumns[1], ReviewsColumns[13]},
+			},
+			{
+				Name:    "review_org_id_reviewer_id",
+				Unique:  false,
+				Columns: []*schema.Column{ReviewsColumns[1], ReviewsColumns[14]},
+			},
+		},
+	}
+	// ReviewApproversColumns holds the columns for the "review_approvers" table.
+	ReviewApproversColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "review_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// ReviewApproversTable holds the schema information for the "review_approvers" table.
+	ReviewApproversTable = &schema.Table{
+		Name:       "review_approvers",
+		Columns:    ReviewApproversColumns,
+		PrimaryKey: []*schema.Column{ReviewApproversColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "review_approvers_reviews_approver_links",
+				Columns:    []*schema.Column{ReviewApproversColumns[2]},
+				RefColumns: []*schema.Column{ReviewsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "review_approvers_users_user",
+				Columns:    []*schema.Column{ReviewApproversColumns[3]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "reviewapprover_review_id_user_id",
+				Unique:  true,
+				Columns: []*schema.Column{ReviewApproversColumns[2], ReviewApproversColumns[3]},
+			},
+			{
+				Name:    "reviewapprover_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{ReviewApproversColumns[3]},
+			},
+		},
+	}
+	// ReviewCyclesColumns holds the columns for the "review_cycles" table.
+	ReviewCyclesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "ACTIVE", "CLOSED"}, Default: "DRAFT"},
+		{Name: "starts_at", Type: field.TypeTime},
+		{Name: "ends_at", Type: field.TypeTime},
+		{Name: "participant_scope", Type: field.TypeEnum, Enums: []string{"ALL_MEMBERS", "TEAMS"}, Default: "ALL_MEMBERS"},
+		{Name: "team_ids", Type: field.TypeJSON},
+		{Name: "excluded_user_ids", Type: field.TypeJSON},
+		{Name: "criteria", Type: field.TypeJSON},
+		{Name: "approval_required", Type: field.TypeBool, Default: false},
+		{Name: "approver_rule", Type: field.TypeEnum, Enums: []string{"PERFORMANCE_ADMINS", "SUPERVISOR_CHAIN", "NAMED_USER"}, Default: "PERFORMANCE_ADMINS"},
+		{Name: "approver_levels", Type: field.TypeInt, Default: 1},
+		{Name: "results_shared", Type: field.TypeBool, Default: false},
+		{Name: "launched_at", Type: field.TypeTime, Nullable: true},
+		{Name: "closed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "shared_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "time_period_id", Type: field.TypeInt, Nullable: true},
+		{Name: "approver_user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "creator_id", Type: field.TypeInt},
+	}
+	// ReviewCyclesTable holds the schema information for the "review_cycles" table.
+	ReviewCyclesTable = &schema.Table{
+		Name:       "review_cycles",
+		Columns:    ReviewCyclesColumns,
+		PrimaryKey: []*schema.Column{ReviewCyclesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "review_cycles_time_periods_time_period",
+				Columns:    []*schema.Column{ReviewCyclesColumns[18]},
+				RefColumns: []*schema.Column{TimePeriodsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "review_cycles_users_approver",
+				Columns:    []*schema.Column{ReviewCyclesColumns[19]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "review_cycles_users_creator",
+				Columns:    []*schema.Column{ReviewCyclesColumns[20]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "reviewcycle_org_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{ReviewCyclesColumns[1], ReviewCyclesColumns[3]},
+			},
+		},
+	}
 	// TeamsColumns holds the columns for the "teams" table.
 	TeamsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -628,6 +792,9 @@ var (
 		MembershipsTable,
 		OkrItemsTable,
 		OrganizationsTable,
+		ReviewsTable,
+		ReviewApproversTable,
+		ReviewCyclesTable,
 		TeamsTable,
 		TeamMembershipsTable,
 		TimePeriodsTable,
@@ -677,6 +844,24 @@ func init() {
 	}
 	OrganizationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
+	}
+	ReviewsTable.ForeignKeys[0].RefTable = ReviewCyclesTable
+	ReviewsTable.ForeignKeys[1].RefTable = UsersTable
+	ReviewsTable.ForeignKeys[2].RefTable = UsersTable
+	ReviewsTable.ForeignKeys[3].RefTable = UsersTable
+	ReviewsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(42949672960),
+	}
+	ReviewApproversTable.ForeignKeys[0].RefTable = ReviewsTable
+	ReviewApproversTable.ForeignKeys[1].RefTable = UsersTable
+	ReviewApproversTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(47244640256),
+	}
+	ReviewCyclesTable.ForeignKeys[0].RefTable = TimePeriodsTable
+	ReviewCyclesTable.ForeignKeys[1].RefTable = UsersTable
+	ReviewCyclesTable.ForeignKeys[2].RefTable = UsersTable
+	ReviewCyclesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(51539607552),
 	}
 	TeamsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	TeamsTable.Annotation = &entsql.Annotation{

@@ -24,6 +24,15 @@ type OKRItem func(*sql.Selector)
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
 
+// Review is the predicate function for review builders.
+type Review func(*sql.Selector)
+
+// ReviewApprover is the predicate function for reviewapprover builders.
+type ReviewApprover func(*sql.Selector)
+
+// ReviewCycle is the predicate function for reviewcycle builders.
+type ReviewCycle func(*sql.Selector)
+
 // Team is the predicate function for team builders.
 type Team func(*sql.Selector)
 

@@ -9,11 +9,15 @@ import (
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
+	"okrgraph/ent/review"
+	"okrgraph/ent/reviewapprover"
+	"okrgraph/ent/reviewcycle"
 	"okrgraph/ent/schema"
 	"okrgraph/ent/team"
 	"okrgraph/ent/teammembership"
 	"okrgraph/ent/timeperiod"
 	"okrgraph/ent/user"
+	"okrgraph/internal/review/rubric"
 	"time"
 )
 
@@ -232,6 +236,99 @@ func init() {
 	organizationDescCreatedAt := organizationFields[5].Descriptor()
 	// organization.DefaultCreatedAt holds the default value on creation for the created_at field.
 	organization.DefaultCreatedAt = organizationDescCreatedAt.Default.(func() time.Time)
+	reviewMixin := schema.Review{}.Mixin()
+	reviewMixinHooks0 := reviewMixin[0].Hooks()
+	review.Hooks[0] = reviewMixinHooks0[0]
+	reviewMixinInters0 := reviewMixin[0].Interceptors()
+	reviewInters := schema.Review{}.Interceptors()
+	review.Interceptors[0] = reviewMixinInters0[0]
+	review.Interceptors[1] = reviewInters[0]
+	reviewFields := schema.Review{}.Fields()
+	_ = reviewFields
+	// reviewDescRatings is the schema descriptor for ratings field.
+	reviewDescRatings := reviewFields[5].Descriptor()
+	// review.DefaultRatings holds the default value on creation for the ratings field.
+	review.DefaultRatings = reviewDescRatings.Default.([]rubric.Rating)
+	// reviewDescComments is the schema descriptor for comments field.
+	reviewDescComments := reviewFields[6].Descriptor()
+	// review.DefaultComments holds the default value on creation for the comments field.
+	review.DefaultComments = reviewDescComments.Default.(string)
+	// review.CommentsValidator is a validator for the "comments" field. It is called by the builders before save.
+	review.CommentsValidator = reviewDescComments.Validators[0].(func(string) error)
+	// reviewDescSentBackNote is the schema descriptor for sent_back_note field.
+	reviewDescSentBackNote := reviewFields[7].Descriptor()
+	// review.DefaultSentBackNote holds the default value on creation for the sent_back_note field.
+	review.DefaultSentBackNote = reviewDescSentBackNote.Default.(string)
+	// review.SentBackNoteValidator is a validator for the "sent_back_note" field. It is called by the builders before save.
+	review.SentBackNoteValidator = reviewDescSentBackNote.Validators[0].(func(string) error)
+	// reviewDescCreatedAt is the schema descriptor for created_at field.
+	reviewDescCreatedAt := reviewFields[12].Descriptor()
+	// review.DefaultCreatedAt holds the default value on creation for the created_at field.
+	review.DefaultCreatedAt = reviewDescCreatedAt.Default.(func() time.Time)
+	// reviewDescUpdatedAt is the schema descriptor for updated_at field.
+	reviewDescUpdatedAt := reviewFields[13].Descriptor()
+	// review.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	review.DefaultUpdatedAt = reviewDescUpdatedAt.Default.(func() time.Time)
+	// review.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	review.UpdateDefaultUpdatedAt = reviewDescUpdatedAt.UpdateDefault.(func() time.Time)
+	reviewapproverMixin := schema.ReviewApprover{}.Mixin()
+	reviewapproverMixinHooks0 := reviewapproverMixin[0].Hooks()
+	reviewapprover.Hooks[0] = reviewapproverMixinHooks0[0]
+	reviewapproverMixinInters0 := reviewapproverMixin[0].Interceptors()
+	reviewapprover.Interceptors[0] = reviewapproverMixinInters0[0]
+	reviewcycleMixin := schema.ReviewCycle{}.Mixin()
+	reviewcycleMixinHooks0 := reviewcycleMixin[0].Hooks()
+	reviewcycle.Hooks[0] = reviewcycleMixinHooks0[0]
+	reviewcycleMixinInters0 := reviewcycleMixin[0].Interceptors()
+	reviewcycleInters := schema.ReviewCycle{}.Interceptors()
+	reviewcycle.Interceptors[0] = reviewcycleMixinInters0[0]
+	reviewcycle.Interceptors[1] = reviewcycleInters[0]
+	reviewcycleFields := schema.ReviewCycle{}.Fields()
+	_ = reviewcycleFields
+	// reviewcycleDescName is the schema descriptor for name field.
+	reviewcycleDescName := reviewcycleFields[0].Descriptor()
+	// reviewcycle.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	reviewcycle.NameValidator = func() func(string) error {
+		validators := reviewcycleDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// reviewcycleDescTeamIds is the schema descriptor for team_ids field.
+	reviewcycleDescTeamIds := reviewcycleFields[6].Descriptor()
+	// reviewcycle.DefaultTeamIds holds the default value on creation for the team_ids field.
+	reviewcycle.DefaultTeamIds = reviewcycleDescTeamIds.Default.([]int)
+	// reviewcycleDescExcludedUserIds is the schema descriptor for excluded_user_ids field.
+	reviewcycleDescExcludedUserIds := reviewcycleFields[7].Descriptor()
+	// reviewcycle.DefaultExcludedUserIds holds the default value on creation for the excluded_user_ids field.
+	reviewcycle.DefaultExcludedUserIds = reviewcycleDescExcludedUserIds.Default.([]int)
+	// reviewcycleDescApprovalRequired is the schema descriptor for approval_required field.
+	reviewcycleDescApprovalRequired := reviewcycleFields[9].Descriptor()
+	// reviewcycle.DefaultApprovalRequired holds the default value on creation for the approval_required field.
+	reviewcycle.DefaultApprovalRequired = reviewcycleDescApprovalRequired.Default.(bool)
+	// reviewcycleDescApproverLevels is the schema descriptor for approver_levels field.
+	reviewcycleDescApproverLevels := reviewcycleFields[11].Descriptor()
+	// reviewcycle.DefaultApproverLevels holds the default value on creation for the approver_levels field.
+	reviewcycle.DefaultApproverLevels = reviewcycleDescApproverLevels.Default.(int)
+	// reviewcycle.ApproverLevelsValidator is a validator for the "approver_levels" field. It is called by the builders before save.
+	reviewcycle.ApproverLevelsValidator = reviewcycleDescApproverLevels.Validators[0].(func(int) error)
+	// reviewcycleDescResultsShared is the schema descriptor for results_shared field.
+	reviewcycleDescResultsShared := reviewcycleFields[13].Descriptor()
+	// reviewcycle.DefaultResultsShared holds the default value on creation for the results_shared field.
+	reviewcycle.DefaultResultsShared = reviewcycleDescResultsShared.Default.(bool)
+	// reviewcycleDescCreatedAt is the schema descriptor for created_at field.
+	reviewcycleDescCreatedAt := reviewcycleFields[18].Descriptor()
+	// reviewcycle.DefaultCreatedAt holds the default value on creation for the created_at field.
+	reviewcycle.DefaultCreatedAt = reviewcycleDescCreatedAt.Default.(func() time.Time)
 	teamMixin := schema.Team{}.Mixin()
 	teamMixinHooks0 := teamMixin[0].Hooks()
 	team.Hooks[0] = teamMixinHooks0[0]

@@ -10,6 +10,7 @@ import (
 	"okrgraph/graph/model"
 	"okrgraph/internal/okr"
 	"okrgraph/internal/org"
+	"okrgraph/internal/review"
 	"sync/atomic"
 
 	"entgo.io/contrib/entgql"
@@ -31,6 +32,8 @@ type ResolverRoot interface {
 	OKRItem() OKRItemResolver
 	Organization() OrganizationResolver
 	Query() QueryResolver
+	Review() ReviewResolver
+	ReviewCycle() ReviewCycleResolver
 	Team() TeamResolver
 	Viewer() ViewerResolver
 }
@@ -122,6 +125,14 @@ type ComplexityRoot struct {
 		Grant func(childComplexity int) int
 	}
 
+	LaunchReviewCyclePayload struct {
+		Cycle            func(childComplexity int) int
+		Notes            func(childComplexity int) int
+		ParticipantCount func(childComplexity int) int
+		ReviewsCreated   func(childComplexity int) int
+		WithoutManager   func(childComplexity int) int
+	}
+
 	Membership struct {
 		CreatedAt        func(childComplexity int) int
 		ID               func(childComplexity int) int
@@ -152,29 +163,38 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddComment             func(childComplexity int, input okr.AddCommentInput) int
 		AddMember              func(childComplexity int, input org.AddMemberInput) int
+		ApproveReview          func(childComplexity int, id int) int
 		CheckIn                func(childComplexity int, input okr.CheckInInput) int
 		CloneOKRItem           func(childComplexity int, input okr.CloneInput) int
 		CloseOKRItem           func(childComplexity int, input okr.CloseInput) int
+		CloseReviewCycle       func(childComplexity int, id int) int
 		CloseTimePeriod        func(childComplexity int, id int) int
 		CreateOKRItem          func(childComplexity int, input okr.CreateInput) int
 		CreateOrganization     func(childComplexity int, input org.CreateOrganizationInput) int
+		CreateReviewCycle      func(childComplexity int, input review.CreateCycleInput) int
 		CreateTeam             func(childComplexity int, input org.CreateTeamInput) int
 		CreateTimePeriod       func(childComplexity int, input org.CreateTimePeriodInput) int
 		DeleteComment          func(childComplexity int, id int) int
 		DeleteOKRItem          func(childComplexity int, id int) int
 		FollowOKRItem          func(childComplexity int, id int) int
 		GrantAccess            func(childComplexity int, input okr.GrantInput) int
+		LaunchReviewCycle      func(childComplexity int, id int) int
 		LikeCheckIn            func(childComplexity int, id int) int
 		LikeOKRItem            func(childComplexity int, id int) int
 		RemoveTeamMember       func(childComplexity int, input org.RemoveTeamMemberInput) int
 		ReopenOKRItem          func(childComplexity int, id int) int
 		RevokeAccess           func(childComplexity int, input okr.GrantInput) int
+		SaveReview             func(childComplexity int, input review.SaveInput) int
+		SendBackReview         func(childComplexity int, input review.SendBackInput) int
 		SetAlignmentRestricted func(childComplexity int, input okr.SetAlignmentRestrictedInput) int
 		SetCheckinOwner        func(childComplexity int, input okr.SetCheckinOwnerInput) int
 		SetDataLink            func(childComplexity int, input okr.SetDataLinkInput) int
 		SetDelegate            func(childComplexity int, input okr.SetDelegateInput) int
 		SetTeamMember          func(childComplexity int, input org.SetTeamMemberInput) int
 		SetWeights             func(childComplexity int, input okr.SetWeightsInput) int
+		ShareReview            func(childComplexity int, id int) int
+		ShareReviewCycle       func(childComplexity int, id int) int
+		SubmitReview           func(childComplexity int, id int) int
 		UnfollowOKRItem        func(childComplexity int, id int) int
 		UnlikeCheckIn          func(childComplexity int, id int) int
 		UnlikeOKRItem          func(childComplexity int, id int) int
@@ -182,6 +202,7 @@ type ComplexityRoot struct {
 		UpdateOKRItem          func(childComplexity int, input okr.UpdateInput) int
 		UpdateOrganization     func(childComplexity int, input org.UpdateOrganizationInput) int
 		UpdateProfile          func(childComplexity int, input org.UpdateProfileInput) int
+		UpdateReviewCycle      func(childComplexity int, input review.UpdateCycleInput) int
 		UpdateTeam             func(childComplexity int, input org.UpdateTeamInput) int
 	}
 
@@ -305,9 +326,163 @@ type ComplexityRoot struct {
 		Nodes        func(childComplexity int, ids []int) int
 		Okrs         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
 		Organization func(childComplexity int) int
+		Review       func(childComplexity int, id int) int
+		ReviewCycle  func(childComplexity int, id int) int
+		ReviewCycles func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReviewCycleOrder, where *ent.ReviewCycleWhereInput) int
+		Reviews      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReviewOrder, where *ent.ReviewWhereInput) int
 		Teams        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) int
 		TimePeriods  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TimePeriodOrder, where *ent.TimePeriodWhereInput) int
 		Viewer       func(childComplexity int) int
+	}
+
+	RatingLabel struct {
+		Label func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	RatingScale struct {
+		Labels func(childComplexity int) int
+		Max    func(childComplexity int) int
+		Min    func(childComplexity int) int
+	}
+
+	Review struct {
+		Achievements func(childComplexity int) int
+		ApprovedAt   func(childComplexity int) int
+		ApprovedBy   func(childComplexity int) int
+		Approvers    func(childComplexity int) int
+		Comments     func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Cycle        func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Ratings      func(childComplexity int) int
+		Reviewee     func(childComplexity int) int
+		Reviewer     func(childComplexity int) int
+		SentBackNote func(childComplexity int) int
+		SharedAt     func(childComplexity int) int
+		Status       func(childComplexity int) int
+		SubmittedAt  func(childComplexity int) int
+		Type         func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		ViewerCan    func(childComplexity int) int
+	}
+
+	ReviewAchievement struct {
+		ClosedAt   func(childComplexity int) int
+		Item       func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Progress   func(childComplexity int) int
+		Score      func(childComplexity int) int
+		Status     func(childComplexity int) int
+		TimePeriod func(childComplexity int) int
+		Title      func(childComplexity int) int
+	}
+
+	ReviewConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReviewCriterion struct {
+		Description func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Scale       func(childComplexity int) int
+	}
+
+	ReviewCycle struct {
+		ApprovalRequired func(childComplexity int) int
+		Approver         func(childComplexity int) int
+		ApproverLevels   func(childComplexity int) int
+		ApproverRule     func(childComplexity int) int
+		ClosedAt         func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		Creator          func(childComplexity int) int
+		Criteria         func(childComplexity int) int
+		EndsAt           func(childComplexity int) int
+		ExcludedUsers    func(childComplexity int) int
+		ID               func(childComplexity int) int
+		LaunchedAt       func(childComplexity int) int
+		Name             func(childComplexity int) int
+		ParticipantScope func(childComplexity int) int
+		ParticipantTeams func(childComplexity int) int
+		Progress         func(childComplexity int) int
+		ResultsShared    func(childComplexity int) int
+		Reviews          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReviewOrder, where *ent.ReviewWhereInput) int
+		SharedAt         func(childComplexity int) int
+		StartsAt         func(childComplexity int) int
+		Status           func(childComplexity int) int
+		TimePeriod       func(childComplexity int) int
+	}
+
+	ReviewCycleConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReviewCycleEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ReviewCyclePayload struct {
+		Cycle func(childComplexity int) int
+	}
+
+	ReviewEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ReviewPayload struct {
+		Review func(childComplexity int) int
+	}
+
+	ReviewPermissions struct {
+		Approve  func(childComplexity int) int
+		SendBack func(childComplexity int) int
+		Share    func(childComplexity int) int
+		Submit   func(childComplexity int) int
+		Write    func(childComplexity int) int
+	}
+
+	ReviewProgress struct {
+		All     func(childComplexity int) int
+		Entries func(childComplexity int) int
+		Manager func(childComplexity int) int
+		Self    func(childComplexity int) int
+	}
+
+	ReviewProgressEntry struct {
+		ReviewID    func(childComplexity int) int
+		Reviewee    func(childComplexity int) int
+		Reviewer    func(childComplexity int) int
+		Status      func(childComplexity int) int
+		SubmittedAt func(childComplexity int) int
+		Type        func(childComplexity int) int
+	}
+
+	ReviewRating struct {
+		Comment   func(childComplexity int) int
+		Criterion func(childComplexity int) int
+		Value     func(childComplexity int) int
+	}
+
+	ReviewStatusCounts struct {
+		Approved   func(childComplexity int) int
+		InProgress func(childComplexity int) int
+		NotStarted func(childComplexity int) int
+		Shared     func(childComplexity int) int
+		Submitted  func(childComplexity int) int
+		Total      func(childComplexity int) int
+	}
+
+	ShareReviewCyclePayload struct {
+		Cycle    func(childComplexity int) int
+		NotReady func(childComplexity int) int
+		Shared   func(childComplexity int) int
 	}
 
 	Team struct {
@@ -713,6 +888,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GrantPayload.Grant(childComplexity), true
 
+	case "LaunchReviewCyclePayload.cycle":
+		if e.ComplexityRoot.LaunchReviewCyclePayload.Cycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaunchReviewCyclePayload.Cycle(childComplexity), true
+	case "LaunchReviewCyclePayload.notes":
+		if e.ComplexityRoot.LaunchReviewCyclePayload.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaunchReviewCyclePayload.Notes(childComplexity), true
+	case "LaunchReviewCyclePayload.participantCount":
+		if e.ComplexityRoot.LaunchReviewCyclePayload.ParticipantCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaunchReviewCyclePayload.ParticipantCount(childComplexity), true
+	case "LaunchReviewCyclePayload.reviewsCreated":
+		if e.ComplexityRoot.LaunchReviewCyclePayload.ReviewsCreated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaunchReviewCyclePayload.ReviewsCreated(childComplexity), true
+	case "LaunchReviewCyclePayload.withoutManager":
+		if e.ComplexityRoot.LaunchReviewCyclePayload.WithoutManager == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaunchReviewCyclePayload.WithoutManager(childComplexity), true
+
 	case "Membership.createdAt":
 		if e.ComplexityRoot.Membership.CreatedAt == nil {
 			break
@@ -829,6 +1035,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddMember(childComplexity, args["input"].(org.AddMemberInput)), true
+	case "Mutation.approveReview":
+		if e.ComplexityRoot.Mutation.ApproveReview == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveReview(childComplexity, args["id"].(int)), true
 	case "Mutation.checkIn":
 		if e.ComplexityRoot.Mutation.CheckIn == nil {
 			break
@@ -862,6 +1079,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CloseOKRItem(childComplexity, args["input"].(okr.CloseInput)), true
+	case "Mutation.closeReviewCycle":
+		if e.ComplexityRoot.Mutation.CloseReviewCycle == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeReviewCycle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseReviewCycle(childComplexity, args["id"].(int)), true
 	case "Mutation.closeTimePeriod":
 		if e.ComplexityRoot.Mutation.CloseTimePeriod == nil {
 			break
@@ -895,6 +1123,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateOrganization(childComplexity, args["input"].(org.CreateOrganizationInput)), true
+	case "Mutation.createReviewCycle":
+		if e.ComplexityRoot.Mutation.CreateReviewCycle == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createReviewCycle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateReviewCycle(childComplexity, args["input"].(review.CreateCycleInput)), true
 	case "Mutation.createTeam":
 		if e.ComplexityRoot.Mutation.CreateTeam == nil {
 			break
@@ -961,6 +1200,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantAccess(childComplexity, args["input"].(okr.GrantInput)), true
+	case "Mutation.launchReviewCycle":
+		if e.ComplexityRoot.Mutation.LaunchReviewCycle == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_launchReviewCycle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LaunchReviewCycle(childComplexity, args["id"].(int)), true
 	case "Mutation.likeCheckIn":
 		if e.ComplexityRoot.Mutation.LikeCheckIn == nil {
 			break
@@ -1016,6 +1266,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAccess(childComplexity, args["input"].(okr.GrantInput)), true
+	case "Mutation.saveReview":
+		if e.ComplexityRoot.Mutation.SaveReview == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveReview(childComplexity, args["input"].(review.SaveInput)), true
+	case "Mutation.sendBackReview":
+		if e.ComplexityRoot.Mutation.SendBackReview == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendBackReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendBackReview(childComplexity, args["input"].(review.SendBackInput)), true
 	case "Mutation.setAlignmentRestricted":
 		if e.ComplexityRoot.Mutation.SetAlignmentRestricted == nil {
 			break
@@ -1082,6 +1354,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetWeights(childComplexity, args["input"].(okr.SetWeightsInput)), true
+	case "Mutation.shareReview":
+		if e.ComplexityRoot.Mutation.ShareReview == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shareReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShareReview(childComplexity, args["id"].(int)), true
+	case "Mutation.shareReviewCycle":
+		if e.ComplexityRoot.Mutation.ShareReviewCycle == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_shareReviewCycle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ShareReviewCycle(childComplexity, args["id"].(int)), true
+	case "Mutation.submitReview":
+		if e.ComplexityRoot.Mutation.SubmitReview == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitReview_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitReview(childComplexity, args["id"].(int)), true
 	case "Mutation.unfollowOKRItem":
 		if e.ComplexityRoot.Mutation.UnfollowOKRItem == nil {
 			break
@@ -1159,6 +1464,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateProfile(childComplexity, args["input"].(org.UpdateProfileInput)), true
+	case "Mutation.updateReviewCycle":
+		if e.ComplexityRoot.Mutation.UpdateReviewCycle == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateReviewCycle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateReviewCycle(childComplexity, args["input"].(review.UpdateCycleInput)), true
 	case "Mutation.updateTeam":
 		if e.ComplexityRoot.Mutation.UpdateTeam == nil {
 			break
@@ -1786,6 +2102,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organization(childComplexity), true
+	case "Query.review":
+		if e.ComplexityRoot.Query.Review == nil {
+			break
+		}
+
+		args, err := ec.field_Query_review_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Review(childComplexity, args["id"].(int)), true
+	case "Query.reviewCycle":
+		if e.ComplexityRoot.Query.ReviewCycle == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reviewCycle_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReviewCycle(childComplexity, args["id"].(int)), true
+	case "Query.reviewCycles":
+		if e.ComplexityRoot.Query.ReviewCycles == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reviewCycles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ReviewCycles(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ReviewCycleOrder), args["where"].(*ent.ReviewCycleWhereInput)), true
+	case "Query.reviews":
+		if e.ComplexityRoot.Query.Reviews == nil {
+			break
+		}
+
+		args, err := ec.field_Query_reviews_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Reviews(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ReviewOrder), args["where"].(*ent.ReviewWhereInput)), true
 	case "Query.teams":
 		if e.ComplexityRoot.Query.Teams == nil {
 			break
@@ -1814,6 +2174,605 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RatingLabel.label":
+		if e.ComplexityRoot.RatingLabel.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RatingLabel.Label(childComplexity), true
+	case "RatingLabel.value":
+		if e.ComplexityRoot.RatingLabel.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RatingLabel.Value(childComplexity), true
+
+	case "RatingScale.labels":
+		if e.ComplexityRoot.RatingScale.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RatingScale.Labels(childComplexity), true
+	case "RatingScale.max":
+		if e.ComplexityRoot.RatingScale.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RatingScale.Max(childComplexity), true
+	case "RatingScale.min":
+		if e.ComplexityRoot.RatingScale.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RatingScale.Min(childComplexity), true
+
+	case "Review.achievements":
+		if e.ComplexityRoot.Review.Achievements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Achievements(childComplexity), true
+	case "Review.approvedAt":
+		if e.ComplexityRoot.Review.ApprovedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.ApprovedAt(childComplexity), true
+	case "Review.approvedBy":
+		if e.ComplexityRoot.Review.ApprovedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.ApprovedBy(childComplexity), true
+	case "Review.approvers":
+		if e.ComplexityRoot.Review.Approvers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Approvers(childComplexity), true
+	case "Review.comments":
+		if e.ComplexityRoot.Review.Comments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Comments(childComplexity), true
+	case "Review.createdAt":
+		if e.ComplexityRoot.Review.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.CreatedAt(childComplexity), true
+	case "Review.cycle":
+		if e.ComplexityRoot.Review.Cycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Cycle(childComplexity), true
+	case "Review.id":
+		if e.ComplexityRoot.Review.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.ID(childComplexity), true
+	case "Review.ratings":
+		if e.ComplexityRoot.Review.Ratings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Ratings(childComplexity), true
+	case "Review.reviewee":
+		if e.ComplexityRoot.Review.Reviewee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Reviewee(childComplexity), true
+	case "Review.reviewer":
+		if e.ComplexityRoot.Review.Reviewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Reviewer(childComplexity), true
+	case "Review.sentBackNote":
+		if e.ComplexityRoot.Review.SentBackNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.SentBackNote(childComplexity), true
+	case "Review.sharedAt":
+		if e.ComplexityRoot.Review.SharedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.SharedAt(childComplexity), true
+	case "Review.status":
+		if e.ComplexityRoot.Review.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Status(childComplexity), true
+	case "Review.submittedAt":
+		if e.ComplexityRoot.Review.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.SubmittedAt(childComplexity), true
+	case "Review.type":
+		if e.ComplexityRoot.Review.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.Type(childComplexity), true
+	case "Review.updatedAt":
+		if e.ComplexityRoot.Review.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.UpdatedAt(childComplexity), true
+	case "Review.viewerCan":
+		if e.ComplexityRoot.Review.ViewerCan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Review.ViewerCan(childComplexity), true
+
+	case "ReviewAchievement.closedAt":
+		if e.ComplexityRoot.ReviewAchievement.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAchievement.ClosedAt(childComplexity), true
+	case "ReviewAchievement.item":
+		if e.ComplexityRoot.ReviewAchievement.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAchievement.Item(childComplexity), true
+	case "ReviewAchievement.kind":
+		if e.ComplexityRoot.ReviewAchievement.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAchievement.Kind(childComplexity), true
+	case "ReviewAchievement.progress":
+		if e.ComplexityRoot.ReviewAchievement.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAchievement.Progress(childComplexity), true
+	case "ReviewAchievement.score":
+		if e.ComplexityRoot.ReviewAchievement.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAchievement.Score(childComplexity), true
+	case "ReviewAchievement.status":
+		if e.ComplexityRoot.ReviewAchievement.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAchievement.Status(childComplexity), true
+	case "ReviewAchievement.timePeriod":
+		if e.ComplexityRoot.ReviewAchievement.TimePeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAchievement.TimePeriod(childComplexity), true
+	case "ReviewAchievement.title":
+		if e.ComplexityRoot.ReviewAchievement.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewAchievement.Title(childComplexity), true
+
+	case "ReviewConnection.edges":
+		if e.ComplexityRoot.ReviewConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewConnection.Edges(childComplexity), true
+	case "ReviewConnection.pageInfo":
+		if e.ComplexityRoot.ReviewConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewConnection.PageInfo(childComplexity), true
+	case "ReviewConnection.totalCount":
+		if e.ComplexityRoot.ReviewConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewConnection.TotalCount(childComplexity), true
+
+	case "ReviewCriterion.description":
+		if e.ComplexityRoot.ReviewCriterion.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCriterion.Description(childComplexity), true
+	case "ReviewCriterion.key":
+		if e.ComplexityRoot.ReviewCriterion.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCriterion.Key(childComplexity), true
+	case "ReviewCriterion.name":
+		if e.ComplexityRoot.ReviewCriterion.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCriterion.Name(childComplexity), true
+	case "ReviewCriterion.scale":
+		if e.ComplexityRoot.ReviewCriterion.Scale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCriterion.Scale(childComplexity), true
+
+	case "ReviewCycle.approvalRequired":
+		if e.ComplexityRoot.ReviewCycle.ApprovalRequired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.ApprovalRequired(childComplexity), true
+	case "ReviewCycle.approver":
+		if e.ComplexityRoot.ReviewCycle.Approver == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.Approver(childComplexity), true
+	case "ReviewCycle.approverLevels":
+		if e.ComplexityRoot.ReviewCycle.ApproverLevels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.ApproverLevels(childComplexity), true
+	case "ReviewCycle.approverRule":
+		if e.ComplexityRoot.ReviewCycle.ApproverRule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.ApproverRule(childComplexity), true
+	case "ReviewCycle.closedAt":
+		if e.ComplexityRoot.ReviewCycle.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.ClosedAt(childComplexity), true
+	case "ReviewCycle.createdAt":
+		if e.ComplexityRoot.ReviewCycle.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.CreatedAt(childComplexity), true
+	case "ReviewCycle.creator":
+		if e.ComplexityRoot.ReviewCycle.Creator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.Creator(childComplexity), true
+	case "ReviewCycle.criteria":
+		if e.ComplexityRoot.ReviewCycle.Criteria == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.Criteria(childComplexity), true
+	case "ReviewCycle.endsAt":
+		if e.ComplexityRoot.ReviewCycle.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.EndsAt(childComplexity), true
+	case "ReviewCycle.excludedUsers":
+		if e.ComplexityRoot.ReviewCycle.ExcludedUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.ExcludedUsers(childComplexity), true
+	case "ReviewCycle.id":
+		if e.ComplexityRoot.ReviewCycle.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.ID(childComplexity), true
+	case "ReviewCycle.launchedAt":
+		if e.ComplexityRoot.ReviewCycle.LaunchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.LaunchedAt(childComplexity), true
+	case "ReviewCycle.name":
+		if e.ComplexityRoot.ReviewCycle.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.Name(childComplexity), true
+	case "ReviewCycle.participantScope":
+		if e.ComplexityRoot.ReviewCycle.ParticipantScope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.ParticipantScope(childComplexity), true
+	case "ReviewCycle.participantTeams":
+		if e.ComplexityRoot.ReviewCycle.ParticipantTeams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.ParticipantTeams(childComplexity), true
+	case "ReviewCycle.progress":
+		if e.ComplexityRoot.ReviewCycle.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.Progress(childComplexity), true
+	case "ReviewCycle.resultsShared":
+		if e.ComplexityRoot.ReviewCycle.ResultsShared == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.ResultsShared(childComplexity), true
+	case "ReviewCycle.reviews":
+		if e.ComplexityRoot.ReviewCycle.Reviews == nil {
+			break
+		}
+
+		args, err := ec.field_ReviewCycle_reviews_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ReviewCycle.Reviews(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ReviewOrder), args["where"].(*ent.ReviewWhereInput)), true
+	case "ReviewCycle.sharedAt":
+		if e.ComplexityRoot.ReviewCycle.SharedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.SharedAt(childComplexity), true
+	case "ReviewCycle.startsAt":
+		if e.ComplexityRoot.ReviewCycle.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.StartsAt(childComplexity), true
+	case "ReviewCycle.status":
+		if e.ComplexityRoot.ReviewCycle.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.Status(childComplexity), true
+	case "ReviewCycle.timePeriod":
+		if e.ComplexityRoot.ReviewCycle.TimePeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycle.TimePeriod(childComplexity), true
+
+	case "ReviewCycleConnection.edges":
+		if e.ComplexityRoot.ReviewCycleConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycleConnection.Edges(childComplexity), true
+	case "ReviewCycleConnection.pageInfo":
+		if e.ComplexityRoot.ReviewCycleConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycleConnection.PageInfo(childComplexity), true
+	case "ReviewCycleConnection.totalCount":
+		if e.ComplexityRoot.ReviewCycleConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycleConnection.TotalCount(childComplexity), true
+
+	case "ReviewCycleEdge.cursor":
+		if e.ComplexityRoot.ReviewCycleEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycleEdge.Cursor(childComplexity), true
+	case "ReviewCycleEdge.node":
+		if e.ComplexityRoot.ReviewCycleEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCycleEdge.Node(childComplexity), true
+
+	case "ReviewCyclePayload.cycle":
+		if e.ComplexityRoot.ReviewCyclePayload.Cycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewCyclePayload.Cycle(childComplexity), true
+
+	case "ReviewEdge.cursor":
+		if e.ComplexityRoot.ReviewEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewEdge.Cursor(childComplexity), true
+	case "ReviewEdge.node":
+		if e.ComplexityRoot.ReviewEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewEdge.Node(childComplexity), true
+
+	case "ReviewPayload.review":
+		if e.ComplexityRoot.ReviewPayload.Review == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewPayload.Review(childComplexity), true
+
+	case "ReviewPermissions.approve":
+		if e.ComplexityRoot.ReviewPermissions.Approve == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewPermissions.Approve(childComplexity), true
+	case "ReviewPermissions.sendBack":
+		if e.ComplexityRoot.ReviewPermissions.SendBack == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewPermissions.SendBack(childComplexity), true
+	case "ReviewPermissions.share":
+		if e.ComplexityRoot.ReviewPermissions.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewPermissions.Share(childComplexity), true
+	case "ReviewPermissions.submit":
+		if e.ComplexityRoot.ReviewPermissions.Submit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewPermissions.Submit(childComplexity), true
+	case "ReviewPermissions.write":
+		if e.ComplexityRoot.ReviewPermissions.Write == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewPermissions.Write(childComplexity), true
+
+	case "ReviewProgress.all":
+		if e.ComplexityRoot.ReviewProgress.All == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewProgress.All(childComplexity), true
+	case "ReviewProgress.entries":
+		if e.ComplexityRoot.ReviewProgress.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewProgress.Entries(childComplexity), true
+	case "ReviewProgress.manager":
+		if e.ComplexityRoot.ReviewProgress.Manager == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewProgress.Manager(childComplexity), true
+	case "ReviewProgress.self":
+		if e.ComplexityRoot.ReviewProgress.Self == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewProgress.Self(childComplexity), true
+
+	case "ReviewProgressEntry.reviewId":
+		if e.ComplexityRoot.ReviewProgressEntry.ReviewID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewProgressEntry.ReviewID(childComplexity), true
+	case "ReviewProgressEntry.reviewee":
+		if e.ComplexityRoot.ReviewProgressEntry.Reviewee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewProgressEntry.Reviewee(childComplexity), true
+	case "ReviewProgressEntry.reviewer":
+		if e.ComplexityRoot.ReviewProgressEntry.Reviewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewProgressEntry.Reviewer(childComplexity), true
+	case "ReviewProgressEntry.status":
+		if e.ComplexityRoot.ReviewProgressEntry.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewProgressEntry.Status(childComplexity), true
+	case "ReviewProgressEntry.submittedAt":
+		if e.ComplexityRoot.ReviewProgressEntry.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewProgressEntry.SubmittedAt(childComplexity), true
+	case "ReviewProgressEntry.type":
+		if e.ComplexityRoot.ReviewProgressEntry.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewProgressEntry.Type(childComplexity), true
+
+	case "ReviewRating.comment":
+		if e.ComplexityRoot.ReviewRating.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewRating.Comment(childComplexity), true
+	case "ReviewRating.criterion":
+		if e.ComplexityRoot.ReviewRating.Criterion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewRating.Criterion(childComplexity), true
+	case "ReviewRating.value":
+		if e.ComplexityRoot.ReviewRating.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewRating.Value(childComplexity), true
+
+	case "ReviewStatusCounts.approved":
+		if e.ComplexityRoot.ReviewStatusCounts.Approved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewStatusCounts.Approved(childComplexity), true
+	case "ReviewStatusCounts.inProgress":
+		if e.ComplexityRoot.ReviewStatusCounts.InProgress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewStatusCounts.InProgress(childComplexity), true
+	case "ReviewStatusCounts.notStarted":
+		if e.ComplexityRoot.ReviewStatusCounts.NotStarted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewStatusCounts.NotStarted(childComplexity), true
+	case "ReviewStatusCounts.shared":
+		if e.ComplexityRoot.ReviewStatusCounts.Shared == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewStatusCounts.Shared(childComplexity), true
+	case "ReviewStatusCounts.submitted":
+		if e.ComplexityRoot.ReviewStatusCounts.Submitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewStatusCounts.Submitted(childComplexity), true
+	case "ReviewStatusCounts.total":
+		if e.ComplexityRoot.ReviewStatusCounts.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewStatusCounts.Total(childComplexity), true
+
+	case "ShareReviewCyclePayload.cycle":
+		if e.ComplexityRoot.ShareReviewCyclePayload.Cycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareReviewCyclePayload.Cycle(childComplexity), true
+	case "ShareReviewCyclePayload.notReady":
+		if e.ComplexityRoot.ShareReviewCyclePayload.NotReady == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareReviewCyclePayload.NotReady(childComplexity), true
+	case "ShareReviewCyclePayload.shared":
+		if e.ComplexityRoot.ShareReviewCyclePayload.Shared == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShareReviewCyclePayload.Shared(childComplexity), true
 
 	case "Team.createdAt":
 		if e.ComplexityRoot.Team.CreatedAt == nil {
@@ -2208,6 +3167,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CommentWhereInput", ec.unmarshalInputCommentWhereInput),
 			graphql.NewInputUnmarshaler("CreateOKRItemInput", ec.unmarshalInputCreateOKRItemInput),
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
+			graphql.NewInputUnmarshaler("CreateReviewCycleInput", ec.unmarshalInputCreateReviewCycleInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateTimePeriodInput", ec.unmarshalInputCreateTimePeriodInput),
 			graphql.NewInputUnmarshaler("GrantAccessInput", ec.unmarshalInputGrantAccessInput),
@@ -2218,8 +3178,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OKRItemWhereInput", ec.unmarshalInputOKRItemWhereInput),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
 			graphql.NewInputUnmarshaler("OrganizationWhereInput", ec.unmarshalInputOrganizationWhereInput),
+			graphql.NewInputUnmarshaler("RatingLabelInput", ec.unmarshalInputRatingLabelInput),
+			graphql.NewInputUnmarshaler("RatingScaleInput", ec.unmarshalInputRatingScaleInput),
 			graphql.NewInputUnmarshaler("RemoveTeamMemberInput", ec.unmarshalInputRemoveTeamMemberInput),
+			graphql.NewInputUnmarshaler("ReviewCriterionInput", ec.unmarshalInputReviewCriterionInput),
+			graphql.NewInputUnmarshaler("ReviewCycleOrder", ec.unmarshalInputReviewCycleOrder),
+			graphql.NewInputUnmarshaler("ReviewCycleWhereInput", ec.unmarshalInputReviewCycleWhereInput),
+			graphql.NewInputUnmarshaler("ReviewOrder", ec.unmarshalInputReviewOrder),
+			graphql.NewInputUnmarshaler("ReviewRatingInput", ec.unmarshalInputReviewRatingInput),
+			graphql.NewInputUnmarshaler("ReviewWhereInput", ec.unmarshalInputReviewWhereInput),
 			graphql.NewInputUnmarshaler("RevokeAccessInput", ec.unmarshalInputRevokeAccessInput),
+			graphql.NewInputUnmarshaler("SaveReviewInput", ec.unmarshalInputSaveReviewInput),
+			graphql.NewInputUnmarshaler("SendBackReviewInput", ec.unmarshalInputSendBackReviewInput),
 			graphql.NewInputUnmarshaler("SetAlignmentRestrictedInput", ec.unmarshalInputSetAlignmentRestrictedInput),
 			graphql.NewInputUnmarshaler("SetCheckinOwnerInput", ec.unmarshalInputSetCheckinOwnerInput),
 			graphql.NewInputUnmarshaler("SetDataLinkInput", ec.unmarshalInputSetDataLinkInput),
@@ -2236,6 +3206,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateOKRItemInput", ec.unmarshalInputUpdateOKRItemInput),
 			graphql.NewInputUnmarshaler("UpdateOrganizationInput", ec.unmarshalInputUpdateOrganizationInput),
 			graphql.NewInputUnmarshaler("UpdateProfileInput", ec.unmarshalInputUpdateProfileInput),
+			graphql.NewInputUnmarshaler("UpdateReviewCycleInput", ec.unmarshalInputUpdateReviewCycleInput),
 			graphql.NewInputUnmarshaler("UpdateTeamInput", ec.unmarshalInputUpdateTeamInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserWhereInput", ec.unmarshalInputUserWhereInput),
@@ -4051,6 +5022,577 @@ type Query {
     where: TimePeriodWhereInput
   ): TimePeriodConnection!
 }
+type Review implements Node {
+  id: ID!
+  type: ReviewType!
+  """
+  NOT_STARTED → IN_PROGRESS → SUBMITTED → APPROVED (manager reviews of cycles requiring approval) → SHARED; sending back returns to IN_PROGRESS.
+  """
+  status: ReviewStatus!
+  """
+  One rating per criterion of the cycle, in the cycle's criteria order.
+  """
+  ratings: [ReviewRating!]!
+  """
+  Overall feedback.
+  """
+  comments: String!
+  """
+  Why the review was last sent back, if it was.
+  """
+  sentBackNote: String!
+  submittedAt: Time
+  approvedAt: Time
+  sharedAt: Time
+  createdAt: Time!
+  updatedAt: Time!
+  cycle: ReviewCycle!
+  reviewee: User!
+  reviewer: User!
+  approvedBy: User
+}
+"""
+A connection to a list of items.
+"""
+type ReviewConnection {
+  """
+  A list of edges.
+  """
+  edges: [ReviewEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+type ReviewCycle implements Node {
+  id: ID!
+  name: String!
+  """
+  DRAFT while configured; ACTIVE once launched; CLOSED when no review may change any more.
+  """
+  status: ReviewCycleStatus!
+  """
+  Start of the period under review.
+  """
+  startsAt: Time!
+  """
+  End of the period under review (exclusive).
+  """
+  endsAt: Time!
+  """
+  ALL_MEMBERS: every member but observers; TEAMS: the members of the cycle's teams. Excluded users are left out either way.
+  """
+  participantScope: ReviewCycleParticipantScope!
+  """
+  The evaluation criteria, each with its rating scale.
+  """
+  criteria: [ReviewCriterion!]!
+  """
+  Manager reviews must be approved before they are shared.
+  """
+  approvalRequired: Boolean!
+  """
+  Who approves manager reviews: performance admins, the manager's supervisors up to approverLevels levels, or one named user.
+  """
+  approverRule: ReviewCycleApproverRule!
+  """
+  SUPERVISOR_CHAIN: how many levels above the manager approve.
+  """
+  approverLevels: Int!
+  """
+  The results of the whole cycle were shared with the participants.
+  """
+  resultsShared: Boolean!
+  launchedAt: Time
+  closedAt: Time
+  sharedAt: Time
+  createdAt: Time!
+  timePeriod: TimePeriod
+  """
+  NAMED_USER: the approver, such as a department head.
+  """
+  approver: User
+  creator: User!
+  reviews(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Reviews returned from the connection.
+    """
+    orderBy: ReviewOrder
+
+    """
+    Filtering options for Reviews returned from the connection.
+    """
+    where: ReviewWhereInput
+  ): ReviewConnection!
+}
+"""
+ReviewCycleApproverRule is enum for the field approver_rule
+"""
+enum ReviewCycleApproverRule @goModel(model: "okrgraph/ent/reviewcycle.ApproverRule") {
+  PERFORMANCE_ADMINS
+  SUPERVISOR_CHAIN
+  NAMED_USER
+}
+"""
+A connection to a list of items.
+"""
+type ReviewCycleConnection {
+  """
+  A list of edges.
+  """
+  edges: [ReviewCycleEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type ReviewCycleEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: ReviewCycle
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for ReviewCycle connections
+"""
+input ReviewCycleOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order ReviewCycles.
+  """
+  field: ReviewCycleOrderField!
+}
+"""
+Properties by which ReviewCycle connections can be ordered.
+"""
+enum ReviewCycleOrderField {
+  NAME
+  STATUS
+  STARTS_AT
+  CREATED_AT
+}
+"""
+ReviewCycleParticipantScope is enum for the field participant_scope
+"""
+enum ReviewCycleParticipantScope @goModel(model: "okrgraph/ent/reviewcycle.ParticipantScope") {
+  ALL_MEMBERS
+  TEAMS
+}
+"""
+ReviewCycleStatus is enum for the field status
+"""
+enum ReviewCycleStatus @goModel(model: "okrgraph/ent/reviewcycle.Status") {
+  DRAFT
+  ACTIVE
+  CLOSED
+}
+"""
+ReviewCycleWhereInput is used for filtering ReviewCycle objects.
+Input was generated by ent.
+"""
+input ReviewCycleWhereInput {
+  not: ReviewCycleWhereInput
+  and: [ReviewCycleWhereInput!]
+  or: [ReviewCycleWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  name field predicates
+  """
+  name: String
+  nameNEQ: String
+  nameIn: [String!]
+  nameNotIn: [String!]
+  nameGT: String
+  nameGTE: String
+  nameLT: String
+  nameLTE: String
+  nameContains: String
+  nameHasPrefix: String
+  nameHasSuffix: String
+  nameEqualFold: String
+  nameContainsFold: String
+  """
+  status field predicates
+  """
+  status: ReviewCycleStatus
+  statusNEQ: ReviewCycleStatus
+  statusIn: [ReviewCycleStatus!]
+  statusNotIn: [ReviewCycleStatus!]
+  """
+  starts_at field predicates
+  """
+  startsAt: Time
+  startsAtNEQ: Time
+  startsAtIn: [Time!]
+  startsAtNotIn: [Time!]
+  startsAtGT: Time
+  startsAtGTE: Time
+  startsAtLT: Time
+  startsAtLTE: Time
+  """
+  ends_at field predicates
+  """
+  endsAt: Time
+  endsAtNEQ: Time
+  endsAtIn: [Time!]
+  endsAtNotIn: [Time!]
+  endsAtGT: Time
+  endsAtGTE: Time
+  endsAtLT: Time
+  endsAtLTE: Time
+  """
+  participant_scope field predicates
+  """
+  participantScope: ReviewCycleParticipantScope
+  participantScopeNEQ: ReviewCycleParticipantScope
+  participantScopeIn: [ReviewCycleParticipantScope!]
+  participantScopeNotIn: [ReviewCycleParticipantScope!]
+  """
+  approval_required field predicates
+  """
+  approvalRequired: Boolean
+  approvalRequiredNEQ: Boolean
+  """
+  approver_rule field predicates
+  """
+  approverRule: ReviewCycleApproverRule
+  approverRuleNEQ: ReviewCycleApproverRule
+  approverRuleIn: [ReviewCycleApproverRule!]
+  approverRuleNotIn: [ReviewCycleApproverRule!]
+  """
+  approver_levels field predicates
+  """
+  approverLevels: Int
+  approverLevelsNEQ: Int
+  approverLevelsIn: [Int!]
+  approverLevelsNotIn: [Int!]
+  approverLevelsGT: Int
+  approverLevelsGTE: Int
+  approverLevelsLT: Int
+  approverLevelsLTE: Int
+  """
+  results_shared field predicates
+  """
+  resultsShared: Boolean
+  resultsSharedNEQ: Boolean
+  """
+  launched_at field predicates
+  """
+  launchedAt: Time
+  launchedAtNEQ: Time
+  launchedAtIn: [Time!]
+  launchedAtNotIn: [Time!]
+  launchedAtGT: Time
+  launchedAtGTE: Time
+  launchedAtLT: Time
+  launchedAtLTE: Time
+  launchedAtIsNil: Boolean
+  launchedAtNotNil: Boolean
+  """
+  closed_at field predicates
+  """
+  closedAt: Time
+  closedAtNEQ: Time
+  closedAtIn: [Time!]
+  closedAtNotIn: [Time!]
+  closedAtGT: Time
+  closedAtGTE: Time
+  closedAtLT: Time
+  closedAtLTE: Time
+  closedAtIsNil: Boolean
+  closedAtNotNil: Boolean
+  """
+  shared_at field predicates
+  """
+  sharedAt: Time
+  sharedAtNEQ: Time
+  sharedAtIn: [Time!]
+  sharedAtNotIn: [Time!]
+  sharedAtGT: Time
+  sharedAtGTE: Time
+  sharedAtLT: Time
+  sharedAtLTE: Time
+  sharedAtIsNil: Boolean
+  sharedAtNotNil: Boolean
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  time_period edge predicates
+  """
+  hasTimePeriod: Boolean
+  hasTimePeriodWith: [TimePeriodWhereInput!]
+  """
+  approver edge predicates
+  """
+  hasApprover: Boolean
+  hasApproverWith: [UserWhereInput!]
+  """
+  creator edge predicates
+  """
+  hasCreator: Boolean
+  hasCreatorWith: [UserWhereInput!]
+  """
+  reviews edge predicates
+  """
+  hasReviews: Boolean
+  hasReviewsWith: [ReviewWhereInput!]
+}
+"""
+An edge in a connection.
+"""
+type ReviewEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Review
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for Review connections
+"""
+input ReviewOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Reviews.
+  """
+  field: ReviewOrderField!
+}
+"""
+Properties by which Review connections can be ordered.
+"""
+enum ReviewOrderField {
+  TYPE
+  STATUS
+  CREATED_AT
+  UPDATED_AT
+}
+"""
+ReviewStatus is enum for the field status
+"""
+enum ReviewStatus @goModel(model: "okrgraph/ent/review.Status") {
+  NOT_STARTED
+  IN_PROGRESS
+  SUBMITTED
+  APPROVED
+  SHARED
+}
+"""
+ReviewType is enum for the field type
+"""
+enum ReviewType @goModel(model: "okrgraph/ent/review.Type") {
+  SELF
+  MANAGER
+}
+"""
+ReviewWhereInput is used for filtering Review objects.
+Input was generated by ent.
+"""
+input ReviewWhereInput {
+  not: ReviewWhereInput
+  and: [ReviewWhereInput!]
+  or: [ReviewWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  type field predicates
+  """
+  type: ReviewType
+  typeNEQ: ReviewType
+  typeIn: [ReviewType!]
+  typeNotIn: [ReviewType!]
+  """
+  status field predicates
+  """
+  status: ReviewStatus
+  statusNEQ: ReviewStatus
+  statusIn: [ReviewStatus!]
+  statusNotIn: [ReviewStatus!]
+  """
+  comments field predicates
+  """
+  comments: String
+  commentsNEQ: String
+  commentsIn: [String!]
+  commentsNotIn: [String!]
+  commentsGT: String
+  commentsGTE: String
+  commentsLT: String
+  commentsLTE: String
+  commentsContains: String
+  commentsHasPrefix: String
+  commentsHasSuffix: String
+  commentsEqualFold: String
+  commentsContainsFold: String
+  """
+  sent_back_note field predicates
+  """
+  sentBackNote: String
+  sentBackNoteNEQ: String
+  sentBackNoteIn: [String!]
+  sentBackNoteNotIn: [String!]
+  sentBackNoteGT: String
+  sentBackNoteGTE: String
+  sentBackNoteLT: String
+  sentBackNoteLTE: String
+  sentBackNoteContains: String
+  sentBackNoteHasPrefix: String
+  sentBackNoteHasSuffix: String
+  sentBackNoteEqualFold: String
+  sentBackNoteContainsFold: String
+  """
+  submitted_at field predicates
+  """
+  submittedAt: Time
+  submittedAtNEQ: Time
+  submittedAtIn: [Time!]
+  submittedAtNotIn: [Time!]
+  submittedAtGT: Time
+  submittedAtGTE: Time
+  submittedAtLT: Time
+  submittedAtLTE: Time
+  submittedAtIsNil: Boolean
+  submittedAtNotNil: Boolean
+  """
+  approved_at field predicates
+  """
+  approvedAt: Time
+  approvedAtNEQ: Time
+  approvedAtIn: [Time!]
+  approvedAtNotIn: [Time!]
+  approvedAtGT: Time
+  approvedAtGTE: Time
+  approvedAtLT: Time
+  approvedAtLTE: Time
+  approvedAtIsNil: Boolean
+  approvedAtNotNil: Boolean
+  """
+  shared_at field predicates
+  """
+  sharedAt: Time
+  sharedAtNEQ: Time
+  sharedAtIn: [Time!]
+  sharedAtNotIn: [Time!]
+  sharedAtGT: Time
+  sharedAtGTE: Time
+  sharedAtLT: Time
+  sharedAtLTE: Time
+  sharedAtIsNil: Boolean
+  sharedAtNotNil: Boolean
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  cycle edge predicates
+  """
+  hasCycle: Boolean
+  hasCycleWith: [ReviewCycleWhereInput!]
+  """
+  reviewee edge predicates
+  """
+  hasReviewee: Boolean
+  hasRevieweeWith: [UserWhereInput!]
+  """
+  reviewer edge predicates
+  """
+  hasReviewer: Boolean
+  hasReviewerWith: [UserWhereInput!]
+  """
+  approved_by edge predicates
+  """
+  hasApprovedBy: Boolean
+  hasApprovedByWith: [UserWhereInput!]
+}
 type Team implements Node {
   id: ID!
   name: String!
@@ -5111,6 +6653,284 @@ type OKRItemPayload {
   item: OKRItem!
 }
 `, BuiltIn: false},
+	{Name: "../review.graphqls", Input: `# Performance reviews (spec §5). ReviewCycle and Review are generated from
+# ent/schema into ent.graphqls; this file adds their queries, mutations and
+# the fields the review service computes. Every read and write is decided
+# by the policy (policies/review.rego); a review you may not read is
+# NOT_FOUND, whoever you are (org admins included).
+
+extend type Query {
+  """
+  Review cycles of the selected organization: launched ones for every
+  member, drafts too for performance admins.
+  """
+  reviewCycles(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: ReviewCycleOrder
+    where: ReviewCycleWhereInput
+  ): ReviewCycleConnection!
+  """A review cycle; NOT_FOUND when you may not see it."""
+  reviewCycle(id: ID!): ReviewCycle!
+  """
+  The reviews you may read: those you write, yours once shared, and once
+  submitted those of your direct and indirect reports and those you
+  approve; every review for performance admins.
+  """
+  reviews(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    orderBy: ReviewOrder
+    where: ReviewWhereInput
+  ): ReviewConnection!
+  """A review, when the policy lets you read it (review.read); NOT_FOUND otherwise."""
+  review(id: ID!): Review!
+}
+
+extend type Mutation {
+  """Create a DRAFT review cycle (performance admins)."""
+  createReviewCycle(input: CreateReviewCycleInput!): ReviewCyclePayload!
+  """Change a DRAFT review cycle (performance admins)."""
+  updateReviewCycle(input: UpdateReviewCycleInput!): ReviewCyclePayload!
+  """
+  Launch a DRAFT cycle (DRAFT → ACTIVE): a SELF review for each participant
+  and a MANAGER review by their manager; participants without a manager get
+  only a self review, as the payload says.
+  """
+  launchReviewCycle(id: ID!): LaunchReviewCyclePayload!
+  """Close an ACTIVE cycle (ACTIVE → CLOSED): no review changes any more; results may still be shared."""
+  closeReviewCycle(id: ID!): ReviewCyclePayload!
+  """Share the results of every review of the cycle that is ready (submitted, and approved where required)."""
+  shareReviewCycle(id: ID!): ShareReviewCyclePayload!
+
+  """Fill in a review (its reviewer, or a performance admin): NOT_STARTED → IN_PROGRESS."""
+  saveReview(input: SaveReviewInput!): ReviewPayload!
+  """Hand in a review in progress, every criterion rated (its reviewer): IN_PROGRESS → SUBMITTED."""
+  submitReview(id: ID!): ReviewPayload!
+  """Approve a submitted manager review (its approvers, performance admins): SUBMITTED → APPROVED."""
+  approveReview(id: ID!): ReviewPayload!
+  """Return a submitted (or, by performance admins, approved) review to its reviewer: → IN_PROGRESS."""
+  sendBackReview(input: SendBackReviewInput!): ReviewPayload!
+  """Share one review's results with its reviewee (performance admins): → SHARED."""
+  shareReview(id: ID!): ReviewPayload!
+}
+
+"""An evaluation criterion of a review cycle."""
+type ReviewCriterion {
+  """Identifies the criterion in ratings; unique within the cycle."""
+  key: String!
+  name: String!
+  description: String!
+  scale: RatingScale!
+}
+
+"""An integer rating scale from min to max, both included, with optional labels."""
+type RatingScale {
+  min: Int!
+  max: Int!
+  labels: [RatingLabel!]!
+}
+
+type RatingLabel {
+  value: Int!
+  label: String!
+}
+
+"""A review's rating of one criterion."""
+type ReviewRating {
+  """The criterion's key."""
+  criterion: String!
+  value: Int!
+  comment: String!
+}
+
+extend type ReviewCycle {
+  """TEAMS: the teams whose members take part. Performance admins only (FORBIDDEN otherwise)."""
+  participantTeams: [Team!]!
+  """Members left out of the cycle. Performance admins only (FORBIDDEN otherwise)."""
+  excludedUsers: [User!]!
+  """
+  Progress of the reviews you may follow (review.track): every review for
+  performance admins; your own, those you write or approve and those of your
+  direct and indirect reports otherwise. Statuses only, never ratings or
+  comments.
+  """
+  progress: ReviewProgress!
+}
+
+extend type Review {
+  """Who may approve it besides performance admins, fixed at launch."""
+  approvers: [User!]!
+  """
+  The reviewee's OKRs (objectives and key results they own) of time periods
+  overlapping the cycle's period, with their progress and closing scores;
+  read-only, and private OKRs only when you may view them.
+  """
+  achievements: [ReviewAchievement!]!
+  """What the policy lets you do with this review."""
+  viewerCan: ReviewPermissions!
+}
+
+type ReviewProgress {
+  all: ReviewStatusCounts!
+  self: ReviewStatusCounts!
+  manager: ReviewStatusCounts!
+  """One entry per review you may follow, by reviewee then type."""
+  entries: [ReviewProgressEntry!]!
+}
+
+"""How many reviews are in each status."""
+type ReviewStatusCounts {
+  total: Int!
+  notStarted: Int!
+  inProgress: Int!
+  submitted: Int!
+  approved: Int!
+  shared: Int!
+}
+
+"""A review's status, without its content."""
+type ReviewProgressEntry {
+  reviewId: ID!
+  type: ReviewType!
+  status: ReviewStatus!
+  reviewee: User!
+  reviewer: User!
+  submittedAt: Time
+}
+
+"""An OKR of the reviewee in the cycle's period."""
+type ReviewAchievement {
+  item: OKRItem!
+  kind: OKRItemKind!
+  title: String!
+  """Progress, 0 to 1."""
+  progress: Float!
+  status: OKRItemStatus!
+  """Closing score, 0 to 1, once closed."""
+  score: Float
+  closedAt: Time
+  timePeriod: TimePeriod
+}
+
+type ReviewPermissions {
+  write: Boolean!
+  submit: Boolean!
+  approve: Boolean!
+  sendBack: Boolean!
+  share: Boolean!
+}
+
+input RatingLabelInput {
+  value: Int!
+  label: String!
+}
+
+input RatingScaleInput {
+  min: Int!
+  max: Int!
+  """Names for some or all values between min and max."""
+  labels: [RatingLabelInput!]
+}
+
+input ReviewCriterionInput {
+  """Lowercase letters, digits, - and _; defaults to c1, c2… by position."""
+  key: String
+  name: String!
+  description: String
+  scale: RatingScaleInput!
+}
+
+input CreateReviewCycleInput {
+  name: String!
+  """The period under review: a time period (its dates are used unless startsAt/endsAt are given), or startsAt and endsAt."""
+  timePeriodId: ID
+  startsAt: Time
+  endsAt: Time
+  """Defaults to ALL_MEMBERS (observers never take part)."""
+  participantScope: ReviewCycleParticipantScope
+  """TEAMS: the teams whose members take part."""
+  participantTeamIds: [ID!]
+  excludedUserIds: [ID!]
+  """At least one criterion."""
+  criteria: [ReviewCriterionInput!]!
+  """Manager reviews must be approved before they are shared (default false)."""
+  approvalRequired: Boolean
+  """Defaults to PERFORMANCE_ADMINS."""
+  approverRule: ReviewCycleApproverRule
+  """SUPERVISOR_CHAIN: levels above the manager, 1 to 10 (default 1)."""
+  approverLevels: Int
+  """NAMED_USER: the approver."""
+  approverUserId: ID
+}
+
+"""Changes to a DRAFT cycle; list fields replace the current lists."""
+input UpdateReviewCycleInput {
+  id: ID!
+  name: String
+  timePeriodId: ID
+  startsAt: Time
+  endsAt: Time
+  participantScope: ReviewCycleParticipantScope
+  participantTeamIds: [ID!]
+  excludedUserIds: [ID!]
+  criteria: [ReviewCriterionInput!]
+  approvalRequired: Boolean
+  approverRule: ReviewCycleApproverRule
+  approverLevels: Int
+  approverUserId: ID
+}
+
+input ReviewRatingInput {
+  """The criterion's key."""
+  criterion: String!
+  value: Int!
+  comment: String
+}
+
+input SaveReviewInput {
+  id: ID!
+  """Replaces the review's ratings when given; values must lie on the criterion's scale."""
+  ratings: [ReviewRatingInput!]
+  comments: String
+}
+
+input SendBackReviewInput {
+  id: ID!
+  """Why, for the reviewer."""
+  note: String
+}
+
+type ReviewCyclePayload {
+  cycle: ReviewCycle!
+}
+
+type LaunchReviewCyclePayload {
+  cycle: ReviewCycle!
+  participantCount: Int!
+  reviewsCreated: Int!
+  """Participants without a manager: they get only a self review."""
+  withoutManager: [User!]!
+  """What the launch did beyond the obvious, in words (participants without a manager, reviews without an approver)."""
+  notes: [String!]!
+}
+
+type ShareReviewCyclePayload {
+  cycle: ReviewCycle!
+  """Reviews shared now."""
+  shared: Int!
+  """Reviews not ready to share (not submitted, or not approved where required); share them later."""
+  notReady: Int!
+}
+
+type ReviewPayload {
+  review: Review!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -5282,6 +7102,22 @@ func (ec *executionContext) childFields_GrantPayload(ctx context.Context, field 
 		return ec.fieldContext_GrantPayload_grant(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GrantPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_LaunchReviewCyclePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cycle":
+		return ec.fieldContext_LaunchReviewCyclePayload_cycle(ctx, field)
+	case "participantCount":
+		return ec.fieldContext_LaunchReviewCyclePayload_participantCount(ctx, field)
+	case "reviewsCreated":
+		return ec.fieldContext_LaunchReviewCyclePayload_reviewsCreated(ctx, field)
+	case "withoutManager":
+		return ec.fieldContext_LaunchReviewCyclePayload_withoutManager(ctx, field)
+	case "notes":
+		return ec.fieldContext_LaunchReviewCyclePayload_notes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LaunchReviewCyclePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5550,6 +7386,306 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_RatingLabel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_RatingLabel_value(ctx, field)
+	case "label":
+		return ec.fieldContext_RatingLabel_label(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RatingLabel", field.Name)
+}
+
+func (ec *executionContext) childFields_RatingScale(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "min":
+		return ec.fieldContext_RatingScale_min(ctx, field)
+	case "max":
+		return ec.fieldContext_RatingScale_max(ctx, field)
+	case "labels":
+		return ec.fieldContext_RatingScale_labels(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RatingScale", field.Name)
+}
+
+func (ec *executionContext) childFields_Review(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Review_id(ctx, field)
+	case "type":
+		return ec.fieldContext_Review_type(ctx, field)
+	case "status":
+		return ec.fieldContext_Review_status(ctx, field)
+	case "ratings":
+		return ec.fieldContext_Review_ratings(ctx, field)
+	case "comments":
+		return ec.fieldContext_Review_comments(ctx, field)
+	case "sentBackNote":
+		return ec.fieldContext_Review_sentBackNote(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_Review_submittedAt(ctx, field)
+	case "approvedAt":
+		return ec.fieldContext_Review_approvedAt(ctx, field)
+	case "sharedAt":
+		return ec.fieldContext_Review_sharedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Review_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Review_updatedAt(ctx, field)
+	case "cycle":
+		return ec.fieldContext_Review_cycle(ctx, field)
+	case "reviewee":
+		return ec.fieldContext_Review_reviewee(ctx, field)
+	case "reviewer":
+		return ec.fieldContext_Review_reviewer(ctx, field)
+	case "approvedBy":
+		return ec.fieldContext_Review_approvedBy(ctx, field)
+	case "approvers":
+		return ec.fieldContext_Review_approvers(ctx, field)
+	case "achievements":
+		return ec.fieldContext_Review_achievements(ctx, field)
+	case "viewerCan":
+		return ec.fieldContext_Review_viewerCan(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Review", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewAchievement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "item":
+		return ec.fieldContext_ReviewAchievement_item(ctx, field)
+	case "kind":
+		return ec.fieldContext_ReviewAchievement_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_ReviewAchievement_title(ctx, field)
+	case "progress":
+		return ec.fieldContext_ReviewAchievement_progress(ctx, field)
+	case "status":
+		return ec.fieldContext_ReviewAchievement_status(ctx, field)
+	case "score":
+		return ec.fieldContext_ReviewAchievement_score(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_ReviewAchievement_closedAt(ctx, field)
+	case "timePeriod":
+		return ec.fieldContext_ReviewAchievement_timePeriod(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewAchievement", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReviewConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReviewConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReviewConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewCriterion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_ReviewCriterion_key(ctx, field)
+	case "name":
+		return ec.fieldContext_ReviewCriterion_name(ctx, field)
+	case "description":
+		return ec.fieldContext_ReviewCriterion_description(ctx, field)
+	case "scale":
+		return ec.fieldContext_ReviewCriterion_scale(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewCriterion", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewCycle(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ReviewCycle_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ReviewCycle_name(ctx, field)
+	case "status":
+		return ec.fieldContext_ReviewCycle_status(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_ReviewCycle_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_ReviewCycle_endsAt(ctx, field)
+	case "participantScope":
+		return ec.fieldContext_ReviewCycle_participantScope(ctx, field)
+	case "criteria":
+		return ec.fieldContext_ReviewCycle_criteria(ctx, field)
+	case "approvalRequired":
+		return ec.fieldContext_ReviewCycle_approvalRequired(ctx, field)
+	case "approverRule":
+		return ec.fieldContext_ReviewCycle_approverRule(ctx, field)
+	case "approverLevels":
+		return ec.fieldContext_ReviewCycle_approverLevels(ctx, field)
+	case "resultsShared":
+		return ec.fieldContext_ReviewCycle_resultsShared(ctx, field)
+	case "launchedAt":
+		return ec.fieldContext_ReviewCycle_launchedAt(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_ReviewCycle_closedAt(ctx, field)
+	case "sharedAt":
+		return ec.fieldContext_ReviewCycle_sharedAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ReviewCycle_createdAt(ctx, field)
+	case "timePeriod":
+		return ec.fieldContext_ReviewCycle_timePeriod(ctx, field)
+	case "approver":
+		return ec.fieldContext_ReviewCycle_approver(ctx, field)
+	case "creator":
+		return ec.fieldContext_ReviewCycle_creator(ctx, field)
+	case "reviews":
+		return ec.fieldContext_ReviewCycle_reviews(ctx, field)
+	case "participantTeams":
+		return ec.fieldContext_ReviewCycle_participantTeams(ctx, field)
+	case "excludedUsers":
+		return ec.fieldContext_ReviewCycle_excludedUsers(ctx, field)
+	case "progress":
+		return ec.fieldContext_ReviewCycle_progress(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewCycle", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewCycleConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReviewCycleConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReviewCycleConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReviewCycleConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewCycleConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewCycleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ReviewCycleEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ReviewCycleEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewCycleEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewCyclePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cycle":
+		return ec.fieldContext_ReviewCyclePayload_cycle(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewCyclePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ReviewEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ReviewEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "review":
+		return ec.fieldContext_ReviewPayload_review(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewPermissions(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "write":
+		return ec.fieldContext_ReviewPermissions_write(ctx, field)
+	case "submit":
+		return ec.fieldContext_ReviewPermissions_submit(ctx, field)
+	case "approve":
+		return ec.fieldContext_ReviewPermissions_approve(ctx, field)
+	case "sendBack":
+		return ec.fieldContext_ReviewPermissions_sendBack(ctx, field)
+	case "share":
+		return ec.fieldContext_ReviewPermissions_share(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewPermissions", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "all":
+		return ec.fieldContext_ReviewProgress_all(ctx, field)
+	case "self":
+		return ec.fieldContext_ReviewProgress_self(ctx, field)
+	case "manager":
+		return ec.fieldContext_ReviewProgress_manager(ctx, field)
+	case "entries":
+		return ec.fieldContext_ReviewProgress_entries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewProgressEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reviewId":
+		return ec.fieldContext_ReviewProgressEntry_reviewId(ctx, field)
+	case "type":
+		return ec.fieldContext_ReviewProgressEntry_type(ctx, field)
+	case "status":
+		return ec.fieldContext_ReviewProgressEntry_status(ctx, field)
+	case "reviewee":
+		return ec.fieldContext_ReviewProgressEntry_reviewee(ctx, field)
+	case "reviewer":
+		return ec.fieldContext_ReviewProgressEntry_reviewer(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_ReviewProgressEntry_submittedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewProgressEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewRating(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "criterion":
+		return ec.fieldContext_ReviewRating_criterion(ctx, field)
+	case "value":
+		return ec.fieldContext_ReviewRating_value(ctx, field)
+	case "comment":
+		return ec.fieldContext_ReviewRating_comment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewRating", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewStatusCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_ReviewStatusCounts_total(ctx, field)
+	case "notStarted":
+		return ec.fieldContext_ReviewStatusCounts_notStarted(ctx, field)
+	case "inProgress":
+		return ec.fieldContext_ReviewStatusCounts_inProgress(ctx, field)
+	case "submitted":
+		return ec.fieldContext_ReviewStatusCounts_submitted(ctx, field)
+	case "approved":
+		return ec.fieldContext_ReviewStatusCounts_approved(ctx, field)
+	case "shared":
+		return ec.fieldContext_ReviewStatusCounts_shared(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewStatusCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_ShareReviewCyclePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cycle":
+		return ec.fieldContext_ShareReviewCyclePayload_cycle(ctx, field)
+	case "shared":
+		return ec.fieldContext_ShareReviewCyclePayload_shared(ctx, field)
+	case "notReady":
+		return ec.fieldContext_ShareReviewCyclePayload_notReady(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShareReviewCyclePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Team(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -39,6 +39,14 @@ type OrganizationPayload struct {
 	Organization *ent.Organization `json:"organization"`
 }
 
+type ReviewCyclePayload struct {
+	Cycle *ent.ReviewCycle `json:"cycle"`
+}
+
+type ReviewPayload struct {
+	Review *ent.Review `json:"review"`
+}
+
 type TeamMembershipPayload struct {
 	TeamMembership *ent.TeamMembership `json:"teamMembership"`
 }

@@ -20,6 +20,7 @@ import (
 	"okrgraph/internal/authz"
 	"okrgraph/internal/okr"
 	"okrgraph/internal/org"
+	"okrgraph/internal/review"
 	"okrgraph/internal/scope"
 	"okrgraph/internal/server"
 	"okrgraph/internal/store"
@@ -51,6 +52,8 @@ type App struct {
 	OKRs   *okr.Service
 	Server *server.Server
 	Log    *slog.Logger
+
+	Reviews *review.Service // performance reviews
 }
 
 // New opens and migrates the database and assembles the server.
@@ -86,6 +89,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		},
 		OKRs: &okr.Service{Client: db.Client, Guard: guard},
 	}
+	a.Reviews = &review.Service{Client: db.Client, Guard: guard}
 	if len(cfg.PlatformAdmins) > 0 {
 		admins := map[string]bool{}
 		for _, e := range cfg.PlatformAdmins {
@@ -94,9 +98,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		a.Orgs.MayCreateOrg = func(email string) bool { return admins[email] }
 	}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{
-		Client: db.Client,
-		Orgs:   a.Orgs,
-		OKRs:   a.OKRs,
+		Client:        db.Client,
+		Orgs:          a.Orgs,
+		OKRs:          a.OKRs,
+		ReviewService: a.Reviews,
 	}})
 	srv, err := server.New(server.Config{
 		Addr:            cfg.Addr,

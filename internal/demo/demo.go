@@ -17,9 +17,12 @@ import (
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
+	entreview "okrgraph/ent/review"
 	"okrgraph/ent/teammembership"
 	"okrgraph/ent/user"
 	"okrgraph/internal/okr"
+	"okrgraph/internal/review"
+	"okrgraph/internal/review/rubric"
 	"okrgraph/internal/scope"
 	"okrgraph/internal/store"
 )
@@ -261,6 +264,46 @@ func seed(ctx context.Context, c *ent.Client) error {
 		return err
 	}
 	// Progress: key results from their metrics, objectives rolled up.
-	_, err = okr.RecomputeAll(ctx, c, o.ID)
-	return err
+	if _, err = okr.RecomputeAll(ctx, c, o.ID); err != nil {
+		return err
+	}
+	return seedReviews(ctx, c, o.ID, u, q1)
+}
+
+// seedReviews makes Olivia a performance admin and launches the Q1 2027
+// review cycle for every member: manager reviews are approved one level
+// up the supervisor chain (Steve's, written by Sam, by Victor). Steve has
+// submitted his self review; Sam has started Steve's manager review.
+func seedReviews(ctx context.Context, c *ent.Client, orgID int, u map[string]int, q1 *ent.TimePeriod) error {
+	if err := c.Membership.Update().Where(membership.OrgID(orgID), membership.UserID(u["olivia"])).SetPerformanceAdmin(true).Exec(ctx); err != nil {
+		return err
+	}
+	scale := rubric.Scale{Min: 1, Max: 5, Labels: []rubric.Label{
+		{Value: 1, Label: "Unsatisfactory"}, {Value: 2, Label: "Needs improvement"}, {Value: 3, Label: "Meets expectations"},
+		{Value: 4, Label: "Exceeds expectations"}, {Value: 5, Label: "Outstanding"},
+	}}
+	cy, err := c.ReviewCycle.Create().SetOrgID(orgID).SetName("Q1 2027 performance review").SetCreatorID(u["olivia"]).
+		SetTimePeriodID(q1.ID).SetStartsAt(q1.StartsAt).SetEndsAt(q1.EndsAt).
+		SetCriteria([]rubric.Criterion{
+			{Key: "impact", Name: "Impact", Description: "Results delivered against the quarter's OKRs.", Scale: scale},
+			{Key: "collaboration", Name: "Collaboration", Description: "Working with and helping other teams.", Scale: scale},
+		}).
+		SetApprovalRequired(true).SetApproverRule("SUPERVISOR_CHAIN").SetApproverLevels(1).
+		Save(ctx)
+	if err != nil {
+		return err
+	}
+	if _, err := review.Launch(ctx, c, orgID, cy); err != nil {
+		return err
+	}
+	now := time.Now()
+	if err := c.Review.Update().Where(entreview.CycleID(cy.ID), entreview.RevieweeID(u["steve"]), entreview.TypeEQ(entreview.TypeSELF)).
+		SetRatings([]rubric.Rating{{Criterion: "impact", Value: 4, Comment: "The joint campaign brought 120 qualified leads."}, {Criterion: "collaboration", Value: 5}}).
+		SetComments("A strong quarter: the spring campaign with Marketing is on track.").
+		SetStatus(entreview.StatusSUBMITTED).SetSubmittedAt(now).Exec(ctx); err != nil {
+		return err
+	}
+	return c.Review.Update().Where(entreview.CycleID(cy.ID), entreview.RevieweeID(u["steve"]), entreview.TypeEQ(entreview.TypeMANAGER)).
+		SetRatings([]rubric.Rating{{Criterion: "impact", Value: 4}}).
+		SetStatus(entreview.StatusIN_PROGRESS).Exec(ctx)
 }
