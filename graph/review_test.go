@@ -170,7 +170,29 @@ func TestReviewCycle(t *testing.T) {
 		if c := upd.UpdateReviewCycle.Cycle; c.Name != "Q1 2027 review" || c.ApproverLevels != 2 {
 			t.Errorf("update: %+v", c)
 		}
-		olivia.MustDo(t, update, map[string]any{"in": map[string]any{"id": cy.ID, "approverLevels": 1}}, &upd)
+		wantCode(t, "TEAMS without teams", olivia.Do(t, update, map[string]any{"in": map[string]any{"id": cy.ID, "participantScope": "TEAMS"}}), "BAD_USER_INPUT", "participantTeamIds")
+		var teams struct {
+			Teams struct {
+				Edges []struct{ Node struct{ ID, Name string } }
+			}
+		}
+		olivia.MustDo(t, `{ teams(where: {name: "Sales"}) { edges { node { id name } } } }`, nil, &teams)
+		participantTeams := func() int {
+			var out struct {
+				ReviewCycle struct{ ParticipantTeams []struct{ Name string } } `json:"reviewCycle"`
+			}
+			olivia.MustDo(t, `query($id: ID!) { reviewCycle(id: $id) { participantTeams { name } } }`, map[string]any{"id": cy.ID}, &out)
+			return len(out.ReviewCycle.ParticipantTeams)
+		}
+		olivia.MustDo(t, update, map[string]any{"in": map[string]any{"id": cy.ID, "participantScope": "TEAMS", "participantTeamIds": []string{teams.Teams.Edges[0].Node.ID}}}, &upd)
+		if n := participantTeams(); n != 1 {
+			t.Errorf("%d participant teams, want Sales", n)
+		}
+		// Back to everyone (the teams go) and to one level of approvers.
+		olivia.MustDo(t, update, map[string]any{"in": map[string]any{"id": cy.ID, "approverLevels": 1, "participantScope": "ALL_MEMBERS"}}, &upd)
+		if n := participantTeams(); n != 0 {
+			t.Errorf("%d participant teams after ALL_MEMBERS", n)
+		}
 		wantCode(t, "levels out of range", olivia.Do(t, update, map[string]any{"in": map[string]any{"id": cy.ID, "approverLevels": 11}}), "BAD_USER_INPUT", "approverLevels")
 		var excl struct {
 			ReviewCycle struct{ ExcludedUsers []struct{ Email string } } `json:"reviewCycle"`
@@ -279,6 +301,13 @@ func TestReviewCycle(t *testing.T) {
 		}
 		if _, ok := reviewsIn(t, adam, cy.ID)["steve/MANAGER"]; ok {
 			t.Error("the org admin lists steve's manager review")
+		}
+		var edge struct {
+			ReviewCycle struct{ Reviews struct{ TotalCount int } } `json:"reviewCycle"`
+		}
+		adam.MustDo(t, `query($id: ID!) { reviewCycle(id: $id) { reviews { totalCount } } }`, map[string]any{"id": cy.ID}, &edge)
+		if n := edge.ReviewCycle.Reviews.TotalCount; n != 1 { // his own self review
+			t.Errorf("the org admin sees %d reviews through the cycle", n)
 		}
 		if got := keys(reviewsIn(t, martha, cy.ID)); len(got) != 0 {
 			t.Errorf("martha (excluded) lists %v", got)

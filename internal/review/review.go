@@ -207,6 +207,8 @@ func (s *Service) UpdateCycle(ctx context.Context, in UpdateCycleInput) (*ent.Re
 		}
 		if in.ParticipantTeamIDs != nil {
 			cfg.teamIDs = in.ParticipantTeamIDs
+		} else if cfg.scope == reviewcycle.ParticipantScopeALL_MEMBERS {
+			cfg.teamIDs = nil // leaving TEAMS drops its teams
 		}
 		if in.ExcludedUserIDs != nil {
 			cfg.excludedIDs = in.ExcludedUserIDs
