@@ -1,7 +1,7 @@
 // Package policies holds okrgraph's default Rego policy (spec §4): one
 // package per concern (okrgraph.okr, okrgraph.org, okrgraph.team,
-// okrgraph.profile), shared helpers (okrgraph.lib) and the entry point
-// okrgraph.main, whose rule decision internal/authz queries.
+// okrgraph.profile) and the entry point okrgraph.main, whose rule decision
+// internal/authz queries.
 //
 // Check them with the opa CLI:
 //

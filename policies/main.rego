@@ -3,49 +3,77 @@
 # description: |
 #   internal/authz queries data.okrgraph.main.decision. The action
 #   "<concern>.<verb>" selects the concern package (okrgraph.okr,
-#   okrgraph.org, okrgraph.team, okrgraph.profile or okrgraph.review), whose
-#   rule decision gives the default answer.
+#   okrgraph.org, okrgraph.team, okrgraph.profile or okrgraph.review) and
+#   its rule for the verb, which gives the default answer.
 #
 #   Conditions are written so that OPA's rule index can skip branches
-#   (ref == constant, ref in {constants}); see internal/authz benchmarks.
+#   (ref == constant, ref in {constants}) and every rule lookup counts:
+#   see the internal/authz benchmarks before adding indirections.
 package okrgraph.main
+
+import data.okrgraph.okr
+import data.okrgraph.org
+import data.okrgraph.profile
+import data.okrgraph.review
+import data.okrgraph.team
 
 # METADATA
 # title: Decision
 # description: |
 #   The answer, {"allow": bool, "reasons": [string]}. Non-members (role
 #   other than MEMBER, ADMIN or OWNER, or no user id) get nothing;
-#   observers may only view; otherwise the concern of the action decides.
-#   Unknown actions are denied.
+#   observers may only view; otherwise the concern's rule for the action
+#   decides. Unknown actions are denied.
 decision := {"allow": false, "reasons": ["observers are read-only"]} if {
 	input.subject.observer == true
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""
 	input.action != "okr.view"
 } else := d if {
-	input.action in {
-		"okr.view", "okr.create", "okr.update", "okr.delete",
-		"okr.change_owners", "okr.set_delegate", "okr.set_checkin_owner",
-		"okr.checkin", "okr.align", "okr.clone", "okr.comment", "okr.manage_grants",
-	}
+	input.action in {"okr.view", "okr.clone", "okr.comment"}
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""
-	d := data.okrgraph.okr.decision
+	d := okr.view_decision
+} else := d if {
+	input.action in {"okr.update", "okr.delete"}
+	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
+	input.subject.id != ""
+	d := okr.edit_decision
+} else := d if {
+	input.action in {"okr.change_owners", "okr.set_delegate", "okr.set_checkin_owner", "okr.manage_grants"}
+	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
+	input.subject.id != ""
+	d := okr.manage_decision
+} else := d if {
+	input.action == "okr.checkin"
+	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
+	input.subject.id != ""
+	d := okr.checkin_decision
+} else := d if {
+	input.action == "okr.align"
+	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
+	input.subject.id != ""
+	d := okr.align_decision
+} else := d if {
+	input.action == "okr.create"
+	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
+	input.subject.id != ""
+	d := okr.create_decision
 } else := d if {
 	input.action in {"org.manage", "org.manage_members", "org.manage_policy", "org.create_team"}
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""
-	d := data.okrgraph.org.decision
+	d := org.decision
 } else := d if {
 	input.action in {"team.manage_members", "team.manage_settings"}
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""
-	d := data.okrgraph.team.decision
+	d := team.decision
 } else := d if {
 	input.action == "profile.update"
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""
-	d := data.okrgraph.profile.decision
+	d := profile.decision
 } else := d if {
 	input.action in {
 		"review.view_cycle", "review.manage_cycle", "review.read", "review.track", "review.write",
@@ -53,7 +81,7 @@ decision := {"allow": false, "reasons": ["observers are read-only"]} if {
 	}
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""
-	d := data.okrgraph.review.decision
+	d := review.decision
 } else := {"allow": false, "reasons": ["not a member of this organization"]} if {
 	not input.subject.role
 } else := {"allow": false, "reasons": ["not a member of this organization"]} if {

@@ -2,9 +2,10 @@
 # title: OKR permissions
 # description: |
 #   Default rules (spec §4) for viewing, creating, editing, checking in on,
-#   aligning under, cloning and commenting on objectives and key results.
-#   okrgraph.main has already checked that the subject is a member and, for
-#   anything but okr.view, not an observer.
+#   aligning under, cloning and commenting on objectives and key results,
+#   one *_decision rule per group of okr.* actions (okrgraph.main maps
+#   actions to them). okrgraph.main has already checked that the subject is
+#   a member and, for anything but okr.view, not an observer.
 #
 #   input.resource is the item acted on: for okr.create the proposed item,
 #   for okr.align the item aligned under. For a key result the caller
@@ -13,26 +14,11 @@
 #
 #   Each decision is an else-chain of constant answers, most common grant
 #   first: evaluation stops at the first branch that holds, and OPA's rule
-#   index skips branches on absent fields and constant comparisons.
+#   index skips branches on absent fields and constant comparisons. The
+#   index examines every branch of a chain before evaluating the first, so
+#   long chains keep their common cases in a short rule and continue in
+#   another (private_view_decision, other_edit_decision...).
 package okrgraph.okr
-
-# METADATA
-# title: Decision
-# description: |
-#   {"allow": bool, "reasons": [string]} for the okr.* action; undefined for
-#   unknown okr.* actions.
-# scope: document
-decision := view_decision if input.action in {"okr.view", "okr.clone", "okr.comment"}
-
-decision := edit_decision if input.action in {"okr.update", "okr.delete"}
-
-decision := manage_decision if input.action in {"okr.change_owners", "okr.set_delegate", "okr.set_checkin_owner", "okr.manage_grants"}
-
-decision := checkin_decision if input.action == "okr.checkin"
-
-decision := align_decision if input.action == "okr.align"
-
-decision := create_decision if input.action == "okr.create"
 
 # ---------------------------------------------------------------------------
 # View (also clone and comment).
@@ -46,7 +32,10 @@ decision := create_decision if input.action == "okr.create"
 #   see it as well.
 view_decision := {"allow": true, "reasons": ["every member may view an OKR that is not private"]} if {
 	not input.resource.private
-} else := {"allow": true, "reasons": ["owner of the item"]} if {
+} else := private_view_decision
+
+# Who sees a private item, and the refusal.
+private_view_decision := {"allow": true, "reasons": ["owner of the item"]} if {
 	input.subject.id in input.resource.owners
 } else := {"allow": true, "reasons": ["creator of the item"]} if {
 	input.subject.id == input.resource.creator
@@ -79,7 +68,10 @@ edit_decision := {"allow": true, "reasons": ["owner of the item"]} if {
 	input.subject.id == input.resource.creator
 } else := {"allow": true, "reasons": ["org admin"]} if {
 	input.subject.role in {"ADMIN", "OWNER"}
-} else := {"allow": true, "reasons": ["owner of one of its teams"]} if {
+} else := other_edit_decision
+
+# The less common edit grants, and the refusal.
+other_edit_decision := {"allow": true, "reasons": ["owner of one of its teams"]} if {
 	some team in input.resource.teams
 	input.subject.team_roles[team.id] == "OWNER"
 } else := {"allow": true, "reasons": ["manager of an owner"]} if {
@@ -176,10 +168,22 @@ align_decision := {"allow": false, "reasons": ["you cannot view this OKR"]} if {
 #   parent restricts alignment, then its alignment grantees, its owners, its
 #   delegate and org admins (the parent facts say no more of who may edit
 #   it).
-create_decision := d if {
+create_decision := {"allow": true, "reasons": ["anyone may create individual OKRs"]} if {
+	# the most common case, without a detour through level_decision
+	input.resource.level == "INDIVIDUAL"
+	not input.resource.parent.alignment_restricted
+} else := d if {
+	input.resource.level == "TEAM"
+	not input.resource.parent.alignment_restricted
+	d := team_level_decision
+} else := d if {
 	not input.resource.parent.alignment_restricted
 	d := level_decision
-} else := d if {
+} else := restricted_parent_create_decision
+
+# Creating under a parent that restricts alignment: the level's refusal
+# first, then who may align under the parent.
+restricted_parent_create_decision := d if {
 	d := level_decision
 	d.allow == false
 } else := level_decision if {
@@ -195,22 +199,28 @@ create_decision := d if {
 # METADATA
 # title: Level decision
 # description: |
-#   INDIVIDUAL: anyone, for any owners. TEAM (one team or more): org admins,
-#   or every team must allow it (team_decision). ORGANIZATION: org admins,
-#   or as org.okr_creation allows (empty means EVERYONE).
+#   INDIVIDUAL: anyone, for any owners. TEAM: see team_level_decision.
+#   ORGANIZATION: see org_level_decision.
 level_decision := {"allow": true, "reasons": ["anyone may create individual OKRs"]} if {
 	input.resource.level == "INDIVIDUAL"
-} else := {"allow": false, "reasons": ["a team OKR needs at least one team"]} if {
+} else := team_level_decision if {
 	input.resource.level == "TEAM"
+} else := org_level_decision if {
+	input.resource.level == "ORGANIZATION"
+} else := {"allow": false, "reasons": ["unknown OKR level"]}
+
+# METADATA
+# title: Team level decision
+# description: |
+#   A team OKR names one team or more (a shared OKR). Org admins may create
+#   it; anyone else only if every team allows it (team_decision).
+team_level_decision := {"allow": false, "reasons": ["a team OKR needs at least one team"]} if {
 	not input.resource.teams[0]
 } else := {"allow": true, "reasons": ["org admin"]} if {
-	input.resource.level in {"TEAM", "ORGANIZATION"}
 	input.subject.role in {"ADMIN", "OWNER"}
 } else := team_decision(input.resource.teams[0]) if {
-	input.resource.level == "TEAM"
 	not input.resource.teams[1]
 } else := {"allow": false, "reasons": denials} if {
-	input.resource.level == "TEAM"
 	denials := [msg |
 		some team in input.resource.teams
 		d := team_decision(team)
@@ -219,30 +229,31 @@ level_decision := {"allow": true, "reasons": ["anyone may create individual OKRs
 	]
 	count(denials) > 0
 } else := {"allow": true, "reasons": reasons} if {
-	input.resource.level == "TEAM"
 	reasons := [sprintf("team %s: %s", [team.id, msg]) |
 		some team in input.resource.teams
 		some msg in team_decision(team).reasons
 	]
+}
+
+# METADATA
+# title: Organization level decision
+# description: |
+#   Org admins may create organization OKRs; others as org.okr_creation
+#   says: EVERYONE (or empty), ADMINS, LISTED (org.okr_creation_listed).
+org_level_decision := {"allow": true, "reasons": ["org admin"]} if {
+	input.subject.role in {"ADMIN", "OWNER"}
 } else := {"allow": true, "reasons": ["organization OKR creation is open to everyone"]} if {
-	input.resource.level == "ORGANIZATION"
 	not input.org.okr_creation
 } else := {"allow": true, "reasons": ["organization OKR creation is open to everyone"]} if {
-	input.resource.level == "ORGANIZATION"
 	input.org.okr_creation in {"", "EVERYONE"}
 } else := {"allow": true, "reasons": ["listed organization OKR creator"]} if {
-	input.resource.level == "ORGANIZATION"
 	input.org.okr_creation == "LISTED"
 	input.subject.id in input.org.okr_creation_listed
 } else := {"allow": false, "reasons": ["only org admins may create organization OKRs"]} if {
-	input.resource.level == "ORGANIZATION"
 	input.org.okr_creation == "ADMINS"
 } else := {"allow": false, "reasons": ["only org admins and listed users may create organization OKRs"]} if {
-	input.resource.level == "ORGANIZATION"
 	input.org.okr_creation == "LISTED"
-} else := {"allow": false, "reasons": [sprintf("unknown organization OKR creation setting %q", [input.org.okr_creation])]} if {
-	input.resource.level == "ORGANIZATION"
-} else := {"allow": false, "reasons": ["unknown OKR level"]}
+} else := {"allow": false, "reasons": [sprintf("unknown organization OKR creation setting %q", [input.org.okr_creation])]}
 
 # METADATA
 # title: Team decision

@@ -15,7 +15,7 @@ import "github.com/open-policy-agent/opa/v1/ast"
 // Keys and common enumeration values are shared, immutable terms; the other
 // terms come from one slab; subject and org terms are memoized (memo.go).
 func inputValue(in *Input, m *inputMemo) ast.Value {
-	b := builder{slab: make([]ast.Term, 0, 24)}
+	b := builder{slab: make([]ast.Term, 0, 12)}
 	var f fields
 	f.str(&b, kAction, in.Action)
 	f.obj(kSubject, m.subject(&in.Subject))
@@ -128,7 +128,7 @@ type seenString struct {
 
 func (b *builder) term(v ast.Value) *ast.Term {
 	if len(b.slab) == cap(b.slab) {
-		b.slab = make([]ast.Term, 0, 16)
+		b.slab = make([]ast.Term, 0, 8)
 	}
 	b.slab = append(b.slab, ast.Term{Value: v})
 	return &b.slab[len(b.slab)-1]

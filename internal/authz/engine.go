@@ -1,10 +1,10 @@
-// Package authz decides what a member of an org may do, by evaluating the
-// Rego policies of okrgraph/policies. It knows nothing of ent or GraphQL:
-// a domain service gathers the facts into an Input and asks an Authorizer.
+// Package authz decides what a member of an org may do by evaluating the
+// Rego policies of okrgraph/policies. It knows nothing of ent or GraphQL: a
+// domain service gathers the facts into an Input and asks an Authorizer.
 //
-// Every failure (evaluation error, timeout, undefined or malformed
-// decision, panic) denies: Decide then returns a denying Decision and a
-// non-nil error wrapping ErrPolicyEvaluation.
+// Every failure (evaluation error, timeout, undefined or malformed decision,
+// panic) denies: Decide then returns a denying Decision together with an
+// error wrapping ErrPolicyEvaluation, and logs it.
 package authz
 
 import (
@@ -20,6 +20,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"okrgraph/policies"
@@ -30,16 +31,21 @@ type Authorizer interface {
 	Decide(ctx context.Context, in *Input) (Decision, error)
 }
 
-// DecisionQuery is the Rego query every decision evaluates.
+// DecisionQuery is the query of the default policy's decisions.
 const DecisionQuery = "data.okrgraph.main.decision"
 
-// DefaultTimeout is the evaluation deadline used unless WithTimeout says
+// TenantDecisionQuery is the query of an org with its own policy: the
+// default decision combined with the tenant's rules (policies/final.rego).
+// Orgs without one never pay for the combination.
+const TenantDecisionQuery = "data.okrgraph.final.decision"
+
+// DefaultTimeout is the evaluation deadline unless WithTimeout says
 // otherwise.
 const DefaultTimeout = 50 * time.Millisecond
 
 // TenantNamespace is the package prefix reserved for per-org policy modules
-// (spec §6). main.rego already reads data.okrgraph.tenant[_].deny and
-// data.okrgraph.tenant[_].allow; no such module is loaded yet.
+// (spec §6, not wired yet): extra modules are compiled together with the
+// embedded ones and must live under it.
 const TenantNamespace = "okrgraph.tenant"
 
 // ErrPolicyEvaluation is wrapped by every error Decide returns.
@@ -49,15 +55,25 @@ var ErrPolicyEvaluation = errors.New("policy evaluation failed")
 type Option func(*config)
 
 type config struct {
+	query   string // DecisionQuery unless set
 	timeout time.Duration
 	logger  *slog.Logger
-	extra   []sourceModule // tenant modules: the seam for spec §6, unexported for now
+	extra   []sourceModule
 }
 
 type sourceModule struct{ name, src string }
 
+func newConfig(opts []Option) config {
+	cfg := config{timeout: DefaultTimeout, logger: slog.Default()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg
+}
+
 // WithTimeout sets the evaluation deadline of each decision (default
-// DefaultTimeout). Values <= 0 are ignored.
+// DefaultTimeout). Values <= 0 are ignored. A context deadline that comes
+// sooner wins.
 func WithTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
@@ -66,7 +82,7 @@ func WithTimeout(d time.Duration) Option {
 	}
 }
 
-// WithLogger sets the logger failures are reported to (default
+// WithLogger sets the logger policy failures are reported to (default
 // slog.Default()). A nil logger is ignored.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) {
@@ -76,30 +92,30 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// withExtraModule adds a Rego module that must live under TenantNamespace.
-// It is the seam for per-tenant policies and only used by tests for now.
+// withExtraModule adds a Rego module to the compile step; its package must
+// be under TenantNamespace. This is the seam for per-tenant policies: only
+// tests use it until main.rego reads tenant rules.
 func withExtraModule(name, src string) Option {
 	return func(c *config) { c.extra = append(c.extra, sourceModule{name, src}) }
 }
 
-// Engine is the Rego-backed Authorizer. It is safe for concurrent use.
+// Engine is the Rego-backed Authorizer. Build it once with NewEngine; it is
+// safe for concurrent use.
 type Engine struct {
 	query   rego.PreparedEvalQuery
 	timeout time.Duration
 	logger  *slog.Logger
-	static  []rego.EvalOption // per-engine eval options, built once
+	static  []rego.EvalOption // eval options shared by every decision
 	memo    inputMemo
 }
 
 var _ Authorizer = (*Engine)(nil)
 
-// NewEngine compiles the embedded policies once (Rego v1, strict mode, the
-// restricted Capabilities) and prepares DecisionQuery for evaluation.
+// NewEngine compiles the embedded policies (plus any extra modules) once,
+// in Rego v1 strict mode against the restricted Capabilities, and prepares
+// DecisionQuery.
 func NewEngine(opts ...Option) (*Engine, error) {
-	cfg := config{timeout: DefaultTimeout, logger: slog.Default()}
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg := newConfig(opts)
 	caps := Capabilities()
 
 	modules, err := parseFS(policies.FS, caps)
@@ -111,35 +127,16 @@ func NewEngine(opts ...Option) (*Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !inNamespace(mod.Package.Path, TenantNamespace) {
-			return nil, fmt.Errorf("authz: module %s: package %s is outside %s", m.name, mod.Package.Path, TenantNamespace)
+		if !strings.HasPrefix(mod.Package.Path.String(), "data."+TenantNamespace+".") {
+			return nil, fmt.Errorf("authz: module %s: package %s is outside %s", m.name,
+				strings.TrimPrefix(mod.Package.Path.String(), "data."), TenantNamespace)
 		}
 		modules = append(modules, mod)
 	}
-
 	return newEngine(cfg, caps, modules)
 }
 
-// newEngine compiles modules (the embedded ones plus any extra) in one step.
-func newEngine(cfg config, caps *ast.Capabilities, modules []*ast.Module) (*Engine, error) {
-	query, err := prepare(caps, modules)
-	if err != nil {
-		return nil, err
-	}
-	return &Engine{
-		query:   query,
-		timeout: cfg.timeout,
-		logger:  cfg.logger,
-		static: []rego.EvalOption{
-			rego.EvalMetrics(metrics.NoOp()),
-			rego.EvalGenerateJSON(keepTerm),
-			rego.EvalBaseCache(noBaseCache{}),
-			rego.EvalRequestMetadata(emptyMetadata),
-		},
-	}, nil
-}
-
-// parseFS parses every non-test .rego file of fsys.
+// parseFS parses every .rego file of fsys but the _test.rego ones.
 func parseFS(fsys fs.FS, caps *ast.Capabilities) ([]*ast.Module, error) {
 	names, err := fs.Glob(fsys, "*.rego")
 	if err != nil {
@@ -178,16 +175,48 @@ func parseModule(name, src string, caps *ast.Capabilities) (*ast.Module, error) 
 	return mod, nil
 }
 
-// prepare compiles modules and prepares DecisionQuery. Extra (tenant)
-// modules are appended to modules before this single compile step.
-func prepare(caps *ast.Capabilities, modules []*ast.Module) (rego.PreparedEvalQuery, error) {
+// newEngine compiles modules in one step and prepares the query.
+func newEngine(cfg config, caps *ast.Capabilities, modules []*ast.Module) (*Engine, error) {
+	// The store is private, empty and never written: one read transaction
+	// serves every evaluation (an inmem read transaction keeps no state),
+	// which saves opening one per decision.
+	store := inmem.New()
+	txn, err := store.NewTransaction(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("authz: open store: %w", err)
+	}
+	q := cfg.query
+	if q == "" {
+		q = DecisionQuery
+	}
+	query, err := prepare(caps, modules, store, q)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{
+		query:   query,
+		timeout: cfg.timeout,
+		logger:  cfg.logger,
+		static: []rego.EvalOption{
+			rego.EvalTransaction(txn),
+			rego.EvalMetrics(metrics.NoOp()),
+			rego.EvalGenerateJSON(keepTerm),
+			rego.EvalBaseCache(noBaseCache{}),
+			rego.EvalRequestMetadata(emptyMetadata),
+			rego.EvalRuleIndexing(true),
+			rego.EvalEarlyExit(true),
+		},
+	}, nil
+}
+
+func prepare(caps *ast.Capabilities, modules []*ast.Module, store storage.Store, query string) (rego.PreparedEvalQuery, error) {
 	ropts := []func(*rego.Rego){
-		rego.Query(DecisionQuery),
+		rego.Query(query),
 		rego.SetRegoVersion(ast.RegoV1),
 		rego.Capabilities(caps),
 		rego.Strict(true),
 		rego.StrictBuiltinErrors(false), // a failing built-in makes its expression undefined
-		rego.Store(inmem.New()),         // no base documents: decisions read input only
+		rego.Store(store),
 	}
 	for _, m := range modules {
 		ropts = append(ropts, rego.ParsedModule(m))
@@ -199,35 +228,38 @@ func prepare(caps *ast.Capabilities, modules []*ast.Module) (rego.PreparedEvalQu
 	return pq, nil
 }
 
-func inNamespace(p ast.Ref, ns string) bool {
-	s := strings.TrimPrefix(p.String(), "data.")
-	return strings.HasPrefix(s, ns+".")
-}
-
 // emptyMetadata is shared by all evaluations: only custom built-ins read
-// request metadata and there are none.
+// request metadata, and there are none.
 var emptyMetadata = map[string]any{}
 
-// keepTerm hands the result term back as is instead of converting it to
-// Go values; decode reads it directly.
+// keepTerm hands the result term back as is instead of converting it to Go
+// values; decode reads it directly.
 func keepTerm(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
 
-// Decide evaluates the policy for in. It never panics; on any failure it
-// logs, denies and returns an error wrapping ErrPolicyEvaluation.
+// Decide evaluates the policy for in within the engine's deadline (or the
+// context's, if sooner). It never panics; on any failure it logs, denies
+// and returns an error wrapping ErrPolicyEvaluation.
+//
+// The deadline is a pooled timer that cancels the evaluation, rather than
+// a context.WithTimeout per call: same effect, ten allocations fewer. A
+// context cancelled before the call is refused; one cancelled during the
+// evaluation does not interrupt it (the deadline bounds it anyway).
 func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			d, err = e.fail(ctx, in, fmt.Errorf("panic: %v", r))
 		}
 	}()
-	if e == nil {
+	switch {
+	case e == nil:
 		return e.fail(ctx, in, errors.New("nil engine"))
-	}
-	if in == nil {
+	case in == nil:
 		return e.fail(ctx, in, errors.New("nil input"))
-	}
-	if err := ctx.Err(); err != nil {
-		return e.fail(ctx, in, err)
+	case ctx.Err() != nil:
+		return e.fail(ctx, in, context.Cause(ctx))
 	}
 	timeout := e.timeout
 	if dl, ok := ctx.Deadline(); ok {
@@ -236,17 +268,19 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) 
 	st := getState(timeout)
 	defer putState(st)
 
-	var opts [8]rego.EvalOption
+	var opts [12]rego.EvalOption
 	n := copy(opts[:], e.static)
 	opts[n] = rego.EvalParsedInput(inputValue(in, &e.memo))
 	opts[n+1] = rego.EvalExternalCancel(&st.cancel)
 	opts[n+2] = rego.EvalVirtualCache(&st.vc)
 	rs, err := e.query.Eval(ctx, opts[:n+3]...)
-	if err != nil {
+	switch {
+	case st.cancel.Cancelled():
+		return e.fail(ctx, in, fmt.Errorf("evaluation exceeded its %v deadline: %w", timeout, context.DeadlineExceeded))
+	case err != nil:
 		return e.fail(ctx, in, err)
-	}
-	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
-		return e.fail(ctx, in, fmt.Errorf("%s is undefined", DecisionQuery))
+	case len(rs) != 1 || len(rs[0].Expressions) != 1:
+		return e.fail(ctx, in, errors.New("the decision is undefined"))
 	}
 	d, err = decode(rs[0].Expressions[0].Value)
 	if err != nil {
@@ -258,6 +292,7 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) 
 var (
 	allowKey   = ast.StringTerm("allow")
 	reasonsKey = ast.StringTerm("reasons")
+	byKey      = ast.StringTerm("by")
 )
 
 // decode reads {"allow": bool, "reasons": [string]} and nothing else.
@@ -267,7 +302,7 @@ func decode(v any) (Decision, error) {
 		return Decision{}, fmt.Errorf("malformed decision: %T", v)
 	}
 	obj, ok := t.Value.(ast.Object)
-	if !ok || obj.Len() != 2 {
+	if !ok || obj.Len() < 2 || obj.Len() > 3 {
 		return Decision{}, fmt.Errorf("malformed decision: %v", t)
 	}
 	allowT, reasonsT := obj.Get(allowKey), obj.Get(reasonsKey)
@@ -290,7 +325,19 @@ func decode(v any) (Decision, error) {
 		}
 		reasons[i] = string(s)
 	}
-	return Decision{Allow: bool(allow), Reasons: reasons}, nil
+	d := Decision{Allow: bool(allow), Reasons: reasons}
+	if obj.Len() == 3 {
+		byT := obj.Get(byKey)
+		if byT == nil {
+			return Decision{}, fmt.Errorf("malformed decision: %v", t)
+		}
+		by, ok := byT.Value.(ast.String)
+		if !ok {
+			return Decision{}, fmt.Errorf("malformed decision: %v", t)
+		}
+		d.By = string(by)
+	}
+	return d, nil
 }
 
 // fail builds the fail-closed answer for err and logs it.
@@ -307,12 +354,15 @@ func (e *Engine) fail(ctx context.Context, in *Input, err error) (Decision, erro
 	if e != nil && e.logger != nil {
 		logger = e.logger
 	}
-	logger.ErrorContext(context.WithoutCancel(ctx), "authz: denying after policy failure", attrs...)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	logger.ErrorContext(context.WithoutCancel(ctx), "authz: denied after a policy failure", attrs...)
 	return Decision{Allow: false, Reasons: []string{err.Error()}}, err
 }
 
-// NoopAuthorizer allows everything ("no-op"); for benchmarks and tests
-// that measure the cost of the policy.
+// NoopAuthorizer allows everything (reason "no-op"). It is meant for
+// benchmarks that measure the cost of the policy.
 type NoopAuthorizer struct{}
 
 // Decide allows.

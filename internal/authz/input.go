@@ -161,4 +161,7 @@ type Org struct {
 type Decision struct {
 	Allow   bool     `json:"allow"`
 	Reasons []string `json:"reasons"`
+	// By is "tenant" when the organization's own policy decided, and
+	// empty when the default policy did.
+	By string `json:"by,omitempty"`
 }

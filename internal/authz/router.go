@@ -1,0 +1,174 @@
+package authz
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// TenantSource tells the Router which tenant policy an organization has.
+// internal/policy implements it over the database.
+type TenantSource interface {
+	// ActiveVersion returns the number of the org's active policy version,
+	// 0 when it has none. It is called at most once per org per
+	// Router.CheckEvery, so it must be cheap.
+	ActiveVersion(ctx context.Context, orgID string) (int, error)
+	// Modules returns the modules of one version.
+	Modules(ctx context.Context, orgID string, version int) ([]Module, error)
+}
+
+// DefaultCheckEvery is how often the Router re-reads an org's active
+// version when nothing told it of a change.
+const DefaultCheckEvery = 500 * time.Millisecond
+
+// Router is the Authorizer of a multi-tenant deployment: each org's
+// decisions go to the default engine or to an engine compiled once for the
+// org's active tenant policy version. It notices activations made by any
+// process sharing the database within CheckEvery (or at once through
+// Invalidate, e.g. on a PostgreSQL NOTIFY).
+type Router struct {
+	Default    *Engine
+	Source     TenantSource
+	CheckEvery time.Duration
+	Log        *slog.Logger
+	Options    []Option // for tenant engines
+
+	mu   sync.RWMutex
+	orgs map[string]*tenantEntry
+}
+
+type tenantEntry struct {
+	mu      sync.Mutex // serializes refreshes of one org
+	version int
+	engine  *Engine // nil: default engine
+	checked time.Time
+}
+
+var _ Authorizer = (*Router)(nil)
+
+// Decide routes in to its org's engine. A tenant policy that cannot be
+// loaded, errors or times out denies, naming the tenant policy.
+func (r *Router) Decide(ctx context.Context, in *Input) (Decision, error) {
+	e, version, err := r.engineFor(ctx, in.Org.ID)
+	if err != nil {
+		r.logger().ErrorContext(ctx, "tenant policy unavailable", "org", in.Org.ID, "err", err)
+		return Decision{Reasons: []string{"this organization's policy could not be loaded"}}, err
+	}
+	d, err := e.Decide(ctx, in)
+	if err != nil && version > 0 {
+		d.Reasons = []string{fmt.Sprintf("this organization's policy (version %d) failed: the action is denied until it is fixed", version)}
+	}
+	return d, err
+}
+
+// Engine returns the engine deciding for orgID now and its tenant policy
+// version (0: the default policy only).
+func (r *Router) Engine(ctx context.Context, orgID string) (*Engine, int, error) {
+	return r.engineFor(ctx, orgID)
+}
+
+// Invalidate makes the next decision for orgID re-read its active version.
+func (r *Router) Invalidate(orgID string) {
+	r.mu.RLock()
+	e := r.orgs[orgID]
+	r.mu.RUnlock()
+	if e != nil {
+		e.mu.Lock()
+		e.checked = time.Time{}
+		e.mu.Unlock()
+	}
+}
+
+// Install makes engine the org's engine for version right away, e.g. after
+// this process activated it.
+func (r *Router) Install(orgID string, version int, engine *Engine) {
+	e := r.entry(orgID)
+	e.mu.Lock()
+	e.version, e.engine, e.checked = version, engine, time.Now()
+	e.mu.Unlock()
+}
+
+// Tenants returns how many orgs have a tenant engine loaded.
+func (r *Router) Tenants() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	n := 0
+	for _, e := range r.orgs {
+		e.mu.Lock()
+		if e.engine != nil {
+			n++
+		}
+		e.mu.Unlock()
+	}
+	return n
+}
+
+func (r *Router) entry(orgID string) *tenantEntry {
+	r.mu.RLock()
+	e := r.orgs[orgID]
+	r.mu.RUnlock()
+	if e != nil {
+		return e
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.orgs == nil {
+		r.orgs = map[string]*tenantEntry{}
+	}
+	if e = r.orgs[orgID]; e == nil {
+		e = &tenantEntry{}
+		r.orgs[orgID] = e
+	}
+	return e
+}
+
+func (r *Router) engineFor(ctx context.Context, orgID string) (*Engine, int, error) {
+	if r.Source == nil || orgID == "" {
+		return r.Default, 0, nil
+	}
+	every := r.CheckEvery
+	if every <= 0 {
+		every = DefaultCheckEvery
+	}
+	e := r.entry(orgID)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if time.Since(e.checked) < every {
+		return e.pick(r.Default), e.version, nil
+	}
+	v, err := r.Source.ActiveVersion(ctx, orgID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read active policy version: %w", err)
+	}
+	if v != e.version || (v > 0 && e.engine == nil) {
+		var engine *Engine
+		if v > 0 {
+			mods, err := r.Source.Modules(ctx, orgID, v)
+			if err != nil {
+				return nil, 0, fmt.Errorf("load policy version %d: %w", v, err)
+			}
+			if engine, err = NewTenantEngine(mods, r.Options...); err != nil {
+				return nil, 0, fmt.Errorf("compile policy version %d: %w", v, err)
+			}
+		}
+		e.version, e.engine = v, engine
+	}
+	e.checked = time.Now()
+	return e.pick(r.Default), e.version, nil
+}
+
+func (e *tenantEntry) pick(def *Engine) *Engine {
+	if e.engine != nil {
+		return e.engine
+	}
+	return def
+}
+
+func (r *Router) logger() *slog.Logger {
+	if r.Log != nil {
+		return r.Log
+	}
+	return slog.Default()
+}
