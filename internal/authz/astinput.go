@@ -97,6 +97,9 @@ var (
 	kUser          = key("user")
 	kClosed        = key("closed")
 	kTPClosed      = key("time_period_closed")
+	kName          = key("name")
+	kHasMetric     = key("has_metric")
+	kMilestone     = key("milestone")
 
 	kOKRCreationListed = key("okr_creation_listed")
 	kTeamCreation      = key("team_creation")
@@ -170,7 +173,7 @@ func (b *builder) object(f *fields) *ast.Term {
 // fields collects the non-zero fields of one object.
 type fields struct {
 	n     int
-	items [24][2]*ast.Term
+	items [28][2]*ast.Term
 }
 
 func (f *fields) add(k, v *ast.Term) {
@@ -250,6 +253,7 @@ func (b *builder) teams(ts []Team) *ast.Term {
 	for i := range ts {
 		var f fields
 		f.str(b, kID, ts[i].ID)
+		f.str(b, kName, ts[i].Name)
 		f.str(b, kOKRCreation, ts[i].OKRCreation)
 		f.strs(b, kListed, ts[i].Listed)
 		if elems[i] = b.object(&f); elems[i] == nil {
@@ -302,6 +306,8 @@ func (b *builder) resource(r *Resource) *ast.Term {
 	f.str(b, kUser, r.User)
 	f.bool(kClosed, r.Closed)
 	f.bool(kTPClosed, r.TimePeriodClosed)
+	f.bool(kHasMetric, r.HasMetric)
+	f.bool(kMilestone, r.Milestone)
 	f.obj(kReview, b.review(r.Review))
 	f.obj(kCycle, b.reviewCycle(r.Cycle))
 	return b.object(&f)

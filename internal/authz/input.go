@@ -82,7 +82,8 @@ type Grants struct {
 
 // Team facts used by team-level creation and team administration.
 type Team struct {
-	ID string `json:"id"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
 	// OKRCreation: EVERYONE, TEAM_MEMBERS, TEAM_OWNERS, LISTED.
 	OKRCreation string   `json:"okr_creation"`
 	Listed      []string `json:"listed"`
@@ -122,6 +123,9 @@ type Resource struct {
 	// Closed is true for closed items; TimePeriodClosed for closed periods.
 	Closed           bool `json:"closed"`
 	TimePeriodClosed bool `json:"time_period_closed"`
+	// HasMetric: a start and a target are set; Milestone: a 0/1 milestone.
+	HasMetric bool `json:"has_metric"`
+	Milestone bool `json:"milestone"`
 	// Review and Cycle: for review.* actions.
 	Review *Review      `json:"review"`
 	Cycle  *ReviewCycle `json:"cycle"`

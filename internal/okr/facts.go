@@ -84,6 +84,8 @@ func FactsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem) (map[i
 			Delegate:            delegate(it),
 			Private:             it.Private,
 			Closed:              it.Status == okritem.StatusCLOSED,
+			HasMetric:           it.MetricStart != nil && it.MetricTarget != nil,
+			Milestone:           it.Milestone,
 			AlignmentRestricted: it.AlignmentRestricted,
 		}
 		if it.CheckinOwnerID != nil {
@@ -213,7 +215,7 @@ func parentFacts(p *ent.OKRItem) *authz.Parent {
 func TeamFacts(teams []*ent.Team) []authz.Team {
 	out := make([]authz.Team, 0, len(teams))
 	for _, t := range teams {
-		ft := authz.Team{ID: access.ID(t.ID), OKRCreation: t.OkrCreation.String()}
+		ft := authz.Team{ID: access.ID(t.ID), Name: t.Name, OKRCreation: t.OkrCreation.String()}
 		if t.OkrCreation == team.OkrCreationLISTED {
 			ft.Listed = userIDs(t.Edges.OkrCreators)
 		}

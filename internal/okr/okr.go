@@ -116,21 +116,27 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.OKRItem, err
 				return nil, apperr.BadInput("parentId", "a key result must sit under an objective, not under a key result")
 			}
 		}
+		periodClosed := false
 		if in.TimePeriodID != nil {
-			if err := periodExists(ctx, c, *in.TimePeriodID); err != nil {
+			tp, err := loadPeriod(ctx, c, *in.TimePeriodID)
+			if err != nil {
 				return nil, err
 			}
+			periodClosed = tp.Closed
 		}
 		private := in.Private != nil && *in.Private
 		if in.Kind == okritem.KindKEY_RESULT {
 			private = parent.Private
 		}
 		r := authz.Resource{
-			Kind:    in.Kind.String(),
-			Level:   in.Level.String(),
-			Owners:  access.IDs(owners),
-			Creator: access.ID(a.UserID),
-			Private: private,
+			Kind:             in.Kind.String(),
+			Level:            in.Level.String(),
+			Owners:           access.IDs(owners),
+			Creator:          access.ID(a.UserID),
+			Private:          private,
+			TimePeriodClosed: periodClosed,
+			HasMetric:        in.MetricStart != nil && in.MetricTarget != nil,
+			Milestone:        in.Milestone != nil && *in.Milestone,
 		}
 		r.Teams = TeamFacts(teams)
 		if parent != nil {
@@ -563,11 +569,16 @@ func loadItem(ctx context.Context, c *ent.Client, id int, field string) (*ent.OK
 }
 
 func periodExists(ctx context.Context, c *ent.Client, id int) error {
-	_, err := c.TimePeriod.Get(ctx, id)
-	if ent.IsNotFound(err) {
-		return &apperr.Error{Code: apperr.CodeNotFound, Field: "timePeriodId", Message: fmt.Sprintf("time period %d not found", id)}
-	}
+	_, err := loadPeriod(ctx, c, id)
 	return err
+}
+
+func loadPeriod(ctx context.Context, c *ent.Client, id int) (*ent.TimePeriod, error) {
+	tp, err := c.TimePeriod.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, &apperr.Error{Code: apperr.CodeNotFound, Field: "timePeriodId", Message: fmt.Sprintf("time period %d not found", id)}
+	}
+	return tp, err
 }
 
 // Owners returns an item's owners in their assigned order, from the
