@@ -6,7 +6,9 @@ package access
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 
 	"okrgraph/ent"
@@ -154,4 +156,36 @@ func (g *Guard) Decide(ctx context.Context, in *authz.Input) (authz.Decision, er
 		d.Allow = false
 	}
 	return d, err
+}
+
+// CheckMembers verifies that ids are distinct users who are members of the
+// org: a repeated id is BAD_USER_INPUT, a non-member NOT_FOUND, both naming
+// field.
+func CheckMembers(ctx context.Context, c *ent.Client, orgID int, field string, ids []int) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	seen := make(map[int]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			return apperr.BadInput(field, "user %d is listed twice", id)
+		}
+		seen[id] = true
+	}
+	found, err := c.Membership.Query().
+		Where(membership.OrgID(orgID), membership.UserIDIn(ids...)).
+		Select(membership.FieldUserID).
+		Ints(ctx)
+	if err != nil {
+		return err
+	}
+	if len(found) == len(ids) {
+		return nil
+	}
+	for _, id := range ids {
+		if !slices.Contains(found, id) {
+			return &apperr.Error{Code: apperr.CodeNotFound, Field: field, Message: fmt.Sprintf("member %d not found", id)}
+		}
+	}
+	return nil
 }

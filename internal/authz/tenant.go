@@ -163,19 +163,25 @@ func compileTenant(mods []Module, withTests bool, extra []Module) ([]*ast.Module
 		base = append(base, mod)
 	}
 	all := append(base, tenant...)
-	byName := make(map[string]*ast.Module, len(all))
-	for _, m := range all {
-		byName[m.Package.Location.File] = m
-	}
 	c := ast.NewCompiler().
 		WithCapabilities(caps).
 		WithStrict(true).
 		WithDefaultRegoVersion(ast.RegoV1)
-	c.Compile(byName)
+	c.Compile(byFile(all))
 	if c.Failed() {
 		return nil, astProblems("", c.Errors)
 	}
 	return all, nil
+}
+
+// byFile keys modules by their file name, as the compiler and the test
+// runner take them.
+func byFile(mods []*ast.Module) map[string]*ast.Module {
+	out := make(map[string]*ast.Module, len(mods))
+	for _, m := range mods {
+		out[m.Package.Location.File] = m
+	}
+	return out
 }
 
 // NewTenantEngine compiles the default policy together with a tenant's
@@ -211,12 +217,8 @@ func RunTenantTests(ctx context.Context, mods []Module) ([]TestResult, []Problem
 	}
 	ctx, cancel := context.WithTimeout(ctx, TenantTestTimeout)
 	defer cancel()
-	byName := make(map[string]*ast.Module, len(all))
-	for _, m := range all {
-		byName[m.Package.Location.File] = m
-	}
 	runner := tester.NewRunner().
-		SetModules(byName).
+		SetModules(byFile(all)).
 		SetTimeout(TenantTestTimeout).
 		CapturePrintOutput(false).
 		SetCompiler(ast.NewCompiler().WithCapabilities(Capabilities()).WithStrict(true).WithDefaultRegoVersion(ast.RegoV1))

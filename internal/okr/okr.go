@@ -16,7 +16,6 @@ import (
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
 	"okrgraph/ent/grant"
-	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/team"
 	"okrgraph/internal/access"
@@ -508,34 +507,12 @@ func checkTeamsForLevel(level okritem.Level, teamIDs []int) error {
 	return nil
 }
 
-// checkUsers verifies every id is a distinct member of the org.
+// checkUsers verifies ids are at most MaxOwners distinct members of the org.
 func checkUsers(ctx context.Context, c *ent.Client, orgID int, field string, ids []int) error {
-	if len(ids) == 0 {
-		return nil
-	}
 	if len(ids) > MaxOwners {
 		return apperr.BadInput(field, "at most %d users", MaxOwners)
 	}
-	seen := make(map[int]bool, len(ids))
-	for _, id := range ids {
-		if seen[id] {
-			return apperr.BadInput(field, "user %d is listed twice", id)
-		}
-		seen[id] = true
-	}
-	found, err := c.Membership.Query().
-		Where(membership.OrgID(orgID), membership.UserIDIn(ids...)).
-		Select(membership.FieldUserID).
-		Ints(ctx)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		if !slices.Contains(found, id) {
-			return &apperr.Error{Code: apperr.CodeNotFound, Field: field, Message: fmt.Sprintf("member %d not found", id)}
-		}
-	}
-	return nil
+	return access.CheckMembers(ctx, c, orgID, field, ids)
 }
 
 func loadTeams(ctx context.Context, c *ent.Client, ids []int) ([]*ent.Team, error) {

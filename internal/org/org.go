@@ -193,7 +193,7 @@ func (s *Service) UpdateOrganization(ctx context.Context, in UpdateOrganizationI
 			upd.SetCheckinCadenceDays(*in.CheckinCadenceDays)
 		}
 		if in.OkrCreationListedUserIDs != nil {
-			if err := checkMembers(ctx, c, a.OrgID, "okrCreationListedUserIds", in.OkrCreationListedUserIDs); err != nil {
+			if err := access.CheckMembers(ctx, c, a.OrgID, "okrCreationListedUserIds", in.OkrCreationListedUserIDs); err != nil {
 				return nil, err
 			}
 			upd.ClearOkrCreators().AddOkrCreatorIDs(in.OkrCreationListedUserIDs...)
@@ -376,25 +376,6 @@ func memberExists(ctx context.Context, c *ent.Client, orgID, id int, field strin
 	return nil
 }
 
-// checkMembers verifies every user id is a distinct member of the org.
-func checkMembers(ctx context.Context, c *ent.Client, orgID int, field string, ids []int) error {
-	seen := make(map[int]bool, len(ids))
-	for _, id := range ids {
-		if seen[id] {
-			return apperr.BadInput(field, "user %d is listed twice", id)
-		}
-		seen[id] = true
-	}
-	n, err := c.Membership.Query().Where(membership.OrgID(orgID), membership.UserIDIn(ids...)).Count(ctx)
-	if err != nil {
-		return err
-	}
-	if n != len(ids) {
-		return &apperr.Error{Code: apperr.CodeNotFound, Field: field, Message: "a listed user is not a member of the organization"}
-	}
-	return nil
-}
-
 // checkName validates a trimmed display name.
 func checkName(field, v string, max int) error {
 	if v == "" {
@@ -485,7 +466,7 @@ func (s *Service) UpdateTeam(ctx context.Context, in UpdateTeamInput) (*ent.Team
 		}
 		upd := t.Update()
 		if in.OkrCreationListedUserIDs != nil {
-			if err := checkMembers(ctx, c, a.OrgID, "okrCreationListedUserIds", in.OkrCreationListedUserIDs); err != nil {
+			if err := access.CheckMembers(ctx, c, a.OrgID, "okrCreationListedUserIds", in.OkrCreationListedUserIDs); err != nil {
 				return nil, err
 			}
 			upd.ClearOkrCreators().AddOkrCreatorIDs(in.OkrCreationListedUserIDs...)

@@ -424,7 +424,7 @@ func (cfg *config) check(ctx context.Context, c *ent.Client, orgID int) error {
 			return &apperr.Error{Code: apperr.CodeNotFound, Field: "participantTeamIds", Message: "a listed team does not exist"}
 		}
 	}
-	if err := checkMembers(ctx, c, orgID, "excludedUserIds", cfg.excludedIDs); err != nil {
+	if err := access.CheckMembers(ctx, c, orgID, "excludedUserIds", cfg.excludedIDs); err != nil {
 		return err
 	}
 	if cfg.approverID != nil {
@@ -438,23 +438,6 @@ func (cfg *config) check(ctx context.Context, c *ent.Client, orgID int) error {
 		if m.Observer {
 			return apperr.BadInput("approverUserId", "an observer cannot approve reviews")
 		}
-	}
-	return nil
-}
-
-func checkMembers(ctx context.Context, c *ent.Client, orgID int, field string, ids []int) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	if hasDup(ids) {
-		return apperr.BadInput(field, "a user is listed twice")
-	}
-	n, err := c.Membership.Query().Where(membership.OrgID(orgID), membership.UserIDIn(ids...)).Count(ctx)
-	if err != nil {
-		return err
-	}
-	if n != len(ids) {
-		return &apperr.Error{Code: apperr.CodeNotFound, Field: field, Message: "a listed user is not a member of the organization"}
 	}
 	return nil
 }
