@@ -1,10 +1,13 @@
 package authz
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +21,9 @@ type TenantSource interface {
 	// Modules returns the modules of one version.
 	Modules(ctx context.Context, orgID string, version int) ([]Module, error)
 }
+
+// DefaultMaxTenants is the default Router.MaxTenants.
+const DefaultMaxTenants = 256
 
 // DefaultCheckEvery is how often the Router re-reads an org's active
 // version when nothing told it of a change.
@@ -34,6 +40,11 @@ type Router struct {
 	CheckEvery time.Duration
 	Log        *slog.Logger
 	Options    []Option // for tenant engines
+	// MaxTenants bounds how many tenant engines stay compiled (each holds
+	// about a megabyte and a quarter); the least recently used beyond it is
+	// dropped and compiled again when next needed. Default
+	// DefaultMaxTenants.
+	MaxTenants int
 
 	mu   sync.RWMutex
 	orgs map[string]*tenantEntry
@@ -44,6 +55,7 @@ type tenantEntry struct {
 	version int
 	engine  *Engine // nil: default engine
 	checked time.Time
+	used    atomic.Int64 // unix nanoseconds of the last decision
 }
 
 var _ Authorizer = (*Router)(nil)
@@ -87,6 +99,10 @@ func (r *Router) Install(orgID string, version int, engine *Engine) {
 	e := r.entry(orgID)
 	e.mu.Lock()
 	e.version, e.engine, e.checked = version, engine, time.Now()
+	e.used.Store(time.Now().UnixNano())
+	if engine != nil {
+		r.evict(e)
+	}
 	e.mu.Unlock()
 }
 
@@ -133,6 +149,7 @@ func (r *Router) engineFor(ctx context.Context, orgID string) (*Engine, int, err
 		every = DefaultCheckEvery
 	}
 	e := r.entry(orgID)
+	e.used.Store(time.Now().UnixNano())
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if time.Since(e.checked) < every {
@@ -152,11 +169,41 @@ func (r *Router) engineFor(ctx context.Context, orgID string) (*Engine, int, err
 			if engine, err = NewTenantEngine(mods, r.Options...); err != nil {
 				return nil, 0, fmt.Errorf("compile policy version %d: %w", v, err)
 			}
+			r.evict(e)
 		}
 		e.version, e.engine = v, engine
 	}
 	e.checked = time.Now()
 	return e.pick(r.Default), e.version, nil
+}
+
+// evict drops the least recently used tenant engines beyond MaxTenants,
+// keeping keep (whose lock the caller holds).
+func (r *Router) evict(keep *tenantEntry) {
+	max := r.MaxTenants
+	if max <= 0 {
+		max = DefaultMaxTenants
+	}
+	r.mu.RLock()
+	var loaded []*tenantEntry
+	for _, e := range r.orgs {
+		if e != keep && e.mu.TryLock() {
+			if e.engine != nil {
+				loaded = append(loaded, e)
+			}
+			e.mu.Unlock()
+		}
+	}
+	r.mu.RUnlock()
+	if len(loaded)+1 <= max {
+		return
+	}
+	slices.SortFunc(loaded, func(a, b *tenantEntry) int { return cmp.Compare(a.used.Load(), b.used.Load()) })
+	for _, e := range loaded[:len(loaded)+1-max] {
+		e.mu.Lock()
+		e.engine, e.version, e.checked = nil, 0, time.Time{}
+		e.mu.Unlock()
+	}
 }
 
 func (e *tenantEntry) pick(def *Engine) *Engine {
