@@ -19,12 +19,20 @@ import data.okrgraph.main
 # METADATA
 # title: Decision
 # description: '{"allow": bool, "reasons": [string]} plus "by": "tenant" when a tenant rule decided.'
-decision := {"allow": false, "reasons": sort(tenant_denials), "by": "tenant"} if {
-	count(tenant_denials) > 0
-} else := main.decision if {
-	main.decision.allow == true
-} else := {"allow": true, "reasons": sort(tenant_grants), "by": "tenant"} if {
-	count(tenant_grants) > 0
+decision := {"allow": false, "reasons": denials, "by": "tenant"} if {
+	not protected
+	denials := [msg | some msg in data.okrgraph.tenant[_].deny]
+	denials != []
+} else := d if {
+	d := main.decision
+	d.allow == true
+} else := {"allow": true, "reasons": grants, "by": "tenant"} if {
+	startswith(input.action, "okr.")
+	not protected
+	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
+	not input.subject.observer
+	grants := [reason | some reason in data.okrgraph.tenant[_].allow]
+	grants != []
 } else := main.decision
 
 # METADATA
@@ -33,24 +41,3 @@ decision := {"allow": false, "reasons": sort(tenant_denials), "by": "tenant"} if
 protected if startswith(input.action, "org.")
 
 protected if input.action == "okr.view"
-
-# METADATA
-# title: Tenant denials
-# description: Messages of every tenant deny rule that holds, unless the action is protected.
-tenant_denials contains msg if {
-	not protected
-	some msg in data.okrgraph.tenant[_].deny
-}
-
-# METADATA
-# title: Tenant grants
-# description: |
-#   Reasons of every tenant allow rule that holds, for OKR actions of
-#   members who may write (not observers).
-tenant_grants contains reason if {
-	startswith(input.action, "okr.")
-	not protected
-	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
-	not input.subject.observer
-	some reason in data.okrgraph.tenant[_].allow
-}
