@@ -298,6 +298,9 @@ func TestBadInput(t *testing.T) {
 			{"own parent", func() *testenv.Response {
 				return olivia.Do(t, `mutation($id: ID!, $p: ID) { updateOKRItem(input: {id: $id, parentId: $p}) { item { id } } }`, map[string]any{"id": obj.ID, "p": obj.ID})
 			}, "BAD_USER_INPUT", "parentId"},
+			{"closing through update", func() *testenv.Response {
+				return olivia.Do(t, `mutation($id: ID!) { updateOKRItem(input: {id: $id, status: CLOSED}) { item { id } } }`, map[string]any{"id": obj.ID})
+			}, "BAD_USER_INPUT", "status"},
 			{"empty title on update", func() *testenv.Response {
 				return olivia.Do(t, `mutation($id: ID!) { updateOKRItem(input: {id: $id, title: ""}) { item { id } } }`, map[string]any{"id": obj.ID})
 			}, "BAD_USER_INPUT", "title"},

@@ -226,6 +226,9 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.OKRItem, err
 		if err := okritem.StatusValidator(*in.Status); err != nil {
 			return nil, apperr.BadInput("status", "invalid status %q", *in.Status)
 		}
+		if *in.Status == okritem.StatusCLOSED {
+			return nil, apperr.BadInput("status", "close an item with closeOKRItem, which records its score")
+		}
 	}
 	if err := checkCommon(in.Description, in.Unit, in.Weight.Value(), in.MetricStart.Value(), in.MetricTarget.Value(), in.MetricCurrent.Value()); err != nil {
 		return nil, err
