@@ -17,6 +17,8 @@ import (
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
+	"okrgraph/ent/policyaudit"
+	"okrgraph/ent/policyversion"
 	"okrgraph/ent/review"
 	"okrgraph/ent/reviewapprover"
 	"okrgraph/ent/reviewcycle"
@@ -50,6 +52,10 @@ type Client struct {
 	OKRItem *OKRItemClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
+	// PolicyAudit is the client for interacting with the PolicyAudit builders.
+	PolicyAudit *PolicyAuditClient
+	// PolicyVersion is the client for interacting with the PolicyVersion builders.
+	PolicyVersion *PolicyVersionClient
 	// Review is the client for interacting with the Review builders.
 	Review *ReviewClient
 	// ReviewApprover is the client for interacting with the ReviewApprover builders.
@@ -81,6 +87,8 @@ func (c *Client) init() {
 	c.Membership = NewMembershipClient(c.config)
 	c.OKRItem = NewOKRItemClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
+	c.PolicyAudit = NewPolicyAuditClient(c.config)
+	c.PolicyVersion = NewPolicyVersionClient(c.config)
 	c.Review = NewReviewClient(c.config)
 	c.ReviewApprover = NewReviewApproverClient(c.config)
 	c.ReviewCycle = NewReviewCycleClient(c.config)
@@ -186,6 +194,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Membership:     NewMembershipClient(cfg),
 		OKRItem:        NewOKRItemClient(cfg),
 		Organization:   NewOrganizationClient(cfg),
+		PolicyAudit:    NewPolicyAuditClient(cfg),
+		PolicyVersion:  NewPolicyVersionClient(cfg),
 		Review:         NewReviewClient(cfg),
 		ReviewApprover: NewReviewApproverClient(cfg),
 		ReviewCycle:    NewReviewCycleClient(cfg),
@@ -218,6 +228,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Membership:     NewMembershipClient(cfg),
 		OKRItem:        NewOKRItemClient(cfg),
 		Organization:   NewOrganizationClient(cfg),
+		PolicyAudit:    NewPolicyAuditClient(cfg),
+		PolicyVersion:  NewPolicyVersionClient(cfg),
 		Review:         NewReviewClient(cfg),
 		ReviewApprover: NewReviewApproverClient(cfg),
 		ReviewCycle:    NewReviewCycleClient(cfg),
@@ -255,8 +267,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem, c.Organization,
-		c.Review, c.ReviewApprover, c.ReviewCycle, c.Team, c.TeamMembership,
-		c.TimePeriod, c.User,
+		c.PolicyAudit, c.PolicyVersion, c.Review, c.ReviewApprover, c.ReviewCycle,
+		c.Team, c.TeamMembership, c.TimePeriod, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -267,8 +279,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem, c.Organization,
-		c.Review, c.ReviewApprover, c.ReviewCycle, c.Team, c.TeamMembership,
-		c.TimePeriod, c.User,
+		c.PolicyAudit, c.PolicyVersion, c.Review, c.ReviewApprover, c.ReviewCycle,
+		c.Team, c.TeamMembership, c.TimePeriod, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -289,6 +301,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.OKRItem.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
+	case *PolicyAuditMutation:
+		return c.PolicyAudit.mutate(ctx, m)
+	case *PolicyVersionMutation:
+		return c.PolicyVersion.mutate(ctx, m)
 	case *ReviewMutation:
 		return c.Review.mutate(ctx, m)
 	case *ReviewApproverMutation:
@@ -1642,6 +1658,308 @@ func (c *OrganizationClient) mutate(ctx context.Context, m *OrganizationMutation
 		return (&OrganizationDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Organization mutation op: %q", m.Op())
+	}
+}
+
+// PolicyAuditClient is a client for the PolicyAudit schema.
+type PolicyAuditClient struct {
+	config
+}
+
+// NewPolicyAuditClient returns a client for the PolicyAudit from the given config.
+func NewPolicyAuditClient(c config) *PolicyAuditClient {
+	return &PolicyAuditClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `policyaudit.Hooks(f(g(h())))`.
+func (c *PolicyAuditClient) Use(hooks ...Hook) {
+	c.hooks.PolicyAudit = append(c.hooks.PolicyAudit, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `policyaudit.Intercept(f(g(h())))`.
+func (c *PolicyAuditClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PolicyAudit = append(c.inters.PolicyAudit, interceptors...)
+}
+
+// Create returns a builder for creating a PolicyAudit entity.
+func (c *PolicyAuditClient) Create() *PolicyAuditCreate {
+	mutation := newPolicyAuditMutation(c.config, OpCreate)
+	return &PolicyAuditCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PolicyAudit entities.
+func (c *PolicyAuditClient) CreateBulk(builders ...*PolicyAuditCreate) *PolicyAuditCreateBulk {
+	return &PolicyAuditCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PolicyAuditClient) MapCreateBulk(slice any, setFunc func(*PolicyAuditCreate, int)) *PolicyAuditCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PolicyAuditCreateBulk{err: fmt.Errorf("calling to PolicyAuditClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PolicyAuditCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PolicyAuditCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PolicyAudit.
+func (c *PolicyAuditClient) Update() *PolicyAuditUpdate {
+	mutation := newPolicyAuditMutation(c.config, OpUpdate)
+	return &PolicyAuditUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PolicyAuditClient) UpdateOne(_m *PolicyAudit) *PolicyAuditUpdateOne {
+	mutation := newPolicyAuditMutation(c.config, OpUpdateOne, withPolicyAudit(_m))
+	return &PolicyAuditUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PolicyAuditClient) UpdateOneID(id int) *PolicyAuditUpdateOne {
+	mutation := newPolicyAuditMutation(c.config, OpUpdateOne, withPolicyAuditID(id))
+	return &PolicyAuditUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PolicyAudit.
+func (c *PolicyAuditClient) Delete() *PolicyAuditDelete {
+	mutation := newPolicyAuditMutation(c.config, OpDelete)
+	return &PolicyAuditDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PolicyAuditClient) DeleteOne(_m *PolicyAudit) *PolicyAuditDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PolicyAuditClient) DeleteOneID(id int) *PolicyAuditDeleteOne {
+	builder := c.Delete().Where(policyaudit.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PolicyAuditDeleteOne{builder}
+}
+
+// Query returns a query builder for PolicyAudit.
+func (c *PolicyAuditClient) Query() *PolicyAuditQuery {
+	return &PolicyAuditQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePolicyAudit},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PolicyAudit entity by its id.
+func (c *PolicyAuditClient) Get(ctx context.Context, id int) (*PolicyAudit, error) {
+	return c.Query().Where(policyaudit.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PolicyAuditClient) GetX(ctx context.Context, id int) *PolicyAudit {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryActor queries the actor edge of a PolicyAudit.
+func (c *PolicyAuditClient) QueryActor(_m *PolicyAudit) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(policyaudit.Table, policyaudit.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, policyaudit.ActorTable, policyaudit.ActorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PolicyAuditClient) Hooks() []Hook {
+	hooks := c.hooks.PolicyAudit
+	return append(hooks[:len(hooks):len(hooks)], policyaudit.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PolicyAuditClient) Interceptors() []Interceptor {
+	inters := c.inters.PolicyAudit
+	return append(inters[:len(inters):len(inters)], policyaudit.Interceptors[:]...)
+}
+
+func (c *PolicyAuditClient) mutate(ctx context.Context, m *PolicyAuditMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PolicyAuditCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PolicyAuditUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PolicyAuditUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PolicyAuditDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PolicyAudit mutation op: %q", m.Op())
+	}
+}
+
+// PolicyVersionClient is a client for the PolicyVersion schema.
+type PolicyVersionClient struct {
+	config
+}
+
+// NewPolicyVersionClient returns a client for the PolicyVersion from the given config.
+func NewPolicyVersionClient(c config) *PolicyVersionClient {
+	return &PolicyVersionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `policyversion.Hooks(f(g(h())))`.
+func (c *PolicyVersionClient) Use(hooks ...Hook) {
+	c.hooks.PolicyVersion = append(c.hooks.PolicyVersion, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `policyversion.Intercept(f(g(h())))`.
+func (c *PolicyVersionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PolicyVersion = append(c.inters.PolicyVersion, interceptors...)
+}
+
+// Create returns a builder for creating a PolicyVersion entity.
+func (c *PolicyVersionClient) Create() *PolicyVersionCreate {
+	mutation := newPolicyVersionMutation(c.config, OpCreate)
+	return &PolicyVersionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PolicyVersion entities.
+func (c *PolicyVersionClient) CreateBulk(builders ...*PolicyVersionCreate) *PolicyVersionCreateBulk {
+	return &PolicyVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PolicyVersionClient) MapCreateBulk(slice any, setFunc func(*PolicyVersionCreate, int)) *PolicyVersionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PolicyVersionCreateBulk{err: fmt.Errorf("calling to PolicyVersionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PolicyVersionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PolicyVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PolicyVersion.
+func (c *PolicyVersionClient) Update() *PolicyVersionUpdate {
+	mutation := newPolicyVersionMutation(c.config, OpUpdate)
+	return &PolicyVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PolicyVersionClient) UpdateOne(_m *PolicyVersion) *PolicyVersionUpdateOne {
+	mutation := newPolicyVersionMutation(c.config, OpUpdateOne, withPolicyVersion(_m))
+	return &PolicyVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PolicyVersionClient) UpdateOneID(id int) *PolicyVersionUpdateOne {
+	mutation := newPolicyVersionMutation(c.config, OpUpdateOne, withPolicyVersionID(id))
+	return &PolicyVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PolicyVersion.
+func (c *PolicyVersionClient) Delete() *PolicyVersionDelete {
+	mutation := newPolicyVersionMutation(c.config, OpDelete)
+	return &PolicyVersionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PolicyVersionClient) DeleteOne(_m *PolicyVersion) *PolicyVersionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PolicyVersionClient) DeleteOneID(id int) *PolicyVersionDeleteOne {
+	builder := c.Delete().Where(policyversion.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PolicyVersionDeleteOne{builder}
+}
+
+// Query returns a query builder for PolicyVersion.
+func (c *PolicyVersionClient) Query() *PolicyVersionQuery {
+	return &PolicyVersionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePolicyVersion},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PolicyVersion entity by its id.
+func (c *PolicyVersionClient) Get(ctx context.Context, id int) (*PolicyVersion, error) {
+	return c.Query().Where(policyversion.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PolicyVersionClient) GetX(ctx context.Context, id int) *PolicyVersion {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryAuthor queries the author edge of a PolicyVersion.
+func (c *PolicyVersionClient) QueryAuthor(_m *PolicyVersion) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(policyversion.Table, policyversion.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, policyversion.AuthorTable, policyversion.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PolicyVersionClient) Hooks() []Hook {
+	hooks := c.hooks.PolicyVersion
+	return append(hooks[:len(hooks):len(hooks)], policyversion.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PolicyVersionClient) Interceptors() []Interceptor {
+	inters := c.inters.PolicyVersion
+	return append(inters[:len(inters):len(inters)], policyversion.Interceptors[:]...)
+}
+
+func (c *PolicyVersionClient) mutate(ctx context.Context, m *PolicyVersionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PolicyVersionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PolicyVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PolicyVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PolicyVersionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PolicyVersion mutation op: %q", m.Op())
 	}
 }
 
@@ -3040,13 +3358,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		CheckIn, Comment, Grant, Membership, OKRItem, Organization, Review,
-		ReviewApprover, ReviewCycle, Team, TeamMembership, TimePeriod, User []ent.Hook
+		CheckIn, Comment, Grant, Membership, OKRItem, Organization, PolicyAudit,
+		PolicyVersion, Review, ReviewApprover, ReviewCycle, Team, TeamMembership,
+		TimePeriod, User []ent.Hook
 	}
 	inters struct {
-		CheckIn, Comment, Grant, Membership, OKRItem, Organization, Review,
-		ReviewApprover, ReviewCycle, Team, TeamMembership, TimePeriod,
-		User []ent.Interceptor
+		CheckIn, Comment, Grant, Membership, OKRItem, Organization, PolicyAudit,
+		PolicyVersion, Review, ReviewApprover, ReviewCycle, Team, TeamMembership,
+		TimePeriod, User []ent.Interceptor
 	}
 )
 

@@ -12,6 +12,8 @@ import (
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
+	"okrgraph/ent/policyaudit"
+	"okrgraph/ent/policyversion"
 	"okrgraph/ent/review"
 	"okrgraph/ent/reviewapprover"
 	"okrgraph/ent/reviewcycle"
@@ -91,6 +93,8 @@ func checkColumn(t, c string) error {
 			membership.Table:     membership.ValidColumn,
 			okritem.Table:        okritem.ValidColumn,
 			organization.Table:   organization.ValidColumn,
+			policyaudit.Table:    policyaudit.ValidColumn,
+			policyversion.Table:  policyversion.ValidColumn,
 			review.Table:         review.ValidColumn,
 			reviewapprover.Table: reviewapprover.ValidColumn,
 			reviewcycle.Table:    reviewcycle.ValidColumn,

@@ -29,6 +29,8 @@ type Organization struct {
 	CheckinCadenceDays int `json:"checkin_cadence_days,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
+	// Number of the active tenant policy version, 0 for the default policy only (internal/policy).
+	ActivePolicyVersion int `json:"active_policy_version,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the OrganizationQuery when eager-loading is set.
 	Edges        OrganizationEdges `json:"edges"`
@@ -110,7 +112,7 @@ func (*Organization) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case organization.FieldID, organization.FieldCheckinCadenceDays:
+		case organization.FieldID, organization.FieldCheckinCadenceDays, organization.FieldActivePolicyVersion:
 			values[i] = new(sql.NullInt64)
 		case organization.FieldName, organization.FieldSlug, organization.FieldOkrCreation, organization.FieldTeamCreation:
 			values[i] = new(sql.NullString)
@@ -172,6 +174,12 @@ func (_m *Organization) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
 			} else if value.Valid {
 				_m.CreatedAt = value.Time
+			}
+		case organization.FieldActivePolicyVersion:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field active_policy_version", values[i])
+			} else if value.Valid {
+				_m.ActivePolicyVersion = int(value.Int64)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -251,6 +259,9 @@ func (_m *Organization) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	builder.WriteString("active_policy_version=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ActivePolicyVersion))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -95,6 +95,20 @@ func (_c *OrganizationCreate) SetNillableCreatedAt(v *time.Time) *OrganizationCr
 	return _c
 }
 
+// SetActivePolicyVersion sets the "active_policy_version" field.
+func (_c *OrganizationCreate) SetActivePolicyVersion(v int) *OrganizationCreate {
+	_c.mutation.SetActivePolicyVersion(v)
+	return _c
+}
+
+// SetNillableActivePolicyVersion sets the "active_policy_version" field if the given value is not nil.
+func (_c *OrganizationCreate) SetNillableActivePolicyVersion(v *int) *OrganizationCreate {
+	if v != nil {
+		_c.SetActivePolicyVersion(*v)
+	}
+	return _c
+}
+
 // AddMembershipIDs adds the "memberships" edge to the Membership entity by IDs.
 func (_c *OrganizationCreate) AddMembershipIDs(ids ...int) *OrganizationCreate {
 	_c.mutation.AddMembershipIDs(ids...)
@@ -221,6 +235,10 @@ func (_c *OrganizationCreate) defaults() {
 		v := organization.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	if _, ok := _c.mutation.ActivePolicyVersion(); !ok {
+		v := organization.DefaultActivePolicyVersion
+		_c.mutation.SetActivePolicyVersion(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -267,6 +285,14 @@ func (_c *OrganizationCreate) check() error {
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Organization.created_at"`)}
+	}
+	if _, ok := _c.mutation.ActivePolicyVersion(); !ok {
+		return &ValidationError{Name: "active_policy_version", err: errors.New(`ent: missing required field "Organization.active_policy_version"`)}
+	}
+	if v, ok := _c.mutation.ActivePolicyVersion(); ok {
+		if err := organization.ActivePolicyVersionValidator(v); err != nil {
+			return &ValidationError{Name: "active_policy_version", err: fmt.Errorf(`ent: validator failed for field "Organization.active_policy_version": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -318,6 +344,10 @@ func (_c *OrganizationCreate) createSpec() (*Organization, *sqlgraph.CreateSpec)
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(organization.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.ActivePolicyVersion(); ok {
+		_spec.SetField(organization.FieldActivePolicyVersion, field.TypeInt, value)
+		_node.ActivePolicyVersion = value
 	}
 	if nodes := _c.mutation.MembershipsIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -517,6 +547,24 @@ func (u *OrganizationUpsert) AddCheckinCadenceDays(v int) *OrganizationUpsert {
 	return u
 }
 
+// SetActivePolicyVersion sets the "active_policy_version" field.
+func (u *OrganizationUpsert) SetActivePolicyVersion(v int) *OrganizationUpsert {
+	u.Set(organization.FieldActivePolicyVersion, v)
+	return u
+}
+
+// UpdateActivePolicyVersion sets the "active_policy_version" field to the value that was provided on create.
+func (u *OrganizationUpsert) UpdateActivePolicyVersion() *OrganizationUpsert {
+	u.SetExcluded(organization.FieldActivePolicyVersion)
+	return u
+}
+
+// AddActivePolicyVersion adds v to the "active_policy_version" field.
+func (u *OrganizationUpsert) AddActivePolicyVersion(v int) *OrganizationUpsert {
+	u.Add(organization.FieldActivePolicyVersion, v)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -636,6 +684,27 @@ func (u *OrganizationUpsertOne) AddCheckinCadenceDays(v int) *OrganizationUpsert
 func (u *OrganizationUpsertOne) UpdateCheckinCadenceDays() *OrganizationUpsertOne {
 	return u.Update(func(s *OrganizationUpsert) {
 		s.UpdateCheckinCadenceDays()
+	})
+}
+
+// SetActivePolicyVersion sets the "active_policy_version" field.
+func (u *OrganizationUpsertOne) SetActivePolicyVersion(v int) *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetActivePolicyVersion(v)
+	})
+}
+
+// AddActivePolicyVersion adds v to the "active_policy_version" field.
+func (u *OrganizationUpsertOne) AddActivePolicyVersion(v int) *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.AddActivePolicyVersion(v)
+	})
+}
+
+// UpdateActivePolicyVersion sets the "active_policy_version" field to the value that was provided on create.
+func (u *OrganizationUpsertOne) UpdateActivePolicyVersion() *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateActivePolicyVersion()
 	})
 }
 
@@ -924,6 +993,27 @@ func (u *OrganizationUpsertBulk) AddCheckinCadenceDays(v int) *OrganizationUpser
 func (u *OrganizationUpsertBulk) UpdateCheckinCadenceDays() *OrganizationUpsertBulk {
 	return u.Update(func(s *OrganizationUpsert) {
 		s.UpdateCheckinCadenceDays()
+	})
+}
+
+// SetActivePolicyVersion sets the "active_policy_version" field.
+func (u *OrganizationUpsertBulk) SetActivePolicyVersion(v int) *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetActivePolicyVersion(v)
+	})
+}
+
+// AddActivePolicyVersion adds v to the "active_policy_version" field.
+func (u *OrganizationUpsertBulk) AddActivePolicyVersion(v int) *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.AddActivePolicyVersion(v)
+	})
+}
+
+// UpdateActivePolicyVersion sets the "active_policy_version" field to the value that was provided on create.
+func (u *OrganizationUpsertBulk) UpdateActivePolicyVersion() *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateActivePolicyVersion()
 	})
 }
 

@@ -110,6 +110,27 @@ func (_u *OrganizationUpdate) AddCheckinCadenceDays(v int) *OrganizationUpdate {
 	return _u
 }
 
+// SetActivePolicyVersion sets the "active_policy_version" field.
+func (_u *OrganizationUpdate) SetActivePolicyVersion(v int) *OrganizationUpdate {
+	_u.mutation.ResetActivePolicyVersion()
+	_u.mutation.SetActivePolicyVersion(v)
+	return _u
+}
+
+// SetNillableActivePolicyVersion sets the "active_policy_version" field if the given value is not nil.
+func (_u *OrganizationUpdate) SetNillableActivePolicyVersion(v *int) *OrganizationUpdate {
+	if v != nil {
+		_u.SetActivePolicyVersion(*v)
+	}
+	return _u
+}
+
+// AddActivePolicyVersion adds value to the "active_policy_version" field.
+func (_u *OrganizationUpdate) AddActivePolicyVersion(v int) *OrganizationUpdate {
+	_u.mutation.AddActivePolicyVersion(v)
+	return _u
+}
+
 // AddMembershipIDs adds the "memberships" edge to the Membership entity by IDs.
 func (_u *OrganizationUpdate) AddMembershipIDs(ids ...int) *OrganizationUpdate {
 	_u.mutation.AddMembershipIDs(ids...)
@@ -349,6 +370,11 @@ func (_u *OrganizationUpdate) check() error {
 			return &ValidationError{Name: "checkin_cadence_days", err: fmt.Errorf(`ent: validator failed for field "Organization.checkin_cadence_days": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ActivePolicyVersion(); ok {
+		if err := organization.ActivePolicyVersionValidator(v); err != nil {
+			return &ValidationError{Name: "active_policy_version", err: fmt.Errorf(`ent: validator failed for field "Organization.active_policy_version": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -387,6 +413,12 @@ func (_u *OrganizationUpdate) sqlSave(ctx context.Context) (_node int, err error
 	}
 	if value, ok := _u.mutation.AddedCheckinCadenceDays(); ok {
 		_spec.AddField(organization.FieldCheckinCadenceDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.ActivePolicyVersion(); ok {
+		_spec.SetField(organization.FieldActivePolicyVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedActivePolicyVersion(); ok {
+		_spec.AddField(organization.FieldActivePolicyVersion, field.TypeInt, value)
 	}
 	if _u.mutation.MembershipsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -712,6 +744,27 @@ func (_u *OrganizationUpdateOne) AddCheckinCadenceDays(v int) *OrganizationUpdat
 	return _u
 }
 
+// SetActivePolicyVersion sets the "active_policy_version" field.
+func (_u *OrganizationUpdateOne) SetActivePolicyVersion(v int) *OrganizationUpdateOne {
+	_u.mutation.ResetActivePolicyVersion()
+	_u.mutation.SetActivePolicyVersion(v)
+	return _u
+}
+
+// SetNillableActivePolicyVersion sets the "active_policy_version" field if the given value is not nil.
+func (_u *OrganizationUpdateOne) SetNillableActivePolicyVersion(v *int) *OrganizationUpdateOne {
+	if v != nil {
+		_u.SetActivePolicyVersion(*v)
+	}
+	return _u
+}
+
+// AddActivePolicyVersion adds value to the "active_policy_version" field.
+func (_u *OrganizationUpdateOne) AddActivePolicyVersion(v int) *OrganizationUpdateOne {
+	_u.mutation.AddActivePolicyVersion(v)
+	return _u
+}
+
 // AddMembershipIDs adds the "memberships" edge to the Membership entity by IDs.
 func (_u *OrganizationUpdateOne) AddMembershipIDs(ids ...int) *OrganizationUpdateOne {
 	_u.mutation.AddMembershipIDs(ids...)
@@ -964,6 +1017,11 @@ func (_u *OrganizationUpdateOne) check() error {
 			return &ValidationError{Name: "checkin_cadence_days", err: fmt.Errorf(`ent: validator failed for field "Organization.checkin_cadence_days": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.ActivePolicyVersion(); ok {
+		if err := organization.ActivePolicyVersionValidator(v); err != nil {
+			return &ValidationError{Name: "active_policy_version", err: fmt.Errorf(`ent: validator failed for field "Organization.active_policy_version": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -1019,6 +1077,12 @@ func (_u *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizati
 	}
 	if value, ok := _u.mutation.AddedCheckinCadenceDays(); ok {
 		_spec.AddField(organization.FieldCheckinCadenceDays, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.ActivePolicyVersion(); ok {
+		_spec.SetField(organization.FieldActivePolicyVersion, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedActivePolicyVersion(); ok {
+		_spec.AddField(organization.FieldActivePolicyVersion, field.TypeInt, value)
 	}
 	if _u.mutation.MembershipsCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -26,6 +26,10 @@ type Tx struct {
 	OKRItem *OKRItemClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
+	// PolicyAudit is the client for interacting with the PolicyAudit builders.
+	PolicyAudit *PolicyAuditClient
+	// PolicyVersion is the client for interacting with the PolicyVersion builders.
+	PolicyVersion *PolicyVersionClient
 	// Review is the client for interacting with the Review builders.
 	Review *ReviewClient
 	// ReviewApprover is the client for interacting with the ReviewApprover builders.
@@ -177,6 +181,8 @@ func (tx *Tx) init() {
 	tx.Membership = NewMembershipClient(tx.config)
 	tx.OKRItem = NewOKRItemClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
+	tx.PolicyAudit = NewPolicyAuditClient(tx.config)
+	tx.PolicyVersion = NewPolicyVersionClient(tx.config)
 	tx.Review = NewReviewClient(tx.config)
 	tx.ReviewApprover = NewReviewApproverClient(tx.config)
 	tx.ReviewCycle = NewReviewCycleClient(tx.config)

@@ -13,6 +13,8 @@ import (
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
+	"okrgraph/ent/policyaudit"
+	"okrgraph/ent/policyversion"
 	"okrgraph/ent/predicate"
 	"okrgraph/ent/review"
 	"okrgraph/ent/reviewapprover"
@@ -243,6 +245,60 @@ func (f TraverseOrganization) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.OrganizationQuery", q)
 }
 
+// The PolicyAuditFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PolicyAuditFunc func(context.Context, *ent.PolicyAuditQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PolicyAuditFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PolicyAuditQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PolicyAuditQuery", q)
+}
+
+// The TraversePolicyAudit type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePolicyAudit func(context.Context, *ent.PolicyAuditQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePolicyAudit) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePolicyAudit) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PolicyAuditQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PolicyAuditQuery", q)
+}
+
+// The PolicyVersionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PolicyVersionFunc func(context.Context, *ent.PolicyVersionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PolicyVersionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PolicyVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PolicyVersionQuery", q)
+}
+
+// The TraversePolicyVersion type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePolicyVersion func(context.Context, *ent.PolicyVersionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePolicyVersion) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePolicyVersion) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PolicyVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PolicyVersionQuery", q)
+}
+
 // The ReviewFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ReviewFunc func(context.Context, *ent.ReviewQuery) (ent.Value, error)
 
@@ -447,6 +503,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OKRItemQuery, predicate.OKRItem, okritem.OrderOption]{typ: ent.TypeOKRItem, tq: q}, nil
 	case *ent.OrganizationQuery:
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
+	case *ent.PolicyAuditQuery:
+		return &query[*ent.PolicyAuditQuery, predicate.PolicyAudit, policyaudit.OrderOption]{typ: ent.TypePolicyAudit, tq: q}, nil
+	case *ent.PolicyVersionQuery:
+		return &query[*ent.PolicyVersionQuery, predicate.PolicyVersion, policyversion.OrderOption]{typ: ent.TypePolicyVersion, tq: q}, nil
 	case *ent.ReviewQuery:
 		return &query[*ent.ReviewQuery, predicate.Review, review.OrderOption]{typ: ent.TypeReview, tq: q}, nil
 	case *ent.ReviewApproverQuery:

@@ -297,12 +297,85 @@ var (
 		{Name: "team_creation", Type: field.TypeEnum, Enums: []string{"ADMINS", "EVERYONE"}, Default: "ADMINS"},
 		{Name: "checkin_cadence_days", Type: field.TypeInt, Default: 7},
 		{Name: "created_at", Type: field.TypeTime},
+		{Name: "active_policy_version", Type: field.TypeInt, Default: 0},
 	}
 	// OrganizationsTable holds the schema information for the "organizations" table.
 	OrganizationsTable = &schema.Table{
 		Name:       "organizations",
 		Columns:    OrganizationsColumns,
 		PrimaryKey: []*schema.Column{OrganizationsColumns[0]},
+	}
+	// PolicyAuditsColumns holds the columns for the "policy_audits" table.
+	PolicyAuditsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "action", Type: field.TypeEnum, Enums: []string{"VALIDATE", "SAVE_DRAFT", "TEST", "EXPLAIN", "ACTIVATE", "ROLLBACK", "DEACTIVATE"}},
+		{Name: "version", Type: field.TypeInt, Nullable: true},
+		{Name: "detail", Type: field.TypeString, Size: 4000, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "actor_id", Type: field.TypeInt},
+	}
+	// PolicyAuditsTable holds the schema information for the "policy_audits" table.
+	PolicyAuditsTable = &schema.Table{
+		Name:       "policy_audits",
+		Columns:    PolicyAuditsColumns,
+		PrimaryKey: []*schema.Column{PolicyAuditsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "policy_audits_users_actor",
+				Columns:    []*schema.Column{PolicyAuditsColumns[6]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "policyaudit_org_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{PolicyAuditsColumns[1], PolicyAuditsColumns[5]},
+			},
+		},
+	}
+	// PolicyVersionsColumns holds the columns for the "policy_versions" table.
+	PolicyVersionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "number", Type: field.TypeInt},
+		{Name: "modules", Type: field.TypeJSON},
+		{Name: "comment", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "ACTIVE", "ARCHIVED"}, Default: "DRAFT"},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "activated_at", Type: field.TypeTime, Nullable: true},
+		{Name: "author_id", Type: field.TypeInt},
+	}
+	// PolicyVersionsTable holds the schema information for the "policy_versions" table.
+	PolicyVersionsTable = &schema.Table{
+		Name:       "policy_versions",
+		Columns:    PolicyVersionsColumns,
+		PrimaryKey: []*schema.Column{PolicyVersionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "policy_versions_users_author",
+				Columns:    []*schema.Column{PolicyVersionsColumns[8]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "policyversion_org_id_number",
+				Unique:  true,
+				Columns: []*schema.Column{PolicyVersionsColumns[1], PolicyVersionsColumns[2]},
+			},
+			{
+				Name:    "policyversion_one_active",
+				Unique:  true,
+				Columns: []*schema.Column{PolicyVersionsColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "status = 'ACTIVE'",
+				},
+			},
+		},
 	}
 	// ReviewsColumns holds the columns for the "reviews" table.
 	ReviewsColumns = []*schema.Column{
@@ -792,6 +865,8 @@ var (
 		MembershipsTable,
 		OkrItemsTable,
 		OrganizationsTable,
+		PolicyAuditsTable,
+		PolicyVersionsTable,
 		ReviewsTable,
 		ReviewApproversTable,
 		ReviewCyclesTable,
@@ -844,6 +919,14 @@ func init() {
 	}
 	OrganizationsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(8589934592),
+	}
+	PolicyAuditsTable.ForeignKeys[0].RefTable = UsersTable
+	PolicyAuditsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
+	PolicyVersionsTable.ForeignKeys[0].RefTable = UsersTable
+	PolicyVersionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(60129542144),
 	}
 	ReviewsTable.ForeignKeys[0].RefTable = ReviewCyclesTable
 	ReviewsTable.ForeignKeys[1].RefTable = UsersTable

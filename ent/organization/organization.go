@@ -30,6 +30,8 @@ const (
 	FieldCheckinCadenceDays = "checkin_cadence_days"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
+	// FieldActivePolicyVersion holds the string denoting the active_policy_version field in the database.
+	FieldActivePolicyVersion = "active_policy_version"
 	// EdgeMemberships holds the string denoting the memberships edge name in mutations.
 	EdgeMemberships = "memberships"
 	// EdgeTeams holds the string denoting the teams edge name in mutations.
@@ -86,6 +88,7 @@ var Columns = []string{
 	FieldTeamCreation,
 	FieldCheckinCadenceDays,
 	FieldCreatedAt,
+	FieldActivePolicyVersion,
 }
 
 var (
@@ -121,6 +124,10 @@ var (
 	CheckinCadenceDaysValidator func(int) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
+	// DefaultActivePolicyVersion holds the default value on creation for the "active_policy_version" field.
+	DefaultActivePolicyVersion int
+	// ActivePolicyVersionValidator is a validator for the "active_policy_version" field. It is called by the builders before save.
+	ActivePolicyVersionValidator func(int) error
 )
 
 // OkrCreation defines the type for the "okr_creation" enum field.
@@ -212,6 +219,11 @@ func ByCheckinCadenceDays(opts ...sql.OrderTermOption) OrderOption {
 // ByCreatedAt orders the results by the created_at field.
 func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedAt, opts...).ToFunc()
+}
+
+// ByActivePolicyVersion orders the results by the active_policy_version field.
+func ByActivePolicyVersion(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldActivePolicyVersion, opts...).ToFunc()
 }
 
 // ByMembershipsCount orders the results by memberships count.

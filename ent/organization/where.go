@@ -75,6 +75,11 @@ func CreatedAt(v time.Time) predicate.Organization {
 	return predicate.Organization(sql.FieldEQ(FieldCreatedAt, v))
 }
 
+// ActivePolicyVersion applies equality check predicate on the "active_policy_version" field. It's identical to ActivePolicyVersionEQ.
+func ActivePolicyVersion(v int) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldActivePolicyVersion, v))
+}
+
 // NameEQ applies the EQ predicate on the "name" field.
 func NameEQ(v string) predicate.Organization {
 	return predicate.Organization(sql.FieldEQ(FieldName, v))
@@ -323,6 +328,46 @@ func CreatedAtLT(v time.Time) predicate.Organization {
 // CreatedAtLTE applies the LTE predicate on the "created_at" field.
 func CreatedAtLTE(v time.Time) predicate.Organization {
 	return predicate.Organization(sql.FieldLTE(FieldCreatedAt, v))
+}
+
+// ActivePolicyVersionEQ applies the EQ predicate on the "active_policy_version" field.
+func ActivePolicyVersionEQ(v int) predicate.Organization {
+	return predicate.Organization(sql.FieldEQ(FieldActivePolicyVersion, v))
+}
+
+// ActivePolicyVersionNEQ applies the NEQ predicate on the "active_policy_version" field.
+func ActivePolicyVersionNEQ(v int) predicate.Organization {
+	return predicate.Organization(sql.FieldNEQ(FieldActivePolicyVersion, v))
+}
+
+// ActivePolicyVersionIn applies the In predicate on the "active_policy_version" field.
+func ActivePolicyVersionIn(vs ...int) predicate.Organization {
+	return predicate.Organization(sql.FieldIn(FieldActivePolicyVersion, vs...))
+}
+
+// ActivePolicyVersionNotIn applies the NotIn predicate on the "active_policy_version" field.
+func ActivePolicyVersionNotIn(vs ...int) predicate.Organization {
+	return predicate.Organization(sql.FieldNotIn(FieldActivePolicyVersion, vs...))
+}
+
+// ActivePolicyVersionGT applies the GT predicate on the "active_policy_version" field.
+func ActivePolicyVersionGT(v int) predicate.Organization {
+	return predicate.Organization(sql.FieldGT(FieldActivePolicyVersion, v))
+}
+
+// ActivePolicyVersionGTE applies the GTE predicate on the "active_policy_version" field.
+func ActivePolicyVersionGTE(v int) predicate.Organization {
+	return predicate.Organization(sql.FieldGTE(FieldActivePolicyVersion, v))
+}
+
+// ActivePolicyVersionLT applies the LT predicate on the "active_policy_version" field.
+func ActivePolicyVersionLT(v int) predicate.Organization {
+	return predicate.Organization(sql.FieldLT(FieldActivePolicyVersion, v))
+}
+
+// ActivePolicyVersionLTE applies the LTE predicate on the "active_policy_version" field.
+func ActivePolicyVersionLTE(v int) predicate.Organization {
+	return predicate.Organization(sql.FieldLTE(FieldActivePolicyVersion, v))
 }
 
 // HasMemberships applies the HasEdge predicate on the "memberships" edge.

@@ -9,6 +9,8 @@ import (
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
+	"okrgraph/ent/policyaudit"
+	"okrgraph/ent/policyversion"
 	"okrgraph/ent/review"
 	"okrgraph/ent/reviewapprover"
 	"okrgraph/ent/reviewcycle"
@@ -236,6 +238,50 @@ func init() {
 	organizationDescCreatedAt := organizationFields[5].Descriptor()
 	// organization.DefaultCreatedAt holds the default value on creation for the created_at field.
 	organization.DefaultCreatedAt = organizationDescCreatedAt.Default.(func() time.Time)
+	// organizationDescActivePolicyVersion is the schema descriptor for active_policy_version field.
+	organizationDescActivePolicyVersion := organizationFields[6].Descriptor()
+	// organization.DefaultActivePolicyVersion holds the default value on creation for the active_policy_version field.
+	organization.DefaultActivePolicyVersion = organizationDescActivePolicyVersion.Default.(int)
+	// organization.ActivePolicyVersionValidator is a validator for the "active_policy_version" field. It is called by the builders before save.
+	organization.ActivePolicyVersionValidator = organizationDescActivePolicyVersion.Validators[0].(func(int) error)
+	policyauditMixin := schema.PolicyAudit{}.Mixin()
+	policyauditMixinHooks0 := policyauditMixin[0].Hooks()
+	policyaudit.Hooks[0] = policyauditMixinHooks0[0]
+	policyauditMixinInters0 := policyauditMixin[0].Interceptors()
+	policyaudit.Interceptors[0] = policyauditMixinInters0[0]
+	policyauditFields := schema.PolicyAudit{}.Fields()
+	_ = policyauditFields
+	// policyauditDescDetail is the schema descriptor for detail field.
+	policyauditDescDetail := policyauditFields[3].Descriptor()
+	// policyaudit.DefaultDetail holds the default value on creation for the detail field.
+	policyaudit.DefaultDetail = policyauditDescDetail.Default.(string)
+	// policyaudit.DetailValidator is a validator for the "detail" field. It is called by the builders before save.
+	policyaudit.DetailValidator = policyauditDescDetail.Validators[0].(func(string) error)
+	// policyauditDescCreatedAt is the schema descriptor for created_at field.
+	policyauditDescCreatedAt := policyauditFields[4].Descriptor()
+	// policyaudit.DefaultCreatedAt holds the default value on creation for the created_at field.
+	policyaudit.DefaultCreatedAt = policyauditDescCreatedAt.Default.(func() time.Time)
+	policyversionMixin := schema.PolicyVersion{}.Mixin()
+	policyversionMixinHooks0 := policyversionMixin[0].Hooks()
+	policyversion.Hooks[0] = policyversionMixinHooks0[0]
+	policyversionMixinInters0 := policyversionMixin[0].Interceptors()
+	policyversion.Interceptors[0] = policyversionMixinInters0[0]
+	policyversionFields := schema.PolicyVersion{}.Fields()
+	_ = policyversionFields
+	// policyversionDescNumber is the schema descriptor for number field.
+	policyversionDescNumber := policyversionFields[0].Descriptor()
+	// policyversion.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	policyversion.NumberValidator = policyversionDescNumber.Validators[0].(func(int) error)
+	// policyversionDescComment is the schema descriptor for comment field.
+	policyversionDescComment := policyversionFields[3].Descriptor()
+	// policyversion.DefaultComment holds the default value on creation for the comment field.
+	policyversion.DefaultComment = policyversionDescComment.Default.(string)
+	// policyversion.CommentValidator is a validator for the "comment" field. It is called by the builders before save.
+	policyversion.CommentValidator = policyversionDescComment.Validators[0].(func(string) error)
+	// policyversionDescCreatedAt is the schema descriptor for created_at field.
+	policyversionDescCreatedAt := policyversionFields[5].Descriptor()
+	// policyversion.DefaultCreatedAt holds the default value on creation for the created_at field.
+	policyversion.DefaultCreatedAt = policyversionDescCreatedAt.Default.(func() time.Time)
 	reviewMixin := schema.Review{}.Mixin()
 	reviewMixinHooks0 := reviewMixin[0].Hooks()
 	review.Hooks[0] = reviewMixinHooks0[0]

@@ -50,6 +50,11 @@ func (Organization) Fields() []ent.Field {
 			Default(time.Now).
 			Immutable().
 			Annotations(entgql.OrderField("CREATED_AT")),
+		field.Int("active_policy_version").
+			Comment("Number of the active tenant policy version, 0 for the default policy only (internal/policy).").
+			Default(0).
+			NonNegative().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 
