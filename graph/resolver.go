@@ -6,6 +6,7 @@ import (
 	"okrgraph/ent"
 	"okrgraph/internal/okr"
 	"okrgraph/internal/org"
+	"okrgraph/internal/policy"
 	"okrgraph/internal/review"
 )
 
@@ -17,4 +18,6 @@ type Resolver struct {
 	// ReviewService: performance review cycles and reviews (named so that
 	// it does not clash with the Query.reviews resolver).
 	ReviewService *review.Service
+	// Policies: the organization's own Rego policy (graph/policy.graphqls).
+	Policies *policy.Service
 }

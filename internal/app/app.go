@@ -20,6 +20,7 @@ import (
 	"okrgraph/internal/authz"
 	"okrgraph/internal/okr"
 	"okrgraph/internal/org"
+	"okrgraph/internal/policy"
 	"okrgraph/internal/review"
 	"okrgraph/internal/scope"
 	"okrgraph/internal/server"
@@ -41,6 +42,12 @@ type Config struct {
 	// PolicyTimeout is the deadline of one policy decision (default
 	// authz.DefaultTimeout).
 	PolicyTimeout time.Duration
+	// TenantPolicyTimeout is the deadline of one decision of an org with
+	// its own policy (default PolicyTimeout).
+	TenantPolicyTimeout time.Duration
+	// PolicyCheckEvery is how often each org's active policy version is
+	// re-read (default authz.DefaultCheckEvery).
+	PolicyCheckEvery time.Duration
 	// WrapDriver wraps the database driver (tests count queries with it).
 	WrapDriver func(dialect.Driver) dialect.Driver
 }
@@ -54,6 +61,15 @@ type App struct {
 	Log    *slog.Logger
 
 	Reviews *review.Service // performance reviews
+
+	// Policies: tenant policy versions, tests, explain, activation.
+	Policies *policy.Service
+	// Router routes each org's decisions to its policy (nil when
+	// Config.Decider overrides the engine).
+	Router *authz.Router
+
+	versions *store.DB        // the Router's own small pool for version checks
+	listener *policy.Listener // PostgreSQL notifications of activations
 }
 
 // New opens and migrates the database and assembles the server.
@@ -70,25 +86,49 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	tenantTimeout := cfg.TenantPolicyTimeout
+	if tenantTimeout <= 0 {
+		tenantTimeout = cfg.PolicyTimeout
+	}
+	tenantOpts := []authz.Option{authz.WithLogger(log), authz.WithTimeout(tenantTimeout)}
+	a := &App{DB: db, Log: log}
 	decider := cfg.Decider
 	if decider == nil {
 		engine, err := authz.NewEngine(authz.WithLogger(log), authz.WithTimeout(cfg.PolicyTimeout))
 		if err != nil {
-			db.Close()
+			a.Close()
 			return nil, fmt.Errorf("policy engine: %w", err)
 		}
-		decider = engine
+		// Version checks run inside decisions, themselves inside write
+		// transactions: they get a pool of their own so they never wait
+		// for a connection of the main pool.
+		if a.versions, err = store.Open(cfg.DatabaseURL, nil); err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.versions.SQL.SetMaxOpenConns(4)
+		a.Router = &authz.Router{
+			Default:    engine,
+			Source:     &policy.Source{Client: a.versions.Client},
+			CheckEvery: cfg.PolicyCheckEvery,
+			Log:        log,
+			Options:    tenantOpts,
+		}
+		decider = a.Router
+		if db.Dialect == dialect.Postgres {
+			if a.listener, err = policy.Listen(cfg.DatabaseURL, a.Router, log); err != nil {
+				a.Close()
+				return nil, err
+			}
+		}
 	}
 	guard := &access.Guard{Decider: decider, Log: log}
-	a := &App{
-		DB:  db,
-		Log: log,
-		Orgs: &org.Service{
-			Client: db.Client,
-			Guard:  guard,
-		},
-		OKRs: &okr.Service{Client: db.Client, Guard: guard},
+	a.Orgs = &org.Service{
+		Client: db.Client,
+		Guard:  guard,
 	}
+	a.OKRs = &okr.Service{Client: db.Client, Guard: guard}
+	a.Policies = &policy.Service{Client: db.Client, Guard: guard, Router: a.Router, EngineOptions: tenantOpts}
 	a.Reviews = &review.Service{Client: db.Client, Guard: guard}
 	if len(cfg.PlatformAdmins) > 0 {
 		admins := map[string]bool{}
@@ -102,6 +142,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Orgs:          a.Orgs,
 		OKRs:          a.OKRs,
 		ReviewService: a.Reviews,
+		Policies:      a.Policies,
 	}})
 	srv, err := server.New(server.Config{
 		Addr:            cfg.Addr,
@@ -115,7 +156,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Ready:           db.Ping,
 	})
 	if err != nil {
-		db.Close()
+		a.Close()
 		return nil, err
 	}
 	a.Server = srv
@@ -125,8 +166,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // Handler is the HTTP handler of the app.
 func (a *App) Handler() http.Handler { return a.Server.Handler() }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops the policy listener and releases the database.
+func (a *App) Close() error {
+	if a.listener != nil {
+		a.listener.Close()
+	}
+	if a.versions != nil {
+		a.versions.Close()
+	}
+	return a.DB.Close()
+}
 
 // identify provisions the caller's user and selects the organization.
 func (a *App) identify(ctx context.Context, c server.Claims, orgRef string) (context.Context, error) {
