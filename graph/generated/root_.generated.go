@@ -10,6 +10,8 @@ import (
 	"okrgraph/graph/model"
 	"okrgraph/internal/okr"
 	"okrgraph/internal/org"
+	"okrgraph/internal/policy"
+	"okrgraph/internal/policy/module"
 	"okrgraph/internal/review"
 	"sync/atomic"
 
@@ -31,6 +33,8 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	OKRItem() OKRItemResolver
 	Organization() OrganizationResolver
+	PolicyAuditEntry() PolicyAuditEntryResolver
+	PolicyVersion() PolicyVersionResolver
 	Query() QueryResolver
 	Review() ReviewResolver
 	ReviewCycle() ReviewCycleResolver
@@ -97,6 +101,10 @@ type ComplexityRoot struct {
 		Comment func(childComplexity int) int
 	}
 
+	DeactivatePolicyPayload struct {
+		Deactivated func(childComplexity int) int
+	}
+
 	Decision struct {
 		Allow   func(childComplexity int) int
 		Reasons func(childComplexity int) int
@@ -161,6 +169,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ActivatePolicy         func(childComplexity int, versionID int) int
 		AddComment             func(childComplexity int, input okr.AddCommentInput) int
 		AddMember              func(childComplexity int, input org.AddMemberInput) int
 		ApproveReview          func(childComplexity int, id int) int
@@ -174,8 +183,10 @@ type ComplexityRoot struct {
 		CreateReviewCycle      func(childComplexity int, input review.CreateCycleInput) int
 		CreateTeam             func(childComplexity int, input org.CreateTeamInput) int
 		CreateTimePeriod       func(childComplexity int, input org.CreateTimePeriodInput) int
+		DeactivatePolicy       func(childComplexity int) int
 		DeleteComment          func(childComplexity int, id int) int
 		DeleteOKRItem          func(childComplexity int, id int) int
+		ExplainPolicy          func(childComplexity int, input policy.ExplainInput) int
 		FollowOKRItem          func(childComplexity int, id int) int
 		GrantAccess            func(childComplexity int, input okr.GrantInput) int
 		LaunchReviewCycle      func(childComplexity int, id int) int
@@ -184,6 +195,8 @@ type ComplexityRoot struct {
 		RemoveTeamMember       func(childComplexity int, input org.RemoveTeamMemberInput) int
 		ReopenOKRItem          func(childComplexity int, id int) int
 		RevokeAccess           func(childComplexity int, input okr.GrantInput) int
+		RollbackPolicy         func(childComplexity int, versionID int) int
+		SavePolicyDraft        func(childComplexity int, modules []*module.Module, comment *string) int
 		SaveReview             func(childComplexity int, input review.SaveInput) int
 		SendBackReview         func(childComplexity int, input review.SendBackInput) int
 		SetAlignmentRestricted func(childComplexity int, input okr.SetAlignmentRestrictedInput) int
@@ -195,6 +208,7 @@ type ComplexityRoot struct {
 		ShareReview            func(childComplexity int, id int) int
 		ShareReviewCycle       func(childComplexity int, id int) int
 		SubmitReview           func(childComplexity int, id int) int
+		TestPolicy             func(childComplexity int, versionID *int, modules []*module.Module) int
 		UnfollowOKRItem        func(childComplexity int, id int) int
 		UnlikeCheckIn          func(childComplexity int, id int) int
 		UnlikeOKRItem          func(childComplexity int, id int) int
@@ -204,6 +218,7 @@ type ComplexityRoot struct {
 		UpdateProfile          func(childComplexity int, input org.UpdateProfileInput) int
 		UpdateReviewCycle      func(childComplexity int, input review.UpdateCycleInput) int
 		UpdateTeam             func(childComplexity int, input org.UpdateTeamInput) int
+		ValidatePolicy         func(childComplexity int, modules []*module.Module) int
 	}
 
 	OKRItem struct {
@@ -319,20 +334,82 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	PolicyAuditEntry struct {
+		Action    func(childComplexity int) int
+		Actor     func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Detail    func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
+	PolicyExplanation struct {
+		Allowed   func(childComplexity int) int
+		DecidedBy func(childComplexity int) int
+		Reasons   func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
+	PolicyModule struct {
+		Name   func(childComplexity int) int
+		Source func(childComplexity int) int
+	}
+
+	PolicyProblem struct {
+		Column  func(childComplexity int) int
+		File    func(childComplexity int) int
+		Line    func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
+	PolicyTestResult struct {
+		Message func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Package func(childComplexity int) int
+		Passed  func(childComplexity int) int
+		Safety  func(childComplexity int) int
+	}
+
+	PolicyTestRun struct {
+		Passed   func(childComplexity int) int
+		Problems func(childComplexity int) int
+		Results  func(childComplexity int) int
+	}
+
+	PolicyValidation struct {
+		Problems func(childComplexity int) int
+		Valid    func(childComplexity int) int
+	}
+
+	PolicyVersion struct {
+		ActivatedAt func(childComplexity int) int
+		Author      func(childComplexity int) int
+		Comment     func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Modules     func(childComplexity int) int
+		Number      func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
 	Query struct {
-		DueCheckins  func(childComplexity int, timePeriodID *int) int
-		Members      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
-		Node         func(childComplexity int, id int) int
-		Nodes        func(childComplexity int, ids []int) int
-		Okrs         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
-		Organization func(childComplexity int) int
-		Review       func(childComplexity int, id int) int
-		ReviewCycle  func(childComplexity int, id int) int
-		ReviewCycles func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReviewCycleOrder, where *ent.ReviewCycleWhereInput) int
-		Reviews      func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReviewOrder, where *ent.ReviewWhereInput) int
-		Teams        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) int
-		TimePeriods  func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TimePeriodOrder, where *ent.TimePeriodWhereInput) int
-		Viewer       func(childComplexity int) int
+		ActivePolicy   func(childComplexity int) int
+		DueCheckins    func(childComplexity int, timePeriodID *int) int
+		Members        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
+		Node           func(childComplexity int, id int) int
+		Nodes          func(childComplexity int, ids []int) int
+		Okrs           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
+		Organization   func(childComplexity int) int
+		PolicyAudit    func(childComplexity int, first *int) int
+		PolicyVersion  func(childComplexity int, id int) int
+		PolicyVersions func(childComplexity int) int
+		Review         func(childComplexity int, id int) int
+		ReviewCycle    func(childComplexity int, id int) int
+		ReviewCycles   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReviewCycleOrder, where *ent.ReviewCycleWhereInput) int
+		Reviews        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReviewOrder, where *ent.ReviewWhereInput) int
+		Teams          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) int
+		TimePeriods    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TimePeriodOrder, where *ent.TimePeriodWhereInput) int
+		Viewer         func(childComplexity int) int
 	}
 
 	RatingLabel struct {
@@ -805,6 +882,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CommentPayload.Comment(childComplexity), true
 
+	case "DeactivatePolicyPayload.deactivated":
+		if e.ComplexityRoot.DeactivatePolicyPayload.Deactivated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeactivatePolicyPayload.Deactivated(childComplexity), true
+
 	case "Decision.allowed":
 		if e.ComplexityRoot.Decision.Allow == nil {
 			break
@@ -1013,6 +1097,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MembershipPayload.Membership(childComplexity), true
 
+	case "Mutation.activatePolicy":
+		if e.ComplexityRoot.Mutation.ActivatePolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_activatePolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ActivatePolicy(childComplexity, args["versionId"].(int)), true
 	case "Mutation.addComment":
 		if e.ComplexityRoot.Mutation.AddComment == nil {
 			break
@@ -1156,6 +1251,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateTimePeriod(childComplexity, args["input"].(org.CreateTimePeriodInput)), true
+	case "Mutation.deactivatePolicy":
+		if e.ComplexityRoot.Mutation.DeactivatePolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.DeactivatePolicy(childComplexity), true
 	case "Mutation.deleteComment":
 		if e.ComplexityRoot.Mutation.DeleteComment == nil {
 			break
@@ -1178,6 +1279,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteOKRItem(childComplexity, args["id"].(int)), true
+	case "Mutation.explainPolicy":
+		if e.ComplexityRoot.Mutation.ExplainPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_explainPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ExplainPolicy(childComplexity, args["input"].(policy.ExplainInput)), true
 	case "Mutation.followOKRItem":
 		if e.ComplexityRoot.Mutation.FollowOKRItem == nil {
 			break
@@ -1266,6 +1378,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAccess(childComplexity, args["input"].(okr.GrantInput)), true
+	case "Mutation.rollbackPolicy":
+		if e.ComplexityRoot.Mutation.RollbackPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rollbackPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RollbackPolicy(childComplexity, args["versionId"].(int)), true
+	case "Mutation.savePolicyDraft":
+		if e.ComplexityRoot.Mutation.SavePolicyDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_savePolicyDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SavePolicyDraft(childComplexity, args["modules"].([]*module.Module), args["comment"].(*string)), true
 	case "Mutation.saveReview":
 		if e.ComplexityRoot.Mutation.SaveReview == nil {
 			break
@@ -1387,6 +1521,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitReview(childComplexity, args["id"].(int)), true
+	case "Mutation.testPolicy":
+		if e.ComplexityRoot.Mutation.TestPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_testPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TestPolicy(childComplexity, args["versionId"].(*int), args["modules"].([]*module.Module)), true
 	case "Mutation.unfollowOKRItem":
 		if e.ComplexityRoot.Mutation.UnfollowOKRItem == nil {
 			break
@@ -1486,6 +1631,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTeam(childComplexity, args["input"].(org.UpdateTeamInput)), true
+	case "Mutation.validatePolicy":
+		if e.ComplexityRoot.Mutation.ValidatePolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_validatePolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ValidatePolicy(childComplexity, args["modules"].([]*module.Module)), true
 
 	case "OKRItem.alignmentRestricted":
 		if e.ComplexityRoot.OKRItem.AlignmentRestricted == nil {
@@ -2040,6 +2196,224 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "PolicyAuditEntry.action":
+		if e.ComplexityRoot.PolicyAuditEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyAuditEntry.Action(childComplexity), true
+	case "PolicyAuditEntry.actor":
+		if e.ComplexityRoot.PolicyAuditEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyAuditEntry.Actor(childComplexity), true
+	case "PolicyAuditEntry.createdAt":
+		if e.ComplexityRoot.PolicyAuditEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyAuditEntry.CreatedAt(childComplexity), true
+	case "PolicyAuditEntry.detail":
+		if e.ComplexityRoot.PolicyAuditEntry.Detail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyAuditEntry.Detail(childComplexity), true
+	case "PolicyAuditEntry.id":
+		if e.ComplexityRoot.PolicyAuditEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyAuditEntry.ID(childComplexity), true
+	case "PolicyAuditEntry.version":
+		if e.ComplexityRoot.PolicyAuditEntry.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyAuditEntry.Version(childComplexity), true
+
+	case "PolicyExplanation.allowed":
+		if e.ComplexityRoot.PolicyExplanation.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyExplanation.Allowed(childComplexity), true
+	case "PolicyExplanation.decidedBy":
+		if e.ComplexityRoot.PolicyExplanation.DecidedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyExplanation.DecidedBy(childComplexity), true
+	case "PolicyExplanation.reasons":
+		if e.ComplexityRoot.PolicyExplanation.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyExplanation.Reasons(childComplexity), true
+	case "PolicyExplanation.version":
+		if e.ComplexityRoot.PolicyExplanation.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyExplanation.Version(childComplexity), true
+
+	case "PolicyModule.name":
+		if e.ComplexityRoot.PolicyModule.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyModule.Name(childComplexity), true
+	case "PolicyModule.source":
+		if e.ComplexityRoot.PolicyModule.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyModule.Source(childComplexity), true
+
+	case "PolicyProblem.column":
+		if e.ComplexityRoot.PolicyProblem.Column == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyProblem.Column(childComplexity), true
+	case "PolicyProblem.file":
+		if e.ComplexityRoot.PolicyProblem.File == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyProblem.File(childComplexity), true
+	case "PolicyProblem.line":
+		if e.ComplexityRoot.PolicyProblem.Line == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyProblem.Line(childComplexity), true
+	case "PolicyProblem.message":
+		if e.ComplexityRoot.PolicyProblem.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyProblem.Message(childComplexity), true
+
+	case "PolicyTestResult.message":
+		if e.ComplexityRoot.PolicyTestResult.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyTestResult.Message(childComplexity), true
+	case "PolicyTestResult.name":
+		if e.ComplexityRoot.PolicyTestResult.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyTestResult.Name(childComplexity), true
+	case "PolicyTestResult.package":
+		if e.ComplexityRoot.PolicyTestResult.Package == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyTestResult.Package(childComplexity), true
+	case "PolicyTestResult.passed":
+		if e.ComplexityRoot.PolicyTestResult.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyTestResult.Passed(childComplexity), true
+	case "PolicyTestResult.safety":
+		if e.ComplexityRoot.PolicyTestResult.Safety == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyTestResult.Safety(childComplexity), true
+
+	case "PolicyTestRun.passed":
+		if e.ComplexityRoot.PolicyTestRun.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyTestRun.Passed(childComplexity), true
+	case "PolicyTestRun.problems":
+		if e.ComplexityRoot.PolicyTestRun.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyTestRun.Problems(childComplexity), true
+	case "PolicyTestRun.results":
+		if e.ComplexityRoot.PolicyTestRun.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyTestRun.Results(childComplexity), true
+
+	case "PolicyValidation.problems":
+		if e.ComplexityRoot.PolicyValidation.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyValidation.Problems(childComplexity), true
+	case "PolicyValidation.valid":
+		if e.ComplexityRoot.PolicyValidation.Valid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyValidation.Valid(childComplexity), true
+
+	case "PolicyVersion.activatedAt":
+		if e.ComplexityRoot.PolicyVersion.ActivatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyVersion.ActivatedAt(childComplexity), true
+	case "PolicyVersion.author":
+		if e.ComplexityRoot.PolicyVersion.Author == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyVersion.Author(childComplexity), true
+	case "PolicyVersion.comment":
+		if e.ComplexityRoot.PolicyVersion.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyVersion.Comment(childComplexity), true
+	case "PolicyVersion.createdAt":
+		if e.ComplexityRoot.PolicyVersion.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyVersion.CreatedAt(childComplexity), true
+	case "PolicyVersion.id":
+		if e.ComplexityRoot.PolicyVersion.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyVersion.ID(childComplexity), true
+	case "PolicyVersion.modules":
+		if e.ComplexityRoot.PolicyVersion.Modules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyVersion.Modules(childComplexity), true
+	case "PolicyVersion.number":
+		if e.ComplexityRoot.PolicyVersion.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyVersion.Number(childComplexity), true
+	case "PolicyVersion.status":
+		if e.ComplexityRoot.PolicyVersion.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyVersion.Status(childComplexity), true
+
+	case "Query.activePolicy":
+		if e.ComplexityRoot.Query.ActivePolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ActivePolicy(childComplexity), true
 	case "Query.dueCheckins":
 		if e.ComplexityRoot.Query.DueCheckins == nil {
 			break
@@ -2102,6 +2476,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Organization(childComplexity), true
+	case "Query.policyAudit":
+		if e.ComplexityRoot.Query.PolicyAudit == nil {
+			break
+		}
+
+		args, err := ec.field_Query_policyAudit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PolicyAudit(childComplexity, args["first"].(*int)), true
+	case "Query.policyVersion":
+		if e.ComplexityRoot.Query.PolicyVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Query_policyVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PolicyVersion(childComplexity, args["id"].(int)), true
+	case "Query.policyVersions":
+		if e.ComplexityRoot.Query.PolicyVersions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PolicyVersions(childComplexity), true
 	case "Query.review":
 		if e.ComplexityRoot.Query.Review == nil {
 			break
@@ -3170,6 +3572,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateReviewCycleInput", ec.unmarshalInputCreateReviewCycleInput),
 			graphql.NewInputUnmarshaler("CreateTeamInput", ec.unmarshalInputCreateTeamInput),
 			graphql.NewInputUnmarshaler("CreateTimePeriodInput", ec.unmarshalInputCreateTimePeriodInput),
+			graphql.NewInputUnmarshaler("ExplainPolicyInput", ec.unmarshalInputExplainPolicyInput),
 			graphql.NewInputUnmarshaler("GrantAccessInput", ec.unmarshalInputGrantAccessInput),
 			graphql.NewInputUnmarshaler("GrantWhereInput", ec.unmarshalInputGrantWhereInput),
 			graphql.NewInputUnmarshaler("MembershipOrder", ec.unmarshalInputMembershipOrder),
@@ -3178,6 +3581,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OKRItemWhereInput", ec.unmarshalInputOKRItemWhereInput),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
 			graphql.NewInputUnmarshaler("OrganizationWhereInput", ec.unmarshalInputOrganizationWhereInput),
+			graphql.NewInputUnmarshaler("PolicyModuleInput", ec.unmarshalInputPolicyModuleInput),
 			graphql.NewInputUnmarshaler("RatingLabelInput", ec.unmarshalInputRatingLabelInput),
 			graphql.NewInputUnmarshaler("RatingScaleInput", ec.unmarshalInputRatingScaleInput),
 			graphql.NewInputUnmarshaler("RemoveTeamMemberInput", ec.unmarshalInputRemoveTeamMemberInput),
@@ -6653,6 +7057,173 @@ type OKRItemPayload {
   item: OKRItem!
 }
 `, BuiltIn: false},
+	{Name: "../policy.graphqls", Input: `# Tenant policies (spec §6): an organization's own Rego modules, which may
+# deny any action and grant OKR actions beyond the defaults. Everything here
+# is for the selected organization's admins (the policy action
+# org.manage_policy, which tenant rules can neither grant nor deny); anyone
+# else gets FORBIDDEN, and versions of other organizations are NOT_FOUND.
+
+"""One Rego file of a tenant policy. Files named *_test.rego hold the policy's tests (test_ rules)."""
+type PolicyModule {
+  name: String!
+  source: String!
+}
+
+"""
+One Rego file: Rego v1 in a package under okrgraph.tenant.<name>, at most
+64 KiB (20 modules and 256 KiB in all).
+"""
+input PolicyModuleInput {
+  """A plain file name ending in .rego."""
+  name: String!
+  source: String!
+}
+
+enum PolicyVersionStatus {
+  """Saved, never active."""
+  DRAFT
+  """The organization's policy now (at most one version)."""
+  ACTIVE
+  """Was active before; rollbackPolicy re-activates it."""
+  ARCHIVED
+}
+
+"""A saved version of the organization's policy. Versions never change once saved."""
+type PolicyVersion {
+  id: ID!
+  """1, 2, 3… per organization."""
+  number: Int!
+  status: PolicyVersionStatus!
+  modules: [PolicyModule!]!
+  comment: String!
+  author: User
+  createdAt: Time!
+  """When it last became active."""
+  activatedAt: Time
+}
+
+"""Why a policy is refused, with its place when it has one (line and column start at 1; 0 when unknown)."""
+type PolicyProblem {
+  file: String!
+  line: Int!
+  column: Int!
+  message: String!
+}
+
+type PolicyValidation {
+  valid: Boolean!
+  problems: [PolicyProblem!]!
+}
+
+"""One Rego test: the policy's own or one of the built-in safety suite."""
+type PolicyTestResult {
+  package: String!
+  name: String!
+  passed: Boolean!
+  """Why it failed, empty when it passed."""
+  message: String!
+  """A test of the built-in safety suite (admins keep managing the org and its policy; owners keep editing their OKRs)."""
+  safety: Boolean!
+}
+
+type PolicyTestRun {
+  """Every test ran and passed (and the policy compiled)."""
+  passed: Boolean!
+  """The safety suite's results come first."""
+  results: [PolicyTestResult!]!
+  """Compile problems; no test ran when there are any."""
+  problems: [PolicyProblem!]!
+}
+
+"""Which policy made a decision."""
+enum PolicyDecider {
+  """The default policy (no tenant rule applied)."""
+  DEFAULT
+  """The organization's own policy: one of its rules, or its failure (which denies)."""
+  TENANT
+}
+
+type PolicyExplanation {
+  allowed: Boolean!
+  reasons: [String!]!
+  decidedBy: PolicyDecider!
+  """The tenant policy version evaluated; null for the default policy alone."""
+  version: Int
+}
+
+input ExplainPolicyInput {
+  """A version of the organization's policy (any status). Default: the active version, or the default policy when none is active."""
+  versionId: ID
+  """Evaluate the default policy alone."""
+  defaultOnly: Boolean
+  """The member whose request is explained (a user id)."""
+  asUserId: ID!
+  """The action name, e.g. "okr.update", "okr.create" or "org.manage"."""
+  action: String!
+  """The item acted on, for okr.* actions but okr.create."""
+  itemId: ID
+  """The proposed item, for okr.create."""
+  createInput: CreateOKRItemInput
+}
+
+enum PolicyAuditAction {
+  VALIDATE
+  SAVE_DRAFT
+  TEST
+  EXPLAIN
+  ACTIVATE
+  ROLLBACK
+  DEACTIVATE
+}
+
+"""One entry of the organization's policy audit log."""
+type PolicyAuditEntry {
+  id: ID!
+  action: PolicyAuditAction!
+  actor: User
+  """The version number acted on, if any."""
+  version: Int
+  detail: String!
+  createdAt: Time!
+}
+
+type DeactivatePolicyPayload {
+  """The version that was active; null when only the default policy applied already."""
+  deactivated: PolicyVersion
+}
+
+extend type Query {
+  """The selected organization's policy versions, newest first."""
+  policyVersions: [PolicyVersion!]!
+  """One version of the selected organization's policy."""
+  policyVersion(id: ID!): PolicyVersion!
+  """The active version; null when only the default policy applies."""
+  activePolicy: PolicyVersion
+  """The newest entries of the policy audit log (first: default 50, at most 500)."""
+  policyAudit(first: Int): [PolicyAuditEntry!]!
+}
+
+extend type Mutation {
+  """Check modules (limits, syntax, namespace, sandbox, strict compile with the default policy) without saving them."""
+  validatePolicy(modules: [PolicyModuleInput!]!): PolicyValidation!
+  """Save modules as the next version, a DRAFT. Invalid modules are BAD_USER_INPUT (validatePolicy lists the problems)."""
+  savePolicyDraft(modules: [PolicyModuleInput!]!, comment: String): PolicyVersion!
+  """Run the tests of a saved version or of unsaved modules (give one), with the built-in safety suite."""
+  testPolicy(versionId: ID, modules: [PolicyModuleInput!]): PolicyTestRun!
+  """Evaluate an action as a member would request it, under a version, the active one or the default policy alone. Writes nothing but the audit log."""
+  explainPolicy(input: ExplainPolicyInput!): PolicyExplanation!
+  """
+  Make a DRAFT or ARCHIVED version the active policy, at once on every
+  server. It must validate and pass its tests, safety suite included
+  (BAD_USER_INPUT otherwise); the active version becomes ARCHIVED.
+  """
+  activatePolicy(versionId: ID!): PolicyVersion!
+  """Re-activate a version that was active before (ARCHIVED), with the same checks as activatePolicy."""
+  rollbackPolicy(versionId: ID!): PolicyVersion!
+  """Return to the default policy only; the active version becomes ARCHIVED."""
+  deactivatePolicy: DeactivatePolicyPayload!
+}
+`, BuiltIn: false},
 	{Name: "../review.graphqls", Input: `# Performance reviews (spec §5). ReviewCycle and Review are generated from
 # ent/schema into ent.graphqls; this file adds their queries, mutations and
 # the fields the review service computes. Every read and write is decided
@@ -7048,6 +7619,14 @@ func (ec *executionContext) childFields_CommentPayload(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type CommentPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DeactivatePolicyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deactivated":
+		return ec.fieldContext_DeactivatePolicyPayload_deactivated(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeactivatePolicyPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Decision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "allowed":
@@ -7386,6 +7965,122 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyAuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PolicyAuditEntry_id(ctx, field)
+	case "action":
+		return ec.fieldContext_PolicyAuditEntry_action(ctx, field)
+	case "actor":
+		return ec.fieldContext_PolicyAuditEntry_actor(ctx, field)
+	case "version":
+		return ec.fieldContext_PolicyAuditEntry_version(ctx, field)
+	case "detail":
+		return ec.fieldContext_PolicyAuditEntry_detail(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PolicyAuditEntry_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyAuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyExplanation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allowed":
+		return ec.fieldContext_PolicyExplanation_allowed(ctx, field)
+	case "reasons":
+		return ec.fieldContext_PolicyExplanation_reasons(ctx, field)
+	case "decidedBy":
+		return ec.fieldContext_PolicyExplanation_decidedBy(ctx, field)
+	case "version":
+		return ec.fieldContext_PolicyExplanation_version(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyExplanation", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyModule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_PolicyModule_name(ctx, field)
+	case "source":
+		return ec.fieldContext_PolicyModule_source(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyModule", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyProblem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "file":
+		return ec.fieldContext_PolicyProblem_file(ctx, field)
+	case "line":
+		return ec.fieldContext_PolicyProblem_line(ctx, field)
+	case "column":
+		return ec.fieldContext_PolicyProblem_column(ctx, field)
+	case "message":
+		return ec.fieldContext_PolicyProblem_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyProblem", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyTestResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "package":
+		return ec.fieldContext_PolicyTestResult_package(ctx, field)
+	case "name":
+		return ec.fieldContext_PolicyTestResult_name(ctx, field)
+	case "passed":
+		return ec.fieldContext_PolicyTestResult_passed(ctx, field)
+	case "message":
+		return ec.fieldContext_PolicyTestResult_message(ctx, field)
+	case "safety":
+		return ec.fieldContext_PolicyTestResult_safety(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyTestResult", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyTestRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "passed":
+		return ec.fieldContext_PolicyTestRun_passed(ctx, field)
+	case "results":
+		return ec.fieldContext_PolicyTestRun_results(ctx, field)
+	case "problems":
+		return ec.fieldContext_PolicyTestRun_problems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyTestRun", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyValidation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "valid":
+		return ec.fieldContext_PolicyValidation_valid(ctx, field)
+	case "problems":
+		return ec.fieldContext_PolicyValidation_problems(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyValidation", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PolicyVersion_id(ctx, field)
+	case "number":
+		return ec.fieldContext_PolicyVersion_number(ctx, field)
+	case "status":
+		return ec.fieldContext_PolicyVersion_status(ctx, field)
+	case "modules":
+		return ec.fieldContext_PolicyVersion_modules(ctx, field)
+	case "comment":
+		return ec.fieldContext_PolicyVersion_comment(ctx, field)
+	case "author":
+		return ec.fieldContext_PolicyVersion_author(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_PolicyVersion_createdAt(ctx, field)
+	case "activatedAt":
+		return ec.fieldContext_PolicyVersion_activatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyVersion", field.Name)
 }
 
 func (ec *executionContext) childFields_RatingLabel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

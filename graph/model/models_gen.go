@@ -19,6 +19,11 @@ type CommentPayload struct {
 	Comment *ent.Comment `json:"comment"`
 }
 
+type DeactivatePolicyPayload struct {
+	// The version that was active; null when only the default policy applied already.
+	Deactivated *ent.PolicyVersion `json:"deactivated,omitempty"`
+}
+
 type DeletePayload struct {
 	DeletedID int `json:"deletedId"`
 }
