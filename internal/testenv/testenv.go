@@ -70,6 +70,10 @@ type Config struct {
 	Demo bool
 	// Tweak adjusts the app config before it starts.
 	Tweak func(*app.Config)
+	// DatabaseURL, when set, runs the app on this database of the backend
+	// (another Env's URL: two app instances sharing one database, as
+	// replicas do) instead of a fresh one.
+	DatabaseURL string
 }
 
 // New starts an app on a fresh database of the backend.
@@ -79,10 +83,12 @@ func New(t testing.TB, backend string, cfg Config) *Env {
 	raw := make([]byte, 32)
 	_, _ = rand.Read(raw)
 	e.secret = []byte(hex.EncodeToString(raw))
-	switch backend {
-	case "sqlite":
+	switch {
+	case cfg.DatabaseURL != "":
+		e.URL = cfg.DatabaseURL
+	case backend == "sqlite":
 		e.URL = "sqlite:" + filepath.Join(t.TempDir(), "test.db")
-	case "postgres":
+	case backend == "postgres":
 		e.URL = postgresSchema(t)
 	default:
 		t.Fatalf("unknown backend %q", backend)
