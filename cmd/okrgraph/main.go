@@ -5,6 +5,8 @@
 //	okrgraph migrate                     create or update the schema
 //	okrgraph token --email E [--name N]  print a signed bearer token
 //	okrgraph remind [--dry-run] [--org SLUG]  send due check-in reminders
+//	okrgraph policy validate|test|push|activate|rollback|deactivate|list ...
+//	                                     tenant policies kept in git (policy.go)
 //
 // Configuration comes from the environment (see README.md).
 package main
@@ -38,6 +40,8 @@ const usage = `usage:
   okrgraph token --email E [--name N]     print a bearer token signed with OKRGRAPH_JWT_SECRET
   okrgraph remind [--dry-run] [--org SLUG]
                                           remind check-in owners (and delegates) of items due a check-in
+  okrgraph policy validate|test|push|activate|rollback|deactivate|list [--org SLUG --as EMAIL] [--version N] [DIR]
+                                          an organization's own Rego policy (okrgraph policy help)
 
 environment:
   OKRGRAPH_DATABASE_URL   postgres://... or sqlite:PATH (default sqlite:okrgraph.db)
@@ -65,6 +69,8 @@ func main() {
 		err = token(os.Args[2:])
 	case "remind":
 		err = remind(ctx, os.Args[2:])
+	case "policy":
+		err = policyCmd(ctx, os.Args[2:], os.Stdout)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
