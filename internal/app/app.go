@@ -116,9 +116,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 		decider = a.Router
 		if db.Dialect == dialect.Postgres {
+			// Without it, activations elsewhere still apply at the next
+			// version check.
 			if a.listener, err = policy.Listen(cfg.DatabaseURL, a.Router, log); err != nil {
-				a.Close()
-				return nil, err
+				log.Warn("tenant policy changes are not listened for", "err", err)
 			}
 		}
 	}

@@ -96,7 +96,7 @@ func (s *Service) Explain(ctx context.Context, in ExplainInput) (*Explanation, e
 	if err != nil {
 		return nil, err
 	}
-	member, err := s.Client.Membership.Query().Where(membership.UserID(in.AsUserID)).Exist(ctx)
+	member, err := s.Client.Membership.Query().Where(membership.OrgID(a.OrgID), membership.UserID(in.AsUserID)).Exist(ctx)
 	if err != nil {
 		return nil, err
 	}

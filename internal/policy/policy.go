@@ -30,7 +30,7 @@ import (
 
 // Limits of the service beyond the engine's own (authz.MaxTenant*).
 const (
-	MaxComment = 2000
+	MaxComment = 2000 // bytes
 	// DefaultAuditPage and MaxAuditPage bound a read of the audit log.
 	DefaultAuditPage = 50
 	MaxAuditPage     = 500
@@ -232,8 +232,8 @@ func (s *Service) SaveDraft(ctx context.Context, mods []module.Module, comment *
 	if comment != nil {
 		text = strings.TrimSpace(*comment)
 	}
-	if n := utf8.RuneCountInString(text); n > MaxComment {
-		return nil, apperr.BadInput("comment", "comment is %d characters long; the limit is %d", n, MaxComment)
+	if len(text) > MaxComment {
+		return nil, apperr.BadInput("comment", "comment is %d bytes long; the limit is %d", len(text), MaxComment)
 	}
 	if _, err := s.require(ctx, s.Client); err != nil {
 		return nil, err

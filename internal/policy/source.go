@@ -72,6 +72,9 @@ type Listener struct {
 	wg   sync.WaitGroup
 }
 
+// ListenTimeout bounds how long Listen waits for its connection.
+var ListenTimeout = 5 * time.Second
+
 // Listen starts relaying notifications on Channel for the database at url
 // to r.Invalidate.
 func Listen(url string, r *authz.Router, log *slog.Logger) (*Listener, error) {
@@ -86,9 +89,19 @@ func Listen(url string, r *authz.Router, log *slog.Logger) (*Listener, error) {
 			log.Info("policy listener: reconnected")
 		}
 	})
-	if err := pl.Listen(Channel); err != nil {
-		pl.Close()
-		return nil, fmt.Errorf("listen for policy changes: %w", err)
+	// Listen waits for the connection; the database answered a moment ago,
+	// but a start must not hang on it: past ListenTimeout the listener goes
+	// on connecting in the background.
+	ready := make(chan error, 1)
+	go func() { ready <- pl.Listen(Channel) }()
+	select {
+	case err := <-ready:
+		if err != nil {
+			pl.Close()
+			return nil, fmt.Errorf("listen for policy changes: %w", err)
+		}
+	case <-time.After(ListenTimeout):
+		log.Warn("policy listener: not connected yet; until it is, other processes' activations apply at the next version check")
 	}
 	l := &Listener{l: pl, done: make(chan struct{})}
 	l.wg.Add(1)
