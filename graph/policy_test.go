@@ -663,3 +663,28 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// BenchmarkCreateObjectiveTenantPolicy: createOKRItem for an org whose
+// active tenant policy has a rule on okr.create (compare with
+// BenchmarkCreateObjective: the default policy alone, and a no-op).
+func BenchmarkCreateObjectiveTenantPolicy(b *testing.B) {
+	e := testenv.New(b, "sqlite", testenv.Config{Demo: true})
+	adam := e.As("adam", "acme")
+	var saved struct{ SavePolicyDraft struct{ ID string } }
+	adam.MustDo(b, `mutation($m: [PolicyModuleInput!]!) { savePolicyDraft(modules: $m) { id } }`, map[string]any{"m": rego("owners", `deny contains "owners only" if {
+	input.action == "okr.create"
+	input.resource.level == "ORGANIZATION"
+	input.subject.role != "OWNER"
+}
+`)}, &saved)
+	adam.MustDo(b, `mutation($id: ID!) { activatePolicy(versionId: $id) { id } }`, map[string]any{"id": saved.SavePolicyDraft.ID}, &struct{}{})
+	c := e.As("steve", "acme")
+	vars := map[string]any{"in": map[string]any{"kind": "OBJECTIVE", "level": "INDIVIDUAL", "title": "Benchmark objective"}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if r := c.Do(b, createItem, vars); len(r.Errors) > 0 {
+			b.Fatal(r.Errors)
+		}
+	}
+}
