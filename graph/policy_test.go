@@ -652,6 +652,38 @@ func TestPolicyAcrossReplicas(t *testing.T) {
 	}
 }
 
+// TestUnloadablePolicyLocksNobodyOut: an active version that no longer
+// compiles (say, after an upgrade changed the default policy) denies OKR
+// actions, failing closed, but its admins can still repair it.
+func TestUnloadablePolicyLocksNobodyOut(t *testing.T) {
+	for _, b := range testenv.Backends() {
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			one := testenv.New(t, b, testenv.Config{Demo: true})
+			adam := one.As("adam", "acme")
+			v := savePolicy(t, adam, example(t, "org-objectives-owners-only"), "")
+			mustActivate(t, adam, "activatePolicy", v.ID)
+			broken := `[{"name": "policy.rego", "source": "package okrgraph.tenant.x\n\ndeny contains \"x\" if no_such_rule\n"}]`
+			if _, err := one.App.DB.SQL.Exec("UPDATE policy_versions SET modules = '" + broken + "'"); err != nil {
+				t.Fatal(err)
+			}
+			// A fresh instance loads the version and cannot compile it.
+			two := testenv.New(t, b, testenv.Config{DatabaseURL: one.URL})
+			forbidden(t, createObjective(t, two.As("steve", "acme"), "INDIVIDUAL", "Denied"), "could not be loaded")
+			forbidden(t, createObjective(t, two.As("olivia", "acme"), "INDIVIDUAL", "Denied"), "could not be loaded")
+			admin := two.As("adam", "acme")
+			var versions struct{ PolicyVersions []policyVersion }
+			admin.MustDo(t, `{ policyVersions { id status } }`, nil, &versions)
+			if len(versions.PolicyVersions) != 1 || versions.PolicyVersions[0].Status != "ACTIVE" {
+				t.Fatalf("versions: %+v", versions.PolicyVersions)
+			}
+			admin.MustDo(t, `mutation { deactivatePolicy { deactivated { id } } }`, nil, &struct{}{})
+			testenv.Must(t, createdErr(createObjective(t, two.As("steve", "acme"), "INDIVIDUAL", "Allowed again")))
+			code(t, activatePolicy(t, admin, "rollbackPolicy", v.ID), "BAD_USER_INPUT", "is invalid")
+		})
+	}
+}
+
 // waitFor polls cond for up to two seconds.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()

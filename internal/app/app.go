@@ -124,12 +124,19 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 	}
 	guard := &access.Guard{Decider: decider, Log: log}
+	// Tenant rules never apply to org.manage_policy (policies/final.rego),
+	// so the policy service asks the default policy directly: admins can
+	// repair a tenant policy even when it cannot be loaded at all.
+	policyGuard := guard
+	if a.Router != nil {
+		policyGuard = &access.Guard{Decider: a.Router.Default, Log: log}
+	}
 	a.Orgs = &org.Service{
 		Client: db.Client,
 		Guard:  guard,
 	}
 	a.OKRs = &okr.Service{Client: db.Client, Guard: guard}
-	a.Policies = &policy.Service{Client: db.Client, Guard: guard, Router: a.Router, EngineOptions: tenantOpts}
+	a.Policies = &policy.Service{Client: db.Client, Guard: policyGuard, Router: a.Router, EngineOptions: tenantOpts}
 	a.Reviews = &review.Service{Client: db.Client, Guard: guard}
 	if len(cfg.PlatformAdmins) > 0 {
 		admins := map[string]bool{}
