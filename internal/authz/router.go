@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,11 @@ func (r *Router) Decide(ctx context.Context, in *Input) (Decision, error) {
 	e, version, err := r.engineFor(ctx, in.Org.ID)
 	if err != nil {
 		r.logger().ErrorContext(ctx, "tenant policy unavailable", "org", in.Org.ID, "err", err)
+		if protectedAction(in.Action) {
+			// Tenant rules never apply to these: the default decides, so
+			// admins can still manage the org and repair its policy.
+			return r.Default.Decide(ctx, in)
+		}
 		return Decision{Reasons: []string{"this organization's policy could not be loaded"}}, err
 	}
 	d, err := e.Decide(ctx, in)
@@ -73,6 +79,12 @@ func (r *Router) Decide(ctx context.Context, in *Input) (Decision, error) {
 		d.Reasons = []string{fmt.Sprintf("this organization's policy (version %d) failed: the action is denied until it is fixed", version)}
 	}
 	return d, err
+}
+
+// protectedAction mirrors policies/final.rego: actions tenant rules can
+// neither deny nor grant.
+func protectedAction(action string) bool {
+	return strings.HasPrefix(action, "org.") || action == ActionOKRView
 }
 
 // Engine returns the engine deciding for orgID now and its tenant policy

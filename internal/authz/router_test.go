@@ -131,3 +131,27 @@ func TestRouterBoundsCompiledTenants(t *testing.T) {
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// brokenSource names a version whose modules cannot be loaded.
+type brokenSource struct{}
+
+func (brokenSource) ActiveVersion(context.Context, string) (int, error) { return 4, nil }
+func (brokenSource) Modules(context.Context, string, int) ([]Module, error) {
+	return nil, fmt.Errorf("version 4 is gone")
+}
+
+func TestRouterKeepsOrgAdministrationWhenTheTenantPolicyIsUnavailable(t *testing.T) {
+	t.Parallel()
+	def, err := NewEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Router{Default: def, Source: brokenSource{}, Log: quietLogger()}
+	admin := &Input{Action: ActionOrgManagePolicy, Subject: Subject{UserID: "1", Role: "ADMIN"}, Org: Org{ID: "x"}}
+	if d, err := r.Decide(context.Background(), admin); err != nil || !d.Allow {
+		t.Fatalf("admins must still manage the policy: %+v %v", d, err)
+	}
+	if d, err := r.Decide(context.Background(), orgInput("x")); err == nil || d.Allow {
+		t.Fatalf("OKR actions deny while the policy is unavailable: %+v %v", d, err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -102,11 +103,17 @@ func sqliteDSN(path string) (string, error) {
 // Migrate creates or updates the schema. Ids are unique across tables
 // (ent's sql/globalid feature), so node(id:) can find any row.
 func (d *DB) Migrate(ctx context.Context) error {
+	// ent's migration planner keeps package-level state: migrations of
+	// several databases in one process (tests) take turns.
+	migrateMu.Lock()
+	defer migrateMu.Unlock()
 	if err := d.Client.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil
 }
+
+var migrateMu sync.Mutex
 
 // Ping checks the database is reachable.
 func (d *DB) Ping(ctx context.Context) error { return d.SQL.PingContext(ctx) }
