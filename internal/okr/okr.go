@@ -92,57 +92,11 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.OKRItem, err
 		if err != nil {
 			return nil, err
 		}
-		owners := in.OwnerIDs
-		if len(owners) == 0 {
-			owners = []int{a.UserID}
-		}
-		if err := checkUsers(ctx, c, a.OrgID, "ownerIds", owners); err != nil {
-			return nil, err
-		}
-		if err := checkUsers(ctx, c, a.OrgID, "viewerIds", in.ViewerIDs); err != nil {
-			return nil, err
-		}
-		teams, err := loadTeams(ctx, c, in.TeamIDs)
+		pc, err := CreateFacts(ctx, c, a, in)
 		if err != nil {
 			return nil, err
 		}
-		var parent *ent.OKRItem
-		if in.ParentID != nil {
-			if parent, err = loadItem(ctx, c, *in.ParentID, "parentId"); err != nil {
-				return nil, err
-			}
-			if in.Kind == okritem.KindKEY_RESULT && parent.Kind != okritem.KindOBJECTIVE {
-				return nil, apperr.BadInput("parentId", "a key result must sit under an objective, not under a key result")
-			}
-		}
-		periodClosed := false
-		if in.TimePeriodID != nil {
-			tp, err := loadPeriod(ctx, c, *in.TimePeriodID)
-			if err != nil {
-				return nil, err
-			}
-			periodClosed = tp.Closed
-		}
-		private := in.Private != nil && *in.Private
-		if in.Kind == okritem.KindKEY_RESULT {
-			private = parent.Private
-		}
-		r := authz.Resource{
-			Kind:             in.Kind.String(),
-			Level:            in.Level.String(),
-			Owners:           access.IDs(owners),
-			Creator:          access.ID(a.UserID),
-			Private:          private,
-			TimePeriodClosed: periodClosed,
-			HasMetric:        in.MetricStart != nil && in.MetricTarget != nil,
-			Milestone:        in.Milestone != nil && *in.Milestone,
-		}
-		r.Teams = TeamFacts(teams)
-		if parent != nil {
-			if r.Parent, err = ParentFacts(ctx, c, parent); err != nil {
-				return nil, err
-			}
-		}
+		r, owners, parent := pc.Resource, pc.Owners, pc.Parent
 		if err := s.Guard.Require(ctx, a.Input(authz.ActionOKRCreate, r)); err != nil {
 			return nil, err
 		}
@@ -160,7 +114,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.OKRItem, err
 			SetCheckinOwnerID(owners[0]).
 			AddTeamIDs(in.TeamIDs...).
 			AddViewerIDs(in.ViewerIDs...).
-			SetPrivate(private).
+			SetPrivate(r.Private).
 			SetNillableParentID(in.ParentID).
 			SetNillableTimePeriodID(in.TimePeriodID).
 			SetNillableWeight(in.Weight).
@@ -182,6 +136,73 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.OKRItem, err
 		return nil, err
 	}
 	return s.Client.OKRItem.Get(ctx, item.ID)
+}
+
+// ProposedItem is what okr.create is asked about: the policy facts of the
+// proposed item and the rows they came from.
+type ProposedItem struct {
+	Resource authz.Resource
+	Owners   []int        // in order; the creator when none was given
+	Parent   *ent.OKRItem // nil without parentId
+}
+
+// CreateFacts checks the references of a proposed item (owners and viewers
+// are members, teams, parent and time period exist in the org, a key result
+// sits under an objective) and describes it for the policy. Create and the
+// policy service's explain share it, so explain answers what create does.
+func CreateFacts(ctx context.Context, c *ent.Client, a *access.Actor, in CreateInput) (*ProposedItem, error) {
+	owners := in.OwnerIDs
+	if len(owners) == 0 {
+		owners = []int{a.UserID}
+	}
+	if err := checkUsers(ctx, c, a.OrgID, "ownerIds", owners); err != nil {
+		return nil, err
+	}
+	if err := checkUsers(ctx, c, a.OrgID, "viewerIds", in.ViewerIDs); err != nil {
+		return nil, err
+	}
+	teams, err := loadTeams(ctx, c, in.TeamIDs)
+	if err != nil {
+		return nil, err
+	}
+	var parent *ent.OKRItem
+	if in.ParentID != nil {
+		if parent, err = loadItem(ctx, c, *in.ParentID, "parentId"); err != nil {
+			return nil, err
+		}
+		if in.Kind == okritem.KindKEY_RESULT && parent.Kind != okritem.KindOBJECTIVE {
+			return nil, apperr.BadInput("parentId", "a key result must sit under an objective, not under a key result")
+		}
+	}
+	periodClosed := false
+	if in.TimePeriodID != nil {
+		tp, err := loadPeriod(ctx, c, *in.TimePeriodID)
+		if err != nil {
+			return nil, err
+		}
+		periodClosed = tp.Closed
+	}
+	private := in.Private != nil && *in.Private
+	if in.Kind == okritem.KindKEY_RESULT && parent != nil {
+		private = parent.Private
+	}
+	r := authz.Resource{
+		Kind:             in.Kind.String(),
+		Level:            in.Level.String(),
+		Teams:            TeamFacts(teams),
+		Owners:           access.IDs(owners),
+		Creator:          access.ID(a.UserID),
+		Private:          private,
+		TimePeriodClosed: periodClosed,
+		HasMetric:        in.MetricStart != nil && in.MetricTarget != nil,
+		Milestone:        in.Milestone != nil && *in.Milestone,
+	}
+	if parent != nil {
+		if r.Parent, err = ParentFacts(ctx, c, parent); err != nil {
+			return nil, err
+		}
+	}
+	return &ProposedItem{Resource: r, Owners: owners, Parent: parent}, nil
 }
 
 // UpdateInput is the input of updateOKRItem.

@@ -14,7 +14,6 @@ import (
 	"okrgraph/ent/organization"
 	"okrgraph/ent/policyaudit"
 	"okrgraph/ent/policyversion"
-	"okrgraph/ent/team"
 	"okrgraph/internal/access"
 	"okrgraph/internal/apperr"
 	"okrgraph/internal/authz"
@@ -223,10 +222,8 @@ func (s *Service) defaultEngine() (*authz.Engine, error) {
 	return s.defaultEng, s.defaultErr
 }
 
-// createFacts describes a proposed item for okr.create as the OKR service
-// does (internal/okr Create): owners default to the member, the member is
-// the creator, teams with their creation settings, the parent with its
-// align grants, whether the period is closed.
+// createFacts describes a proposed item for okr.create exactly as the OKR
+// service does (okr.CreateFacts), after the same enum checks.
 func createFacts(ctx context.Context, c *ent.Client, as *access.Actor, in okr.CreateInput) (authz.Resource, error) {
 	if err := okritem.KindValidator(in.Kind); err != nil {
 		return authz.Resource{}, apperr.BadInput("kind", "invalid kind %q", in.Kind)
@@ -234,61 +231,9 @@ func createFacts(ctx context.Context, c *ent.Client, as *access.Actor, in okr.Cr
 	if err := okritem.LevelValidator(in.Level); err != nil {
 		return authz.Resource{}, apperr.BadInput("level", "invalid level %q", in.Level)
 	}
-	owners := in.OwnerIDs
-	if len(owners) == 0 {
-		owners = []int{as.UserID}
-	}
-	if len(owners) > okr.MaxOwners {
-		return authz.Resource{}, apperr.BadInput("ownerIds", "at most %d users", okr.MaxOwners)
-	}
-	if err := access.CheckMembers(ctx, c, as.OrgID, "ownerIds", owners); err != nil {
+	p, err := okr.CreateFacts(ctx, c, as, in)
+	if err != nil {
 		return authz.Resource{}, err
 	}
-	r := authz.Resource{
-		Kind:      in.Kind.String(),
-		Level:     in.Level.String(),
-		Owners:    access.IDs(owners),
-		Creator:   access.ID(as.UserID),
-		Private:   in.Private != nil && *in.Private,
-		HasMetric: in.MetricStart != nil && in.MetricTarget != nil,
-		Milestone: in.Milestone != nil && *in.Milestone,
-	}
-	if len(in.TeamIDs) > 0 {
-		teams, err := c.Team.Query().Where(team.IDIn(in.TeamIDs...)).
-			WithOkrCreators(func(q *ent.UserQuery) { q.Select("id") }).
-			All(ctx)
-		if err != nil {
-			return authz.Resource{}, err
-		}
-		if len(teams) != len(in.TeamIDs) {
-			return authz.Resource{}, &apperr.Error{Code: apperr.CodeNotFound, Field: "teamIds", Message: "a team is not found or listed twice"}
-		}
-		r.Teams = okr.TeamFacts(teams)
-	}
-	if in.ParentID != nil {
-		p, err := c.OKRItem.Get(ctx, *in.ParentID)
-		if ent.IsNotFound(err) {
-			return authz.Resource{}, &apperr.Error{Code: apperr.CodeNotFound, Field: "parentId", Message: fmt.Sprintf("item %d not found", *in.ParentID)}
-		}
-		if err != nil {
-			return authz.Resource{}, err
-		}
-		if in.Kind == okritem.KindKEY_RESULT {
-			r.Private = p.Private
-		}
-		if r.Parent, err = okr.ParentFacts(ctx, c, p); err != nil {
-			return authz.Resource{}, err
-		}
-	}
-	if in.TimePeriodID != nil {
-		tp, err := c.TimePeriod.Get(ctx, *in.TimePeriodID)
-		if ent.IsNotFound(err) {
-			return authz.Resource{}, &apperr.Error{Code: apperr.CodeNotFound, Field: "timePeriodId", Message: fmt.Sprintf("time period %d not found", *in.TimePeriodID)}
-		}
-		if err != nil {
-			return authz.Resource{}, err
-		}
-		r.TimePeriodClosed = tp.Closed
-	}
-	return r, nil
+	return p.Resource, nil
 }
