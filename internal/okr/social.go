@@ -9,6 +9,7 @@ import (
 	"okrgraph/ent"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/okritem"
+	"okrgraph/ent/predicate"
 	"okrgraph/ent/user"
 	"okrgraph/internal/access"
 	"okrgraph/internal/apperr"
@@ -123,38 +124,33 @@ func (s *Service) onItem(ctx context.Context, c *ent.Client, itemID, checkInID *
 
 // LikeItem likes (or, with like false, unlikes) an item. Idempotent.
 func (s *Service) LikeItem(ctx context.Context, id int, like bool) (*ent.OKRItem, error) {
-	_, err := store.InTx(ctx, s.Client, func(c *ent.Client) (struct{}, error) {
-		return struct{}{}, s.onItem(ctx, c, &id, nil, func(a *access.Actor, it *ent.OKRItem, _ *ent.CheckIn) error {
-			has, err := c.OKRItem.Query().Where(okritem.ID(it.ID), okritem.HasLikersWith(user.ID(a.UserID))).Exist(ctx)
-			if err != nil || has == like {
-				return err
-			}
-			upd := c.User.UpdateOneID(a.UserID)
-			if like {
-				return upd.AddLikedItemIDs(it.ID).Exec(ctx)
-			}
-			return upd.RemoveLikedItemIDs(it.ID).Exec(ctx)
-		})
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Client.OKRItem.Get(ctx, id)
+	return s.setItemEdge(ctx, id, like, okritem.HasLikersWith,
+		(*ent.UserUpdateOne).AddLikedItemIDs, (*ent.UserUpdateOne).RemoveLikedItemIDs)
 }
 
 // FollowItem follows (or, with follow false, unfollows) an item. Idempotent.
 func (s *Service) FollowItem(ctx context.Context, id int, follow bool) (*ent.OKRItem, error) {
+	return s.setItemEdge(ctx, id, follow, okritem.HasFollowersWith,
+		(*ent.UserUpdateOne).AddFollowedItemIDs, (*ent.UserUpdateOne).RemoveFollowedItemIDs)
+}
+
+// setItemEdge puts the viewer on (or takes them off) one of an item's user
+// edges, likers or followers, as the comment right allows.
+func (s *Service) setItemEdge(ctx context.Context, id int, on bool,
+	hasWith func(...predicate.User) predicate.OKRItem,
+	add, remove func(*ent.UserUpdateOne, ...int) *ent.UserUpdateOne,
+) (*ent.OKRItem, error) {
 	_, err := store.InTx(ctx, s.Client, func(c *ent.Client) (struct{}, error) {
 		return struct{}{}, s.onItem(ctx, c, &id, nil, func(a *access.Actor, it *ent.OKRItem, _ *ent.CheckIn) error {
-			has, err := c.OKRItem.Query().Where(okritem.ID(it.ID), okritem.HasFollowersWith(user.ID(a.UserID))).Exist(ctx)
-			if err != nil || has == follow {
+			has, err := c.OKRItem.Query().Where(okritem.ID(it.ID), hasWith(user.ID(a.UserID))).Exist(ctx)
+			if err != nil || has == on {
 				return err
 			}
-			upd := c.User.UpdateOneID(a.UserID)
-			if follow {
-				return upd.AddFollowedItemIDs(it.ID).Exec(ctx)
+			change := remove
+			if on {
+				change = add
 			}
-			return upd.RemoveFollowedItemIDs(it.ID).Exec(ctx)
+			return change(c.User.UpdateOneID(a.UserID), it.ID).Exec(ctx)
 		})
 	})
 	if err != nil {
