@@ -252,6 +252,8 @@ func TestPermissionTable(t *testing.T) {
 		_, err = db.User.Update().Where(user.Email("martha@acme.example")).SetSSO(true).Save(ctx)
 		testenv.Must(t, err)
 		forbidden("profile", "martha (SSO)", as("martha").Do(t, `mutation { updateProfile(input: {name: "M"}) { user { name } } }`, nil))
+		// A profile is the user's, with or without a selected organization.
+		allowed("profile", "a user of no org", e.As("loner@example.com", "").Do(t, `mutation { updateProfile(input: {name: "Lone Ranger"}) { user { name } } }`, nil))
 
 		// --- other orgs: NOT_FOUND, never FORBIDDEN.
 		e.As("boss@initech.example", "").MustDo(t, `mutation { createOrganization(input: {name: "Initech", slug: "initech"}) { organization { id } } }`, nil, &struct{}{})

@@ -70,8 +70,9 @@ decision := {"allow": false, "reasons": ["observers are read-only"]} if {
 	input.subject.id != ""
 	d := team.decision
 } else := d if {
+	# A profile belongs to the user, not to an org: it is edited with or
+	# without a selected organization (role absent).
 	input.action == "profile.update"
-	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""
 	d := profile.decision
 } else := d if {

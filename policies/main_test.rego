@@ -39,6 +39,16 @@ test_observer_may_not_write if {
 	decide("okr.update", object.union(member, {"observer": true, "role": "OWNER"})) == {"allow": false, "reasons": ["observers are read-only"]}
 }
 
+test_profile_edited_without_an_organization if {
+	d := data.okrgraph.main.decision with input as {"action": "profile.update", "subject": {"id": "7"}, "resource": {"user": "7"}}
+	d.allow
+}
+
+test_profile_of_another_user_without_an_organization if {
+	d := data.okrgraph.main.decision with input as {"action": "profile.update", "subject": {"id": "7"}, "resource": {"user": "8"}}
+	not d.allow
+}
+
 test_observer_may_not_edit_own_profile if {
 	decide("profile.update", object.union(member, {"observer": true})) == {"allow": false, "reasons": ["observers are read-only"]}
 }
