@@ -16,6 +16,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"okrgraph/internal/apperr"
 )
 
 // Response media types (GraphQL over HTTP, "Media Types").
@@ -29,13 +31,15 @@ const DefaultMaxBodyBytes int64 = 1 << 20
 
 // Error codes (extensions.code) produced by this package, in addition to the
 // product codes and gqlgen's GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED.
+// The product codes are apperr's, so the HTTP layer and the domain
+// services cannot drift apart.
 const (
-	CodeUnauthenticated = "UNAUTHENTICATED"
-	CodeForbidden       = "FORBIDDEN"
-	CodeNotFound        = "NOT_FOUND"
-	CodeBadUserInput    = "BAD_USER_INPUT"
-	CodeConflict        = "CONFLICT"
-	CodeInternal        = "INTERNAL"
+	CodeUnauthenticated = apperr.CodeUnauthenticated
+	CodeForbidden       = apperr.CodeForbidden
+	CodeNotFound        = apperr.CodeNotFound
+	CodeBadUserInput    = apperr.CodeBadUserInput
+	CodeConflict        = apperr.CodeConflict
+	CodeInternal        = apperr.CodeInternal
 	// CodeBadRequest marks HTTP-level protocol errors: malformed body or
 	// parameters, wrong method, media type, size (the HTTP status tells which).
 	CodeBadRequest = "BAD_REQUEST"
