@@ -13,6 +13,7 @@ import (
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/policyaudit"
+	"okrgraph/ent/policydecision"
 	"okrgraph/ent/policyversion"
 	"okrgraph/ent/review"
 	"okrgraph/ent/reviewapprover"
@@ -94,6 +95,7 @@ func checkColumn(t, c string) error {
 			okritem.Table:        okritem.ValidColumn,
 			organization.Table:   organization.ValidColumn,
 			policyaudit.Table:    policyaudit.ValidColumn,
+			policydecision.Table: policydecision.ValidColumn,
 			policyversion.Table:  policyversion.ValidColumn,
 			review.Table:         review.ValidColumn,
 			reviewapprover.Table: reviewapprover.ValidColumn,

@@ -13,6 +13,7 @@ import (
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/policyaudit"
+	"okrgraph/ent/policydecision"
 	"okrgraph/ent/policyversion"
 	"okrgraph/ent/predicate"
 	"okrgraph/ent/review"
@@ -47,6 +48,7 @@ const (
 	TypeOKRItem        = "OKRItem"
 	TypeOrganization   = "Organization"
 	TypePolicyAudit    = "PolicyAudit"
+	TypePolicyDecision = "PolicyDecision"
 	TypePolicyVersion  = "PolicyVersion"
 	TypeReview         = "Review"
 	TypeReviewApprover = "ReviewApprover"
@@ -8968,6 +8970,1011 @@ func (m *PolicyAuditMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown PolicyAudit edge %s", name)
+}
+
+// PolicyDecisionMutation represents an operation that mutates the PolicyDecision nodes in the graph.
+type PolicyDecisionMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	org_id        *int
+	addorg_id     *int
+	decided_at    *time.Time
+	action        *string
+	subject_type  *string
+	subject_id    *string
+	resource_id   *string
+	allowed       *bool
+	reasons       *[]string
+	appendreasons []string
+	decided_by    *policydecision.DecidedBy
+	version       *int
+	addversion    *int
+	failed        *bool
+	facts         *string
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*PolicyDecision, error)
+	predicates    []predicate.PolicyDecision
+}
+
+var _ ent.Mutation = (*PolicyDecisionMutation)(nil)
+
+// policydecisionOption allows management of the mutation configuration using functional options.
+type policydecisionOption func(*PolicyDecisionMutation)
+
+// newPolicyDecisionMutation creates new mutation for the PolicyDecision entity.
+func newPolicyDecisionMutation(c config, op Op, opts ...policydecisionOption) *PolicyDecisionMutation {
+	m := &PolicyDecisionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePolicyDecision,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPolicyDecisionID sets the ID field of the mutation.
+func withPolicyDecisionID(id int) policydecisionOption {
+	return func(m *PolicyDecisionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PolicyDecision
+		)
+		m.oldValue = func(ctx context.Context) (*PolicyDecision, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PolicyDecision.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPolicyDecision sets the old PolicyDecision of the mutation.
+func withPolicyDecision(node *PolicyDecision) policydecisionOption {
+	return func(m *PolicyDecisionMutation) {
+		m.oldValue = func(context.Context) (*PolicyDecision, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PolicyDecisionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PolicyDecisionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PolicyDecisionMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PolicyDecisionMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PolicyDecision.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *PolicyDecisionMutation) SetOrgID(i int) {
+	m.org_id = &i
+	m.addorg_id = nil
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *PolicyDecisionMutation) OrgID() (r int, exists bool) {
+	v := m.org_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the PolicyDecision entity.
+// If the PolicyDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyDecisionMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// AddOrgID adds i to the "org_id" field.
+func (m *PolicyDecisionMutation) AddOrgID(i int) {
+	if m.addorg_id != nil {
+		*m.addorg_id += i
+	} else {
+		m.addorg_id = &i
+	}
+}
+
+// AddedOrgID returns the value that was added to the "org_id" field in this mutation.
+func (m *PolicyDecisionMutation) AddedOrgID() (r int, exists bool) {
+	v := m.addorg_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *PolicyDecisionMutation) ResetOrgID() {
+	m.org_id = nil
+	m.addorg_id = nil
+}
+
+// SetDecidedAt sets the "decided_at" field.
+func (m *PolicyDecisionMutation) SetDecidedAt(t time.Time) {
+	m.decided_at = &t
+}
+
+// DecidedAt returns the value of the "decided_at" field in the mutation.
+func (m *PolicyDecisionMutation) DecidedAt() (r time.Time, exists bool) {
+	v := m.decided_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedAt returns the old "decided_at" field's value of the PolicyDecision entity.
+// If the PolicyDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyDecisionMutation) OldDecidedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedAt: %w", err)
+	}
+	return oldValue.DecidedAt, nil
+}
+
+// ResetDecidedAt resets all changes to the "decided_at" field.
+func (m *PolicyDecisionMutation) ResetDecidedAt() {
+	m.decided_at = nil
+}
+
+// SetAction sets the "action" field.
+func (m *PolicyDecisionMutation) SetAction(s string) {
+	m.action = &s
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *PolicyDecisionMutation) Action() (r string, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the PolicyDecision entity.
+// If the PolicyDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyDecisionMutation) OldAction(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *PolicyDecisionMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetSubjectType sets the "subject_type" field.
+func (m *PolicyDecisionMutation) SetSubjectType(s string) {
+	m.subject_type = &s
+}
+
+// SubjectType returns the value of the "subject_type" field in the mutation.
+func (m *PolicyDecisionMutation) SubjectType() (r string, exists bool) {
+	v := m.subject_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectType returns the old "subject_type" field's value of the PolicyDecision entity.
+// If the PolicyDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyDecisionMutation) OldSubjectType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectType: %w", err)
+	}
+	return oldValue.SubjectType, nil
+}
+
+// ResetSubjectType resets all changes to the "subject_type" field.
+func (m *PolicyDecisionMutation) ResetSubjectType() {
+	m.subject_type = nil
+}
+
+// SetSubjectID sets the "subject_id" field.
+func (m *PolicyDecisionMutation) SetSubjectID(s string) {
+	m.subject_id = &s
+}
+
+// SubjectID returns the value of the "subject_id" field in the mutation.
+func (m *PolicyDecisionMutation) SubjectID() (r string, exists bool) {
+	v := m.subject_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectID returns the old "subject_id" field's value of the PolicyDecision entity.
+// If the PolicyDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyDecisionMutation) OldSubjectID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectID: %w", err)
+	}
+	return oldValue.SubjectID, nil
+}
+
+// ResetSubjectID resets all changes to the "subject_id" field.
+func (m *PolicyDecisionMutation) ResetSubjectID() {
+	m.subject_id = nil
+}
+
+// SetResourceID sets the "resource_id" field.
+func (m *PolicyDecisionMutation) SetResourceID(s string) {
+	m.resource_id = &s
+}
+
+// ResourceID returns the value of the "resource_id" field in the mutation.
+func (m *PolicyDecisionMutation) ResourceID() (r string, exists bool) {
+	v := m.resource_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldResourceID returns the old "resource_id" field's value of the PolicyDecision entity.
+// If the PolicyDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyDecisionMutation) OldResourceID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldResourceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldResourceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldResourceID: %w", err)
+	}
+	return oldValue.ResourceID, nil
+}
+
+// ResetResourceID resets all changes to the "resource_id" field.
+func (m *PolicyDecisionMutation) ResetResourceID() {
+	m.resource_id = nil
+}
+
+// SetAllowed sets the "allowed" field.
+func (m *PolicyDecisionMutation) SetAllowed(b bool) {
+	m.allowed = &b
+}
+
+// Allowed returns the value of the "allowed" field in the mutation.
+func (m *PolicyDecisionMutation) Allowed() (r bool, exists bool) {
+	v := m.allowed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAllowed returns the old "allowed" field's value of the PolicyDecision entity.
+// If the PolicyDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyDecisionMutation) OldAllowed(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAllowed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAllowed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAllowed: %w", err)
+	}
+	return oldValue.Allowed, nil
+}
+
+// ResetAllowed resets all changes to the "allowed" field.
+func (m *PolicyDecisionMutation) ResetAllowed() {
+	m.allowed = nil
+}
+
+// SetReasons sets the "reasons" field.
+func (m *PolicyDecisionMutation) SetReasons(s []string) {
+	m.reasons = &s
+	m.appendreasons = nil
+}
+
+// Reasons returns the value of the "reasons" field in the mutation.
+func (m *PolicyDecisionMutation) Reasons() (r []string, exists bool) {
+	v := m.reasons
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReasons returns the old "reasons" field's value of the PolicyDecision entity.
+// If the PolicyDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyDecisionMutation) OldReasons(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReasons is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReasons requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReasons: %w", err)
+	}
+	return oldValue.Reasons, nil
+}
+
+// AppendReasons adds s to the "reasons" field.
+func (m *PolicyDecisionMutation) AppendReasons(s []string) {
+	m.appendreasons = append(m.appendreasons, s...)
+}
+
+// AppendedReasons returns the list of values that were appended to the "reasons" field in this mutation.
+func (m *PolicyDecisionMutation) AppendedReasons() ([]string, bool) {
+	if len(m.appendreasons) == 0 {
+		return nil, false
+	}
+	return m.appendreasons, true
+}
+
+// ResetReasons resets all changes to the "reasons" field.
+func (m *PolicyDecisionMutation) ResetReasons() {
+	m.reasons = nil
+	m.appendreasons = nil
+}
+
+// SetDecidedBy sets the "decided_by" field.
+func (m *PolicyDecisionMutation) SetDecidedBy(pb policydecision.DecidedBy) {
+	m.decided_by = &pb
+}
+
+// DecidedBy returns the value of the "decided_by" field in the mutation.
+func (m *PolicyDecisionMutation) DecidedBy() (r policydecision.DecidedBy, exists bool) {
+	v := m.decided_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDecidedBy returns the old "decided_by" field's value of the PolicyDecision entity.
+// If the PolicyDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyDecisionMutation) OldDecidedBy(ctx context.Context) (v policydecision.DecidedBy, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDecidedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDecidedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDecidedBy: %w", err)
+	}
+	return oldValue.DecidedBy, nil
+}
+
+// ResetDecidedBy resets all changes to the "decided_by" field.
+func (m *PolicyDecisionMutation) ResetDecidedBy() {
+	m.decided_by = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *PolicyDecisionMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *PolicyDecisionMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the PolicyDecision entity.
+// If the PolicyDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyDecisionMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *PolicyDecisionMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *PolicyDecisionMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *PolicyDecisionMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// SetFailed sets the "failed" field.
+func (m *PolicyDecisionMutation) SetFailed(b bool) {
+	m.failed = &b
+}
+
+// Failed returns the value of the "failed" field in the mutation.
+func (m *PolicyDecisionMutation) Failed() (r bool, exists bool) {
+	v := m.failed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailed returns the old "failed" field's value of the PolicyDecision entity.
+// If the PolicyDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyDecisionMutation) OldFailed(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailed: %w", err)
+	}
+	return oldValue.Failed, nil
+}
+
+// ResetFailed resets all changes to the "failed" field.
+func (m *PolicyDecisionMutation) ResetFailed() {
+	m.failed = nil
+}
+
+// SetFacts sets the "facts" field.
+func (m *PolicyDecisionMutation) SetFacts(s string) {
+	m.facts = &s
+}
+
+// Facts returns the value of the "facts" field in the mutation.
+func (m *PolicyDecisionMutation) Facts() (r string, exists bool) {
+	v := m.facts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFacts returns the old "facts" field's value of the PolicyDecision entity.
+// If the PolicyDecision object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyDecisionMutation) OldFacts(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFacts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFacts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFacts: %w", err)
+	}
+	return oldValue.Facts, nil
+}
+
+// ResetFacts resets all changes to the "facts" field.
+func (m *PolicyDecisionMutation) ResetFacts() {
+	m.facts = nil
+}
+
+// Where appends a list predicates to the PolicyDecisionMutation builder.
+func (m *PolicyDecisionMutation) Where(ps ...predicate.PolicyDecision) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PolicyDecisionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PolicyDecisionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PolicyDecision, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PolicyDecisionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PolicyDecisionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PolicyDecision).
+func (m *PolicyDecisionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PolicyDecisionMutation) Fields() []string {
+	fields := make([]string, 0, 12)
+	if m.org_id != nil {
+		fields = append(fields, policydecision.FieldOrgID)
+	}
+	if m.decided_at != nil {
+		fields = append(fields, policydecision.FieldDecidedAt)
+	}
+	if m.action != nil {
+		fields = append(fields, policydecision.FieldAction)
+	}
+	if m.subject_type != nil {
+		fields = append(fields, policydecision.FieldSubjectType)
+	}
+	if m.subject_id != nil {
+		fields = append(fields, policydecision.FieldSubjectID)
+	}
+	if m.resource_id != nil {
+		fields = append(fields, policydecision.FieldResourceID)
+	}
+	if m.allowed != nil {
+		fields = append(fields, policydecision.FieldAllowed)
+	}
+	if m.reasons != nil {
+		fields = append(fields, policydecision.FieldReasons)
+	}
+	if m.decided_by != nil {
+		fields = append(fields, policydecision.FieldDecidedBy)
+	}
+	if m.version != nil {
+		fields = append(fields, policydecision.FieldVersion)
+	}
+	if m.failed != nil {
+		fields = append(fields, policydecision.FieldFailed)
+	}
+	if m.facts != nil {
+		fields = append(fields, policydecision.FieldFacts)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PolicyDecisionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case policydecision.FieldOrgID:
+		return m.OrgID()
+	case policydecision.FieldDecidedAt:
+		return m.DecidedAt()
+	case policydecision.FieldAction:
+		return m.Action()
+	case policydecision.FieldSubjectType:
+		return m.SubjectType()
+	case policydecision.FieldSubjectID:
+		return m.SubjectID()
+	case policydecision.FieldResourceID:
+		return m.ResourceID()
+	case policydecision.FieldAllowed:
+		return m.Allowed()
+	case policydecision.FieldReasons:
+		return m.Reasons()
+	case policydecision.FieldDecidedBy:
+		return m.DecidedBy()
+	case policydecision.FieldVersion:
+		return m.Version()
+	case policydecision.FieldFailed:
+		return m.Failed()
+	case policydecision.FieldFacts:
+		return m.Facts()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PolicyDecisionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case policydecision.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case policydecision.FieldDecidedAt:
+		return m.OldDecidedAt(ctx)
+	case policydecision.FieldAction:
+		return m.OldAction(ctx)
+	case policydecision.FieldSubjectType:
+		return m.OldSubjectType(ctx)
+	case policydecision.FieldSubjectID:
+		return m.OldSubjectID(ctx)
+	case policydecision.FieldResourceID:
+		return m.OldResourceID(ctx)
+	case policydecision.FieldAllowed:
+		return m.OldAllowed(ctx)
+	case policydecision.FieldReasons:
+		return m.OldReasons(ctx)
+	case policydecision.FieldDecidedBy:
+		return m.OldDecidedBy(ctx)
+	case policydecision.FieldVersion:
+		return m.OldVersion(ctx)
+	case policydecision.FieldFailed:
+		return m.OldFailed(ctx)
+	case policydecision.FieldFacts:
+		return m.OldFacts(ctx)
+	}
+	return nil, fmt.Errorf("unknown PolicyDecision field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PolicyDecisionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case policydecision.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case policydecision.FieldDecidedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedAt(v)
+		return nil
+	case policydecision.FieldAction:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case policydecision.FieldSubjectType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectType(v)
+		return nil
+	case policydecision.FieldSubjectID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectID(v)
+		return nil
+	case policydecision.FieldResourceID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetResourceID(v)
+		return nil
+	case policydecision.FieldAllowed:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAllowed(v)
+		return nil
+	case policydecision.FieldReasons:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReasons(v)
+		return nil
+	case policydecision.FieldDecidedBy:
+		v, ok := value.(policydecision.DecidedBy)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDecidedBy(v)
+		return nil
+	case policydecision.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case policydecision.FieldFailed:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailed(v)
+		return nil
+	case policydecision.FieldFacts:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFacts(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyDecision field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PolicyDecisionMutation) AddedFields() []string {
+	var fields []string
+	if m.addorg_id != nil {
+		fields = append(fields, policydecision.FieldOrgID)
+	}
+	if m.addversion != nil {
+		fields = append(fields, policydecision.FieldVersion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PolicyDecisionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case policydecision.FieldOrgID:
+		return m.AddedOrgID()
+	case policydecision.FieldVersion:
+		return m.AddedVersion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PolicyDecisionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case policydecision.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrgID(v)
+		return nil
+	case policydecision.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyDecision numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PolicyDecisionMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PolicyDecisionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PolicyDecisionMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown PolicyDecision nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PolicyDecisionMutation) ResetField(name string) error {
+	switch name {
+	case policydecision.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case policydecision.FieldDecidedAt:
+		m.ResetDecidedAt()
+		return nil
+	case policydecision.FieldAction:
+		m.ResetAction()
+		return nil
+	case policydecision.FieldSubjectType:
+		m.ResetSubjectType()
+		return nil
+	case policydecision.FieldSubjectID:
+		m.ResetSubjectID()
+		return nil
+	case policydecision.FieldResourceID:
+		m.ResetResourceID()
+		return nil
+	case policydecision.FieldAllowed:
+		m.ResetAllowed()
+		return nil
+	case policydecision.FieldReasons:
+		m.ResetReasons()
+		return nil
+	case policydecision.FieldDecidedBy:
+		m.ResetDecidedBy()
+		return nil
+	case policydecision.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case policydecision.FieldFailed:
+		m.ResetFailed()
+		return nil
+	case policydecision.FieldFacts:
+		m.ResetFacts()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyDecision field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PolicyDecisionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PolicyDecisionMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PolicyDecisionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PolicyDecisionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PolicyDecisionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PolicyDecisionMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PolicyDecisionMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown PolicyDecision unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PolicyDecisionMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown PolicyDecision edge %s", name)
 }
 
 // PolicyVersionMutation represents an operation that mutates the PolicyVersion nodes in the graph.

@@ -28,6 +28,8 @@ type Tx struct {
 	Organization *OrganizationClient
 	// PolicyAudit is the client for interacting with the PolicyAudit builders.
 	PolicyAudit *PolicyAuditClient
+	// PolicyDecision is the client for interacting with the PolicyDecision builders.
+	PolicyDecision *PolicyDecisionClient
 	// PolicyVersion is the client for interacting with the PolicyVersion builders.
 	PolicyVersion *PolicyVersionClient
 	// Review is the client for interacting with the Review builders.
@@ -182,6 +184,7 @@ func (tx *Tx) init() {
 	tx.OKRItem = NewOKRItemClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.PolicyAudit = NewPolicyAuditClient(tx.config)
+	tx.PolicyDecision = NewPolicyDecisionClient(tx.config)
 	tx.PolicyVersion = NewPolicyVersionClient(tx.config)
 	tx.Review = NewReviewClient(tx.config)
 	tx.ReviewApprover = NewReviewApproverClient(tx.config)

@@ -2,8 +2,13 @@ package graph
 
 import (
 	"context"
+	"strconv"
+
+	"entgo.io/contrib/entgql"
 
 	"okrgraph/ent"
+	"okrgraph/graph/model"
+	"okrgraph/internal/policy"
 	"okrgraph/internal/policy/module"
 	"okrgraph/internal/scope"
 )
@@ -32,4 +37,34 @@ func policyUser(ctx context.Context, c *ent.Client, id int) (*ent.User, error) {
 		return nil, nil
 	}
 	return u, err
+}
+
+// decisionUser is the member of a decision log subject (nil for other
+// kinds of subjects and users that no longer exist).
+func decisionUser(ctx context.Context, c *ent.Client, subjectType, subjectID string) (*ent.User, error) {
+	if subjectType != "user" {
+		return nil, nil
+	}
+	id, err := strconv.Atoi(subjectID)
+	if err != nil || id <= 0 {
+		return nil, nil
+	}
+	return policyUser(ctx, c, id)
+}
+
+// decisionConnection turns a page of the decision log into its connection.
+func decisionConnection(page *policy.DecisionPage) *model.PolicyDecisionConnection {
+	conn := &model.PolicyDecisionConnection{
+		Edges:      make([]*model.PolicyDecisionEdge, len(page.Decisions)),
+		TotalCount: page.TotalCount,
+	}
+	for i, d := range page.Decisions {
+		conn.Edges[i] = &model.PolicyDecisionEdge{Cursor: entgql.Cursor[int]{ID: d.ID}, Node: d}
+	}
+	conn.PageInfo = &entgql.PageInfo[int]{HasNextPage: page.HasNext}
+	if n := len(conn.Edges); n > 0 {
+		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
+		conn.PageInfo.EndCursor = &conn.Edges[n-1].Cursor
+	}
+	return conn
 }

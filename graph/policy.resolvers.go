@@ -12,6 +12,9 @@ import (
 	"okrgraph/graph/model"
 	"okrgraph/internal/policy"
 	"okrgraph/internal/policy/module"
+	"time"
+
+	"entgo.io/contrib/entgql"
 )
 
 // ValidatePolicy is the resolver for the validatePolicy field.
@@ -58,6 +61,32 @@ func (r *policyAuditEntryResolver) Actor(ctx context.Context, obj *ent.PolicyAud
 	return policyUser(ctx, r.Client, obj.ActorID)
 }
 
+// User is the resolver for the user field.
+func (r *policyDecisionResolver) User(ctx context.Context, obj *ent.PolicyDecision) (*ent.User, error) {
+	return decisionUser(ctx, r.Client, obj.SubjectType, obj.SubjectID)
+}
+
+// DecidedBy is the resolver for the decidedBy field.
+func (r *policyDecisionResolver) DecidedBy(ctx context.Context, obj *ent.PolicyDecision) (policy.Decider, error) {
+	return policy.Decider(obj.DecidedBy), nil
+}
+
+// Version is the resolver for the version field.
+func (r *policyDecisionResolver) Version(ctx context.Context, obj *ent.PolicyDecision) (*int, error) {
+	if obj.Version == 0 {
+		return nil, nil
+	}
+	return &obj.Version, nil
+}
+
+// User is the resolver for the user field.
+func (r *policyImpactCountResolver) User(ctx context.Context, obj *policy.ImpactCount) (*ent.User, error) {
+	if obj.SubjectType == "" {
+		return nil, nil
+	}
+	return decisionUser(ctx, r.Client, obj.SubjectType, obj.Key)
+}
+
 // Author is the resolver for the author field.
 func (r *policyVersionResolver) Author(ctx context.Context, obj *ent.PolicyVersion) (*ent.User, error) {
 	return policyUser(ctx, r.Client, obj.AuthorID)
@@ -83,15 +112,45 @@ func (r *queryResolver) PolicyAudit(ctx context.Context, first *int) ([]*ent.Pol
 	return r.Policies.Audit(ctx, first)
 }
 
+// PolicyDecisions is the resolver for the policyDecisions field.
+func (r *queryResolver) PolicyDecisions(ctx context.Context, first *int, after *entgql.Cursor[int], filter *policy.DecisionFilter) (*model.PolicyDecisionConnection, error) {
+	var afterID *int
+	if after != nil {
+		afterID = &after.ID
+	}
+	page, err := r.Policies.Decisions(ctx, first, afterID, filter)
+	if err != nil {
+		return nil, err
+	}
+	return decisionConnection(page), nil
+}
+
+// PolicyImpact is the resolver for the policyImpact field.
+func (r *queryResolver) PolicyImpact(ctx context.Context, versionID int, since time.Time) (*policy.Impact, error) {
+	return r.Policies.Impact(ctx, versionID, since)
+}
+
 // PolicyAuditEntry returns generated.PolicyAuditEntryResolver implementation.
 func (r *Resolver) PolicyAuditEntry() generated.PolicyAuditEntryResolver {
 	return &policyAuditEntryResolver{r}
+}
+
+// PolicyDecision returns generated.PolicyDecisionResolver implementation.
+func (r *Resolver) PolicyDecision() generated.PolicyDecisionResolver {
+	return &policyDecisionResolver{r}
+}
+
+// PolicyImpactCount returns generated.PolicyImpactCountResolver implementation.
+func (r *Resolver) PolicyImpactCount() generated.PolicyImpactCountResolver {
+	return &policyImpactCountResolver{r}
 }
 
 // PolicyVersion returns generated.PolicyVersionResolver implementation.
 func (r *Resolver) PolicyVersion() generated.PolicyVersionResolver { return &policyVersionResolver{r} }
 
 type (
-	policyAuditEntryResolver struct{ *Resolver }
-	policyVersionResolver    struct{ *Resolver }
+	policyAuditEntryResolver  struct{ *Resolver }
+	policyDecisionResolver    struct{ *Resolver }
+	policyImpactCountResolver struct{ *Resolver }
+	policyVersionResolver     struct{ *Resolver }
 )

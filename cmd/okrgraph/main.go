@@ -19,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"okrgraph/internal/app"
+	"okrgraph/internal/decisionlog"
 	"okrgraph/internal/demo"
 	"okrgraph/internal/notify"
 	"okrgraph/internal/okr"
@@ -50,6 +52,9 @@ environment:
   OKRGRAPH_CORS_ORIGINS   comma-separated SPA origins allowed by CORS
   OKRGRAPH_PLATFORM_ADMINS comma-separated emails allowed to create organizations (default: anyone)
   OKRGRAPH_LOG_LEVEL      debug, info, warn or error (default info)
+  OKRGRAPH_METRICS_ADDR   serve /metrics (Prometheus) on this separate listener, e.g. 127.0.0.1:9090
+  OKRGRAPH_METRICS_TOKEN  serve /metrics on the main listener to requests bearing this token
+  OKRGRAPH_DECISION_LOG_RETENTION  how long decision log entries are kept (default 720h)
 `
 
 func main() {
@@ -162,6 +167,16 @@ func serve(ctx context.Context, args []string) error {
 	}
 	log := logger()
 	addr := env("OKRGRAPH_ADDR", "127.0.0.1:8080")
+	var retention time.Duration
+	if v := os.Getenv("OKRGRAPH_DECISION_LOG_RETENTION"); v != "" {
+		if retention, err = time.ParseDuration(v); err != nil || retention <= 0 {
+			return fmt.Errorf("OKRGRAPH_DECISION_LOG_RETENTION: %q is not a positive duration such as 720h", v)
+		}
+	}
+	metricsToken := os.Getenv("OKRGRAPH_METRICS_TOKEN")
+	if metricsToken != "" && len(metricsToken) < 16 {
+		return errors.New("OKRGRAPH_METRICS_TOKEN must be at least 16 characters")
+	}
 	a, err := app.New(ctx, app.Config{
 		DatabaseURL:    databaseURL(),
 		JWTSecret:      sec,
@@ -169,6 +184,8 @@ func serve(ctx context.Context, args []string) error {
 		CORSOrigins:    list("OKRGRAPH_CORS_ORIGINS"),
 		PlatformAdmins: list("OKRGRAPH_PLATFORM_ADMINS"),
 		Logger:         log,
+		DecisionLog:    decisionlog.Config{Retention: retention},
+		MetricsToken:   metricsToken,
 	})
 	if err != nil {
 		return err
@@ -181,6 +198,16 @@ func serve(ctx context.Context, args []string) error {
 		if err := printDemo(sec, addr); err != nil {
 			return err
 		}
+	}
+	if maddr := os.Getenv("OKRGRAPH_METRICS_ADDR"); maddr != "" {
+		ms := &http.Server{Addr: maddr, Handler: a.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := ms.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics listener failed", "addr", maddr, "err", err)
+			}
+		}()
+		defer ms.Close()
+		log.Info("metrics listening", "addr", maddr)
 	}
 	log.Info("listening", "addr", addr, "graphiql", "http://"+addr+"/")
 	return a.Server.Run(ctx)

@@ -92,6 +92,18 @@ func (f PolicyAuditFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value,
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PolicyAuditMutation", m)
 }
 
+// The PolicyDecisionFunc type is an adapter to allow the use of ordinary
+// function as PolicyDecision mutator.
+type PolicyDecisionFunc func(context.Context, *ent.PolicyDecisionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PolicyDecisionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PolicyDecisionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PolicyDecisionMutation", m)
+}
+
 // The PolicyVersionFunc type is an adapter to allow the use of ordinary
 // function as PolicyVersion mutator.
 type PolicyVersionFunc func(context.Context, *ent.PolicyVersionMutation) (ent.Value, error)

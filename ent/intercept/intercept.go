@@ -14,6 +14,7 @@ import (
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/policyaudit"
+	"okrgraph/ent/policydecision"
 	"okrgraph/ent/policyversion"
 	"okrgraph/ent/predicate"
 	"okrgraph/ent/review"
@@ -272,6 +273,33 @@ func (f TraversePolicyAudit) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.PolicyAuditQuery", q)
 }
 
+// The PolicyDecisionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PolicyDecisionFunc func(context.Context, *ent.PolicyDecisionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PolicyDecisionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PolicyDecisionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PolicyDecisionQuery", q)
+}
+
+// The TraversePolicyDecision type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePolicyDecision func(context.Context, *ent.PolicyDecisionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePolicyDecision) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePolicyDecision) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PolicyDecisionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PolicyDecisionQuery", q)
+}
+
 // The PolicyVersionFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PolicyVersionFunc func(context.Context, *ent.PolicyVersionQuery) (ent.Value, error)
 
@@ -505,6 +533,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.OrganizationQuery, predicate.Organization, organization.OrderOption]{typ: ent.TypeOrganization, tq: q}, nil
 	case *ent.PolicyAuditQuery:
 		return &query[*ent.PolicyAuditQuery, predicate.PolicyAudit, policyaudit.OrderOption]{typ: ent.TypePolicyAudit, tq: q}, nil
+	case *ent.PolicyDecisionQuery:
+		return &query[*ent.PolicyDecisionQuery, predicate.PolicyDecision, policydecision.OrderOption]{typ: ent.TypePolicyDecision, tq: q}, nil
 	case *ent.PolicyVersionQuery:
 		return &query[*ent.PolicyVersionQuery, predicate.PolicyVersion, policyversion.OrderOption]{typ: ent.TypePolicyVersion, tq: q}, nil
 	case *ent.ReviewQuery:

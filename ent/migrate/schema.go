@@ -336,6 +336,45 @@ var (
 			},
 		},
 	}
+	// PolicyDecisionsColumns holds the columns for the "policy_decisions" table.
+	PolicyDecisionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "decided_at", Type: field.TypeTime},
+		{Name: "action", Type: field.TypeString, Size: 100},
+		{Name: "subject_type", Type: field.TypeString, Size: 40, Default: "user"},
+		{Name: "subject_id", Type: field.TypeString, Size: 100},
+		{Name: "resource_id", Type: field.TypeString, Size: 100, Default: ""},
+		{Name: "allowed", Type: field.TypeBool},
+		{Name: "reasons", Type: field.TypeJSON},
+		{Name: "decided_by", Type: field.TypeEnum, Enums: []string{"DEFAULT", "TENANT"}},
+		{Name: "version", Type: field.TypeInt, Default: 0},
+		{Name: "failed", Type: field.TypeBool, Default: false},
+		{Name: "facts", Type: field.TypeString, Size: 2147483647},
+	}
+	// PolicyDecisionsTable holds the schema information for the "policy_decisions" table.
+	PolicyDecisionsTable = &schema.Table{
+		Name:       "policy_decisions",
+		Columns:    PolicyDecisionsColumns,
+		PrimaryKey: []*schema.Column{PolicyDecisionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "policydecision_org_id_decided_at",
+				Unique:  false,
+				Columns: []*schema.Column{PolicyDecisionsColumns[1], PolicyDecisionsColumns[2]},
+			},
+			{
+				Name:    "policydecision_org_id_action_decided_at",
+				Unique:  false,
+				Columns: []*schema.Column{PolicyDecisionsColumns[1], PolicyDecisionsColumns[3], PolicyDecisionsColumns[2]},
+			},
+			{
+				Name:    "policydecision_decided_at",
+				Unique:  false,
+				Columns: []*schema.Column{PolicyDecisionsColumns[2]},
+			},
+		},
+	}
 	// PolicyVersionsColumns holds the columns for the "policy_versions" table.
 	PolicyVersionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -866,6 +905,7 @@ var (
 		OkrItemsTable,
 		OrganizationsTable,
 		PolicyAuditsTable,
+		PolicyDecisionsTable,
 		PolicyVersionsTable,
 		ReviewsTable,
 		ReviewApproversTable,
@@ -923,6 +963,9 @@ func init() {
 	PolicyAuditsTable.ForeignKeys[0].RefTable = UsersTable
 	PolicyAuditsTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(55834574848),
+	}
+	PolicyDecisionsTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(64424509440),
 	}
 	PolicyVersionsTable.ForeignKeys[0].RefTable = UsersTable
 	PolicyVersionsTable.Annotation = &entsql.Annotation{

@@ -27,6 +27,9 @@ type Organization func(*sql.Selector)
 // PolicyAudit is the predicate function for policyaudit builders.
 type PolicyAudit func(*sql.Selector)
 
+// PolicyDecision is the predicate function for policydecision builders.
+type PolicyDecision func(*sql.Selector)
+
 // PolicyVersion is the predicate function for policyversion builders.
 type PolicyVersion func(*sql.Selector)
 

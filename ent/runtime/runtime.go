@@ -10,6 +10,7 @@ import (
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/policyaudit"
+	"okrgraph/ent/policydecision"
 	"okrgraph/ent/policyversion"
 	"okrgraph/ent/review"
 	"okrgraph/ent/reviewapprover"
@@ -261,6 +262,41 @@ func init() {
 	policyauditDescCreatedAt := policyauditFields[4].Descriptor()
 	// policyaudit.DefaultCreatedAt holds the default value on creation for the created_at field.
 	policyaudit.DefaultCreatedAt = policyauditDescCreatedAt.Default.(func() time.Time)
+	policydecisionMixin := schema.PolicyDecision{}.Mixin()
+	policydecisionMixinHooks0 := policydecisionMixin[0].Hooks()
+	policydecision.Hooks[0] = policydecisionMixinHooks0[0]
+	policydecisionMixinInters0 := policydecisionMixin[0].Interceptors()
+	policydecision.Interceptors[0] = policydecisionMixinInters0[0]
+	policydecisionFields := schema.PolicyDecision{}.Fields()
+	_ = policydecisionFields
+	// policydecisionDescAction is the schema descriptor for action field.
+	policydecisionDescAction := policydecisionFields[1].Descriptor()
+	// policydecision.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	policydecision.ActionValidator = policydecisionDescAction.Validators[0].(func(string) error)
+	// policydecisionDescSubjectType is the schema descriptor for subject_type field.
+	policydecisionDescSubjectType := policydecisionFields[2].Descriptor()
+	// policydecision.DefaultSubjectType holds the default value on creation for the subject_type field.
+	policydecision.DefaultSubjectType = policydecisionDescSubjectType.Default.(string)
+	// policydecision.SubjectTypeValidator is a validator for the "subject_type" field. It is called by the builders before save.
+	policydecision.SubjectTypeValidator = policydecisionDescSubjectType.Validators[0].(func(string) error)
+	// policydecisionDescSubjectID is the schema descriptor for subject_id field.
+	policydecisionDescSubjectID := policydecisionFields[3].Descriptor()
+	// policydecision.SubjectIDValidator is a validator for the "subject_id" field. It is called by the builders before save.
+	policydecision.SubjectIDValidator = policydecisionDescSubjectID.Validators[0].(func(string) error)
+	// policydecisionDescResourceID is the schema descriptor for resource_id field.
+	policydecisionDescResourceID := policydecisionFields[4].Descriptor()
+	// policydecision.DefaultResourceID holds the default value on creation for the resource_id field.
+	policydecision.DefaultResourceID = policydecisionDescResourceID.Default.(string)
+	// policydecision.ResourceIDValidator is a validator for the "resource_id" field. It is called by the builders before save.
+	policydecision.ResourceIDValidator = policydecisionDescResourceID.Validators[0].(func(string) error)
+	// policydecisionDescVersion is the schema descriptor for version field.
+	policydecisionDescVersion := policydecisionFields[8].Descriptor()
+	// policydecision.DefaultVersion holds the default value on creation for the version field.
+	policydecision.DefaultVersion = policydecisionDescVersion.Default.(int)
+	// policydecisionDescFailed is the schema descriptor for failed field.
+	policydecisionDescFailed := policydecisionFields[9].Descriptor()
+	// policydecision.DefaultFailed holds the default value on creation for the failed field.
+	policydecision.DefaultFailed = policydecisionDescFailed.Default.(bool)
 	policyversionMixin := schema.PolicyVersion{}.Mixin()
 	policyversionMixinHooks0 := policyversionMixin[0].Hooks()
 	policyversion.Hooks[0] = policyversionMixinHooks0[0]

@@ -8,6 +8,8 @@ import (
 	"io"
 	"okrgraph/ent"
 	"strconv"
+
+	"entgo.io/contrib/entgql"
 )
 
 type CheckInPayload struct {
@@ -42,6 +44,19 @@ type OKRItemPayload struct {
 
 type OrganizationPayload struct {
 	Organization *ent.Organization `json:"organization"`
+}
+
+// A page of the decision log, newest first.
+type PolicyDecisionConnection struct {
+	Edges    []*PolicyDecisionEdge `json:"edges"`
+	PageInfo *entgql.PageInfo[int] `json:"pageInfo"`
+	// Entries matching the filter, in all.
+	TotalCount int `json:"totalCount"`
+}
+
+type PolicyDecisionEdge struct {
+	Cursor entgql.Cursor[int]  `json:"cursor"`
+	Node   *ent.PolicyDecision `json:"node"`
 }
 
 type ReviewCyclePayload struct {

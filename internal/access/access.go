@@ -131,9 +131,10 @@ func (a *Actor) Input(action string, r authz.Resource) *authz.Input {
 }
 
 // Require asks the policy and returns FORBIDDEN with the policy's reasons
-// when the action is denied. A failing policy denies.
+// when the action is denied. A failing policy denies. The decision is
+// marked as enforced (authz.Enforcing): the decision log keeps it.
 func (g *Guard) Require(ctx context.Context, in *authz.Input) error {
-	d, err := g.Decide(ctx, in)
+	d, err := g.Decide(authz.Enforcing(ctx), in)
 	if err != nil {
 		return apperr.Forbidden(in.Action, d.Reasons)
 	}

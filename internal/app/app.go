@@ -12,12 +12,15 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/99designs/gqlgen/graphql"
 
 	"okrgraph/graph"
 	"okrgraph/graph/generated"
 	"okrgraph/internal/access"
 	"okrgraph/internal/apperr"
 	"okrgraph/internal/authz"
+	"okrgraph/internal/decisionlog"
+	"okrgraph/internal/metrics"
 	"okrgraph/internal/okr"
 	"okrgraph/internal/org"
 	"okrgraph/internal/policy"
@@ -50,6 +53,14 @@ type Config struct {
 	PolicyCheckEvery time.Duration
 	// WrapDriver wraps the database driver (tests count queries with it).
 	WrapDriver func(dialect.Driver) dialect.Driver
+	// DecisionLog configures the decision log (its Client and hooks are
+	// set here; zero values take decisionlog's defaults: 30 days of
+	// retention, a queue of 10000 entries).
+	DecisionLog decisionlog.Config
+	// MetricsToken, when set, serves /metrics on the public listener to
+	// requests bearing it. Without it /metrics is only served by
+	// MetricsHandler (on a listener of its own: OKRGRAPH_METRICS_ADDR).
+	MetricsToken string
 }
 
 // App is an assembled okrgraph.
@@ -67,6 +78,12 @@ type App struct {
 	// Router routes each org's decisions to its policy (nil when
 	// Config.Decider overrides the engine).
 	Router *authz.Router
+
+	// Decisions is the decision log (nil when Config.Decider overrides
+	// the engine).
+	Decisions *decisionlog.Log
+	// Metrics are the Prometheus collectors of this app.
+	Metrics *metrics.Metrics
 
 	versions *store.DB        // the Router's own small pool for version checks
 	listener *policy.Listener // PostgreSQL notifications of activations
@@ -91,7 +108,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		tenantTimeout = cfg.PolicyTimeout
 	}
 	tenantOpts := []authz.Option{authz.WithLogger(log), authz.WithTimeout(tenantTimeout)}
-	a := &App{DB: db, Log: log}
+	a := &App{DB: db, Log: log, Metrics: metrics.New()}
 	decider := cfg.Decider
 	if decider == nil {
 		engine, err := authz.NewEngine(authz.WithLogger(log), authz.WithTimeout(cfg.PolicyTimeout))
@@ -114,6 +131,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			Log:        log,
 			Options:    tenantOpts,
 		}
+		dl := cfg.DecisionLog
+		dl.Client, dl.Logger = db.Client, log
+		dl.OnDrop, dl.OnWriteError = a.Metrics.LogDropped, a.Metrics.LogWriteFailed
+		a.Decisions = decisionlog.New(dl)
+		a.Decisions.Start()
+		a.Router.Observer = authz.Observers{a.Metrics, a.Decisions}
 		decider = a.Router
 		if db.Dialect == dialect.Postgres {
 			// Without it, activations elsewhere still apply at the next
@@ -162,6 +185,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		ErrorPresenter:  graph.ErrorPresenter(log),
 		Identify:        a.identify,
 		Ready:           db.Ping,
+		Extensions:      []graphql.HandlerExtension{a.Metrics.Extension()},
+		Metrics:         metricsRoute(a.Metrics, cfg.MetricsToken),
 	})
 	if err != nil {
 		a.Close()
@@ -174,8 +199,23 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 // Handler is the HTTP handler of the app.
 func (a *App) Handler() http.Handler { return a.Server.Handler() }
 
-// Close stops the policy listener and releases the database.
+// MetricsHandler serves the metrics without authentication, for a
+// listener of their own that only operators reach.
+func (a *App) MetricsHandler() http.Handler { return a.Metrics.Handler("") }
+
+func metricsRoute(m *metrics.Metrics, token string) http.Handler {
+	if token == "" {
+		return nil
+	}
+	return m.Handler(token)
+}
+
+// Close stops the policy listener, writes the decision log's queue and
+// releases the database.
 func (a *App) Close() error {
+	if a.Decisions != nil {
+		a.Decisions.Close()
+	}
 	if a.listener != nil {
 		a.listener.Close()
 	}

@@ -46,6 +46,9 @@ type Router struct {
 	// dropped and compiled again when next needed. Default
 	// DefaultMaxTenants.
 	MaxTenants int
+	// Observer, when set, is told of every decision (decision log,
+	// metrics).
+	Observer Observer
 
 	mu   sync.RWMutex
 	orgs map[string]*tenantEntry
@@ -64,21 +67,40 @@ var _ Authorizer = (*Router)(nil)
 // Decide routes in to its org's engine. A tenant policy that cannot be
 // loaded, errors or times out denies, naming the tenant policy.
 func (r *Router) Decide(ctx context.Context, in *Input) (Decision, error) {
+	if r.Observer == nil {
+		return r.decide(ctx, in)
+	}
+	start := time.Now()
+	o := Observation{Input: in, Enforced: IsEnforcing(ctx)}
+	o.Decision, o.Version, o.Err = r.decideVersion(ctx, in)
+	o.Elapsed = time.Since(start)
+	r.Observer.ObserveDecision(ctx, &o)
+	return o.Decision, o.Err
+}
+
+func (r *Router) decide(ctx context.Context, in *Input) (Decision, error) {
+	d, _, err := r.decideVersion(ctx, in)
+	return d, err
+}
+
+// decideVersion decides and names the tenant version that did (0: none).
+func (r *Router) decideVersion(ctx context.Context, in *Input) (Decision, int, error) {
 	e, version, err := r.engineFor(ctx, in.Org.ID)
 	if err != nil {
 		r.logger().ErrorContext(ctx, "tenant policy unavailable", "org", in.Org.ID, "err", err)
 		if protectedAction(in.Action) {
 			// Tenant rules never apply to these: the default decides, so
 			// admins can still manage the org and repair its policy.
-			return r.Default.Decide(ctx, in)
+			d, err := r.Default.Decide(ctx, in)
+			return d, 0, err
 		}
-		return Decision{Reasons: []string{"this organization's policy could not be loaded"}}, err
+		return Decision{Reasons: []string{"this organization's policy could not be loaded"}}, 0, err
 	}
 	d, err := e.Decide(ctx, in)
 	if err != nil && version > 0 {
 		d.Reasons = []string{fmt.Sprintf("this organization's policy (version %d) failed: the action is denied until it is fixed", version)}
 	}
-	return d, err
+	return d, version, err
 }
 
 // protectedAction mirrors policies/final.rego: actions tenant rules can

@@ -49,6 +49,7 @@ type Service struct {
 	// explain (the Router's Options: logger, deadline).
 	EngineOptions []authz.Option
 
+	impacts     impactSlots
 	installMu   sync.Mutex
 	defaultOnce sync.Once
 	defaultEng  *authz.Engine

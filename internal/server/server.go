@@ -57,6 +57,9 @@ type Config struct {
 	// (introspection, APQ, read-only guard, complexity limit), e.g.
 	// entgql.Transactioner.
 	Extensions []graphql.HandlerExtension
+	// Metrics, when set, is served at GET /metrics (it guards itself,
+	// e.g. with a bearer token of its own).
+	Metrics http.Handler
 	// ShutdownTimeout bounds graceful shutdown in Run/Serve; default 15s.
 	ShutdownTimeout time.Duration
 }
@@ -181,6 +184,9 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("GET /{$}", playground.Handler("okrgraph", "/graphql"))
 	mux.Handle("GET /healthz", noStore(http.HandlerFunc(s.healthz)))
 	mux.Handle("GET /readyz", noStore(http.HandlerFunc(s.readyz)))
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", noStore(cfg.Metrics))
+	}
 
 	var h http.Handler = mux
 	if len(cfg.CORSOrigins) > 0 {
