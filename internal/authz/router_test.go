@@ -155,3 +155,45 @@ func TestRouterKeepsOrgAdministrationWhenTheTenantPolicyIsUnavailable(t *testing
 		t.Fatalf("OKR actions deny while the policy is unavailable: %+v %v", d, err)
 	}
 }
+
+type recorder struct {
+	mu  sync.Mutex
+	got []Observation
+}
+
+func (r *recorder) ObserveDecision(_ context.Context, o *Observation) {
+	r.mu.Lock()
+	r.got = append(r.got, *o)
+	r.mu.Unlock()
+}
+
+// The Router tells its observer of each decision: the tenant version that
+// decided and whether the caller enforces it.
+func TestRouterObserver(t *testing.T) {
+	t.Parallel()
+	def, err := NewEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &fakeSource{active: map[string]int{}, versions: map[string]map[int][]Module{}}
+	src.set("b", 4, denyCreate)
+	rec := &recorder{}
+	r := &Router{Default: def, Source: src, Observer: Observers{rec}}
+	ctx := context.Background()
+	if d, _ := r.Decide(ctx, orgInput("a")); !d.Allow {
+		t.Fatal("org a denied")
+	}
+	if d, _ := r.Decide(Enforcing(ctx), orgInput("b")); d.Allow {
+		t.Fatal("org b allowed")
+	}
+	if len(rec.got) != 2 {
+		t.Fatalf("%d observations", len(rec.got))
+	}
+	a, b := rec.got[0], rec.got[1]
+	if a.Version != 0 || a.Enforced || !a.Decision.Allow || a.Input.Org.ID != "a" {
+		t.Errorf("org a: %+v", a)
+	}
+	if b.Version != 4 || !b.Enforced || b.Decision.Allow || b.Decision.By != "tenant" || b.Elapsed <= 0 {
+		t.Errorf("org b: %+v", b)
+	}
+}
