@@ -19,6 +19,7 @@ import (
 	"okrgraph/internal/access"
 	"okrgraph/internal/apperr"
 	"okrgraph/internal/authz"
+	"okrgraph/internal/console"
 	"okrgraph/internal/decisionlog"
 	"okrgraph/internal/metrics"
 	"okrgraph/internal/okr"
@@ -187,6 +188,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Ready:           db.Ping,
 		Extensions:      []graphql.HandlerExtension{a.Metrics.Extension()},
 		Metrics:         metricsRoute(a.Metrics, cfg.MetricsToken),
+		Console:         console.Handler("/console"),
 	})
 	if err != nil {
 		a.Close()

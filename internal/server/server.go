@@ -60,6 +60,8 @@ type Config struct {
 	// Metrics, when set, is served at GET /metrics (it guards itself,
 	// e.g. with a bearer token of its own).
 	Metrics http.Handler
+	// Console, when set, serves the policy console under /console/.
+	Console http.Handler
 	// ShutdownTimeout bounds graceful shutdown in Run/Serve; default 15s.
 	ShutdownTimeout time.Duration
 }
@@ -184,6 +186,10 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("GET /{$}", playground.Handler("okrgraph", "/graphql"))
 	mux.Handle("GET /healthz", noStore(http.HandlerFunc(s.healthz)))
 	mux.Handle("GET /readyz", noStore(http.HandlerFunc(s.readyz)))
+	if cfg.Console != nil {
+		mux.Handle("GET /console", cfg.Console)
+		mux.Handle("GET /console/", cfg.Console)
+	}
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", noStore(cfg.Metrics))
 	}

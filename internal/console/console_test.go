@@ -1,0 +1,266 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"okrgraph/internal/testenv"
+)
+
+// ScreenshotEnv names a file the browser test saves a screenshot of the
+// console to (docs/console.png in the docs).
+const ScreenshotEnv = "OKRGRAPH_CONSOLE_SCREENSHOT"
+
+// chromium finds Debian's chromium; without it the test is skipped, unless
+// CI=true where it must be there.
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("chromium is not installed (apt-get install chromium)")
+	}
+	t.Skip("chromium is not installed")
+	return ""
+}
+
+// browser starts a headless chromium with a fresh profile.
+func browser(t *testing.T) context.Context {
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 2400),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	// The first run starts the browser, which lives as long as ctx: no
+	// deadline on it; the steps get a generous one (a loaded CI machine is
+	// slow, and nothing here measures speed).
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
+	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+// setValue sets a field's value as typing would, firing its input event.
+func setValue(sel, value string) chromedp.Action[chromedp.Void] {
+	js, _ := json.Marshal(value)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const el = document.querySelector(%q); el.value = %s; el.dispatchEvent(new Event("input", {bubbles: true})); el.dispatchEvent(new Event("change", {bubbles: true})); return true })()`, sel, js))(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// waitText waits until the element's text contains want.
+func waitText(sel, want string) chromedp.Action[chromedp.Void] {
+	js := fmt.Sprintf(`(() => { const el = document.querySelector(%q); return !!el && el.textContent.includes(%q) })()`, sel, want)
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(2*time.Minute))(ctx, t)
+		if err != nil {
+			return chromedp.Void{}, fmt.Errorf("waiting for %q in %s: %w", want, sel, err)
+		}
+		return chromedp.Void{}, nil
+	}
+}
+
+func text(ctx context.Context, t *testing.T, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.querySelector(%q).textContent`, sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// TestConsoleHeadline drives the console in a real browser: an admin edits
+// a draft, sees a syntax error at its line, fixes it, runs the tests, sees
+// the draft's impact (the two members whose organization objectives it
+// would refuse), activates it, sees a member's create denied in the
+// decision log, and goes back to the default policy.
+func TestConsoleHeadline(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t, "sqlite", testenv.Config{Demo: true})
+	srv := httptest.NewServer(e.App.Handler())
+	t.Cleanup(srv.Close)
+	ctx := browser(t)
+
+	for _, who := range []string{"steve", "martha"} {
+		r := e.As(who, "acme").Do(t, `mutation($in: CreateOKRItemInput!) { createOKRItem(input: $in) { item { id } } }`,
+			map[string]any{"in": map[string]any{"kind": "OBJECTIVE", "level": "ORGANIZATION", "title": who + "'s company goal"}})
+		if r.Code() != "" {
+			t.Fatalf("%s creates: %+v", who, r.Errors)
+		}
+	}
+	flush := func() {
+		fctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		testenv.Must(t, e.App.Decisions.Flush(fctx))
+	}
+	flush()
+
+	policy, err := os.ReadFile(filepath.Join("..", "..", "examples", "tenant-policies", "org-objectives-owners-only", "policy.rego"))
+	testenv.Must(t, err)
+	// Line 8 loses its closing quote: a syntax error there.
+	lines := strings.Split(string(policy), "\n")
+	if !strings.Contains(lines[7], `"ORGANIZATION"`) {
+		t.Fatalf("line 8 of the example is %q", lines[7])
+	}
+	broken := append([]string{}, lines...)
+	broken[7] = strings.Replace(lines[7], `"ORGANIZATION"`, `"ORGANIZATION`, 1)
+
+	token := e.Token("adam@acme.example")
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(srv.URL+"/console/"),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		setValue("#token", token),
+		setValue("#org", "acme"),
+		chromedp.Click(chromedp.CSS(`#signin-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#app")),
+		waitText("#who", "adam@acme.example"),
+
+		setValue("#source", strings.Join(broken, "\n")),
+		chromedp.Click(chromedp.CSS("#validate")),
+		chromedp.WaitVisible(chromedp.CSS(`#gutter .bad[data-line="8"]`)),
+	)
+	if err != nil {
+		t.Fatalf("sign in and validate a broken draft: %v", err)
+	}
+	if p := text(ctx, t, "#problems"); !strings.Contains(p, "policy.rego:8:") {
+		t.Fatalf("problems %q do not point at line 8", p)
+	}
+
+	err = chromedp.Do(ctx,
+		setValue("#source", string(policy)),
+		setValue("#comment", "Organization objectives are the owners' job"),
+		chromedp.Click(chromedp.CSS("#validate")),
+		waitText("#status", "Validate: done"),
+		chromedp.Click(chromedp.CSS("#run-tests")),
+		waitText("#tests-summary", "tests passed"),
+		chromedp.Click(chromedp.CSS("#save")),
+		waitText("#status", "Saved as draft v1"),
+		chromedp.Click(chromedp.CSS("#impact")),
+		chromedp.WaitVisible(chromedp.CSS("#impact-summary")),
+	)
+	if err != nil {
+		t.Fatalf("fix, test, save and see the impact: %v", err)
+	}
+	if s := text(ctx, t, "#impact-summary"); !strings.Contains(s, "2 allowed → denied") {
+		t.Fatalf("impact summary %q", s)
+	}
+	subjects := text(ctx, t, "#impact-subjects")
+	if !strings.Contains(subjects, "steve@acme.example") || !strings.Contains(subjects, "martha@acme.example") || strings.Contains(subjects, "olivia") {
+		t.Fatalf("impact by subject %q", subjects)
+	}
+	if p := text(ctx, t, "#problems"); strings.TrimSpace(p) != "" {
+		t.Fatalf("problems left: %q", p)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#activate")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-yes")),
+		chromedp.Click(chromedp.CSS("#confirm-yes")),
+		waitText("#status", "Activate v1: done"),
+		waitText("#version", "v1 ACTIVE"),
+	)
+	if err != nil {
+		t.Fatalf("activate: %v", err)
+	}
+
+	r := e.As("steve", "acme").Do(t, `mutation { createOKRItem(input: {kind: OBJECTIVE, level: ORGANIZATION, title: "No longer"}) { item { id } } }`, nil)
+	if r.Code() != "FORBIDDEN" {
+		t.Fatalf("steve's create under v1: %q", r.Code())
+	}
+	flush()
+	err = chromedp.Do(ctx,
+		setValue("#log-allowed", "false"),
+		chromedp.Click(chromedp.CSS(`#log-form button[type="submit"]`)),
+		waitText("#log tbody", "tenant v1"),
+		waitText("#audit-refresh", "Refresh"),
+		chromedp.Click(chromedp.CSS("#audit-refresh")),
+		waitText("#audit tbody", "ACTIVATE"),
+	)
+	if err != nil {
+		t.Fatalf("decision log: %v", err)
+	}
+	logText := text(ctx, t, "#log tbody")
+	if !strings.Contains(logText, "steve@acme.example") || !strings.Contains(logText, "only organization owners may create organization-level objectives") {
+		t.Fatalf("decision log %q", logText)
+	}
+	if path := os.Getenv(ScreenshotEnv); path != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		testenv.Must(t, os.WriteFile(path, png, 0o644))
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#deactivate")),
+		chromedp.WaitVisible(chromedp.CSS("#confirm-yes")),
+		chromedp.Click(chromedp.CSS("#confirm-yes")),
+		waitText("#status", "Deactivate: done"),
+		waitText("#version", "v1 ARCHIVED"),
+	)
+	if err != nil {
+		t.Fatalf("back to the default policy: %v", err)
+	}
+	var active struct{ ActivePolicy *struct{ Number int } }
+	e.As("adam", "acme").MustDo(t, `{ activePolicy { number } }`, nil, &active)
+	if active.ActivePolicy != nil {
+		t.Fatalf("still active: v%d", active.ActivePolicy.Number)
+	}
+	if r := e.As("steve", "acme").Do(t, `mutation { createOKRItem(input: {kind: OBJECTIVE, level: ORGANIZATION, title: "Again"}) { item { id } } }`, nil); r.Code() != "" {
+		t.Fatalf("steve's create after deactivation: %+v", r.Errors)
+	}
+}
+
+// The console's page, script and style are served by the binary, with a
+// policy allowing nothing from elsewhere.
+func TestConsoleAssets(t *testing.T) {
+	t.Parallel()
+	e := testenv.New(t, "sqlite", testenv.Config{})
+	for path, ctype := range map[string]string{"/console/": "text/html", "/console/console.js": "text/javascript", "/console/console.css": "text/css"} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		rec := httptest.NewRecorder()
+		e.App.Handler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), ctype) {
+			t.Errorf("%s: %d %s", path, rec.Code, rec.Header().Get("Content-Type"))
+		}
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "connect-src 'self'") {
+			t.Errorf("%s: CSP %q", path, csp)
+		}
+		if strings.Contains(rec.Body.String(), "https://") {
+			t.Errorf("%s refers to another origin", path)
+		}
+	}
+	rec := httptest.NewRecorder()
+	e.App.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/console", nil))
+	if rec.Code != http.StatusMovedPermanently {
+		t.Errorf("/console: %d", rec.Code)
+	}
+}
