@@ -71,7 +71,7 @@ func TestSubjectType(t *testing.T) {
 // BenchmarkObserveDecision: the cost a logged decision adds to a request
 // (marshal the input, queue it).
 func BenchmarkObserveDecision(b *testing.B) {
-	l := New(Config{QueueSize: 1 << 20})
+	l := New(Config{QueueSize: 1024})
 	o := obs(authz.ActionOKRCreate, true, true, 0, nil)
 	o.Input.Subject.Reports = []string{"1", "2", "3", "4", "5", "6", "7", "8"}
 	o.Input.Resource = authz.Resource{Kind: "OBJECTIVE", Level: "ORGANIZATION", Owners: []string{"7"}}
@@ -79,7 +79,7 @@ func BenchmarkObserveDecision(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		l.ObserveDecision(ctx, o)
-		if l.Queued() > 1<<19 {
+		if l.Queued() == 1024 {
 			for len(l.queue) > 0 {
 				<-l.queue
 			}
