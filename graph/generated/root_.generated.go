@@ -7620,7 +7620,7 @@ type PolicyImpact {
   since: Time!
   """Decisions replayed."""
   replayed: Int!
-  """Decisions that could not be replayed (their facts were too large to keep)."""
+  """Decisions that could not be replayed: their facts were too large to keep, or are not kept (review decisions)."""
   skipped: Int!
   """Evaluations of the version that failed (and so denied)."""
   failures: Int!

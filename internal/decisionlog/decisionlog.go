@@ -169,7 +169,19 @@ func (l *Log) ObserveDecision(ctx context.Context, o *authz.Observation) {
 		return
 	}
 	in := o.Input
-	facts, err := json.Marshal(in)
+	var facts []byte
+	if strings.HasPrefix(in.Action, "review.") {
+		// Nobody but the policy's chosen few reads a review, not even an
+		// org admin: its facts (reviewer, reviewee, status, approvers)
+		// stay out of the log, and such decisions are not replayed.
+		facts, err = json.Marshal(map[string]any{
+			"action":   in.Action,
+			"org":      map[string]string{"id": in.Org.ID},
+			"redacted": "the facts of review decisions are not kept",
+		})
+	} else {
+		facts, err = json.Marshal(in)
+	}
 	if err != nil || len(facts) > MaxFactsBytes {
 		facts = []byte(`{"truncated":true,"bytes":` + strconv.Itoa(len(facts)) + `}`)
 	}

@@ -3,6 +3,7 @@ package decisionlog
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"okrgraph/internal/authz"
@@ -84,5 +85,22 @@ func BenchmarkObserveDecision(b *testing.B) {
 				<-l.queue
 			}
 		}
+	}
+}
+
+// Review decisions keep no facts: not even org admins read reviews.
+func TestReviewFactsRedacted(t *testing.T) {
+	t.Parallel()
+	l := New(Config{QueueSize: 4})
+	o := obs(authz.ActionReviewRead, false, true, 0, nil)
+	o.Input.Resource.Review = &authz.Review{Reviewee: "11", Reviewer: "12", Status: "SUBMITTED"}
+	l.ObserveDecision(context.Background(), o)
+	l.ObserveDecision(context.Background(), obs(authz.ActionOKRCreate, false, true, 0, nil))
+	review, create := <-l.queue, <-l.queue
+	if s := string(review.facts); strings.Contains(s, "11") || strings.Contains(s, "SUBMITTED") || !strings.Contains(s, "redacted") {
+		t.Errorf("review facts %s", s)
+	}
+	if s := string(create.facts); !strings.Contains(s, `"action":"okr.create"`) || strings.Contains(s, "redacted") {
+		t.Errorf("create facts %s", s)
 	}
 }

@@ -156,7 +156,7 @@ type Impact struct {
 	Version int
 	Since   time.Time
 	// Replayed decisions; Skipped ones could not be (their facts were too
-	// large to keep); Failures are evaluations of the draft that failed
+	// large to keep, or are not kept: review decisions); Failures are evaluations of the draft that failed
 	// (and so deny).
 	Replayed, Skipped, Failures int
 	// Truncated: the period held more than MaxImpactDecisions decisions,
@@ -244,12 +244,16 @@ func (s *Service) Impact(ctx context.Context, versionID int, since time.Time) (*
 			out.Truncated = true
 			break
 		}
-		var in authz.Input
-		if err := json.Unmarshal([]byte(row.Facts), &in); err != nil || in.Action == "" || in.Org.ID != orgID {
+		var in struct {
+			authz.Input
+			Redacted  string `json:"redacted"`
+			Truncated bool   `json:"truncated"`
+		}
+		if err := json.Unmarshal([]byte(row.Facts), &in); err != nil || in.Action == "" || in.Org.ID != orgID || in.Redacted != "" || in.Truncated {
 			out.Skipped++
 			continue
 		}
-		d, derr := engine.Decide(ctx, &in)
+		d, derr := engine.Decide(ctx, &in.Input)
 		out.Replayed++
 		if derr != nil {
 			out.Failures++
