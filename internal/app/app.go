@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 
+	"okrgraph/ent"
 	"okrgraph/graph"
 	"okrgraph/graph/generated"
 	"okrgraph/internal/access"
@@ -133,7 +135,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 			Options:    tenantOpts,
 		}
 		dl := cfg.DecisionLog
-		dl.Client, dl.Logger = db.Client, log
+		// The log writes through a client of its own over the same pool:
+		// its batches are no request's statements (and tests counting a
+		// request's queries through WrapDriver must not see them).
+		dl.Client, dl.Logger = ent.NewClient(ent.Driver(entsql.OpenDB(db.Dialect, db.SQL))), log
 		dl.OnDrop, dl.OnWriteError = a.Metrics.LogDropped, a.Metrics.LogWriteFailed
 		a.Decisions = decisionlog.New(dl)
 		a.Decisions.Start()
