@@ -54,6 +54,9 @@ type Config struct {
 	// PolicyCheckEvery is how often each org's active policy version is
 	// re-read (default authz.DefaultCheckEvery).
 	PolicyCheckEvery time.Duration
+	// MaxTreeItems bounds one read of the flat tree (Query.okrTree) or
+	// one export (default okr.DefaultMaxTreeItems).
+	MaxTreeItems int
 	// WrapDriver wraps the database driver (tests count queries with it).
 	WrapDriver func(dialect.Driver) dialect.Driver
 	// DecisionLog configures the decision log (its Client and hooks are
@@ -164,7 +167,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Client: db.Client,
 		Guard:  guard,
 	}
-	a.OKRs = &okr.Service{Client: db.Client, Guard: guard}
+	a.OKRs = &okr.Service{Client: db.Client, Guard: guard, Dialect: db.Dialect, MaxTreeItems: cfg.MaxTreeItems}
 	a.Policies = &policy.Service{Client: db.Client, Guard: policyGuard, Router: a.Router, EngineOptions: tenantOpts}
 	a.Reviews = &review.Service{Client: db.Client, Guard: guard}
 	if len(cfg.PlatformAdmins) > 0 {
@@ -194,6 +197,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Extensions:      []graphql.HandlerExtension{a.Metrics.Extension()},
 		Metrics:         metricsRoute(a.Metrics, cfg.MetricsToken),
 		Console:         console.Handler("/console"),
+		Export:          server.ExportHandler(a.OKRs.Tree),
 	})
 	if err != nil {
 		a.Close()

@@ -40,7 +40,15 @@ const (
 type Service struct {
 	Client *ent.Client
 	Guard  *access.Guard
+	// Dialect is the database's (entgo.io/ent/dialect); the tree statement
+	// differs slightly between PostgreSQL and SQLite.
+	Dialect string
+	// MaxTreeItems bounds one tree read or export (default
+	// DefaultMaxTreeItems).
+	MaxTreeItems int
 }
+
+func (s *Service) dialect() string { return s.Dialect }
 
 // CreateInput is the input of createOKRItem.
 type CreateInput struct {

@@ -52,6 +52,9 @@ type Config struct {
 	// from ctx. Its error may be a *RequestError.
 	Identify func(ctx context.Context, c Claims, org string) (context.Context, error)
 	Ready    func(ctx context.Context) error // for /readyz
+	// Export serves GET /export/... (BI downloads) behind the same bearer
+	// tokens and X-Org selection as /graphql; nil: no export routes.
+	Export http.Handler
 
 	// Extensions are added to the gqlgen handler after the built-in ones
 	// (introspection, APQ, read-only guard, complexity limit), e.g.
@@ -183,6 +186,9 @@ func New(cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	// No method in the pattern: the transport answers 405/OPTIONS itself.
 	mux.Handle("/graphql", noStore(s.authenticate(gql)))
+	if cfg.Export != nil {
+		mux.Handle("GET /export/", noStore(s.authenticateExport(cfg.Export)))
+	}
 	mux.Handle("GET /{$}", playground.Handler("okrgraph", "/graphql"))
 	mux.Handle("GET /healthz", noStore(http.HandlerFunc(s.healthz)))
 	mux.Handle("GET /readyz", noStore(http.HandlerFunc(s.readyz)))
@@ -279,43 +285,53 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		addVary(w.Header(), "Accept")
 
-		raw, found := bearerToken(r.Header)
-		if !found {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-			writeError(w, mediaType, http.StatusUnauthorized, CodeUnauthenticated, "missing bearer token")
+		ctx, ok := s.identifyRequest(w, r, mediaType)
+		if !ok {
 			return
-		}
-		claims, err := ParseToken(s.secret, raw)
-		if err != nil {
-			msg := "invalid bearer token"
-			if errors.Is(err, jwt.ErrTokenExpired) {
-				msg = "bearer token expired"
-			}
-			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeError(w, mediaType, http.StatusUnauthorized, CodeUnauthenticated, msg)
-			return
-		}
-
-		ctx := WithClaims(r.Context(), claims)
-		if s.identify != nil {
-			org := strings.TrimSpace(r.Header.Get("X-Org"))
-			if org == "" {
-				org = claims.Org
-			}
-			idCtx, err := s.identify(ctx, claims, org)
-			if err == nil && idCtx == nil {
-				err = errors.New("Identify returned a nil context")
-			}
-			if err != nil {
-				s.identifyFailed(w, r, mediaType, err)
-				return
-			}
-			// Keep the verified claims visible to the read-only guard even
-			// if Identify replaced them.
-			ctx = WithClaims(idCtx, claims)
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// identifyRequest verifies the bearer token and runs Identify; on failure
+// it writes the error (as mediaType) and returns false.
+func (s *Server) identifyRequest(w http.ResponseWriter, r *http.Request, mediaType string) (context.Context, bool) {
+	raw, found := bearerToken(r.Header)
+	if !found {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+		writeError(w, mediaType, http.StatusUnauthorized, CodeUnauthenticated, "missing bearer token")
+		return nil, false
+	}
+	claims, err := ParseToken(s.secret, raw)
+	if err != nil {
+		msg := "invalid bearer token"
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			msg = "bearer token expired"
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		writeError(w, mediaType, http.StatusUnauthorized, CodeUnauthenticated, msg)
+		return nil, false
+	}
+
+	ctx := WithClaims(r.Context(), claims)
+	if s.identify != nil {
+		org := strings.TrimSpace(r.Header.Get("X-Org"))
+		if org == "" {
+			org = claims.Org
+		}
+		idCtx, err := s.identify(ctx, claims, org)
+		if err == nil && idCtx == nil {
+			err = errors.New("Identify returned a nil context")
+		}
+		if err != nil {
+			s.identifyFailed(w, r, mediaType, err)
+			return nil, false
+		}
+		// Keep the verified claims visible to the read-only guard even
+		// if Identify replaced them.
+		ctx = WithClaims(idCtx, claims)
+	}
+	return ctx, true
 }
 
 func (s *Server) identifyFailed(w http.ResponseWriter, r *http.Request, mediaType string, err error) {

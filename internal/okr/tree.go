@@ -1,0 +1,256 @@
+package okr
+
+// The whole alignment tree as flat rows, for BI tools and exports.
+//
+// One recursive statement walks the organization's tree from its roots (or
+// from one item) and applies the viewing rule of the private-item
+// interceptor (ent/schema/okritem.go) in SQL while it descends: a private
+// item is visible to its owners, creator, delegate, check-in owner and
+// listed viewers, and a key result also to whoever is involved in its
+// objective. The subtree under an item the viewer may not see is not
+// walked, exactly as the nested `children` form never reaches it. Nothing
+// is passed as one parameter per id, so the size of the tree only meets
+// the configured item bound.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"entgo.io/ent/dialect"
+
+	"okrgraph/ent/okritem"
+	"okrgraph/internal/apperr"
+	"okrgraph/internal/scope"
+)
+
+// DefaultMaxTreeItems bounds how many rows one tree read or export
+// returns unless Service.MaxTreeItems says otherwise.
+const DefaultMaxTreeItems = 250_000
+
+// TreeRow is one item of the flat tree: its place (parent, depth, path of
+// ids from the root, depth-first ordinal) and its own fields.
+type TreeRow struct {
+	ID            int
+	ParentID      *int
+	Depth         int
+	Ordinal       int
+	Path          string
+	Kind          okritem.Kind
+	Level         okritem.Level
+	Title         string
+	Status        okritem.Status
+	Progress      float64
+	ProgressMode  okritem.ProgressMode
+	Weight        *float64
+	MetricStart   *float64
+	MetricTarget  *float64
+	MetricCurrent *float64
+	Unit          string
+	Private       bool
+	TimePeriodID  *int
+	OwnerIDs      []int
+}
+
+// TreeOptions select the part of the tree to read.
+type TreeOptions struct {
+	// RootID starts the walk at one item (which the viewer must see)
+	// instead of at the organization's root items.
+	RootID *int
+	// MaxItems lowers the service's bound for this read (0: the bound).
+	MaxItems int
+}
+
+// maxTreeItems is the bound of one read: the service's, lowered by opts.
+func (s *Service) maxTreeItems(opts TreeOptions) (int, error) {
+	limit := s.MaxTreeItems
+	if limit <= 0 {
+		limit = DefaultMaxTreeItems
+	}
+	switch {
+	case opts.MaxItems < 0:
+		return 0, apperr.BadInput("maxItems", "maxItems must not be negative")
+	case opts.MaxItems > limit:
+		return 0, apperr.BadInput("maxItems", "maxItems is at most %d", limit)
+	case opts.MaxItems > 0:
+		limit = opts.MaxItems
+	}
+	return limit, nil
+}
+
+// Tree reads the selected organization's alignment tree as the viewer may
+// see it and calls each for every row, depth first (children in id
+// order), as the rows arrive from the database. The row passed to each is
+// reused: copy what must outlive the call. A tree with more rows than the
+// bound fails with BAD_USER_INPUT after the first rows were passed.
+func (s *Service) Tree(ctx context.Context, opts TreeOptions, each func(*TreeRow) error) error {
+	sc := scope.From(ctx)
+	if sc.UserID == 0 {
+		return apperr.Unauthenticated("authentication required")
+	}
+	if sc.OrgID == 0 {
+		return apperr.BadInput("X-Org", "select an organization (X-Org header)")
+	}
+	limit, err := s.maxTreeItems(opts)
+	if err != nil {
+		return err
+	}
+	args := []any{sc.OrgID, sc.UserID, MaxDepth, limit + 1}
+	if opts.RootID != nil {
+		// The root must be visible to the viewer: the interceptors decide.
+		ok, err := s.Client.OKRItem.Query().Where(okritem.ID(*opts.RootID)).Exist(ctx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.NotFound("item", *opts.RootID)
+		}
+		args = append(args, *opts.RootID)
+	}
+	rows, err := s.Client.QueryContext(ctx, treeQuery(s.dialect(), opts.RootID != nil), args...)
+	if err != nil {
+		return fmt.Errorf("tree: %w", err)
+	}
+	defer rows.Close()
+	var (
+		r                    TreeRow
+		parent, period       sql.NullInt64
+		weight, ms, mt, mc   sql.NullFloat64
+		key, kind, level, st string
+		mode, owners         string
+		n                    int
+		pbuf                 strings.Builder
+	)
+	for rows.Next() {
+		if err := rows.Scan(&r.ID, &parent, &r.Depth, &key, &kind, &level, &r.Title, &st, &r.Progress, &mode,
+			&weight, &ms, &mt, &mc, &r.Unit, &r.Private, &period, &owners); err != nil {
+			return fmt.Errorf("tree: %w", err)
+		}
+		if n++; n > limit {
+			return apperr.BadInput("maxItems", "the tree has more than %d items: read a subtree (rootId)", limit)
+		}
+		r.Ordinal = n
+		r.ParentID = nullInt(parent)
+		r.TimePeriodID = nullInt(period)
+		r.Weight, r.MetricStart, r.MetricTarget, r.MetricCurrent = nullFloat(weight), nullFloat(ms), nullFloat(mt), nullFloat(mc)
+		r.Kind, r.Level, r.Status, r.ProgressMode = okritem.Kind(kind), okritem.Level(level), okritem.Status(st), okritem.ProgressMode(mode)
+		r.Path = pathOf(&pbuf, key)
+		if r.OwnerIDs, err = parseIDs(owners, r.OwnerIDs[:0]); err != nil {
+			return fmt.Errorf("tree: item %d owners: %w", r.ID, err)
+		}
+		if err := each(&r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// TreeRows reads the tree (see Tree) into memory.
+func (s *Service) TreeRows(ctx context.Context, opts TreeOptions) ([]*TreeRow, error) {
+	var all []TreeRow
+	err := s.Tree(ctx, opts, func(r *TreeRow) error {
+		c := *r
+		c.OwnerIDs = append([]int(nil), r.OwnerIDs...)
+		all = append(all, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*TreeRow, len(all))
+	for i := range all {
+		out[i] = &all[i]
+	}
+	return out, nil
+}
+
+// keyWidth is the width of one id in the sort key: ids are zero-padded so
+// the keys sort depth first, children in id order.
+const keyWidth = 19
+
+// treeQuery is the tree statement. Parameters: $1 org, $2 viewer, $3 depth
+// bound, $4 row limit, $5 root (when rooted).
+func treeQuery(dia string, rooted bool) string {
+	pad := "printf('%019d', i.id)"
+	collate := ""
+	if dia == dialect.Postgres {
+		pad = "lpad(CAST(i.id AS TEXT), 19, '0')"
+		collate = ` COLLATE "C"`
+	}
+	involves := "(i.creator_id = $2 OR i.delegate_id = $2 OR i.checkin_owner_id = $2" +
+		" OR EXISTS (SELECT 1 FROM okr_item_owners o WHERE o.okr_item_id = i.id AND o.user_id = $2)" +
+		" OR EXISTS (SELECT 1 FROM okr_item_viewers v WHERE v.okr_item_id = i.id AND v.user_id = $2))"
+	anchor := "i.parent_id IS NULL AND (NOT i.private OR " + involves + ")"
+	if rooted {
+		anchor = "i.id = $5"
+	}
+	return `WITH RECURSIVE t(id, depth, sort_key, inv) AS (
+SELECT i.id, 0, CAST(` + pad + ` AS TEXT), CASE WHEN i.private THEN ` + involves + ` ELSE false END
+FROM okr_items i WHERE i.org_id = $1 AND ` + anchor + `
+UNION ALL
+SELECT i.id, t.depth + 1, t.sort_key || ` + pad + `, CASE WHEN i.private THEN ` + involves + ` ELSE false END
+FROM t JOIN okr_items i ON i.parent_id = t.id
+WHERE i.org_id = $1 AND t.depth < $3 AND CASE WHEN NOT i.private THEN true WHEN i.kind = 'KEY_RESULT' AND t.inv THEN true ELSE ` + involves + ` END
+)
+SELECT i.id, i.parent_id, t.depth, t.sort_key, i.kind, i.level, i.title, i.status, i.progress, i.progress_mode,
+ i.weight, i.metric_start, i.metric_target, i.metric_current, i.unit, i.private, i.time_period_id, CAST(i.owner_order AS TEXT)
+FROM t JOIN okr_items i ON i.id = t.id
+ORDER BY t.sort_key` + collate + `
+LIMIT $4`
+}
+
+// pathOf turns a sort key (zero-padded ids) into "id/id/id".
+func pathOf(b *strings.Builder, key string) string {
+	b.Reset()
+	for i := 0; i+keyWidth <= len(key); i += keyWidth {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		part := strings.TrimLeft(key[i:i+keyWidth], "0")
+		if part == "" {
+			part = "0"
+		}
+		b.WriteString(part)
+	}
+	return b.String()
+}
+
+// parseIDs reads a JSON array of integers ("[1,2]") into dst.
+func parseIDs(s string, dst []int) ([]int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "null" {
+		return dst, nil
+	}
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return nil, fmt.Errorf("not an array: %q", s)
+	}
+	for part := range strings.SplitSeq(s[1:len(s)-1], ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		v, err := strconv.Atoi(part)
+		if err != nil {
+			return nil, err
+		}
+		dst = append(dst, v)
+	}
+	return dst, nil
+}
+
+func nullInt(v sql.NullInt64) *int {
+	if !v.Valid {
+		return nil
+	}
+	i := int(v.Int64)
+	return &i
+}
+
+func nullFloat(v sql.NullFloat64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	f := v.Float64
+	return &f
+}
