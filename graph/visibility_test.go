@@ -2,8 +2,11 @@ package graph_test
 
 import (
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +24,10 @@ import (
 // items (random roles, managers, owners, delegates, check-in owners,
 // viewers, private objectives and their key results) and checks, for every
 // (user, item) pair, that the SQL filter behind the okrs connection shows
-// exactly the items the policy's okr.view decision allows.
+// exactly the items the policy's okr.view decision allows. The flat tree
+// (Query.okrTree), its NDJSON and CSV exports and the nested children form
+// must all show exactly the items whose whole chain of ancestors the
+// policy lets the user view.
 func TestPrivateFilterAgreesWithPolicy(t *testing.T) {
 	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
 		ctx := scope.System(context.Background())
@@ -58,6 +64,13 @@ func TestPrivateFilterAgreesWithPolicy(t *testing.T) {
 				c.SetKind(okritem.KindKEY_RESULT).SetParentID(parent.ID).SetPrivate(parent.Private)
 			} else {
 				c.SetKind(okritem.KindOBJECTIVE).SetPrivate(rng.IntN(2) == 0)
+				if len(objectives) > 0 && rng.IntN(3) == 0 {
+					// aligned under another objective (at most 2 deep, so
+					// the nested query below reaches every level)
+					if p := objectives[rng.IntN(len(objectives))]; p.ParentID == nil {
+						c.SetParentID(p.ID)
+					}
+				}
 			}
 			for range rng.IntN(3) {
 				if v := pick(); v != owners[0] {
@@ -81,7 +94,11 @@ func TestPrivateFilterAgreesWithPolicy(t *testing.T) {
 		engine, err := authz.NewEngine(authz.WithTimeout(10 * time.Second))
 		testenv.Must(t, err)
 
-		privateSeen, pairs := 0, 0
+		byID := map[int]*ent.OKRItem{}
+		for _, it := range items {
+			byID[it.ID] = it
+		}
+		privateSeen, pairs, treeRows := 0, 0, 0
 		for _, u := range users {
 			usr, err := db.User.Get(ctx, u)
 			testenv.Must(t, err)
@@ -101,6 +118,29 @@ func TestPrivateFilterAgreesWithPolicy(t *testing.T) {
 			}
 			actor, err := access.LoadActor(scope.With(context.Background(), scope.Scope{UserID: u, OrgID: orgID}), db)
 			testenv.Must(t, err)
+			allowed := map[int]bool{}
+			for _, it := range items {
+				d, err := engine.Decide(context.Background(), actor.Input(authz.ActionOKRView, facts[it.ID]))
+				testenv.Must(t, err)
+				allowed[it.ID] = d.Allow
+			}
+			// In the tree: allowed, and so is every ancestor.
+			inTree := map[int]bool{}
+			for _, it := range items {
+				ok := true
+				for p := it; p != nil && ok; {
+					ok = allowed[p.ID]
+					if p.ParentID == nil {
+						break
+					}
+					p = byID[*p.ParentID]
+				}
+				if ok {
+					inTree[it.ID] = true
+				}
+			}
+			checkTrees(t, e, usr.Email, byID, inTree)
+			treeRows += len(inTree)
 			for _, it := range items {
 				d, err := engine.Decide(context.Background(), actor.Input(authz.ActionOKRView, facts[it.ID]))
 				testenv.Must(t, err)
@@ -117,6 +157,140 @@ func TestPrivateFilterAgreesWithPolicy(t *testing.T) {
 		if privateSeen == 0 {
 			t.Fatal("the population has no private item anyone may see: it proves nothing")
 		}
-		t.Logf("%s: %d (user, item) pairs agree; %d private pairs visible", e.Backend, pairs, privateSeen)
+		t.Logf("%s: %d (user, item) pairs agree; %d private pairs visible; %d tree rows", e.Backend, pairs, privateSeen, treeRows)
 	})
+}
+
+// checkTrees compares the flat tree, its two exports and the nested
+// children form of one user with want (the ids the policy lets them see
+// with all their ancestors), and checks each row's place in the tree.
+func checkTrees(t *testing.T, e *testenv.Env, email string, byID map[int]*ent.OKRItem, want map[int]bool) {
+	t.Helper()
+	c := e.As(email, "acme")
+	var flat struct {
+		OkrTree []struct {
+			ID, Path string
+			ParentID *string
+			Depth    int
+			Ordinal  int
+			OwnerIDs []string
+		} `json:"okrTree"`
+	}
+	c.MustDo(t, `{ okrTree { id parentId depth ordinal path ownerIds } }`, nil, &flat)
+	got := map[int]bool{}
+	pos := map[int]int{}
+	for i, r := range flat.OkrTree {
+		id := atoi(t, r.ID)
+		got[id] = true
+		pos[id] = i
+		it := byID[id]
+		if it == nil {
+			t.Errorf("%s: okrTree row %d is no item of the org", email, id)
+			continue
+		}
+		if r.Ordinal != i+1 {
+			t.Errorf("%s: row %d has ordinal %d at position %d", email, id, r.Ordinal, i+1)
+		}
+		if len(r.OwnerIDs) != len(it.OwnerOrder) {
+			t.Errorf("%s: row %d has owners %v, want %v", email, id, r.OwnerIDs, it.OwnerOrder)
+		}
+		switch {
+		case it.ParentID == nil && (r.ParentID != nil || r.Depth != 0 || r.Path != r.ID):
+			t.Errorf("%s: root %d: parent %v depth %d path %q", email, id, r.ParentID, r.Depth, r.Path)
+		case it.ParentID != nil:
+			if r.ParentID == nil || atoi(t, *r.ParentID) != *it.ParentID {
+				t.Errorf("%s: row %d: parentId %v, want %d", email, id, r.ParentID, *it.ParentID)
+			} else if p, ok := pos[*it.ParentID]; !ok || p >= i || flat.OkrTree[p].Depth != r.Depth-1 ||
+				flat.OkrTree[p].Path+"/"+r.ID != r.Path {
+				t.Errorf("%s: row %d does not follow its parent (depth %d, path %q)", email, id, r.Depth, r.Path)
+			}
+		}
+	}
+	if len(got) != len(flat.OkrTree) {
+		t.Errorf("%s: okrTree repeats rows", email)
+	}
+	compareIDs(t, email+" okrTree", got, want)
+
+	nd := c.Get("/export/tree.ndjson")
+	if nd.Code != 200 || nd.Header().Get("X-Test-Aborted") != "" {
+		t.Fatalf("%s: ndjson export: %d %s", email, nd.Code, nd.Body.String())
+	}
+	gotND := map[int]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(nd.Body.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var row struct{ ID string }
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("%s: ndjson line %q: %v", email, line, err)
+		}
+		gotND[atoi(t, row.ID)] = true
+	}
+	compareIDs(t, email+" ndjson export", gotND, want)
+
+	cv := c.Get("/export/tree.csv")
+	recs, err := csv.NewReader(cv.Body).ReadAll()
+	if err != nil || cv.Code != 200 || len(recs) == 0 || recs[0][0] != "id" {
+		t.Fatalf("%s: csv export: %d %v", email, cv.Code, err)
+	}
+	gotCSV := map[int]bool{}
+	for _, r := range recs[1:] {
+		gotCSV[atoi(t, r[0])] = true
+	}
+	compareIDs(t, email+" csv export", gotCSV, want)
+
+	// The nested form walks the same tree.
+	type node struct {
+		ID       string
+		Children struct {
+			Edges []struct{ Node json.RawMessage }
+		}
+	}
+	var nested struct {
+		Okrs struct {
+			Edges []struct{ Node json.RawMessage }
+		}
+	}
+	sel := "...N"
+	for range 4 {
+		sel = "...N children { edges { node { " + sel + " } } }"
+	}
+	q := "{ okrs(where: {hasParent: false}) { edges { node { " + sel + " } } } } fragment N on OKRItem { id }"
+	c.MustDo(t, q, nil, &nested)
+	gotNested := map[int]bool{}
+	var walk func(raw []json.RawMessage)
+	walk = func(raw []json.RawMessage) {
+		for _, r := range raw {
+			var n node
+			if err := json.Unmarshal(r, &n); err != nil {
+				t.Fatal(err)
+			}
+			gotNested[atoi(t, n.ID)] = true
+			var kids []json.RawMessage
+			for _, ed := range n.Children.Edges {
+				kids = append(kids, ed.Node)
+			}
+			walk(kids)
+		}
+	}
+	var roots []json.RawMessage
+	for _, ed := range nested.Okrs.Edges {
+		roots = append(roots, ed.Node)
+	}
+	walk(roots)
+	compareIDs(t, email+" nested children", gotNested, want)
+}
+
+func compareIDs(t *testing.T, what string, got, want map[int]bool) {
+	t.Helper()
+	for id := range want {
+		if !got[id] {
+			t.Errorf("%s: item %d missing", what, id)
+		}
+	}
+	for id := range got {
+		if !want[id] {
+			t.Errorf("%s: item %d shown but not visible with all its ancestors", what, id)
+		}
+	}
 }

@@ -261,6 +261,32 @@ func (c *Client) Do(t testing.TB, query string, vars map[string]any) *Response {
 	return resp
 }
 
+// Get sends a GET request for path (e.g. "/export/tree.ndjson") through
+// the real handler with the client's token and org, and returns the
+// recorded response.
+func (c *Client) Get(path string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.org != "" {
+		req.Header.Set("X-Org", c.org)
+	}
+	rec := httptest.NewRecorder()
+	func() {
+		defer func() {
+			// An aborted stream (http.ErrAbortHandler) keeps what was written.
+			if p := recover(); p != nil && p != http.ErrAbortHandler {
+				panic(p)
+			} else if p != nil {
+				rec.Header().Set("X-Test-Aborted", "true")
+			}
+		}()
+		c.e.App.Handler().ServeHTTP(rec, req)
+	}()
+	return rec
+}
+
 // MustDo is Do that fails the test on any error and decodes data into v.
 func (c *Client) MustDo(t testing.TB, query string, vars map[string]any, v any) {
 	t.Helper()
