@@ -170,7 +170,9 @@ func (s *Service) TreeRows(ctx context.Context, opts TreeOptions) ([]*TreeRow, e
 // the keys sort depth first, children in id order.
 const keyWidth = 19
 
-// treeQuery is the tree statement. Parameters: $1 org, $2 viewer, $3 depth
+// treeQuery is the tree statement. In the recursive step, the org check
+// (children share their parent's org; it is kept as a safeguard) is
+// written so no planner walks the org index instead of parent_id's. Parameters: $1 org, $2 viewer, $3 depth
 // bound, $4 row limit, $5 root (when rooted).
 func treeQuery(dia string, rooted bool) string {
 	pad := "printf('%019d', i.id)"
@@ -192,7 +194,7 @@ FROM okr_items i WHERE i.org_id = $1 AND ` + anchor + `
 UNION ALL
 SELECT i.id, t.depth + 1, t.sort_key || ` + pad + `, CASE WHEN i.private THEN ` + involves + ` ELSE false END
 FROM t JOIN okr_items i ON i.parent_id = t.id
-WHERE i.org_id = $1 AND t.depth < $3 AND CASE WHEN NOT i.private THEN true WHEN i.kind = 'KEY_RESULT' AND t.inv THEN true ELSE ` + involves + ` END
+WHERE i.org_id + 0 = $1 AND t.depth < $3 AND CASE WHEN NOT i.private THEN true WHEN i.kind = 'KEY_RESULT' AND t.inv THEN true ELSE ` + involves + ` END
 )
 SELECT i.id, i.parent_id, t.depth, t.sort_key, i.kind, i.level, i.title, i.status, i.progress, i.progress_mode,
  i.weight, i.metric_start, i.metric_target, i.metric_current, i.unit, i.private, i.time_period_id, CAST(i.owner_order AS TEXT)

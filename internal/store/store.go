@@ -110,7 +110,20 @@ func (d *DB) Migrate(ctx context.Context) error {
 	if err := d.Client.Schema.Create(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	// ent gives many-to-many join tables only their (item, user) primary
+	// key; "the items a user owns / may view" (the dashboard's
+	// hasOwnersWith filter and the private-item rule) needs the other way.
+	for _, stmt := range extraIndexes {
+		if _, err := d.SQL.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate: %s: %w", stmt, err)
+		}
+	}
 	return nil
+}
+
+var extraIndexes = []string{
+	"CREATE INDEX IF NOT EXISTS okr_item_owners_user_id ON okr_item_owners (user_id, okr_item_id)",
+	"CREATE INDEX IF NOT EXISTS okr_item_viewers_user_id ON okr_item_viewers (user_id, okr_item_id)",
 }
 
 var migrateMu sync.Mutex

@@ -1,0 +1,152 @@
+package graph_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"okrgraph/internal/scope"
+	"okrgraph/internal/testenv"
+)
+
+// bigTree inserts, in a few SQL statements, a tree of 10 root objectives,
+// each with 10 objectives, each with perParent leaf objectives (one level
+// of 100*perParent items: beyond any bind-parameter limit when large).
+// Every 100th leaf is private and owned by owner alone. It returns the
+// number of items and of private leaves.
+func bigTree(t testing.TB, e *testenv.Env, perParent, owner int) (items, private int) {
+	t.Helper()
+	ctx := scope.System(context.Background())
+	db := e.App.DB.Client
+	orgID := mustOrg(t.(*testing.T), e)
+	var base int
+	rows, err := db.QueryContext(ctx, "SELECT COALESCE(MAX(id), 0) + 1000 FROM okr_items")
+	testenv.Must(t, err)
+	for rows.Next() {
+		testenv.Must(t, rows.Scan(&base))
+	}
+	rows.Close()
+	now, owners := "CURRENT_TIMESTAMP", "'[' || CAST(%d AS TEXT) || ']'"
+	if e.Backend == "postgres" {
+		now, owners = "now()", "CAST('[' || CAST(%d AS TEXT) || ']' AS jsonb)"
+	}
+	owners = fmt.Sprintf(owners, owner)
+	leaves := 100 * perParent
+	insert := func(ids, parent, private string) {
+		q := fmt.Sprintf(`INSERT INTO okr_items (id, kind, level, title, description, creator_id, owner_order, unit, milestone,
+  progress_mode, progress, data_link, close_note, alignment_restricted, status, private, delegate_key_results, notify_owner,
+  created_at, updated_at, org_id, parent_id, checkin_owner_id)
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < %s)
+SELECT %d + i, 'OBJECTIVE', 'INDIVIDUAL', 'item ' || CAST(i AS TEXT), '', %d, %s, '', false,
+  'MANUAL', 0.5, '', '', false, 'ON_TRACK', %s, false, false, %s, %s, %d, %s, %d FROM n`,
+			ids, base, owner, owners, private, now, now, orgID, parent, owner)
+		_, err := db.ExecContext(ctx, q)
+		testenv.Must(t, err)
+	}
+	// ids: roots base+0..9, middle base+10..109, leaves base+110..
+	insert("10", "NULL", "false")
+	// middle objectives: ids base+10+i, parent base + i/10
+	mid := fmt.Sprintf(`INSERT INTO okr_items (id, kind, level, title, description, creator_id, owner_order, unit, milestone,
+  progress_mode, progress, data_link, close_note, alignment_restricted, status, private, delegate_key_results, notify_owner,
+  created_at, updated_at, org_id, parent_id, checkin_owner_id)
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < 100)
+SELECT %d + 10 + i, 'OBJECTIVE', 'INDIVIDUAL', 'mid ' || CAST(i AS TEXT), '', %d, %s, '', false,
+  'MANUAL', 0.5, '', '', false, 'ON_TRACK', false, false, false, %s, %s, %d, %d + i / 10, %d FROM n`,
+		base, owner, owners, now, now, orgID, base, owner)
+	_, err = db.ExecContext(ctx, mid)
+	testenv.Must(t, err)
+	leaf := fmt.Sprintf(`INSERT INTO okr_items (id, kind, level, title, description, creator_id, owner_order, unit, milestone,
+  progress_mode, progress, data_link, close_note, alignment_restricted, status, private, delegate_key_results, notify_owner,
+  created_at, updated_at, org_id, parent_id, checkin_owner_id)
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < %d)
+SELECT %d + 110 + i, 'OBJECTIVE', 'INDIVIDUAL', 'leaf ' || CAST(i AS TEXT), '', %d, %s, '', false,
+  'MANUAL', 0.5, '', '', false, 'ON_TRACK', i %% 100 = 0, false, false, %s, %s, %d, %d + 10 + i %% 100, %d FROM n`,
+		leaves, base, owner, owners, now, now, orgID, base, owner)
+	_, err = db.ExecContext(ctx, leaf)
+	testenv.Must(t, err)
+	_, err = db.ExecContext(ctx, fmt.Sprintf(`INSERT INTO okr_item_owners (okr_item_id, user_id) SELECT id, %d FROM okr_items WHERE id >= %d`, owner, base))
+	testenv.Must(t, err)
+	return 110 + leaves, (leaves + 99) / 100
+}
+
+// TestTreeScalesTo100k builds a 100,110-item org tree (one level of
+// 100,000) by SQL and pulls it whole through Query.okrTree and both
+// exports, as the owner and as another member (who must not see the
+// private leaves), with a member token and a read-only token; then checks
+// the item bound answers BAD_USER_INPUT instead of part of a tree.
+func TestTreeScalesTo100k(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 100k-item tree")
+	}
+	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
+		// The demo org's own items come first; count them apart.
+		var before struct{ OkrTree []struct{ ID string } }
+		e.As("steve", "acme").MustDo(t, `{ okrTree { id } }`, nil, &before)
+		var samBefore struct{ OkrTree []struct{ ID string } }
+		e.As("sam", "acme").MustDo(t, `{ okrTree { id } }`, nil, &samBefore)
+		owner := atoi(t, e.UserID(t, "sam"))
+		items, private := bigTree(t, e, 1000, owner)
+
+		count := func(c *testenv.Client) int {
+			var out struct {
+				OkrTree []struct {
+					ID       string
+					Depth    int
+					OwnerIDs []string
+				}
+			}
+			c.MustDo(t, `{ okrTree { id depth ownerIds } }`, nil, &out)
+			return len(out.OkrTree)
+		}
+		if got, want := count(e.As("sam", "acme")), len(samBefore.OkrTree)+items; got != want {
+			t.Errorf("owner: okrTree has %d rows, want %d", got, want)
+		}
+		steveWant := len(before.OkrTree) + items - private
+		if got := count(e.As("steve", "acme")); got != steveWant {
+			t.Errorf("member: okrTree has %d rows, want %d (the %d private leaves hidden)", got, steveWant, private)
+		}
+		ro := e.WithToken(e.ReadOnlyToken("steve@acme.example"), "acme")
+
+		nd := ro.Get("/export/tree.ndjson")
+		if nd.Code != 200 || nd.Header().Get("X-Test-Aborted") != "" || !strings.HasPrefix(nd.Header().Get("Content-Type"), "application/x-ndjson") {
+			t.Fatalf("ndjson export: %d %v", nd.Code, nd.Header())
+		}
+		sc := bufio.NewScanner(nd.Body)
+		lines := 0
+		for sc.Scan() {
+			var row struct {
+				ID      string
+				Ordinal int
+			}
+			if err := json.Unmarshal(sc.Bytes(), &row); err != nil || row.ID == "" {
+				t.Fatalf("ndjson line %q: %v", sc.Text(), err)
+			}
+			if lines++; row.Ordinal != lines {
+				t.Fatalf("ndjson line %d has ordinal %d", lines, row.Ordinal)
+			}
+		}
+		if lines != steveWant {
+			t.Errorf("ndjson export has %d rows, want %d", lines, steveWant)
+		}
+		cv := e.As("steve", "acme").Get("/export/tree.csv")
+		recs, err := csv.NewReader(cv.Body).ReadAll()
+		testenv.Must(t, err)
+		if cv.Code != 200 || len(recs) != steveWant+1 {
+			t.Errorf("csv export: status %d, %d records, want %d", cv.Code, len(recs), steveWant+1)
+		}
+
+		// The bound: a clear error, not part of a tree.
+		r := e.As("steve", "acme").Do(t, `{ okrTree(maxItems: 1000) { id } }`, nil)
+		if r.Code() != "BAD_USER_INPUT" {
+			t.Errorf("okrTree beyond maxItems: %s %+v", r.Code(), r.Errors)
+		}
+		cut := e.As("steve", "acme").Get("/export/tree.ndjson?maxItems=1000")
+		if cut.Header().Get("X-Test-Aborted") == "" || !strings.Contains(cut.Body.String(), `"error"`) {
+			t.Errorf("an export beyond maxItems must end with an error line and abort")
+		}
+	})
+}
