@@ -937,3 +937,53 @@ func lcAtoi(t testing.TB, s string) int {
 	}
 	return n
 }
+
+// TestConcurrentCheckInsAcrossATree: check-ins on many key results of a
+// 4-level tree at once (objectives aligned under objectives and under a
+// key result, where the rollup stops) each lock only their rollup chain;
+// afterwards every stored progress equals an independent recomputation
+// and every key result's value is its latest check-in's.
+func TestConcurrentCheckInsAcrossATree(t *testing.T) {
+	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
+		olivia := e.As("olivia", "acme")
+		root := lcCreate(t, olivia, map[string]any{"kind": "OBJECTIVE", "title": "Root"})
+		var krs []string
+		for i := range 2 {
+			mid := lcCreate(t, olivia, map[string]any{"kind": "OBJECTIVE", "title": fmt.Sprintf("Mid %d", i), "parentId": root, "weight": float64(i + 1)})
+			for j := range 3 {
+				krs = append(krs, lcCreate(t, olivia, map[string]any{"kind": "KEY_RESULT", "title": fmt.Sprintf("KR %d.%d", i, j), "parentId": mid, "metricTarget": 100}))
+			}
+		}
+		// An objective aligned under a key result: its rollup stops there.
+		under := lcCreate(t, olivia, map[string]any{"kind": "OBJECTIVE", "title": "Under a KR", "parentId": krs[0]})
+		for j := range 2 {
+			krs = append(krs, lcCreate(t, olivia, map[string]any{"kind": "KEY_RESULT", "title": fmt.Sprintf("Deep KR %d", j), "parentId": under, "metricTarget": 10}))
+		}
+		const workers, each = 8, 12
+		var wg sync.WaitGroup
+		errs := make(chan string, workers*each)
+		for w := range workers {
+			wg.Go(func() {
+				for i := range each {
+					kr := krs[(w*each+i*7)%len(krs)]
+					r := olivia.Do(t, lcCheckInMutation, map[string]any{"in": map[string]any{"itemId": kr, "value": float64(w*each + i)}})
+					if len(r.Errors) > 0 {
+						errs <- fmt.Sprintf("worker %d: %+v", w, r.Errors)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for msg := range errs {
+			t.Error(msg)
+		}
+		for _, kr := range krs {
+			it := lcGet(t, olivia, kr)
+			if len(it.Checkins.Edges) > 0 && *it.MetricCurrent != *it.Checkins.Edges[0].Node.Value {
+				t.Errorf("%s: current %v, latest check-in %v", kr, *it.MetricCurrent, *it.Checkins.Edges[0].Node.Value)
+			}
+		}
+		lcRollupsAreExact(t, e)
+	})
+}

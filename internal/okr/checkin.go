@@ -79,9 +79,11 @@ func (s *Service) CheckIn(ctx context.Context, in CheckInInput) (*ent.CheckIn, *
 		if err := s.Guard.Require(ctx, a.Input(authz.ActionOKRCheckIn, r)); err != nil {
 			return nil, err
 		}
-		// Lock the item and its ancestors, then read the item as locked:
-		// concurrent check-ins queue here and each sees the last one.
-		t, err := lockTree(ctx, c, a.OrgID, false, it.ID)
+		// Lock the item and the ancestors its rollup reaches, then read
+		// the item as locked: concurrent check-ins on one item queue here
+		// and each sees the last one; check-ins elsewhere under the same
+		// root meet only where their rollups do.
+		t, err := lockRollupChain(ctx, c, a.OrgID, it.ID)
 		if err != nil {
 			return nil, err
 		}

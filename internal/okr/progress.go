@@ -185,6 +185,43 @@ func lockTree(ctx context.Context, c *ent.Client, orgID int, children bool, ids 
 	return t, nil
 }
 
+// lockRollupChain locks, for a change of item id's own progress, the rows
+// whose progress changes with it: the item and its ancestors up to the
+// first that is not a ROLLUP objective (a key result keeps its metric's
+// progress, a MANUAL objective its check-ins'), which is not locked.
+// Writes under one root therefore queue only where their rollups meet.
+// One statement; FOR UPDATE on PostgreSQL, in id order.
+func lockRollupChain(ctx context.Context, c *ent.Client, orgID, id int) (tree, error) {
+	chain := predicate.OKRItem(func(s *sql.Selector) {
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.Ident(s.C(okritem.FieldID)).WriteString(" IN (WITH RECURSIVE up_chain(id, depth) AS (SELECT id, 0 FROM okr_items WHERE org_id = ").Arg(orgID).
+				WriteString(" AND id = ").Arg(id).
+				WriteString(" UNION ALL SELECT p.id, up_chain.depth + 1 FROM up_chain JOIN okr_items o ON o.id = up_chain.id JOIN okr_items p ON p.id = o.parent_id" +
+					" WHERE p.kind = 'OBJECTIVE' AND p.progress_mode = 'ROLLUP' AND up_chain.depth < ").
+				Arg(MaxDepth + 1).
+				WriteString(") SELECT id FROM up_chain)")
+		}))
+	})
+	items, err := c.OKRItem.Query().
+		Where(chain, okritem.OrgID(orgID)).
+		Order(okritem.ByID()).
+		Unique(false).
+		Modify(func(s *sql.Selector) {
+			if s.Dialect() == dialect.Postgres {
+				s.ForUpdate()
+			}
+		}).
+		All(scope.System(ctx))
+	if err != nil {
+		return nil, err
+	}
+	t := make(tree, len(items))
+	for _, it := range items {
+		t[it.ID] = it
+	}
+	return t, nil
+}
+
 // depth is the number of ancestors of id in t.
 func (t tree) depth(id int) int {
 	d := 0

@@ -69,6 +69,9 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 		db.SetMaxIdleConns(8)
 	}
 	var drv dialect.Driver = entsql.OpenDB(dia, db)
+	if dia == dialect.SQLite {
+		drv = newSerialDriver(drv)
+	}
 	if wrap != nil {
 		drv = wrap(drv)
 	}

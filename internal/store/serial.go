@@ -1,0 +1,87 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"entgo.io/ent/dialect"
+)
+
+// serialDriver makes the transactions of one process queue for SQLite's
+// single writer instead of polling for its lock through busy_timeout:
+// every transaction here is a write transaction (_txlock=immediate), and
+// under load the polling gave multi-second tails while the lock was free
+// most of the time. Waiters are served in arrival order (a channel), and a
+// waiter whose context ends stops waiting. Statements outside
+// transactions are not affected. Other processes sharing the file still
+// meet busy_timeout.
+type serialDriver struct {
+	dialect.Driver
+	slot chan struct{}
+}
+
+func newSerialDriver(d dialect.Driver) *serialDriver {
+	return &serialDriver{Driver: d, slot: make(chan struct{}, 1)}
+}
+
+func (d *serialDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	select {
+	case d.slot <- struct{}{}:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		<-d.slot
+		return nil, err
+	}
+	return &serialTx{Tx: tx, release: func() { <-d.slot }}, nil
+}
+
+type serialTx struct {
+	dialect.Tx
+	release func()
+	done    bool
+}
+
+func (t *serialTx) Commit() error {
+	err := t.Tx.Commit()
+	t.finish()
+	return err
+}
+
+func (t *serialTx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.finish()
+	return err
+}
+
+func (t *serialTx) finish() {
+	if !t.done {
+		t.done = true
+		t.release()
+	}
+}
+
+type execQuerier interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}
+
+// ExecContext and QueryContext pass raw statements through (ent's
+// sql/execquery feature asks the driver for them).
+func (d *serialDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return d.Driver.(execQuerier).ExecContext(ctx, query, args...)
+}
+
+func (d *serialDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.Driver.(execQuerier).QueryContext(ctx, query, args...)
+}
+
+func (t *serialTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.Tx.(execQuerier).ExecContext(ctx, query, args...)
+}
+
+func (t *serialTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.Tx.(execQuerier).QueryContext(ctx, query, args...)
+}
