@@ -25,7 +25,7 @@ func demoItem(t *testing.T, e *testenv.Env, title string) string {
 	return strconv.Itoa(id)
 }
 
-func atoi(t *testing.T, s string) int {
+func atoi(t testing.TB, s string) int {
 	t.Helper()
 	n, err := strconv.Atoi(s)
 	if err != nil {

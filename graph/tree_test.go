@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"okrgraph/ent/organization"
 	"okrgraph/internal/scope"
 	"okrgraph/internal/testenv"
 )
@@ -22,7 +23,8 @@ func bigTree(t testing.TB, e *testenv.Env, perParent, owner int) (items, private
 	t.Helper()
 	ctx := scope.System(context.Background())
 	db := e.App.DB.Client
-	orgID := mustOrg(t.(*testing.T), e)
+	orgID, err := db.Organization.Query().Where(organization.Slug("acme")).OnlyID(ctx)
+	testenv.Must(t, err)
 	var base int
 	rows, err := db.QueryContext(ctx, "SELECT COALESCE(MAX(id), 0) + 1000 FROM okr_items")
 	testenv.Must(t, err)
