@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -177,7 +178,14 @@ func serve(ctx context.Context, args []string) error {
 	if metricsToken != "" && len(metricsToken) < 16 {
 		return errors.New("OKRGRAPH_METRICS_TOKEN must be at least 16 characters")
 	}
+	maxTree := 0
+	if v := os.Getenv("OKRGRAPH_TREE_MAX_ITEMS"); v != "" {
+		if maxTree, err = strconv.Atoi(v); err != nil || maxTree <= 0 {
+			return fmt.Errorf("OKRGRAPH_TREE_MAX_ITEMS must be a positive integer, got %q", v)
+		}
+	}
 	a, err := app.New(ctx, app.Config{
+		MaxTreeItems:   maxTree,
 		DatabaseURL:    databaseURL(),
 		JWTSecret:      sec,
 		Addr:           addr,
