@@ -152,3 +152,52 @@ func TestTreeScalesTo100k(t *testing.T) {
 		}
 	})
 }
+
+// TestTreeRefusals: the flat tree and the export refuse what they must,
+// with a code, and never leak an item the caller may not see.
+func TestTreeRefusals(t *testing.T) {
+	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
+		olivia, steve := e.As("olivia", "acme"), e.As("steve", "acme")
+		var made struct {
+			CreateOKRItem struct{ Item struct{ ID string } } `json:"createOKRItem"`
+		}
+		olivia.MustDo(t, `mutation { createOKRItem(input: {kind: OBJECTIVE, level: INDIVIDUAL, title: "Secret", private: true}) { item { id } } }`, nil, &made)
+		secret := made.CreateOKRItem.Item.ID
+
+		for _, tc := range []struct {
+			name   string
+			c      *testenv.Client
+			path   string
+			status int
+			code   string
+		}{
+			{"no token", e.WithToken("", "acme"), "/export/tree.ndjson", 401, "UNAUTHENTICATED"},
+			{"bad token", e.WithToken("nope", "acme"), "/export/tree.csv", 401, "UNAUTHENTICATED"},
+			{"not a member", e.As("stranger@elsewhere.example", "acme"), "/export/tree.ndjson", 0, ""},
+			{"no org", e.As("steve", ""), "/export/tree.ndjson", 400, "BAD_USER_INPUT"},
+			{"private root", steve, "/export/tree.ndjson?rootId=" + secret, 404, "NOT_FOUND"},
+			{"bad rootId", steve, "/export/tree.csv?rootId=x", 400, ""},
+			{"bad maxItems", steve, "/export/tree.csv?maxItems=-1", 400, ""},
+			{"maxItems over the bound", steve, "/export/tree.csv?maxItems=999999999", 400, "BAD_USER_INPUT"},
+		} {
+			r := tc.c.Get(tc.path)
+			if r.Code == 200 || (tc.status != 0 && r.Code != tc.status) || (tc.code != "" && !strings.Contains(r.Body.String(), tc.code)) {
+				t.Errorf("%s: %d %s", tc.name, r.Code, r.Body.String())
+			}
+			if strings.Contains(r.Body.String(), "Secret") {
+				t.Errorf("%s: leaks the private item", tc.name)
+			}
+		}
+		if r := steve.Do(t, `query($id: ID) { okrTree(rootId: $id) { id title } }`, map[string]any{"id": secret}); r.Code() != "NOT_FOUND" {
+			t.Errorf("okrTree at a private root: %s", r.Code())
+		}
+		var own struct{ OkrTree []struct{ ID, Title string } }
+		olivia.MustDo(t, `query($id: ID) { okrTree(rootId: $id) { id title } }`, map[string]any{"id": secret}, &own)
+		if len(own.OkrTree) != 1 || own.OkrTree[0].Title != "Secret" {
+			t.Errorf("the owner's subtree: %+v", own)
+		}
+		if r := steve.Do(t, `{ okrTree(maxItems: -1) { id } }`, nil); r.Code() != "BAD_USER_INPUT" {
+			t.Errorf("negative maxItems: %s", r.Code())
+		}
+	})
+}
