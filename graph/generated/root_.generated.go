@@ -300,6 +300,28 @@ type ComplexityRoot struct {
 		Update          func(childComplexity int) int
 	}
 
+	OKRTreeRow struct {
+		Depth         func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		Level         func(childComplexity int) int
+		MetricCurrent func(childComplexity int) int
+		MetricStart   func(childComplexity int) int
+		MetricTarget  func(childComplexity int) int
+		Ordinal       func(childComplexity int) int
+		OwnerIDs      func(childComplexity int) int
+		ParentID      func(childComplexity int) int
+		Path          func(childComplexity int) int
+		Private       func(childComplexity int) int
+		Progress      func(childComplexity int) int
+		ProgressMode  func(childComplexity int) int
+		Status        func(childComplexity int) int
+		TimePeriodID  func(childComplexity int) int
+		Title         func(childComplexity int) int
+		Unit          func(childComplexity int) int
+		Weight        func(childComplexity int) int
+	}
+
 	Organization struct {
 		CheckinCadenceDays func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
@@ -456,6 +478,7 @@ type ComplexityRoot struct {
 		Members         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
 		Node            func(childComplexity int, id int) int
 		Nodes           func(childComplexity int, ids []int) int
+		OkrTree         func(childComplexity int, rootID *int, maxItems *int) int
 		Okrs            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
 		Organization    func(childComplexity int) int
 		PolicyAudit     func(childComplexity int, first *int) int
@@ -2099,6 +2122,121 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.OKRItemPermissions.Update(childComplexity), true
 
+	case "OKRTreeRow.depth":
+		if e.ComplexityRoot.OKRTreeRow.Depth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.Depth(childComplexity), true
+	case "OKRTreeRow.id":
+		if e.ComplexityRoot.OKRTreeRow.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.ID(childComplexity), true
+	case "OKRTreeRow.kind":
+		if e.ComplexityRoot.OKRTreeRow.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.Kind(childComplexity), true
+	case "OKRTreeRow.level":
+		if e.ComplexityRoot.OKRTreeRow.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.Level(childComplexity), true
+	case "OKRTreeRow.metricCurrent":
+		if e.ComplexityRoot.OKRTreeRow.MetricCurrent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.MetricCurrent(childComplexity), true
+	case "OKRTreeRow.metricStart":
+		if e.ComplexityRoot.OKRTreeRow.MetricStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.MetricStart(childComplexity), true
+	case "OKRTreeRow.metricTarget":
+		if e.ComplexityRoot.OKRTreeRow.MetricTarget == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.MetricTarget(childComplexity), true
+	case "OKRTreeRow.ordinal":
+		if e.ComplexityRoot.OKRTreeRow.Ordinal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.Ordinal(childComplexity), true
+	case "OKRTreeRow.ownerIds":
+		if e.ComplexityRoot.OKRTreeRow.OwnerIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.OwnerIDs(childComplexity), true
+	case "OKRTreeRow.parentId":
+		if e.ComplexityRoot.OKRTreeRow.ParentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.ParentID(childComplexity), true
+	case "OKRTreeRow.path":
+		if e.ComplexityRoot.OKRTreeRow.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.Path(childComplexity), true
+	case "OKRTreeRow.private":
+		if e.ComplexityRoot.OKRTreeRow.Private == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.Private(childComplexity), true
+	case "OKRTreeRow.progress":
+		if e.ComplexityRoot.OKRTreeRow.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.Progress(childComplexity), true
+	case "OKRTreeRow.progressMode":
+		if e.ComplexityRoot.OKRTreeRow.ProgressMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.ProgressMode(childComplexity), true
+	case "OKRTreeRow.status":
+		if e.ComplexityRoot.OKRTreeRow.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.Status(childComplexity), true
+	case "OKRTreeRow.timePeriodId":
+		if e.ComplexityRoot.OKRTreeRow.TimePeriodID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.TimePeriodID(childComplexity), true
+	case "OKRTreeRow.title":
+		if e.ComplexityRoot.OKRTreeRow.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.Title(childComplexity), true
+	case "OKRTreeRow.unit":
+		if e.ComplexityRoot.OKRTreeRow.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.Unit(childComplexity), true
+	case "OKRTreeRow.weight":
+		if e.ComplexityRoot.OKRTreeRow.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OKRTreeRow.Weight(childComplexity), true
+
 	case "Organization.checkinCadenceDays":
 		if e.ComplexityRoot.Organization.CheckinCadenceDays == nil {
 			break
@@ -2747,6 +2885,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]int)), true
+	case "Query.okrTree":
+		if e.ComplexityRoot.Query.OkrTree == nil {
+			break
+		}
+
+		args, err := ec.field_Query_okrTree_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OkrTree(childComplexity, args["rootId"].(*int), args["maxItems"].(*int)), true
 	case "Query.okrs":
 		if e.ComplexityRoot.Query.Okrs == nil {
 			break
@@ -7927,6 +8076,50 @@ type ReviewPayload {
   review: Review!
 }
 `, BuiltIn: false},
+	{Name: "../tree.graphqls", Input: `extend type Query {
+  """
+  The selected organization's alignment tree as flat rows, depth first
+  (children in id order), as the viewer may see it: one recursive query
+  applies the viewing rule of private items while it walks the tree, and
+  the subtree under an item the viewer may not see is left out, as in the
+  nested ` + "`" + `children` + "`" + ` form. rootId starts at one item instead of the roots.
+  A tree with more rows than maxItems (at most the server's bound, 250,000
+  by default) fails with BAD_USER_INPUT rather than return part of it. For
+  BI tools that read a URL, GET /export/tree.ndjson and /export/tree.csv
+  stream the same rows.
+  """
+  okrTree(rootId: ID, maxItems: Int): [OKRTreeRow!]!
+}
+
+"""One item of the flat tree: its place in the tree and its own fields."""
+type OKRTreeRow {
+  id: ID!
+  """Null for a root of the tree (or of the subtree asked for)."""
+  parentId: ID
+  """0 for a root."""
+  depth: Int!
+  """1-based position in depth-first order."""
+  ordinal: Int!
+  """The ids from the root down to this item, joined by "/"."""
+  path: String!
+  kind: OKRItemKind!
+  level: OKRItemLevel!
+  title: String!
+  status: OKRItemStatus!
+  """Current progress, 0 to 1, with rollups."""
+  progress: Float!
+  progressMode: OKRItemProgressMode!
+  weight: Float
+  metricStart: Float
+  metricTarget: Float
+  metricCurrent: Float
+  unit: String!
+  private: Boolean!
+  timePeriodId: ID
+  """Owner user ids in their assigned order."""
+  ownerIds: [ID!]!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -8328,6 +8521,50 @@ func (ec *executionContext) childFields_OKRItemPermissions(ctx context.Context, 
 		return ec.fieldContext_OKRItemPermissions_manageGrants(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OKRItemPermissions", field.Name)
+}
+
+func (ec *executionContext) childFields_OKRTreeRow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OKRTreeRow_id(ctx, field)
+	case "parentId":
+		return ec.fieldContext_OKRTreeRow_parentId(ctx, field)
+	case "depth":
+		return ec.fieldContext_OKRTreeRow_depth(ctx, field)
+	case "ordinal":
+		return ec.fieldContext_OKRTreeRow_ordinal(ctx, field)
+	case "path":
+		return ec.fieldContext_OKRTreeRow_path(ctx, field)
+	case "kind":
+		return ec.fieldContext_OKRTreeRow_kind(ctx, field)
+	case "level":
+		return ec.fieldContext_OKRTreeRow_level(ctx, field)
+	case "title":
+		return ec.fieldContext_OKRTreeRow_title(ctx, field)
+	case "status":
+		return ec.fieldContext_OKRTreeRow_status(ctx, field)
+	case "progress":
+		return ec.fieldContext_OKRTreeRow_progress(ctx, field)
+	case "progressMode":
+		return ec.fieldContext_OKRTreeRow_progressMode(ctx, field)
+	case "weight":
+		return ec.fieldContext_OKRTreeRow_weight(ctx, field)
+	case "metricStart":
+		return ec.fieldContext_OKRTreeRow_metricStart(ctx, field)
+	case "metricTarget":
+		return ec.fieldContext_OKRTreeRow_metricTarget(ctx, field)
+	case "metricCurrent":
+		return ec.fieldContext_OKRTreeRow_metricCurrent(ctx, field)
+	case "unit":
+		return ec.fieldContext_OKRTreeRow_unit(ctx, field)
+	case "private":
+		return ec.fieldContext_OKRTreeRow_private(ctx, field)
+	case "timePeriodId":
+		return ec.fieldContext_OKRTreeRow_timePeriodId(ctx, field)
+	case "ownerIds":
+		return ec.fieldContext_OKRTreeRow_ownerIds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OKRTreeRow", field.Name)
 }
 
 func (ec *executionContext) childFields_Organization(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
