@@ -11,6 +11,7 @@ import (
 
 	"okrgraph/ent/migrate"
 
+	"okrgraph/ent/apitoken"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
 	"okrgraph/ent/grant"
@@ -18,7 +19,6 @@ import (
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/policyaudit"
-	"okrgraph/ent/policydecision"
 	"okrgraph/ent/policyversion"
 	"okrgraph/ent/review"
 	"okrgraph/ent/reviewapprover"
@@ -41,6 +41,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// APIToken is the client for interacting with the APIToken builders.
+	APIToken *APITokenClient
 	// CheckIn is the client for interacting with the CheckIn builders.
 	CheckIn *CheckInClient
 	// Comment is the client for interacting with the Comment builders.
@@ -55,8 +57,6 @@ type Client struct {
 	Organization *OrganizationClient
 	// PolicyAudit is the client for interacting with the PolicyAudit builders.
 	PolicyAudit *PolicyAuditClient
-	// PolicyDecision is the client for interacting with the PolicyDecision builders.
-	PolicyDecision *PolicyDecisionClient
 	// PolicyVersion is the client for interacting with the PolicyVersion builders.
 	PolicyVersion *PolicyVersionClient
 	// Review is the client for interacting with the Review builders.
@@ -84,6 +84,7 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.APIToken = NewAPITokenClient(c.config)
 	c.CheckIn = NewCheckInClient(c.config)
 	c.Comment = NewCommentClient(c.config)
 	c.Grant = NewGrantClient(c.config)
@@ -91,7 +92,6 @@ func (c *Client) init() {
 	c.OKRItem = NewOKRItemClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.PolicyAudit = NewPolicyAuditClient(c.config)
-	c.PolicyDecision = NewPolicyDecisionClient(c.config)
 	c.PolicyVersion = NewPolicyVersionClient(c.config)
 	c.Review = NewReviewClient(c.config)
 	c.ReviewApprover = NewReviewApproverClient(c.config)
@@ -192,6 +192,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:            ctx,
 		config:         cfg,
+		APIToken:       NewAPITokenClient(cfg),
 		CheckIn:        NewCheckInClient(cfg),
 		Comment:        NewCommentClient(cfg),
 		Grant:          NewGrantClient(cfg),
@@ -199,7 +200,6 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		OKRItem:        NewOKRItemClient(cfg),
 		Organization:   NewOrganizationClient(cfg),
 		PolicyAudit:    NewPolicyAuditClient(cfg),
-		PolicyDecision: NewPolicyDecisionClient(cfg),
 		PolicyVersion:  NewPolicyVersionClient(cfg),
 		Review:         NewReviewClient(cfg),
 		ReviewApprover: NewReviewApproverClient(cfg),
@@ -227,6 +227,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:            ctx,
 		config:         cfg,
+		APIToken:       NewAPITokenClient(cfg),
 		CheckIn:        NewCheckInClient(cfg),
 		Comment:        NewCommentClient(cfg),
 		Grant:          NewGrantClient(cfg),
@@ -234,7 +235,6 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		OKRItem:        NewOKRItemClient(cfg),
 		Organization:   NewOrganizationClient(cfg),
 		PolicyAudit:    NewPolicyAuditClient(cfg),
-		PolicyDecision: NewPolicyDecisionClient(cfg),
 		PolicyVersion:  NewPolicyVersionClient(cfg),
 		Review:         NewReviewClient(cfg),
 		ReviewApprover: NewReviewApproverClient(cfg),
@@ -249,7 +249,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		CheckIn.
+//		APIToken.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -272,8 +272,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem, c.Organization,
-		c.PolicyAudit, c.PolicyDecision, c.PolicyVersion, c.Review, c.ReviewApprover,
+		c.APIToken, c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem,
+		c.Organization, c.PolicyAudit, c.PolicyVersion, c.Review, c.ReviewApprover,
 		c.ReviewCycle, c.Team, c.TeamMembership, c.TimePeriod, c.User,
 	} {
 		n.Use(hooks...)
@@ -284,8 +284,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem, c.Organization,
-		c.PolicyAudit, c.PolicyDecision, c.PolicyVersion, c.Review, c.ReviewApprover,
+		c.APIToken, c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem,
+		c.Organization, c.PolicyAudit, c.PolicyVersion, c.Review, c.ReviewApprover,
 		c.ReviewCycle, c.Team, c.TeamMembership, c.TimePeriod, c.User,
 	} {
 		n.Intercept(interceptors...)
@@ -295,6 +295,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *APITokenMutation:
+		return c.APIToken.mutate(ctx, m)
 	case *CheckInMutation:
 		return c.CheckIn.mutate(ctx, m)
 	case *CommentMutation:
@@ -309,8 +311,6 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Organization.mutate(ctx, m)
 	case *PolicyAuditMutation:
 		return c.PolicyAudit.mutate(ctx, m)
-	case *PolicyDecisionMutation:
-		return c.PolicyDecision.mutate(ctx, m)
 	case *PolicyVersionMutation:
 		return c.PolicyVersion.mutate(ctx, m)
 	case *ReviewMutation:
@@ -329,6 +329,173 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.User.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// APITokenClient is a client for the APIToken schema.
+type APITokenClient struct {
+	config
+}
+
+// NewAPITokenClient returns a client for the APIToken from the given config.
+func NewAPITokenClient(c config) *APITokenClient {
+	return &APITokenClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `apitoken.Hooks(f(g(h())))`.
+func (c *APITokenClient) Use(hooks ...Hook) {
+	c.hooks.APIToken = append(c.hooks.APIToken, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `apitoken.Intercept(f(g(h())))`.
+func (c *APITokenClient) Intercept(interceptors ...Interceptor) {
+	c.inters.APIToken = append(c.inters.APIToken, interceptors...)
+}
+
+// Create returns a builder for creating a APIToken entity.
+func (c *APITokenClient) Create() *APITokenCreate {
+	mutation := newAPITokenMutation(c.config, OpCreate)
+	return &APITokenCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of APIToken entities.
+func (c *APITokenClient) CreateBulk(builders ...*APITokenCreate) *APITokenCreateBulk {
+	return &APITokenCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *APITokenClient) MapCreateBulk(slice any, setFunc func(*APITokenCreate, int)) *APITokenCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &APITokenCreateBulk{err: fmt.Errorf("calling to APITokenClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*APITokenCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &APITokenCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for APIToken.
+func (c *APITokenClient) Update() *APITokenUpdate {
+	mutation := newAPITokenMutation(c.config, OpUpdate)
+	return &APITokenUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *APITokenClient) UpdateOne(_m *APIToken) *APITokenUpdateOne {
+	mutation := newAPITokenMutation(c.config, OpUpdateOne, withAPIToken(_m))
+	return &APITokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *APITokenClient) UpdateOneID(id int) *APITokenUpdateOne {
+	mutation := newAPITokenMutation(c.config, OpUpdateOne, withAPITokenID(id))
+	return &APITokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for APIToken.
+func (c *APITokenClient) Delete() *APITokenDelete {
+	mutation := newAPITokenMutation(c.config, OpDelete)
+	return &APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *APITokenClient) DeleteOne(_m *APIToken) *APITokenDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *APITokenClient) DeleteOneID(id int) *APITokenDeleteOne {
+	builder := c.Delete().Where(apitoken.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &APITokenDeleteOne{builder}
+}
+
+// Query returns a query builder for APIToken.
+func (c *APITokenClient) Query() *APITokenQuery {
+	return &APITokenQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAPIToken},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a APIToken entity by its id.
+func (c *APITokenClient) Get(ctx context.Context, id int) (*APIToken, error) {
+	return c.Query().Where(apitoken.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *APITokenClient) GetX(ctx context.Context, id int) *APIToken {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryCreator queries the creator edge of a APIToken.
+func (c *APITokenClient) QueryCreator(_m *APIToken) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apitoken.Table, apitoken.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, apitoken.CreatorTable, apitoken.CreatorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryServiceUser queries the service_user edge of a APIToken.
+func (c *APITokenClient) QueryServiceUser(_m *APIToken) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apitoken.Table, apitoken.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, apitoken.ServiceUserTable, apitoken.ServiceUserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *APITokenClient) Hooks() []Hook {
+	hooks := c.hooks.APIToken
+	return append(hooks[:len(hooks):len(hooks)], apitoken.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *APITokenClient) Interceptors() []Interceptor {
+	inters := c.inters.APIToken
+	return append(inters[:len(inters):len(inters)], apitoken.Interceptors[:]...)
+}
+
+func (c *APITokenClient) mutate(ctx context.Context, m *APITokenMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&APITokenCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&APITokenUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&APITokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown APIToken mutation op: %q", m.Op())
 	}
 }
 
@@ -1817,141 +1984,6 @@ func (c *PolicyAuditClient) mutate(ctx context.Context, m *PolicyAuditMutation) 
 		return (&PolicyAuditDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown PolicyAudit mutation op: %q", m.Op())
-	}
-}
-
-// PolicyDecisionClient is a client for the PolicyDecision schema.
-type PolicyDecisionClient struct {
-	config
-}
-
-// NewPolicyDecisionClient returns a client for the PolicyDecision from the given config.
-func NewPolicyDecisionClient(c config) *PolicyDecisionClient {
-	return &PolicyDecisionClient{config: c}
-}
-
-// Use adds a list of mutation hooks to the hooks stack.
-// A call to `Use(f, g, h)` equals to `policydecision.Hooks(f(g(h())))`.
-func (c *PolicyDecisionClient) Use(hooks ...Hook) {
-	c.hooks.PolicyDecision = append(c.hooks.PolicyDecision, hooks...)
-}
-
-// Intercept adds a list of query interceptors to the interceptors stack.
-// A call to `Intercept(f, g, h)` equals to `policydecision.Intercept(f(g(h())))`.
-func (c *PolicyDecisionClient) Intercept(interceptors ...Interceptor) {
-	c.inters.PolicyDecision = append(c.inters.PolicyDecision, interceptors...)
-}
-
-// Create returns a builder for creating a PolicyDecision entity.
-func (c *PolicyDecisionClient) Create() *PolicyDecisionCreate {
-	mutation := newPolicyDecisionMutation(c.config, OpCreate)
-	return &PolicyDecisionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// CreateBulk returns a builder for creating a bulk of PolicyDecision entities.
-func (c *PolicyDecisionClient) CreateBulk(builders ...*PolicyDecisionCreate) *PolicyDecisionCreateBulk {
-	return &PolicyDecisionCreateBulk{config: c.config, builders: builders}
-}
-
-// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
-// a builder and applies setFunc on it.
-func (c *PolicyDecisionClient) MapCreateBulk(slice any, setFunc func(*PolicyDecisionCreate, int)) *PolicyDecisionCreateBulk {
-	rv := reflect.ValueOf(slice)
-	if rv.Kind() != reflect.Slice {
-		return &PolicyDecisionCreateBulk{err: fmt.Errorf("calling to PolicyDecisionClient.MapCreateBulk with wrong type %T, need slice", slice)}
-	}
-	builders := make([]*PolicyDecisionCreate, rv.Len())
-	for i := 0; i < rv.Len(); i++ {
-		builders[i] = c.Create()
-		setFunc(builders[i], i)
-	}
-	return &PolicyDecisionCreateBulk{config: c.config, builders: builders}
-}
-
-// Update returns an update builder for PolicyDecision.
-func (c *PolicyDecisionClient) Update() *PolicyDecisionUpdate {
-	mutation := newPolicyDecisionMutation(c.config, OpUpdate)
-	return &PolicyDecisionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOne returns an update builder for the given entity.
-func (c *PolicyDecisionClient) UpdateOne(_m *PolicyDecision) *PolicyDecisionUpdateOne {
-	mutation := newPolicyDecisionMutation(c.config, OpUpdateOne, withPolicyDecision(_m))
-	return &PolicyDecisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// UpdateOneID returns an update builder for the given id.
-func (c *PolicyDecisionClient) UpdateOneID(id int) *PolicyDecisionUpdateOne {
-	mutation := newPolicyDecisionMutation(c.config, OpUpdateOne, withPolicyDecisionID(id))
-	return &PolicyDecisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// Delete returns a delete builder for PolicyDecision.
-func (c *PolicyDecisionClient) Delete() *PolicyDecisionDelete {
-	mutation := newPolicyDecisionMutation(c.config, OpDelete)
-	return &PolicyDecisionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
-}
-
-// DeleteOne returns a builder for deleting the given entity.
-func (c *PolicyDecisionClient) DeleteOne(_m *PolicyDecision) *PolicyDecisionDeleteOne {
-	return c.DeleteOneID(_m.ID)
-}
-
-// DeleteOneID returns a builder for deleting the given entity by its id.
-func (c *PolicyDecisionClient) DeleteOneID(id int) *PolicyDecisionDeleteOne {
-	builder := c.Delete().Where(policydecision.ID(id))
-	builder.mutation.id = &id
-	builder.mutation.op = OpDeleteOne
-	return &PolicyDecisionDeleteOne{builder}
-}
-
-// Query returns a query builder for PolicyDecision.
-func (c *PolicyDecisionClient) Query() *PolicyDecisionQuery {
-	return &PolicyDecisionQuery{
-		config: c.config,
-		ctx:    &QueryContext{Type: TypePolicyDecision},
-		inters: c.Interceptors(),
-	}
-}
-
-// Get returns a PolicyDecision entity by its id.
-func (c *PolicyDecisionClient) Get(ctx context.Context, id int) (*PolicyDecision, error) {
-	return c.Query().Where(policydecision.ID(id)).Only(ctx)
-}
-
-// GetX is like Get, but panics if an error occurs.
-func (c *PolicyDecisionClient) GetX(ctx context.Context, id int) *PolicyDecision {
-	obj, err := c.Get(ctx, id)
-	if err != nil {
-		panic(err)
-	}
-	return obj
-}
-
-// Hooks returns the client hooks.
-func (c *PolicyDecisionClient) Hooks() []Hook {
-	hooks := c.hooks.PolicyDecision
-	return append(hooks[:len(hooks):len(hooks)], policydecision.Hooks[:]...)
-}
-
-// Interceptors returns the client interceptors.
-func (c *PolicyDecisionClient) Interceptors() []Interceptor {
-	inters := c.inters.PolicyDecision
-	return append(inters[:len(inters):len(inters)], policydecision.Interceptors[:]...)
-}
-
-func (c *PolicyDecisionClient) mutate(ctx context.Context, m *PolicyDecisionMutation) (Value, error) {
-	switch m.Op() {
-	case OpCreate:
-		return (&PolicyDecisionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdate:
-		return (&PolicyDecisionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpUpdateOne:
-		return (&PolicyDecisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
-	case OpDelete, OpDeleteOne:
-		return (&PolicyDecisionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
-	default:
-		return nil, fmt.Errorf("ent: unknown PolicyDecision mutation op: %q", m.Op())
 	}
 }
 
@@ -3501,13 +3533,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		CheckIn, Comment, Grant, Membership, OKRItem, Organization, PolicyAudit,
-		PolicyDecision, PolicyVersion, Review, ReviewApprover, ReviewCycle, Team,
+		APIToken, CheckIn, Comment, Grant, Membership, OKRItem, Organization,
+		PolicyAudit, PolicyVersion, Review, ReviewApprover, ReviewCycle, Team,
 		TeamMembership, TimePeriod, User []ent.Hook
 	}
 	inters struct {
-		CheckIn, Comment, Grant, Membership, OKRItem, Organization, PolicyAudit,
-		PolicyDecision, PolicyVersion, Review, ReviewApprover, ReviewCycle, Team,
+		APIToken, CheckIn, Comment, Grant, Membership, OKRItem, Organization,
+		PolicyAudit, PolicyVersion, Review, ReviewApprover, ReviewCycle, Team,
 		TeamMembership, TimePeriod, User []ent.Interceptor
 	}
 )

@@ -306,7 +306,7 @@ func TestReadOnlyToken(t *testing.T) {
 					if res.hasData() {
 						t.Errorf("refused mutation has data: %s", res.raw)
 					}
-					if r, _ := res.errors[0].Extensions["reasons"].([]any); len(r) != 1 || r[0] != "read_only_token" {
+					if r, _ := res.errors[0].Extensions["reasons"].([]any); len(r) != 1 || r[0] != "this token is read-only: it may read but not change anything" {
 						t.Errorf("reasons = %v", res.errors[0].Extensions["reasons"])
 					}
 				}
