@@ -143,6 +143,23 @@ func (s *Service) ResolveOrg(ctx context.Context, userID int, ref string) (int, 
 	return id, err
 }
 
+// ResolveServiceOrg checks that an X-Org value names the API token's own
+// organization orgID; any other is NOT_FOUND.
+func (s *Service) ResolveServiceOrg(ctx context.Context, orgID int, ref string) (int, error) {
+	ctx = scope.System(ctx)
+	q := s.Client.Organization.Query().Where(organization.ID(orgID))
+	if id, err := strconv.Atoi(ref); err == nil {
+		q.Where(organization.ID(id))
+	} else {
+		q.Where(organization.Slug(strings.ToLower(ref)))
+	}
+	id, err := q.OnlyID(ctx)
+	if ent.IsNotFound(err) {
+		return 0, apperr.NotFound("organization", ref)
+	}
+	return id, err
+}
+
 // CreateOrganizationInput is the input of createOrganization.
 type CreateOrganizationInput struct {
 	Name string
@@ -154,6 +171,9 @@ func (s *Service) CreateOrganization(ctx context.Context, in CreateOrganizationI
 	sc := scope.From(ctx)
 	if sc.UserID == 0 {
 		return nil, apperr.Unauthenticated("authentication required")
+	}
+	if sc.Service {
+		return nil, apperr.Forbidden("create organizations", []string{"API tokens are read-only: they may read OKRs but never change anything"})
 	}
 	name := strings.TrimSpace(in.Name)
 	if err := checkName("name", name, 100); err != nil {
