@@ -195,6 +195,8 @@ func TestAuthenticatedRequest(t *testing.T) {
 		}
 	})
 	user := Claims{Subject: "u1", Email: "u1@example.com", Name: "U One", Org: "token-org"}
+	want := user
+	want.Issuer = LocalIssuer
 
 	// X-Org header wins.
 	rq := authed(t, post(`{"query":"{ viewer }"}`), user)
@@ -203,7 +205,7 @@ func TestAuthenticatedRequest(t *testing.T) {
 	if res.status != 200 || res.data["viewer"] != "u1@acme" {
 		t.Fatalf("status %d body %s", res.status, res.raw)
 	}
-	if seen.claims != user || seen.org != "acme" {
+	if seen.claims != want || seen.org != "acme" {
 		t.Errorf("Identify saw %+v %q", seen.claims, seen.org)
 	}
 	if v := res.header.Values("Vary"); len(v) != 1 || v[0] != "Accept" {
