@@ -281,7 +281,7 @@ func TestServiceIdentityReads(t *testing.T) {
 
 // schemaQueries builds one query per Query field (and per sensitive id for
 // fields taking a required ID), selecting the scalars of the result and of
-// its objects one level down (connections through edges.node).
+// its objects two levels down (connections through edges.node).
 func schemaQueries(t *testing.T, c *testenv.Client, ids []string) []string {
 	t.Helper()
 	type typeRef struct {
@@ -353,7 +353,7 @@ func schemaQueries(t *testing.T, c *testenv.Client, ids []string) []string {
 				ft, _ := named(f.Type)
 				if k := kinds[ft]; k == "OBJECT" && !hasRequired(f) {
 					if strings.HasSuffix(ft, "Connection") {
-						parts = append(parts, f.Name+" { totalCount edges { node "+selection(strings.TrimSuffix(ft, "Connection"), 0)+" } }")
+						parts = append(parts, f.Name+"(first: 5) { totalCount edges { node "+selection(strings.TrimSuffix(ft, "Connection"), depth-1)+" } }")
 					} else {
 						parts = append(parts, f.Name+" "+selection(ft, depth-1))
 					}
@@ -368,7 +368,7 @@ func schemaQueries(t *testing.T, c *testenv.Client, ids []string) []string {
 			continue
 		}
 		ft, _ := named(f.Type)
-		sel := selection(ft, 1)
+		sel := selection(ft, 2)
 		var idArgs []string
 		ok := true
 		for _, a := range f.Args {
@@ -512,7 +512,7 @@ func TestOIDCSignIn(t *testing.T) {
 			c.Audience = "another-app"
 			bad["wrong audience"] = idp.Sign(t, c)
 			c = hire
-			c.Expiry = time.Now().Add(-time.Hour)
+			c.Audience, c.Expiry = "okrgraph", time.Now().Add(-time.Hour)
 			bad["expired"] = idp.Sign(t, c)
 			c = hire
 			c.Audience, c.Expiry = "okrgraph", exp
