@@ -100,7 +100,9 @@ func TestAPITokens(t *testing.T) {
 		if strings.Contains(string(r.Data), secret) || strings.Contains(string(r.Data), "okrg_") {
 			t.Fatal("apiTokens shows the secret")
 		}
-		var list struct{ APITokens []apiToken `json:"apiTokens"` }
+		var list struct {
+			APITokens []apiToken `json:"apiTokens"`
+		}
 		r.Decode(t, &list)
 		if len(list.APITokens) != 1 || list.APITokens[0].LastUsedAt == nil {
 			t.Fatalf("apiTokens %+v", list.APITokens)
@@ -116,7 +118,9 @@ func TestAPITokens(t *testing.T) {
 		}
 
 		// A token of org A is NOT_FOUND in org B, and the other way round.
-		var created struct{ CreateOrganization struct{ Organization struct{ ID string } } `json:"createOrganization"` }
+		var created struct {
+			CreateOrganization struct{ Organization struct{ ID string } } `json:"createOrganization"`
+		}
 		steve.MustDo(t, `mutation { createOrganization(input: {name: "Globex", slug: "globex"}) { organization { id } } }`, nil, &created)
 		wantStatus(t, e.WithToken(secret, "globex").Do(t, `{ okrs { totalCount } }`, nil), http.StatusNotFound, "NOT_FOUND")
 		wantStatus(t, e.WithToken(secret, created.CreateOrganization.Organization.ID).Do(t, `{ okrs { totalCount } }`, nil), http.StatusNotFound, "NOT_FOUND")
@@ -127,7 +131,9 @@ func TestAPITokens(t *testing.T) {
 		}
 
 		// Revoked: refused on the very next request.
-		var rev struct{ RevokeAPIToken apiToken `json:"revokeApiToken"` }
+		var rev struct {
+			RevokeAPIToken apiToken `json:"revokeApiToken"`
+		}
 		olivia.MustDo(t, `mutation($id: ID!) { revokeApiToken(id: $id) { `+apiTokenFields+` } }`, map[string]any{"id": tok.ID}, &rev)
 		if rev.RevokeAPIToken.RevokedAt == nil {
 			t.Fatal("revokedAt not set")
@@ -447,7 +453,9 @@ func TestOIDCSignIn(t *testing.T) {
 			// the invitation is not theirs.
 			squatter := idptest.Claims{Subject: "squatter", Email: "newhire@acme.example", Name: "Squatter"}
 			wantStatus(t, as(squatter, "acme").Do(t, `{ okrs { totalCount } }`, nil), http.StatusNotFound, "NOT_FOUND")
-			var v struct{ Viewer struct{ User struct{ Email *string } } }
+			var v struct {
+				Viewer struct{ User struct{ Email *string } }
+			}
 			as(squatter, "").MustDo(t, `{ viewer { user { email } } }`, nil, &v)
 			if v.Viewer.User.Email != nil {
 				t.Fatalf("unverified email taken: %v", *v.Viewer.User.Email)
@@ -463,7 +471,10 @@ func TestOIDCSignIn(t *testing.T) {
 			hire := idptest.Claims{Subject: "hire-1", Email: "newhire@acme.example", EmailVerified: true, Name: "Nina Newhire"}
 			var me struct {
 				Viewer struct {
-					User       struct{ Name, Email string; SSO bool }
+					User struct {
+						Name, Email string
+						SSO         bool
+					}
 					Membership struct{ Role string }
 				}
 			}
@@ -493,7 +504,16 @@ func TestOIDCSignIn(t *testing.T) {
 			// Org admins see the last sign-in; members do not.
 			q := `{ members(first: 50) { edges { node { user { name } lastSignInAt } } } }`
 			seen := func(c *testenv.Client) (hireSeen bool) {
-				var m struct{ Members struct{ Edges []struct{ Node struct{ User struct{ Name string }; LastSignInAt *string } } } }
+				var m struct {
+					Members struct {
+						Edges []struct {
+							Node struct {
+								User         struct{ Name string }
+								LastSignInAt *string
+							}
+						}
+					}
+				}
 				c.MustDo(t, q, nil, &m)
 				for _, ed := range m.Members.Edges {
 					if ed.Node.User.Name == "Nina Newhire" && ed.Node.LastSignInAt != nil {
@@ -562,7 +582,9 @@ func TestLegacyUsersMigrate(t *testing.T) {
 		if u.Issuer == nil || *u.Issuer != "local" || u.Sub == nil || *u.Sub != "steve@acme.example" || u.LegacySubject != nil {
 			t.Fatalf("migrated user %+v", u)
 		}
-		var out struct{ Viewer struct{ User struct{ ID string } } }
+		var out struct {
+			Viewer struct{ User struct{ ID string } }
+		}
 		e.As("steve", "acme").MustDo(t, `{ viewer { user { id } } }`, nil, &out)
 		if out.Viewer.User.ID != fmt.Sprint(u.ID) {
 			t.Fatal("a migrated user signs in as someone else")

@@ -36,11 +36,11 @@ const (
 
 // Config configures a Server.
 type Config struct {
-	Addr            string   // listen address for Run; default ":8080"
-	JWTSecret       []byte   // HS256 development secret, at least MinSecretLen bytes; optional with Authenticators
+	Addr      string // listen address for Run; default ":8080"
+	JWTSecret []byte // HS256 development secret, at least MinSecretLen bytes; optional with Authenticators
 	// Authenticators verify the other bearer tokens (OIDC, API tokens);
 	// the first that Handles a token decides it.
-	Authenticators []Authenticator
+	Authenticators  []Authenticator
 	CORSOrigins     []string // allowlist for SPA origins; empty = no CORS headers
 	MaxBodyBytes    int64    // request body limit; default 1 MiB
 	ComplexityLimit int      // gqlgen extension.FixedComplexityLimit when > 0
