@@ -591,3 +591,55 @@ func TestLegacyUsersMigrate(t *testing.T) {
 		}
 	})
 }
+
+// TestRemovedMemberRefusedNextRequest: membership is checked on every
+// request, so a member removed from the org (removeMember deletes the
+// membership row) is NOT_FOUND for it from the next request on, with the
+// very token that worked a moment before.
+func TestRemovedMemberRefusedNextRequest(t *testing.T) {
+	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
+		ctx := scope.System(context.Background())
+		var added struct {
+			AddMember struct{ Membership struct{ ID string } } `json:"addMember"`
+		}
+		e.As("olivia", "acme").MustDo(t, `mutation { addMember(input: {email: "leaver@acme.example"}) { membership { id } } }`, nil, &added)
+		leaver := e.As("leaver@acme.example", "acme")
+		leaver.MustDo(t, `{ okrs { totalCount } }`, nil, &struct{}{})
+		var id int
+		_, err := fmt.Sscan(added.AddMember.Membership.ID, &id)
+		testenv.Must(t, err)
+		testenv.Must(t, e.App.DB.Client.Membership.DeleteOneID(id).Exec(ctx))
+		wantStatus(t, leaver.Do(t, `{ okrs { totalCount } }`, nil), http.StatusNotFound, "NOT_FOUND")
+	})
+}
+
+// TestOIDCAdoptLocalUsers: moving a deployment from development tokens to
+// an IdP, an issuer configured to adopt local users takes over the local
+// user with the same verified email (memberships and items included);
+// without the setting, or without a verified email, nothing is taken over.
+func TestOIDCAdoptLocalUsers(t *testing.T) {
+	for _, b := range testenv.Backends() {
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			idp := idptest.New(t)
+			e := testenv.New(t, b, testenv.Config{Demo: true, Tweak: func(c *app.Config) {
+				c.OIDC = []identity.Issuer{{Issuer: idp.URL(), Audience: "okrgraph", AdoptLocal: true}}
+			}})
+			steveID := e.UserID(t, "steve")
+			exp := time.Now().Add(time.Hour)
+			unverified := idp.Sign(t, idptest.Claims{Subject: "s-1", Audience: "okrgraph", Email: "steve@acme.example", Expiry: exp})
+			wantStatus(t, e.WithToken(unverified, "acme").Do(t, `{ okrs { totalCount } }`, nil), http.StatusNotFound, "NOT_FOUND")
+			verified := idp.Sign(t, idptest.Claims{Subject: "s-2", Audience: "okrgraph", Email: "steve@acme.example", EmailVerified: true, Expiry: exp})
+			var out struct {
+				Viewer struct {
+					User       struct{ ID string }
+					Membership struct{ Role string }
+				}
+			}
+			e.WithToken(verified, "acme").MustDo(t, `{ viewer { user { id } membership { role } } }`, nil, &out)
+			if out.Viewer.User.ID != steveID || out.Viewer.Membership.Role != "MEMBER" {
+				t.Fatalf("adopted user %+v, want steve %s", out, steveID)
+			}
+		})
+	}
+}

@@ -54,6 +54,7 @@ environment:
   OKRGRAPH_OIDC_ISSUER    OIDC issuer URL whose RS256/ES256 tokens sign users in
   OKRGRAPH_OIDC_AUDIENCE  audience required in those tokens (required with OKRGRAPH_OIDC_ISSUER)
   OKRGRAPH_OIDC_SSO       true: users of that issuer are provisioned by SSO (cannot edit their name)
+  OKRGRAPH_OIDC_ADOPT_LOCAL_USERS true: a verified sign-in takes over the development-token user with that email (migration)
   OKRGRAPH_OIDC_CONFIG    JSON file of several issuers: {"issuers":[{"issuer","audience","sso","claims":{"email","email_verified","name"}}]}
   OKRGRAPH_ADDR           listen address (default 127.0.0.1:8080)
   OKRGRAPH_CORS_ORIGINS   comma-separated SPA origins allowed by CORS
@@ -250,7 +251,11 @@ func oidcIssuers() ([]identity.Issuer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("OKRGRAPH_OIDC_SSO: %w", err)
 		}
-		out = append(out, identity.Issuer{Issuer: iss, Audience: aud, SSO: sso})
+		adopt, err := strconv.ParseBool(env("OKRGRAPH_OIDC_ADOPT_LOCAL_USERS", "false"))
+		if err != nil {
+			return nil, fmt.Errorf("OKRGRAPH_OIDC_ADOPT_LOCAL_USERS: %w", err)
+		}
+		out = append(out, identity.Issuer{Issuer: iss, Audience: aud, SSO: sso, AdoptLocal: adopt})
 	}
 	return out, nil
 }

@@ -258,7 +258,7 @@ func (a *App) identify(ctx context.Context, c server.Claims, orgRef string) (con
 	if c.Service {
 		return a.identifyService(ctx, c, orgRef)
 	}
-	u, err := a.Orgs.Provision(ctx, org.Identity{Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, Name: c.Name, SSO: c.SSO})
+	u, err := a.Orgs.Provision(ctx, org.Identity{Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, Name: c.Name, SSO: c.SSO, AdoptLocal: c.AdoptLocal})
 	if err != nil {
 		return nil, requestError(err)
 	}
@@ -327,7 +327,7 @@ func (o oidcAuth) Authenticate(ctx context.Context, raw string) (server.Claims, 
 	case err != nil:
 		return server.Claims{}, err
 	}
-	return server.Claims{Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, Name: id.Name, SSO: id.SSO}, nil
+	return server.Claims{Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, Name: id.Name, SSO: id.SSO, AdoptLocal: id.AdoptLocal}, nil
 }
 
 func requestError(err error) error {

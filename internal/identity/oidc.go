@@ -45,6 +45,11 @@ type Issuer struct {
 	// SSO marks its users as provisioned by SSO (they may not edit their
 	// profile name).
 	SSO bool `json:"sso"`
+	// AdoptLocal lets the first verified sign-in of this issuer take over
+	// the user of the "local" (HS256) issuer with the same email: the
+	// migration path of a deployment that used development tokens before
+	// it had an IdP. Off by default.
+	AdoptLocal bool `json:"adopt_local_users"`
 	// Claims maps claim names when the provider uses others than the
 	// standard "email", "email_verified" and "name".
 	Claims ClaimNames `json:"claims"`
@@ -84,6 +89,8 @@ type Identity struct {
 	Email string
 	Name  string
 	SSO   bool
+	// AdoptLocal: see Issuer.AdoptLocal.
+	AdoptLocal bool
 }
 
 // Errors of Verify. A token that is not verified for any other reason
@@ -273,7 +280,7 @@ func (is *issuer) verify(ctx context.Context, raw string) (Identity, error) {
 	if tok.Subject == "" {
 		return Identity{}, fmt.Errorf("%w: no sub", ErrInvalid)
 	}
-	id := Identity{Issuer: is.cfg.Issuer, Subject: tok.Subject, SSO: is.cfg.SSO}
+	id := Identity{Issuer: is.cfg.Issuer, Subject: tok.Subject, SSO: is.cfg.SSO, AdoptLocal: is.cfg.AdoptLocal}
 	if name, ok := claims[is.cfg.Claims.Name].(string); ok {
 		id.Name = name
 	}

@@ -160,3 +160,35 @@ func TestRefetchFloorAndOutage(t *testing.T) {
 		t.Fatalf("provider down, no cache: %v, want ErrUnavailable", err)
 	}
 }
+
+// BenchmarkVerify: one OIDC token verification with the keys cached (RS256
+// and ES256), the cost every request with an IdP token pays.
+func BenchmarkVerify(b *testing.B) {
+	for _, ec := range []bool{false, true} {
+		name := "RS256"
+		if ec {
+			name = "ES256"
+		}
+		b.Run(name, func(b *testing.B) {
+			idp := idptest.New(b)
+			if ec {
+				idp.Rotate(b, true)
+			}
+			v, err := identity.New([]identity.Issuer{{Issuer: idp.URL(), Audience: "okrgraph"}}, identity.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			raw := idp.Sign(b, idptest.Claims{Subject: "u1", Audience: "okrgraph", Email: "a@b.example", EmailVerified: true, Expiry: time.Now().Add(time.Hour)})
+			ctx := context.Background()
+			if _, err := v.Verify(ctx, raw); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.Verify(ctx, raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -35,6 +37,9 @@ type Service struct {
 	// MayCreateOrg decides who may create organizations: nil lets any
 	// authenticated user; a deployment may restrict it to platform admins.
 	MayCreateOrg func(email string) bool
+
+	touched  sync.Map // [2]int{user, org} -> time.Time of the last sign-in write
+	touchedN atomic.Int64
 }
 
 // Identity is a verified caller: a user is the pair (Issuer, Subject).
@@ -44,6 +49,9 @@ type Identity struct {
 	Email string
 	Name  string
 	SSO   bool
+	// AdoptLocal: this identity may take over the user of the "local"
+	// (HS256 development) issuer holding the same verified email.
+	AdoptLocal bool
 }
 
 // Provision returns the user of a verified identity, creating it on first
@@ -86,6 +94,10 @@ func (s *Service) Provision(ctx context.Context, id Identity) (*ent.User, error)
 					upd.SetName(name)
 				}
 				return upd.Save(ctx)
+			case err == nil && id.AdoptLocal && held.Kind == user.KindUSER && held.Issuer != nil && *held.Issuer == LocalIssuer && id.Issuer != LocalIssuer:
+				// Migration from development tokens to an IdP, when the
+				// issuer is configured to adopt local users.
+				return held.Update().SetIssuer(id.Issuer).SetSub(id.Subject).SetSSO(id.SSO).Save(ctx)
 			case err == nil:
 				email = "" // held by another identity: not taken over
 			case !ent.IsNotFound(err):
@@ -115,9 +127,25 @@ func (s *Service) Provision(ctx context.Context, id Identity) (*ent.User, error)
 }
 
 // Touch records the member's sign-in to the org (Membership.lastSignInAt),
-// at most once a minute.
+// at most once a minute: this process remembers its recent writes so most
+// requests send no statement at all, and the UPDATE itself only matches a
+// row whose time is older (several instances stay within the minute).
 func (s *Service) Touch(ctx context.Context, userID, orgID int) error {
 	now := time.Now()
+	key := [2]int{userID, orgID}
+	if last, ok := s.touched.Load(key); ok && now.Sub(last.(time.Time)) < time.Minute {
+		return nil
+	}
+	s.touched.Store(key, now)
+	if s.touchedN.Add(1)%4096 == 0 {
+		// Forget old entries now and then so the map stays small.
+		s.touched.Range(func(k, v any) bool {
+			if now.Sub(v.(time.Time)) >= time.Minute {
+				s.touched.Delete(k)
+			}
+			return true
+		})
+	}
 	_, err := s.Client.Membership.Update().
 		Where(membership.UserID(userID), membership.OrgID(orgID),
 			membership.Or(membership.LastSeenAtIsNil(), membership.LastSeenAtLT(now.Add(-time.Minute)))).
@@ -142,6 +170,9 @@ func (s *Service) ResolveOrg(ctx context.Context, userID int, ref string) (int, 
 	}
 	return id, err
 }
+
+// LocalIssuer is the issuer of HS256 development tokens' users.
+const LocalIssuer = "local"
 
 // ResolveServiceOrg checks that an X-Org value names the API token's own
 // organization orgID; any other is NOT_FOUND.

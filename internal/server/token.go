@@ -35,6 +35,9 @@ type Claims struct {
 	SSO      bool   // the issuer provisions users through SSO
 	// Service marks an API token's service identity (not a person).
 	Service bool
+	// AdoptLocal: the issuer may take over the "local" user with the same
+	// verified email (migration from development tokens to an IdP).
+	AdoptLocal bool
 }
 
 // ErrTokenExpired is wrapped by authenticators for expired credentials.
