@@ -643,3 +643,32 @@ func TestOIDCAdoptLocalUsers(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkAuthenticatedRequest: `{ viewer { user { id } } }` through the
+// handler on SQLite, authenticated by each kind of token.
+func BenchmarkAuthenticatedRequest(b *testing.B) {
+	idp := idptest.New(b)
+	e := testenv.New(b, "sqlite", testenv.Config{Demo: true, Tweak: func(c *app.Config) {
+		c.OIDC = []identity.Issuer{{Issuer: idp.URL(), Audience: "okrgraph"}}
+	}})
+	var tok struct {
+		CreateAPIToken struct{ Secret string } `json:"createApiToken"`
+	}
+	e.As("olivia", "acme").MustDo(b, `mutation { createApiToken(input: {name: "bench"}) { secret } }`, nil, &tok)
+	clients := map[string]*testenv.Client{
+		"hs256":    e.As("steve", "acme"),
+		"oidc":     e.WithToken(idp.Sign(b, idptest.Claims{Subject: "bench", Audience: "okrgraph", Expiry: time.Now().Add(time.Hour)}), ""),
+		"apitoken": e.WithToken(tok.CreateAPIToken.Secret, "acme"),
+	}
+	for _, name := range []string{"hs256", "oidc", "apitoken"} {
+		c := clients[name]
+		b.Run(name, func(b *testing.B) {
+			var out struct{ Viewer struct{ User struct{ ID string } } }
+			c.MustDo(b, `{ viewer { user { id } } }`, nil, &out)
+			b.ReportAllocs()
+			for b.Loop() {
+				c.MustDo(b, `{ viewer { user { id } } }`, nil, &out)
+			}
+		})
+	}
+}
