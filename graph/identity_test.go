@@ -663,7 +663,9 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 	for _, name := range []string{"hs256", "oidc", "apitoken"} {
 		c := clients[name]
 		b.Run(name, func(b *testing.B) {
-			var out struct{ Viewer struct{ User struct{ ID string } } }
+			var out struct {
+				Viewer struct{ User struct{ ID string } }
+			}
 			c.MustDo(b, `{ viewer { user { id } } }`, nil, &out)
 			b.ReportAllocs()
 			for b.Loop() {
