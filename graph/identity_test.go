@@ -674,3 +674,52 @@ func BenchmarkAuthenticatedRequest(b *testing.B) {
 		})
 	}
 }
+
+// TestEmailSquatting is the regression test of the reported attack: a new
+// user set someone else's email with updateProfile, the admin's addMember
+// for that email then attached the squatter (as ADMIN) and the real hire
+// got 401; updateProfile also answered CONFLICT for a registered email.
+// The email is no longer editable, so the invitation waits for the real
+// hire, and nothing answers whether an email is registered.
+func TestEmailSquatting(t *testing.T) {
+	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
+		ctx := scope.System(context.Background())
+		squatter := e.As("squatter@evil.example", "")
+		for _, email := range []string{"newhire@acme.example", "steve@acme.example"} {
+			r := squatter.Do(t, `mutation($e: String!) { updateProfile(input: {email: $e}) { user { email } } }`, map[string]any{"e": email})
+			if len(r.Errors) == 0 || r.Code() == "CONFLICT" || strings.Contains(r.Errors[0].Message, "belongs") {
+				t.Fatalf("updateProfile(email: %s): %+v", email, r.Errors)
+			}
+		}
+		var me struct{ Viewer struct{ User struct{ Email string } } }
+		squatter.MustDo(t, `{ viewer { user { email } } }`, nil, &me)
+		if me.Viewer.User.Email != "squatter@evil.example" {
+			t.Fatalf("squatter's email changed to %q", me.Viewer.User.Email)
+		}
+
+		var added struct {
+			AddMember struct {
+				Membership struct{ User struct{ ID string } }
+			} `json:"addMember"`
+		}
+		e.As("olivia", "acme").MustDo(t, `mutation { addMember(input: {email: "newhire@acme.example", role: ADMIN}) { membership { user { id } } } }`, nil, &added)
+		if added.AddMember.Membership.User.ID == e.UserID(t, "squatter@evil.example") {
+			t.Fatal("the invitation went to the squatter")
+		}
+		wantStatus(t, e.As("squatter@evil.example", "acme").Do(t, `{ okrs { totalCount } }`, nil), http.StatusNotFound, "NOT_FOUND")
+
+		var hire struct {
+			Viewer struct {
+				User       struct{ ID string }
+				Membership struct{ Role string }
+			}
+		}
+		e.As("newhire@acme.example", "acme").MustDo(t, `{ viewer { user { id } membership { role } } }`, nil, &hire)
+		if hire.Viewer.User.ID != added.AddMember.Membership.User.ID || hire.Viewer.Membership.Role != "ADMIN" {
+			t.Fatalf("the real hire %+v did not get the invitation %+v", hire, added)
+		}
+		if n, _ := e.App.DB.Client.User.Query().Where(user.Email("newhire@acme.example")).Count(ctx); n != 1 {
+			t.Fatalf("%d users hold the email", n)
+		}
+	})
+}
