@@ -691,7 +691,9 @@ func TestEmailSquatting(t *testing.T) {
 				t.Fatalf("updateProfile(email: %s): %+v", email, r.Errors)
 			}
 		}
-		var me struct{ Viewer struct{ User struct{ Email string } } }
+		var me struct {
+			Viewer struct{ User struct{ Email string } }
+		}
 		squatter.MustDo(t, `{ viewer { user { email } } }`, nil, &me)
 		if me.Viewer.User.Email != "squatter@evil.example" {
 			t.Fatalf("squatter's email changed to %q", me.Viewer.User.Email)

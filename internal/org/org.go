@@ -88,12 +88,22 @@ func (s *Service) Provision(ctx context.Context, id Identity) (*ent.User, error)
 			held, err := c.User.Query().Where(user.Email(email)).Only(ctx)
 			switch {
 			case err == nil && held.Issuer == nil && held.Kind == user.KindUSER:
-				// The invitation waiting for this verified email.
-				upd := held.Update().SetIssuer(id.Issuer).SetSub(id.Subject).SetSSO(id.SSO)
+				// The invitation waiting for this verified email, bound
+				// only if still unbound (two first sign-ins racing for it:
+				// one wins, the other gets a user of its own).
+				upd := c.User.Update().Where(user.ID(held.ID), user.IssuerIsNil()).
+					SetIssuer(id.Issuer).SetSub(id.Subject).SetSSO(id.SSO)
 				if name != "" && held.Name == email {
 					upd.SetName(name)
 				}
-				return upd.Save(ctx)
+				n, err := upd.Save(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if n == 1 {
+					return c.User.Get(ctx, held.ID)
+				}
+				email = ""
 			case err == nil && id.AdoptLocal && held.Kind == user.KindUSER && held.Issuer != nil && *held.Issuer == LocalIssuer && id.Issuer != LocalIssuer:
 				// Migration from development tokens to an IdP, when the
 				// issuer is configured to adopt local users.
