@@ -19,6 +19,7 @@ import (
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/policyaudit"
+	"okrgraph/ent/policydecision"
 	"okrgraph/ent/policyversion"
 	"okrgraph/ent/review"
 	"okrgraph/ent/reviewapprover"
@@ -57,6 +58,8 @@ type Client struct {
 	Organization *OrganizationClient
 	// PolicyAudit is the client for interacting with the PolicyAudit builders.
 	PolicyAudit *PolicyAuditClient
+	// PolicyDecision is the client for interacting with the PolicyDecision builders.
+	PolicyDecision *PolicyDecisionClient
 	// PolicyVersion is the client for interacting with the PolicyVersion builders.
 	PolicyVersion *PolicyVersionClient
 	// Review is the client for interacting with the Review builders.
@@ -92,6 +95,7 @@ func (c *Client) init() {
 	c.OKRItem = NewOKRItemClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.PolicyAudit = NewPolicyAuditClient(c.config)
+	c.PolicyDecision = NewPolicyDecisionClient(c.config)
 	c.PolicyVersion = NewPolicyVersionClient(c.config)
 	c.Review = NewReviewClient(c.config)
 	c.ReviewApprover = NewReviewApproverClient(c.config)
@@ -200,6 +204,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		OKRItem:        NewOKRItemClient(cfg),
 		Organization:   NewOrganizationClient(cfg),
 		PolicyAudit:    NewPolicyAuditClient(cfg),
+		PolicyDecision: NewPolicyDecisionClient(cfg),
 		PolicyVersion:  NewPolicyVersionClient(cfg),
 		Review:         NewReviewClient(cfg),
 		ReviewApprover: NewReviewApproverClient(cfg),
@@ -235,6 +240,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		OKRItem:        NewOKRItemClient(cfg),
 		Organization:   NewOrganizationClient(cfg),
 		PolicyAudit:    NewPolicyAuditClient(cfg),
+		PolicyDecision: NewPolicyDecisionClient(cfg),
 		PolicyVersion:  NewPolicyVersionClient(cfg),
 		Review:         NewReviewClient(cfg),
 		ReviewApprover: NewReviewApproverClient(cfg),
@@ -273,8 +279,9 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem,
-		c.Organization, c.PolicyAudit, c.PolicyVersion, c.Review, c.ReviewApprover,
-		c.ReviewCycle, c.Team, c.TeamMembership, c.TimePeriod, c.User,
+		c.Organization, c.PolicyAudit, c.PolicyDecision, c.PolicyVersion, c.Review,
+		c.ReviewApprover, c.ReviewCycle, c.Team, c.TeamMembership, c.TimePeriod,
+		c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -285,8 +292,9 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem,
-		c.Organization, c.PolicyAudit, c.PolicyVersion, c.Review, c.ReviewApprover,
-		c.ReviewCycle, c.Team, c.TeamMembership, c.TimePeriod, c.User,
+		c.Organization, c.PolicyAudit, c.PolicyDecision, c.PolicyVersion, c.Review,
+		c.ReviewApprover, c.ReviewCycle, c.Team, c.TeamMembership, c.TimePeriod,
+		c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -311,6 +319,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Organization.mutate(ctx, m)
 	case *PolicyAuditMutation:
 		return c.PolicyAudit.mutate(ctx, m)
+	case *PolicyDecisionMutation:
+		return c.PolicyDecision.mutate(ctx, m)
 	case *PolicyVersionMutation:
 		return c.PolicyVersion.mutate(ctx, m)
 	case *ReviewMutation:
@@ -1987,6 +1997,141 @@ func (c *PolicyAuditClient) mutate(ctx context.Context, m *PolicyAuditMutation) 
 	}
 }
 
+// PolicyDecisionClient is a client for the PolicyDecision schema.
+type PolicyDecisionClient struct {
+	config
+}
+
+// NewPolicyDecisionClient returns a client for the PolicyDecision from the given config.
+func NewPolicyDecisionClient(c config) *PolicyDecisionClient {
+	return &PolicyDecisionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `policydecision.Hooks(f(g(h())))`.
+func (c *PolicyDecisionClient) Use(hooks ...Hook) {
+	c.hooks.PolicyDecision = append(c.hooks.PolicyDecision, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `policydecision.Intercept(f(g(h())))`.
+func (c *PolicyDecisionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PolicyDecision = append(c.inters.PolicyDecision, interceptors...)
+}
+
+// Create returns a builder for creating a PolicyDecision entity.
+func (c *PolicyDecisionClient) Create() *PolicyDecisionCreate {
+	mutation := newPolicyDecisionMutation(c.config, OpCreate)
+	return &PolicyDecisionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PolicyDecision entities.
+func (c *PolicyDecisionClient) CreateBulk(builders ...*PolicyDecisionCreate) *PolicyDecisionCreateBulk {
+	return &PolicyDecisionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PolicyDecisionClient) MapCreateBulk(slice any, setFunc func(*PolicyDecisionCreate, int)) *PolicyDecisionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PolicyDecisionCreateBulk{err: fmt.Errorf("calling to PolicyDecisionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PolicyDecisionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PolicyDecisionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PolicyDecision.
+func (c *PolicyDecisionClient) Update() *PolicyDecisionUpdate {
+	mutation := newPolicyDecisionMutation(c.config, OpUpdate)
+	return &PolicyDecisionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PolicyDecisionClient) UpdateOne(_m *PolicyDecision) *PolicyDecisionUpdateOne {
+	mutation := newPolicyDecisionMutation(c.config, OpUpdateOne, withPolicyDecision(_m))
+	return &PolicyDecisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PolicyDecisionClient) UpdateOneID(id int) *PolicyDecisionUpdateOne {
+	mutation := newPolicyDecisionMutation(c.config, OpUpdateOne, withPolicyDecisionID(id))
+	return &PolicyDecisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PolicyDecision.
+func (c *PolicyDecisionClient) Delete() *PolicyDecisionDelete {
+	mutation := newPolicyDecisionMutation(c.config, OpDelete)
+	return &PolicyDecisionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PolicyDecisionClient) DeleteOne(_m *PolicyDecision) *PolicyDecisionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PolicyDecisionClient) DeleteOneID(id int) *PolicyDecisionDeleteOne {
+	builder := c.Delete().Where(policydecision.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PolicyDecisionDeleteOne{builder}
+}
+
+// Query returns a query builder for PolicyDecision.
+func (c *PolicyDecisionClient) Query() *PolicyDecisionQuery {
+	return &PolicyDecisionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePolicyDecision},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PolicyDecision entity by its id.
+func (c *PolicyDecisionClient) Get(ctx context.Context, id int) (*PolicyDecision, error) {
+	return c.Query().Where(policydecision.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PolicyDecisionClient) GetX(ctx context.Context, id int) *PolicyDecision {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PolicyDecisionClient) Hooks() []Hook {
+	hooks := c.hooks.PolicyDecision
+	return append(hooks[:len(hooks):len(hooks)], policydecision.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PolicyDecisionClient) Interceptors() []Interceptor {
+	inters := c.inters.PolicyDecision
+	return append(inters[:len(inters):len(inters)], policydecision.Interceptors[:]...)
+}
+
+func (c *PolicyDecisionClient) mutate(ctx context.Context, m *PolicyDecisionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PolicyDecisionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PolicyDecisionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PolicyDecisionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PolicyDecisionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PolicyDecision mutation op: %q", m.Op())
+	}
+}
+
 // PolicyVersionClient is a client for the PolicyVersion schema.
 type PolicyVersionClient struct {
 	config
@@ -3534,13 +3679,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 type (
 	hooks struct {
 		APIToken, CheckIn, Comment, Grant, Membership, OKRItem, Organization,
-		PolicyAudit, PolicyVersion, Review, ReviewApprover, ReviewCycle, Team,
-		TeamMembership, TimePeriod, User []ent.Hook
+		PolicyAudit, PolicyDecision, PolicyVersion, Review, ReviewApprover,
+		ReviewCycle, Team, TeamMembership, TimePeriod, User []ent.Hook
 	}
 	inters struct {
 		APIToken, CheckIn, Comment, Grant, Membership, OKRItem, Organization,
-		PolicyAudit, PolicyVersion, Review, ReviewApprover, ReviewCycle, Team,
-		TeamMembership, TimePeriod, User []ent.Interceptor
+		PolicyAudit, PolicyDecision, PolicyVersion, Review, ReviewApprover,
+		ReviewCycle, Team, TeamMembership, TimePeriod, User []ent.Interceptor
 	}
 )
 

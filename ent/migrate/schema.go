@@ -982,7 +982,7 @@ func init() {
 	APITokensTable.ForeignKeys[0].RefTable = UsersTable
 	APITokensTable.ForeignKeys[1].RefTable = UsersTable
 	APITokensTable.Annotation = &entsql.Annotation{
-		IncrementStart: func(i int) *int { return &i }(64424509440),
+		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
 	CheckInsTable.ForeignKeys[0].RefTable = OkrItemsTable
 	CheckInsTable.ForeignKeys[1].RefTable = UsersTable

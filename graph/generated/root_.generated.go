@@ -14,6 +14,7 @@ import (
 	"okrgraph/internal/policy/module"
 	"okrgraph/internal/review"
 	"sync/atomic"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
@@ -36,6 +37,8 @@ type ResolverRoot interface {
 	OKRItem() OKRItemResolver
 	Organization() OrganizationResolver
 	PolicyAuditEntry() PolicyAuditEntryResolver
+	PolicyDecision() PolicyDecisionResolver
+	PolicyImpactCount() PolicyImpactCountResolver
 	PolicyVersion() PolicyVersionResolver
 	Query() QueryResolver
 	Review() ReviewResolver
@@ -365,11 +368,66 @@ type ComplexityRoot struct {
 		Version   func(childComplexity int) int
 	}
 
+	PolicyDecision struct {
+		Action      func(childComplexity int) int
+		Allowed     func(childComplexity int) int
+		DecidedAt   func(childComplexity int) int
+		DecidedBy   func(childComplexity int) int
+		Facts       func(childComplexity int) int
+		Failed      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Reasons     func(childComplexity int) int
+		ResourceID  func(childComplexity int) int
+		SubjectID   func(childComplexity int) int
+		SubjectType func(childComplexity int) int
+		User        func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	PolicyDecisionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PolicyDecisionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	PolicyExplanation struct {
 		Allowed   func(childComplexity int) int
 		DecidedBy func(childComplexity int) int
 		Reasons   func(childComplexity int) int
 		Version   func(childComplexity int) int
+	}
+
+	PolicyImpact struct {
+		AllowToDeny func(childComplexity int) int
+		ByAction    func(childComplexity int) int
+		BySubject   func(childComplexity int) int
+		DenyToAllow func(childComplexity int) int
+		Examples    func(childComplexity int) int
+		Failures    func(childComplexity int) int
+		Replayed    func(childComplexity int) int
+		Since       func(childComplexity int) int
+		Skipped     func(childComplexity int) int
+		Truncated   func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
+	PolicyImpactChange struct {
+		Decision   func(childComplexity int) int
+		NowAllowed func(childComplexity int) int
+		NowReasons func(childComplexity int) int
+	}
+
+	PolicyImpactCount struct {
+		AllowToDeny func(childComplexity int) int
+		DenyToAllow func(childComplexity int) int
+		Key         func(childComplexity int) int
+		SubjectType func(childComplexity int) int
+		User        func(childComplexity int) int
 	}
 
 	PolicyModule struct {
@@ -415,24 +473,26 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APITokens      func(childComplexity int) int
-		ActivePolicy   func(childComplexity int) int
-		DueCheckins    func(childComplexity int, timePeriodID *int) int
-		Members        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
-		Node           func(childComplexity int, id int) int
-		Nodes          func(childComplexity int, ids []int) int
-		Okrs           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
-		Organization   func(childComplexity int) int
-		PolicyAudit    func(childComplexity int, first *int) int
-		PolicyVersion  func(childComplexity int, id int) int
-		PolicyVersions func(childComplexity int) int
-		Review         func(childComplexity int, id int) int
-		ReviewCycle    func(childComplexity int, id int) int
-		ReviewCycles   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReviewCycleOrder, where *ent.ReviewCycleWhereInput) int
-		Reviews        func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReviewOrder, where *ent.ReviewWhereInput) int
-		Teams          func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) int
-		TimePeriods    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TimePeriodOrder, where *ent.TimePeriodWhereInput) int
-		Viewer         func(childComplexity int) int
+		APITokens       func(childComplexity int) int
+		ActivePolicy    func(childComplexity int) int
+		DueCheckins     func(childComplexity int, timePeriodID *int) int
+		Members         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
+		Node            func(childComplexity int, id int) int
+		Nodes           func(childComplexity int, ids []int) int
+		Okrs            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) int
+		Organization    func(childComplexity int) int
+		PolicyAudit     func(childComplexity int, first *int) int
+		PolicyDecisions func(childComplexity int, first *int, after *entgql.Cursor[int], filter *policy.DecisionFilter) int
+		PolicyImpact    func(childComplexity int, versionID int, since time.Time) int
+		PolicyVersion   func(childComplexity int, id int) int
+		PolicyVersions  func(childComplexity int) int
+		Review          func(childComplexity int, id int) int
+		ReviewCycle     func(childComplexity int, id int) int
+		ReviewCycles    func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReviewCycleOrder, where *ent.ReviewCycleWhereInput) int
+		Reviews         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ReviewOrder, where *ent.ReviewWhereInput) int
+		Teams           func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TeamOrder, where *ent.TeamWhereInput) int
+		TimePeriods     func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.TimePeriodOrder, where *ent.TimePeriodWhereInput) int
+		Viewer          func(childComplexity int) int
 	}
 
 	RatingLabel struct {
@@ -2346,6 +2406,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PolicyAuditEntry.Version(childComplexity), true
 
+	case "PolicyDecision.action":
+		if e.ComplexityRoot.PolicyDecision.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.Action(childComplexity), true
+	case "PolicyDecision.allowed":
+		if e.ComplexityRoot.PolicyDecision.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.Allowed(childComplexity), true
+	case "PolicyDecision.decidedAt":
+		if e.ComplexityRoot.PolicyDecision.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.DecidedAt(childComplexity), true
+	case "PolicyDecision.decidedBy":
+		if e.ComplexityRoot.PolicyDecision.DecidedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.DecidedBy(childComplexity), true
+	case "PolicyDecision.facts":
+		if e.ComplexityRoot.PolicyDecision.Facts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.Facts(childComplexity), true
+	case "PolicyDecision.failed":
+		if e.ComplexityRoot.PolicyDecision.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.Failed(childComplexity), true
+	case "PolicyDecision.id":
+		if e.ComplexityRoot.PolicyDecision.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.ID(childComplexity), true
+	case "PolicyDecision.reasons":
+		if e.ComplexityRoot.PolicyDecision.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.Reasons(childComplexity), true
+	case "PolicyDecision.resourceId":
+		if e.ComplexityRoot.PolicyDecision.ResourceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.ResourceID(childComplexity), true
+	case "PolicyDecision.subjectId":
+		if e.ComplexityRoot.PolicyDecision.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.SubjectID(childComplexity), true
+	case "PolicyDecision.subjectType":
+		if e.ComplexityRoot.PolicyDecision.SubjectType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.SubjectType(childComplexity), true
+	case "PolicyDecision.user":
+		if e.ComplexityRoot.PolicyDecision.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.User(childComplexity), true
+	case "PolicyDecision.version":
+		if e.ComplexityRoot.PolicyDecision.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecision.Version(childComplexity), true
+
+	case "PolicyDecisionConnection.edges":
+		if e.ComplexityRoot.PolicyDecisionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecisionConnection.Edges(childComplexity), true
+	case "PolicyDecisionConnection.pageInfo":
+		if e.ComplexityRoot.PolicyDecisionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecisionConnection.PageInfo(childComplexity), true
+	case "PolicyDecisionConnection.totalCount":
+		if e.ComplexityRoot.PolicyDecisionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecisionConnection.TotalCount(childComplexity), true
+
+	case "PolicyDecisionEdge.cursor":
+		if e.ComplexityRoot.PolicyDecisionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecisionEdge.Cursor(childComplexity), true
+	case "PolicyDecisionEdge.node":
+		if e.ComplexityRoot.PolicyDecisionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyDecisionEdge.Node(childComplexity), true
+
 	case "PolicyExplanation.allowed":
 		if e.ComplexityRoot.PolicyExplanation.Allowed == nil {
 			break
@@ -2370,6 +2541,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PolicyExplanation.Version(childComplexity), true
+
+	case "PolicyImpact.allowToDeny":
+		if e.ComplexityRoot.PolicyImpact.AllowToDeny == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpact.AllowToDeny(childComplexity), true
+	case "PolicyImpact.byAction":
+		if e.ComplexityRoot.PolicyImpact.ByAction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpact.ByAction(childComplexity), true
+	case "PolicyImpact.bySubject":
+		if e.ComplexityRoot.PolicyImpact.BySubject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpact.BySubject(childComplexity), true
+	case "PolicyImpact.denyToAllow":
+		if e.ComplexityRoot.PolicyImpact.DenyToAllow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpact.DenyToAllow(childComplexity), true
+	case "PolicyImpact.examples":
+		if e.ComplexityRoot.PolicyImpact.Examples == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpact.Examples(childComplexity), true
+	case "PolicyImpact.failures":
+		if e.ComplexityRoot.PolicyImpact.Failures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpact.Failures(childComplexity), true
+	case "PolicyImpact.replayed":
+		if e.ComplexityRoot.PolicyImpact.Replayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpact.Replayed(childComplexity), true
+	case "PolicyImpact.since":
+		if e.ComplexityRoot.PolicyImpact.Since == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpact.Since(childComplexity), true
+	case "PolicyImpact.skipped":
+		if e.ComplexityRoot.PolicyImpact.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpact.Skipped(childComplexity), true
+	case "PolicyImpact.truncated":
+		if e.ComplexityRoot.PolicyImpact.Truncated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpact.Truncated(childComplexity), true
+	case "PolicyImpact.version":
+		if e.ComplexityRoot.PolicyImpact.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpact.Version(childComplexity), true
+
+	case "PolicyImpactChange.decision":
+		if e.ComplexityRoot.PolicyImpactChange.Decision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpactChange.Decision(childComplexity), true
+	case "PolicyImpactChange.nowAllowed":
+		if e.ComplexityRoot.PolicyImpactChange.NowAllowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpactChange.NowAllowed(childComplexity), true
+	case "PolicyImpactChange.nowReasons":
+		if e.ComplexityRoot.PolicyImpactChange.NowReasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpactChange.NowReasons(childComplexity), true
+
+	case "PolicyImpactCount.allowToDeny":
+		if e.ComplexityRoot.PolicyImpactCount.AllowToDeny == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpactCount.AllowToDeny(childComplexity), true
+	case "PolicyImpactCount.denyToAllow":
+		if e.ComplexityRoot.PolicyImpactCount.DenyToAllow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpactCount.DenyToAllow(childComplexity), true
+	case "PolicyImpactCount.key":
+		if e.ComplexityRoot.PolicyImpactCount.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpactCount.Key(childComplexity), true
+	case "PolicyImpactCount.subjectType":
+		if e.ComplexityRoot.PolicyImpactCount.SubjectType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpactCount.SubjectType(childComplexity), true
+	case "PolicyImpactCount.user":
+		if e.ComplexityRoot.PolicyImpactCount.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyImpactCount.User(childComplexity), true
 
 	case "PolicyModule.name":
 		if e.ComplexityRoot.PolicyModule.Name == nil {
@@ -2606,6 +2894,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PolicyAudit(childComplexity, args["first"].(*int)), true
+	case "Query.policyDecisions":
+		if e.ComplexityRoot.Query.PolicyDecisions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_policyDecisions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PolicyDecisions(childComplexity, args["first"].(*int), args["after"].(*entgql.Cursor[int]), args["filter"].(*policy.DecisionFilter)), true
+	case "Query.policyImpact":
+		if e.ComplexityRoot.Query.PolicyImpact == nil {
+			break
+		}
+
+		args, err := ec.field_Query_policyImpact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PolicyImpact(childComplexity, args["versionId"].(int), args["since"].(time.Time)), true
 	case "Query.policyVersion":
 		if e.ComplexityRoot.Query.PolicyVersion == nil {
 			break
@@ -3701,6 +4011,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OKRItemWhereInput", ec.unmarshalInputOKRItemWhereInput),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
 			graphql.NewInputUnmarshaler("OrganizationWhereInput", ec.unmarshalInputOrganizationWhereInput),
+			graphql.NewInputUnmarshaler("PolicyDecisionFilter", ec.unmarshalInputPolicyDecisionFilter),
 			graphql.NewInputUnmarshaler("PolicyModuleInput", ec.unmarshalInputPolicyModuleInput),
 			graphql.NewInputUnmarshaler("RatingLabelInput", ec.unmarshalInputRatingLabelInput),
 			graphql.NewInputUnmarshaler("RatingScaleInput", ec.unmarshalInputRatingScaleInput),
@@ -7411,6 +7722,120 @@ extend type Mutation {
   """Return to the default policy only; the active version becomes ARCHIVED."""
   deactivatePolicy: DeactivatePolicyPayload!
 }
+
+# The decision log (internal/decisionlog): the decisions requests depended
+# on — every denial, every decision under a tenant policy, and every
+# decision of a write — kept for the retention period. Hints such as
+# viewerCan are not logged.
+
+"""One decision of the organization's policy on a request."""
+type PolicyDecision {
+  id: ID!
+  decidedAt: Time!
+  """The action, e.g. "okr.create"."""
+  action: String!
+  """What acted: "user" for a member (other identities name their kind)."""
+  subjectType: String!
+  """The subject's id as the policy saw it (a user id for members)."""
+  subjectId: String!
+  """The member who acted, when the subject is a user that still exists."""
+  user: User
+  """The id of the thing acted on; empty for a proposed item (okr.create) or the organization."""
+  resourceId: String!
+  allowed: Boolean!
+  """The policy's reasons, as the member was told."""
+  reasons: [String!]!
+  decidedBy: PolicyDecider!
+  """The tenant policy version in force; null when only the default policy applied."""
+  version: Int
+  """The evaluation failed or timed out, and so denied."""
+  failed: Boolean!
+  """The policy input the decision was made on, as JSON."""
+  facts: String!
+}
+
+type PolicyDecisionEdge {
+  cursor: Cursor!
+  node: PolicyDecision!
+}
+
+"""A page of the decision log, newest first."""
+type PolicyDecisionConnection {
+  edges: [PolicyDecisionEdge!]!
+  pageInfo: PageInfo!
+  """Entries matching the filter, in all."""
+  totalCount: Int!
+}
+
+"""Selects decision log entries; every field given must match."""
+input PolicyDecisionFilter {
+  action: String
+  subjectType: String
+  subjectId: String
+  allowed: Boolean
+  """The tenant policy version in force; 0 for decisions under the default policy alone."""
+  version: Int
+  decidedBy: PolicyDecider
+  """Decided at or after."""
+  since: Time
+  """Decided before."""
+  until: Time
+}
+
+"""Changed decisions of one action or one subject."""
+type PolicyImpactCount {
+  """The action, or the subject's id."""
+  key: String!
+  """For a subject: its type ("user", ...); empty for an action."""
+  subjectType: String!
+  """The member, for a subject that is a user."""
+  user: User
+  allowToDeny: Int!
+  denyToAllow: Int!
+}
+
+"""A logged decision the version would decide otherwise."""
+type PolicyImpactChange {
+  decision: PolicyDecision!
+  nowAllowed: Boolean!
+  nowReasons: [String!]!
+}
+
+"""What a version would have decided otherwise over a period of the decision log."""
+type PolicyImpact {
+  """The version replayed."""
+  version: Int!
+  since: Time!
+  """Decisions replayed."""
+  replayed: Int!
+  """Decisions that could not be replayed: their facts were too large to keep, or are not kept (review decisions)."""
+  skipped: Int!
+  """Evaluations of the version that failed (and so denied)."""
+  failures: Int!
+  """The period held more decisions than one analysis replays (5000), or it ran out of time: the newest were replayed."""
+  truncated: Boolean!
+  allowToDeny: Int!
+  denyToAllow: Int!
+  byAction: [PolicyImpactCount!]!
+  bySubject: [PolicyImpactCount!]!
+  """Up to 20 changed decisions, newest first."""
+  examples: [PolicyImpactChange!]!
+}
+
+extend type Query {
+  """
+  The selected organization's decision log, newest first (first: default
+  50, at most 500). Org admins only.
+  """
+  policyDecisions(first: Int, after: Cursor, filter: PolicyDecisionFilter): PolicyDecisionConnection!
+  """
+  Replay the decisions logged since a time (the newest 5000) against a
+  version of the policy, usually a draft, and count those it would decide
+  otherwise. Writes nothing; one analysis per organization at a time
+  (CONFLICT otherwise).
+  """
+  policyImpact(versionId: ID!, since: Time!): PolicyImpact!
+}
 `, BuiltIn: false},
 	{Name: "../review.graphqls", Input: `# Performance reviews (spec §5). ReviewCycle and Review are generated from
 # ent/schema into ent.graphqls; this file adds their queries, mutations and
@@ -8207,6 +8632,60 @@ func (ec *executionContext) childFields_PolicyAuditEntry(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type PolicyAuditEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_PolicyDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PolicyDecision_id(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_PolicyDecision_decidedAt(ctx, field)
+	case "action":
+		return ec.fieldContext_PolicyDecision_action(ctx, field)
+	case "subjectType":
+		return ec.fieldContext_PolicyDecision_subjectType(ctx, field)
+	case "subjectId":
+		return ec.fieldContext_PolicyDecision_subjectId(ctx, field)
+	case "user":
+		return ec.fieldContext_PolicyDecision_user(ctx, field)
+	case "resourceId":
+		return ec.fieldContext_PolicyDecision_resourceId(ctx, field)
+	case "allowed":
+		return ec.fieldContext_PolicyDecision_allowed(ctx, field)
+	case "reasons":
+		return ec.fieldContext_PolicyDecision_reasons(ctx, field)
+	case "decidedBy":
+		return ec.fieldContext_PolicyDecision_decidedBy(ctx, field)
+	case "version":
+		return ec.fieldContext_PolicyDecision_version(ctx, field)
+	case "failed":
+		return ec.fieldContext_PolicyDecision_failed(ctx, field)
+	case "facts":
+		return ec.fieldContext_PolicyDecision_facts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyDecision", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyDecisionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PolicyDecisionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PolicyDecisionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PolicyDecisionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyDecisionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyDecisionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PolicyDecisionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PolicyDecisionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyDecisionEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_PolicyExplanation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "allowed":
@@ -8219,6 +8698,62 @@ func (ec *executionContext) childFields_PolicyExplanation(ctx context.Context, f
 		return ec.fieldContext_PolicyExplanation_version(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PolicyExplanation", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyImpact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_PolicyImpact_version(ctx, field)
+	case "since":
+		return ec.fieldContext_PolicyImpact_since(ctx, field)
+	case "replayed":
+		return ec.fieldContext_PolicyImpact_replayed(ctx, field)
+	case "skipped":
+		return ec.fieldContext_PolicyImpact_skipped(ctx, field)
+	case "failures":
+		return ec.fieldContext_PolicyImpact_failures(ctx, field)
+	case "truncated":
+		return ec.fieldContext_PolicyImpact_truncated(ctx, field)
+	case "allowToDeny":
+		return ec.fieldContext_PolicyImpact_allowToDeny(ctx, field)
+	case "denyToAllow":
+		return ec.fieldContext_PolicyImpact_denyToAllow(ctx, field)
+	case "byAction":
+		return ec.fieldContext_PolicyImpact_byAction(ctx, field)
+	case "bySubject":
+		return ec.fieldContext_PolicyImpact_bySubject(ctx, field)
+	case "examples":
+		return ec.fieldContext_PolicyImpact_examples(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyImpact", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyImpactChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "decision":
+		return ec.fieldContext_PolicyImpactChange_decision(ctx, field)
+	case "nowAllowed":
+		return ec.fieldContext_PolicyImpactChange_nowAllowed(ctx, field)
+	case "nowReasons":
+		return ec.fieldContext_PolicyImpactChange_nowReasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyImpactChange", field.Name)
+}
+
+func (ec *executionContext) childFields_PolicyImpactCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_PolicyImpactCount_key(ctx, field)
+	case "subjectType":
+		return ec.fieldContext_PolicyImpactCount_subjectType(ctx, field)
+	case "user":
+		return ec.fieldContext_PolicyImpactCount_user(ctx, field)
+	case "allowToDeny":
+		return ec.fieldContext_PolicyImpactCount_allowToDeny(ctx, field)
+	case "denyToAllow":
+		return ec.fieldContext_PolicyImpactCount_denyToAllow(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyImpactCount", field.Name)
 }
 
 func (ec *executionContext) childFields_PolicyModule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
