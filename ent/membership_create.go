@@ -106,6 +106,20 @@ func (_c *MembershipCreate) SetNillableCreatedAt(v *time.Time) *MembershipCreate
 	return _c
 }
 
+// SetLastSeenAt sets the "last_seen_at" field.
+func (_c *MembershipCreate) SetLastSeenAt(v time.Time) *MembershipCreate {
+	_c.mutation.SetLastSeenAt(v)
+	return _c
+}
+
+// SetNillableLastSeenAt sets the "last_seen_at" field if the given value is not nil.
+func (_c *MembershipCreate) SetNillableLastSeenAt(v *time.Time) *MembershipCreate {
+	if v != nil {
+		_c.SetLastSeenAt(*v)
+	}
+	return _c
+}
+
 // SetOrganizationID sets the "organization" edge to the Organization entity by ID.
 func (_c *MembershipCreate) SetOrganizationID(id int) *MembershipCreate {
 	_c.mutation.SetOrganizationID(id)
@@ -274,6 +288,10 @@ func (_c *MembershipCreate) createSpec() (*Membership, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(membership.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
+	}
+	if value, ok := _c.mutation.LastSeenAt(); ok {
+		_spec.SetField(membership.FieldLastSeenAt, field.TypeTime, value)
+		_node.LastSeenAt = &value
 	}
 	if nodes := _c.mutation.OrganizationIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -448,6 +466,24 @@ func (u *MembershipUpsert) ClearManagerID() *MembershipUpsert {
 	return u
 }
 
+// SetLastSeenAt sets the "last_seen_at" field.
+func (u *MembershipUpsert) SetLastSeenAt(v time.Time) *MembershipUpsert {
+	u.Set(membership.FieldLastSeenAt, v)
+	return u
+}
+
+// UpdateLastSeenAt sets the "last_seen_at" field to the value that was provided on create.
+func (u *MembershipUpsert) UpdateLastSeenAt() *MembershipUpsert {
+	u.SetExcluded(membership.FieldLastSeenAt)
+	return u
+}
+
+// ClearLastSeenAt clears the value of the "last_seen_at" field.
+func (u *MembershipUpsert) ClearLastSeenAt() *MembershipUpsert {
+	u.SetNull(membership.FieldLastSeenAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -559,6 +595,27 @@ func (u *MembershipUpsertOne) UpdateManagerID() *MembershipUpsertOne {
 func (u *MembershipUpsertOne) ClearManagerID() *MembershipUpsertOne {
 	return u.Update(func(s *MembershipUpsert) {
 		s.ClearManagerID()
+	})
+}
+
+// SetLastSeenAt sets the "last_seen_at" field.
+func (u *MembershipUpsertOne) SetLastSeenAt(v time.Time) *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.SetLastSeenAt(v)
+	})
+}
+
+// UpdateLastSeenAt sets the "last_seen_at" field to the value that was provided on create.
+func (u *MembershipUpsertOne) UpdateLastSeenAt() *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.UpdateLastSeenAt()
+	})
+}
+
+// ClearLastSeenAt clears the value of the "last_seen_at" field.
+func (u *MembershipUpsertOne) ClearLastSeenAt() *MembershipUpsertOne {
+	return u.Update(func(s *MembershipUpsert) {
+		s.ClearLastSeenAt()
 	})
 }
 
@@ -839,6 +896,27 @@ func (u *MembershipUpsertBulk) UpdateManagerID() *MembershipUpsertBulk {
 func (u *MembershipUpsertBulk) ClearManagerID() *MembershipUpsertBulk {
 	return u.Update(func(s *MembershipUpsert) {
 		s.ClearManagerID()
+	})
+}
+
+// SetLastSeenAt sets the "last_seen_at" field.
+func (u *MembershipUpsertBulk) SetLastSeenAt(v time.Time) *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.SetLastSeenAt(v)
+	})
+}
+
+// UpdateLastSeenAt sets the "last_seen_at" field to the value that was provided on create.
+func (u *MembershipUpsertBulk) UpdateLastSeenAt() *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.UpdateLastSeenAt()
+	})
+}
+
+// ClearLastSeenAt clears the value of the "last_seen_at" field.
+func (u *MembershipUpsertBulk) ClearLastSeenAt() *MembershipUpsertBulk {
+	return u.Update(func(s *MembershipUpsert) {
+		s.ClearLastSeenAt()
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/predicate"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -87,6 +88,26 @@ func (_u *MembershipUpdate) SetNillableManagerID(v *int) *MembershipUpdate {
 // ClearManagerID clears the value of the "manager_id" field.
 func (_u *MembershipUpdate) ClearManagerID() *MembershipUpdate {
 	_u.mutation.ClearManagerID()
+	return _u
+}
+
+// SetLastSeenAt sets the "last_seen_at" field.
+func (_u *MembershipUpdate) SetLastSeenAt(v time.Time) *MembershipUpdate {
+	_u.mutation.SetLastSeenAt(v)
+	return _u
+}
+
+// SetNillableLastSeenAt sets the "last_seen_at" field if the given value is not nil.
+func (_u *MembershipUpdate) SetNillableLastSeenAt(v *time.Time) *MembershipUpdate {
+	if v != nil {
+		_u.SetLastSeenAt(*v)
+	}
+	return _u
+}
+
+// ClearLastSeenAt clears the value of the "last_seen_at" field.
+func (_u *MembershipUpdate) ClearLastSeenAt() *MembershipUpdate {
+	_u.mutation.ClearLastSeenAt()
 	return _u
 }
 
@@ -211,6 +232,12 @@ func (_u *MembershipUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	}
 	if value, ok := _u.mutation.Observer(); ok {
 		_spec.SetField(membership.FieldObserver, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.LastSeenAt(); ok {
+		_spec.SetField(membership.FieldLastSeenAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastSeenAtCleared() {
+		_spec.ClearField(membership.FieldLastSeenAt, field.TypeTime)
 	}
 	if _u.mutation.ManagerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -370,6 +397,26 @@ func (_u *MembershipUpdateOne) ClearManagerID() *MembershipUpdateOne {
 	return _u
 }
 
+// SetLastSeenAt sets the "last_seen_at" field.
+func (_u *MembershipUpdateOne) SetLastSeenAt(v time.Time) *MembershipUpdateOne {
+	_u.mutation.SetLastSeenAt(v)
+	return _u
+}
+
+// SetNillableLastSeenAt sets the "last_seen_at" field if the given value is not nil.
+func (_u *MembershipUpdateOne) SetNillableLastSeenAt(v *time.Time) *MembershipUpdateOne {
+	if v != nil {
+		_u.SetLastSeenAt(*v)
+	}
+	return _u
+}
+
+// ClearLastSeenAt clears the value of the "last_seen_at" field.
+func (_u *MembershipUpdateOne) ClearLastSeenAt() *MembershipUpdateOne {
+	_u.mutation.ClearLastSeenAt()
+	return _u
+}
+
 // SetManager sets the "manager" edge to the Membership entity.
 func (_u *MembershipUpdateOne) SetManager(v *Membership) *MembershipUpdateOne {
 	return _u.SetManagerID(v.ID)
@@ -521,6 +568,12 @@ func (_u *MembershipUpdateOne) sqlSave(ctx context.Context) (_node *Membership, 
 	}
 	if value, ok := _u.mutation.Observer(); ok {
 		_spec.SetField(membership.FieldObserver, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.LastSeenAt(); ok {
+		_spec.SetField(membership.FieldLastSeenAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastSeenAtCleared() {
+		_spec.ClearField(membership.FieldLastSeenAt, field.TypeTime)
 	}
 	if _u.mutation.ManagerCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -17,10 +17,16 @@ type User struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// The identity provider's subject (JWT sub).
-	Subject *string `json:"subject,omitempty"`
-	// Email holds the value of the "email" field.
-	Email string `json:"email,omitempty"`
+	// Deprecated: the subject of users created before identities carried their issuer. Migration moves it to (issuer "local", sub) and clears it; nothing writes it any more.
+	LegacySubject *string `json:"legacy_subject,omitempty"`
+	// The issuer of the user's identity (OIDC iss; "local" for HS256 development tokens; "okrgraph:api-token" for the service identity of an API token). Unset for an invited user who has not signed in yet.
+	Issuer *string `json:"issuer,omitempty"`
+	// The subject of the user's identity at its issuer (JWT sub). A user is the pair (issuer, sub).
+	Sub *string `json:"sub,omitempty"`
+	// USER is a person; SERVICE is the service identity of an API token (never a member, never a person).
+	Kind user.Kind `json:"kind,omitempty"`
+	// Only ever set from an identity provider's verified email claim, or by an invitation (addMember by email), which binds to the first identity that signs in with that verified email. Never editable through the API.
+	Email *string `json:"email,omitempty"`
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
 	// Provisioned through SSO: the user may not edit their own profile.
@@ -158,7 +164,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case user.FieldID:
 			values[i] = new(sql.NullInt64)
-		case user.FieldSubject, user.FieldEmail, user.FieldName:
+		case user.FieldLegacySubject, user.FieldIssuer, user.FieldSub, user.FieldKind, user.FieldEmail, user.FieldName:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt:
 			values[i] = new(sql.NullTime)
@@ -183,18 +189,39 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field id", value)
 			}
 			_m.ID = int(value.Int64)
-		case user.FieldSubject:
+		case user.FieldLegacySubject:
 			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field subject", values[i])
+				return fmt.Errorf("unexpected type %T for field legacy_subject", values[i])
 			} else if value.Valid {
-				_m.Subject = new(string)
-				*_m.Subject = value.String
+				_m.LegacySubject = new(string)
+				*_m.LegacySubject = value.String
+			}
+		case user.FieldIssuer:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field issuer", values[i])
+			} else if value.Valid {
+				_m.Issuer = new(string)
+				*_m.Issuer = value.String
+			}
+		case user.FieldSub:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field sub", values[i])
+			} else if value.Valid {
+				_m.Sub = new(string)
+				*_m.Sub = value.String
+			}
+		case user.FieldKind:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field kind", values[i])
+			} else if value.Valid {
+				_m.Kind = user.Kind(value.String)
 			}
 		case user.FieldEmail:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field email", values[i])
 			} else if value.Valid {
-				_m.Email = value.String
+				_m.Email = new(string)
+				*_m.Email = value.String
 			}
 		case user.FieldName:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -295,13 +322,28 @@ func (_m *User) String() string {
 	var builder strings.Builder
 	builder.WriteString("User(")
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
-	if v := _m.Subject; v != nil {
-		builder.WriteString("subject=")
+	if v := _m.LegacySubject; v != nil {
+		builder.WriteString("legacy_subject=")
 		builder.WriteString(*v)
 	}
 	builder.WriteString(", ")
-	builder.WriteString("email=")
-	builder.WriteString(_m.Email)
+	if v := _m.Issuer; v != nil {
+		builder.WriteString("issuer=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := _m.Sub; v != nil {
+		builder.WriteString("sub=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	builder.WriteString("kind=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Kind))
+	builder.WriteString(", ")
+	if v := _m.Email; v != nil {
+		builder.WriteString("email=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("name=")
 	builder.WriteString(_m.Name)

@@ -28,16 +28,58 @@ type UserCreate struct {
 	conflict []sql.ConflictOption
 }
 
-// SetSubject sets the "subject" field.
-func (_c *UserCreate) SetSubject(v string) *UserCreate {
-	_c.mutation.SetSubject(v)
+// SetLegacySubject sets the "legacy_subject" field.
+func (_c *UserCreate) SetLegacySubject(v string) *UserCreate {
+	_c.mutation.SetLegacySubject(v)
 	return _c
 }
 
-// SetNillableSubject sets the "subject" field if the given value is not nil.
-func (_c *UserCreate) SetNillableSubject(v *string) *UserCreate {
+// SetNillableLegacySubject sets the "legacy_subject" field if the given value is not nil.
+func (_c *UserCreate) SetNillableLegacySubject(v *string) *UserCreate {
 	if v != nil {
-		_c.SetSubject(*v)
+		_c.SetLegacySubject(*v)
+	}
+	return _c
+}
+
+// SetIssuer sets the "issuer" field.
+func (_c *UserCreate) SetIssuer(v string) *UserCreate {
+	_c.mutation.SetIssuer(v)
+	return _c
+}
+
+// SetNillableIssuer sets the "issuer" field if the given value is not nil.
+func (_c *UserCreate) SetNillableIssuer(v *string) *UserCreate {
+	if v != nil {
+		_c.SetIssuer(*v)
+	}
+	return _c
+}
+
+// SetSub sets the "sub" field.
+func (_c *UserCreate) SetSub(v string) *UserCreate {
+	_c.mutation.SetSub(v)
+	return _c
+}
+
+// SetNillableSub sets the "sub" field if the given value is not nil.
+func (_c *UserCreate) SetNillableSub(v *string) *UserCreate {
+	if v != nil {
+		_c.SetSub(*v)
+	}
+	return _c
+}
+
+// SetKind sets the "kind" field.
+func (_c *UserCreate) SetKind(v user.Kind) *UserCreate {
+	_c.mutation.SetKind(v)
+	return _c
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_c *UserCreate) SetNillableKind(v *user.Kind) *UserCreate {
+	if v != nil {
+		_c.SetKind(*v)
 	}
 	return _c
 }
@@ -45,6 +87,14 @@ func (_c *UserCreate) SetNillableSubject(v *string) *UserCreate {
 // SetEmail sets the "email" field.
 func (_c *UserCreate) SetEmail(v string) *UserCreate {
 	_c.mutation.SetEmail(v)
+	return _c
+}
+
+// SetNillableEmail sets the "email" field if the given value is not nil.
+func (_c *UserCreate) SetNillableEmail(v *string) *UserCreate {
+	if v != nil {
+		_c.SetEmail(*v)
+	}
 	return _c
 }
 
@@ -260,6 +310,10 @@ func (_c *UserCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *UserCreate) defaults() {
+	if _, ok := _c.mutation.Kind(); !ok {
+		v := user.DefaultKind
+		_c.mutation.SetKind(v)
+	}
 	if _, ok := _c.mutation.Name(); !ok {
 		v := user.DefaultName
 		_c.mutation.SetName(v)
@@ -276,8 +330,13 @@ func (_c *UserCreate) defaults() {
 
 // check runs all checks and user-defined validators on the builder.
 func (_c *UserCreate) check() error {
-	if _, ok := _c.mutation.Email(); !ok {
-		return &ValidationError{Name: "email", err: errors.New(`ent: missing required field "User.email"`)}
+	if _, ok := _c.mutation.Kind(); !ok {
+		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "User.kind"`)}
+	}
+	if v, ok := _c.mutation.Kind(); ok {
+		if err := user.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "User.kind": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.Email(); ok {
 		if err := user.EmailValidator(v); err != nil {
@@ -325,13 +384,25 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 		_spec = sqlgraph.NewCreateSpec(user.Table, sqlgraph.NewFieldSpec(user.FieldID, field.TypeInt))
 	)
 	_spec.OnConflict = _c.conflict
-	if value, ok := _c.mutation.Subject(); ok {
-		_spec.SetField(user.FieldSubject, field.TypeString, value)
-		_node.Subject = &value
+	if value, ok := _c.mutation.LegacySubject(); ok {
+		_spec.SetField(user.FieldLegacySubject, field.TypeString, value)
+		_node.LegacySubject = &value
+	}
+	if value, ok := _c.mutation.Issuer(); ok {
+		_spec.SetField(user.FieldIssuer, field.TypeString, value)
+		_node.Issuer = &value
+	}
+	if value, ok := _c.mutation.Sub(); ok {
+		_spec.SetField(user.FieldSub, field.TypeString, value)
+		_node.Sub = &value
+	}
+	if value, ok := _c.mutation.Kind(); ok {
+		_spec.SetField(user.FieldKind, field.TypeEnum, value)
+		_node.Kind = value
 	}
 	if value, ok := _c.mutation.Email(); ok {
 		_spec.SetField(user.FieldEmail, field.TypeString, value)
-		_node.Email = value
+		_node.Email = &value
 	}
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(user.FieldName, field.TypeString, value)
@@ -496,7 +567,7 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 // of the `INSERT` statement. For example:
 //
 //	client.User.Create().
-//		SetSubject(v).
+//		SetLegacySubject(v).
 //		OnConflict(
 //			// Update the row with the new values
 //			// the was proposed for insertion.
@@ -505,7 +576,7 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 //		// Override some of the fields with custom
 //		// update values.
 //		Update(func(u *ent.UserUpsert) {
-//			SetSubject(v+v).
+//			SetLegacySubject(v+v).
 //		}).
 //		Exec(ctx)
 func (_c *UserCreate) OnConflict(opts ...sql.ConflictOption) *UserUpsertOne {
@@ -541,21 +612,69 @@ type (
 	}
 )
 
-// SetSubject sets the "subject" field.
-func (u *UserUpsert) SetSubject(v string) *UserUpsert {
-	u.Set(user.FieldSubject, v)
+// SetLegacySubject sets the "legacy_subject" field.
+func (u *UserUpsert) SetLegacySubject(v string) *UserUpsert {
+	u.Set(user.FieldLegacySubject, v)
 	return u
 }
 
-// UpdateSubject sets the "subject" field to the value that was provided on create.
-func (u *UserUpsert) UpdateSubject() *UserUpsert {
-	u.SetExcluded(user.FieldSubject)
+// UpdateLegacySubject sets the "legacy_subject" field to the value that was provided on create.
+func (u *UserUpsert) UpdateLegacySubject() *UserUpsert {
+	u.SetExcluded(user.FieldLegacySubject)
 	return u
 }
 
-// ClearSubject clears the value of the "subject" field.
-func (u *UserUpsert) ClearSubject() *UserUpsert {
-	u.SetNull(user.FieldSubject)
+// ClearLegacySubject clears the value of the "legacy_subject" field.
+func (u *UserUpsert) ClearLegacySubject() *UserUpsert {
+	u.SetNull(user.FieldLegacySubject)
+	return u
+}
+
+// SetIssuer sets the "issuer" field.
+func (u *UserUpsert) SetIssuer(v string) *UserUpsert {
+	u.Set(user.FieldIssuer, v)
+	return u
+}
+
+// UpdateIssuer sets the "issuer" field to the value that was provided on create.
+func (u *UserUpsert) UpdateIssuer() *UserUpsert {
+	u.SetExcluded(user.FieldIssuer)
+	return u
+}
+
+// ClearIssuer clears the value of the "issuer" field.
+func (u *UserUpsert) ClearIssuer() *UserUpsert {
+	u.SetNull(user.FieldIssuer)
+	return u
+}
+
+// SetSub sets the "sub" field.
+func (u *UserUpsert) SetSub(v string) *UserUpsert {
+	u.Set(user.FieldSub, v)
+	return u
+}
+
+// UpdateSub sets the "sub" field to the value that was provided on create.
+func (u *UserUpsert) UpdateSub() *UserUpsert {
+	u.SetExcluded(user.FieldSub)
+	return u
+}
+
+// ClearSub clears the value of the "sub" field.
+func (u *UserUpsert) ClearSub() *UserUpsert {
+	u.SetNull(user.FieldSub)
+	return u
+}
+
+// SetKind sets the "kind" field.
+func (u *UserUpsert) SetKind(v user.Kind) *UserUpsert {
+	u.Set(user.FieldKind, v)
+	return u
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *UserUpsert) UpdateKind() *UserUpsert {
+	u.SetExcluded(user.FieldKind)
 	return u
 }
 
@@ -568,6 +687,12 @@ func (u *UserUpsert) SetEmail(v string) *UserUpsert {
 // UpdateEmail sets the "email" field to the value that was provided on create.
 func (u *UserUpsert) UpdateEmail() *UserUpsert {
 	u.SetExcluded(user.FieldEmail)
+	return u
+}
+
+// ClearEmail clears the value of the "email" field.
+func (u *UserUpsert) ClearEmail() *UserUpsert {
+	u.SetNull(user.FieldEmail)
 	return u
 }
 
@@ -640,24 +765,80 @@ func (u *UserUpsertOne) Update(set func(*UserUpsert)) *UserUpsertOne {
 	return u
 }
 
-// SetSubject sets the "subject" field.
-func (u *UserUpsertOne) SetSubject(v string) *UserUpsertOne {
+// SetLegacySubject sets the "legacy_subject" field.
+func (u *UserUpsertOne) SetLegacySubject(v string) *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
-		s.SetSubject(v)
+		s.SetLegacySubject(v)
 	})
 }
 
-// UpdateSubject sets the "subject" field to the value that was provided on create.
-func (u *UserUpsertOne) UpdateSubject() *UserUpsertOne {
+// UpdateLegacySubject sets the "legacy_subject" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateLegacySubject() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
-		s.UpdateSubject()
+		s.UpdateLegacySubject()
 	})
 }
 
-// ClearSubject clears the value of the "subject" field.
-func (u *UserUpsertOne) ClearSubject() *UserUpsertOne {
+// ClearLegacySubject clears the value of the "legacy_subject" field.
+func (u *UserUpsertOne) ClearLegacySubject() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
-		s.ClearSubject()
+		s.ClearLegacySubject()
+	})
+}
+
+// SetIssuer sets the "issuer" field.
+func (u *UserUpsertOne) SetIssuer(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetIssuer(v)
+	})
+}
+
+// UpdateIssuer sets the "issuer" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateIssuer() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateIssuer()
+	})
+}
+
+// ClearIssuer clears the value of the "issuer" field.
+func (u *UserUpsertOne) ClearIssuer() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearIssuer()
+	})
+}
+
+// SetSub sets the "sub" field.
+func (u *UserUpsertOne) SetSub(v string) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetSub(v)
+	})
+}
+
+// UpdateSub sets the "sub" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateSub() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateSub()
+	})
+}
+
+// ClearSub clears the value of the "sub" field.
+func (u *UserUpsertOne) ClearSub() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearSub()
+	})
+}
+
+// SetKind sets the "kind" field.
+func (u *UserUpsertOne) SetKind(v user.Kind) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetKind(v)
+	})
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateKind() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateKind()
 	})
 }
 
@@ -672,6 +853,13 @@ func (u *UserUpsertOne) SetEmail(v string) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateEmail() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateEmail()
+	})
+}
+
+// ClearEmail clears the value of the "email" field.
+func (u *UserUpsertOne) ClearEmail() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearEmail()
 	})
 }
 
@@ -838,7 +1026,7 @@ func (_c *UserCreateBulk) ExecX(ctx context.Context) {
 //		// Override some of the fields with custom
 //		// update values.
 //		Update(func(u *ent.UserUpsert) {
-//			SetSubject(v+v).
+//			SetLegacySubject(v+v).
 //		}).
 //		Exec(ctx)
 func (_c *UserCreateBulk) OnConflict(opts ...sql.ConflictOption) *UserUpsertBulk {
@@ -914,24 +1102,80 @@ func (u *UserUpsertBulk) Update(set func(*UserUpsert)) *UserUpsertBulk {
 	return u
 }
 
-// SetSubject sets the "subject" field.
-func (u *UserUpsertBulk) SetSubject(v string) *UserUpsertBulk {
+// SetLegacySubject sets the "legacy_subject" field.
+func (u *UserUpsertBulk) SetLegacySubject(v string) *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
-		s.SetSubject(v)
+		s.SetLegacySubject(v)
 	})
 }
 
-// UpdateSubject sets the "subject" field to the value that was provided on create.
-func (u *UserUpsertBulk) UpdateSubject() *UserUpsertBulk {
+// UpdateLegacySubject sets the "legacy_subject" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateLegacySubject() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
-		s.UpdateSubject()
+		s.UpdateLegacySubject()
 	})
 }
 
-// ClearSubject clears the value of the "subject" field.
-func (u *UserUpsertBulk) ClearSubject() *UserUpsertBulk {
+// ClearLegacySubject clears the value of the "legacy_subject" field.
+func (u *UserUpsertBulk) ClearLegacySubject() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
-		s.ClearSubject()
+		s.ClearLegacySubject()
+	})
+}
+
+// SetIssuer sets the "issuer" field.
+func (u *UserUpsertBulk) SetIssuer(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetIssuer(v)
+	})
+}
+
+// UpdateIssuer sets the "issuer" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateIssuer() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateIssuer()
+	})
+}
+
+// ClearIssuer clears the value of the "issuer" field.
+func (u *UserUpsertBulk) ClearIssuer() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearIssuer()
+	})
+}
+
+// SetSub sets the "sub" field.
+func (u *UserUpsertBulk) SetSub(v string) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetSub(v)
+	})
+}
+
+// UpdateSub sets the "sub" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateSub() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateSub()
+	})
+}
+
+// ClearSub clears the value of the "sub" field.
+func (u *UserUpsertBulk) ClearSub() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearSub()
+	})
+}
+
+// SetKind sets the "kind" field.
+func (u *UserUpsertBulk) SetKind(v user.Kind) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetKind(v)
+	})
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateKind() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateKind()
 	})
 }
 
@@ -946,6 +1190,13 @@ func (u *UserUpsertBulk) SetEmail(v string) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateEmail() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateEmail()
+	})
+}
+
+// ClearEmail clears the value of the "email" field.
+func (u *UserUpsertBulk) ClearEmail() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearEmail()
 	})
 }
 

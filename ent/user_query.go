@@ -597,12 +597,12 @@ func (_q *UserQuery) WithTeamOkrCreation(opts ...func(*TeamQuery)) *UserQuery {
 // Example:
 //
 //	var v []struct {
-//		Subject string `json:"subject,omitempty"`
+//		LegacySubject string `json:"legacy_subject,omitempty"`
 //		Count int `json:"count,omitempty"`
 //	}
 //
 //	client.User.Query().
-//		GroupBy(user.FieldSubject).
+//		GroupBy(user.FieldLegacySubject).
 //		Aggregate(ent.Count()).
 //		Scan(ctx, &v)
 func (_q *UserQuery) GroupBy(field string, fields ...string) *UserGroupBy {
@@ -620,11 +620,11 @@ func (_q *UserQuery) GroupBy(field string, fields ...string) *UserGroupBy {
 // Example:
 //
 //	var v []struct {
-//		Subject string `json:"subject,omitempty"`
+//		LegacySubject string `json:"legacy_subject,omitempty"`
 //	}
 //
 //	client.User.Query().
-//		Select(user.FieldSubject).
+//		Select(user.FieldLegacySubject).
 //		Scan(ctx, &v)
 func (_q *UserQuery) Select(fields ...string) *UserSelect {
 	_q.ctx.Fields = append(_q.ctx.Fields, fields...)

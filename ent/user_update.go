@@ -34,23 +34,77 @@ func (_u *UserUpdate) Where(ps ...predicate.User) *UserUpdate {
 	return _u
 }
 
-// SetSubject sets the "subject" field.
-func (_u *UserUpdate) SetSubject(v string) *UserUpdate {
-	_u.mutation.SetSubject(v)
+// SetLegacySubject sets the "legacy_subject" field.
+func (_u *UserUpdate) SetLegacySubject(v string) *UserUpdate {
+	_u.mutation.SetLegacySubject(v)
 	return _u
 }
 
-// SetNillableSubject sets the "subject" field if the given value is not nil.
-func (_u *UserUpdate) SetNillableSubject(v *string) *UserUpdate {
+// SetNillableLegacySubject sets the "legacy_subject" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableLegacySubject(v *string) *UserUpdate {
 	if v != nil {
-		_u.SetSubject(*v)
+		_u.SetLegacySubject(*v)
 	}
 	return _u
 }
 
-// ClearSubject clears the value of the "subject" field.
-func (_u *UserUpdate) ClearSubject() *UserUpdate {
-	_u.mutation.ClearSubject()
+// ClearLegacySubject clears the value of the "legacy_subject" field.
+func (_u *UserUpdate) ClearLegacySubject() *UserUpdate {
+	_u.mutation.ClearLegacySubject()
+	return _u
+}
+
+// SetIssuer sets the "issuer" field.
+func (_u *UserUpdate) SetIssuer(v string) *UserUpdate {
+	_u.mutation.SetIssuer(v)
+	return _u
+}
+
+// SetNillableIssuer sets the "issuer" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableIssuer(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetIssuer(*v)
+	}
+	return _u
+}
+
+// ClearIssuer clears the value of the "issuer" field.
+func (_u *UserUpdate) ClearIssuer() *UserUpdate {
+	_u.mutation.ClearIssuer()
+	return _u
+}
+
+// SetSub sets the "sub" field.
+func (_u *UserUpdate) SetSub(v string) *UserUpdate {
+	_u.mutation.SetSub(v)
+	return _u
+}
+
+// SetNillableSub sets the "sub" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableSub(v *string) *UserUpdate {
+	if v != nil {
+		_u.SetSub(*v)
+	}
+	return _u
+}
+
+// ClearSub clears the value of the "sub" field.
+func (_u *UserUpdate) ClearSub() *UserUpdate {
+	_u.mutation.ClearSub()
+	return _u
+}
+
+// SetKind sets the "kind" field.
+func (_u *UserUpdate) SetKind(v user.Kind) *UserUpdate {
+	_u.mutation.SetKind(v)
+	return _u
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableKind(v *user.Kind) *UserUpdate {
+	if v != nil {
+		_u.SetKind(*v)
+	}
 	return _u
 }
 
@@ -65,6 +119,12 @@ func (_u *UserUpdate) SetNillableEmail(v *string) *UserUpdate {
 	if v != nil {
 		_u.SetEmail(*v)
 	}
+	return _u
+}
+
+// ClearEmail clears the value of the "email" field.
+func (_u *UserUpdate) ClearEmail() *UserUpdate {
+	_u.mutation.ClearEmail()
 	return _u
 }
 
@@ -454,6 +514,11 @@ func (_u *UserUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *UserUpdate) check() error {
+	if v, ok := _u.mutation.Kind(); ok {
+		if err := user.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "User.kind": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Email(); ok {
 		if err := user.EmailValidator(v); err != nil {
 			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "User.email": %w`, err)}
@@ -485,14 +550,32 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			}
 		}
 	}
-	if value, ok := _u.mutation.Subject(); ok {
-		_spec.SetField(user.FieldSubject, field.TypeString, value)
+	if value, ok := _u.mutation.LegacySubject(); ok {
+		_spec.SetField(user.FieldLegacySubject, field.TypeString, value)
 	}
-	if _u.mutation.SubjectCleared() {
-		_spec.ClearField(user.FieldSubject, field.TypeString)
+	if _u.mutation.LegacySubjectCleared() {
+		_spec.ClearField(user.FieldLegacySubject, field.TypeString)
+	}
+	if value, ok := _u.mutation.Issuer(); ok {
+		_spec.SetField(user.FieldIssuer, field.TypeString, value)
+	}
+	if _u.mutation.IssuerCleared() {
+		_spec.ClearField(user.FieldIssuer, field.TypeString)
+	}
+	if value, ok := _u.mutation.Sub(); ok {
+		_spec.SetField(user.FieldSub, field.TypeString, value)
+	}
+	if _u.mutation.SubCleared() {
+		_spec.ClearField(user.FieldSub, field.TypeString)
+	}
+	if value, ok := _u.mutation.Kind(); ok {
+		_spec.SetField(user.FieldKind, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.Email(); ok {
 		_spec.SetField(user.FieldEmail, field.TypeString, value)
+	}
+	if _u.mutation.EmailCleared() {
+		_spec.ClearField(user.FieldEmail, field.TypeString)
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(user.FieldName, field.TypeString, value)
@@ -927,23 +1010,77 @@ type UserUpdateOne struct {
 	modifiers []func(*sql.UpdateBuilder)
 }
 
-// SetSubject sets the "subject" field.
-func (_u *UserUpdateOne) SetSubject(v string) *UserUpdateOne {
-	_u.mutation.SetSubject(v)
+// SetLegacySubject sets the "legacy_subject" field.
+func (_u *UserUpdateOne) SetLegacySubject(v string) *UserUpdateOne {
+	_u.mutation.SetLegacySubject(v)
 	return _u
 }
 
-// SetNillableSubject sets the "subject" field if the given value is not nil.
-func (_u *UserUpdateOne) SetNillableSubject(v *string) *UserUpdateOne {
+// SetNillableLegacySubject sets the "legacy_subject" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableLegacySubject(v *string) *UserUpdateOne {
 	if v != nil {
-		_u.SetSubject(*v)
+		_u.SetLegacySubject(*v)
 	}
 	return _u
 }
 
-// ClearSubject clears the value of the "subject" field.
-func (_u *UserUpdateOne) ClearSubject() *UserUpdateOne {
-	_u.mutation.ClearSubject()
+// ClearLegacySubject clears the value of the "legacy_subject" field.
+func (_u *UserUpdateOne) ClearLegacySubject() *UserUpdateOne {
+	_u.mutation.ClearLegacySubject()
+	return _u
+}
+
+// SetIssuer sets the "issuer" field.
+func (_u *UserUpdateOne) SetIssuer(v string) *UserUpdateOne {
+	_u.mutation.SetIssuer(v)
+	return _u
+}
+
+// SetNillableIssuer sets the "issuer" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableIssuer(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetIssuer(*v)
+	}
+	return _u
+}
+
+// ClearIssuer clears the value of the "issuer" field.
+func (_u *UserUpdateOne) ClearIssuer() *UserUpdateOne {
+	_u.mutation.ClearIssuer()
+	return _u
+}
+
+// SetSub sets the "sub" field.
+func (_u *UserUpdateOne) SetSub(v string) *UserUpdateOne {
+	_u.mutation.SetSub(v)
+	return _u
+}
+
+// SetNillableSub sets the "sub" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableSub(v *string) *UserUpdateOne {
+	if v != nil {
+		_u.SetSub(*v)
+	}
+	return _u
+}
+
+// ClearSub clears the value of the "sub" field.
+func (_u *UserUpdateOne) ClearSub() *UserUpdateOne {
+	_u.mutation.ClearSub()
+	return _u
+}
+
+// SetKind sets the "kind" field.
+func (_u *UserUpdateOne) SetKind(v user.Kind) *UserUpdateOne {
+	_u.mutation.SetKind(v)
+	return _u
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableKind(v *user.Kind) *UserUpdateOne {
+	if v != nil {
+		_u.SetKind(*v)
+	}
 	return _u
 }
 
@@ -958,6 +1095,12 @@ func (_u *UserUpdateOne) SetNillableEmail(v *string) *UserUpdateOne {
 	if v != nil {
 		_u.SetEmail(*v)
 	}
+	return _u
+}
+
+// ClearEmail clears the value of the "email" field.
+func (_u *UserUpdateOne) ClearEmail() *UserUpdateOne {
+	_u.mutation.ClearEmail()
 	return _u
 }
 
@@ -1360,6 +1503,11 @@ func (_u *UserUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *UserUpdateOne) check() error {
+	if v, ok := _u.mutation.Kind(); ok {
+		if err := user.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "User.kind": %w`, err)}
+		}
+	}
 	if v, ok := _u.mutation.Email(); ok {
 		if err := user.EmailValidator(v); err != nil {
 			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "User.email": %w`, err)}
@@ -1408,14 +1556,32 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 			}
 		}
 	}
-	if value, ok := _u.mutation.Subject(); ok {
-		_spec.SetField(user.FieldSubject, field.TypeString, value)
+	if value, ok := _u.mutation.LegacySubject(); ok {
+		_spec.SetField(user.FieldLegacySubject, field.TypeString, value)
 	}
-	if _u.mutation.SubjectCleared() {
-		_spec.ClearField(user.FieldSubject, field.TypeString)
+	if _u.mutation.LegacySubjectCleared() {
+		_spec.ClearField(user.FieldLegacySubject, field.TypeString)
+	}
+	if value, ok := _u.mutation.Issuer(); ok {
+		_spec.SetField(user.FieldIssuer, field.TypeString, value)
+	}
+	if _u.mutation.IssuerCleared() {
+		_spec.ClearField(user.FieldIssuer, field.TypeString)
+	}
+	if value, ok := _u.mutation.Sub(); ok {
+		_spec.SetField(user.FieldSub, field.TypeString, value)
+	}
+	if _u.mutation.SubCleared() {
+		_spec.ClearField(user.FieldSub, field.TypeString)
+	}
+	if value, ok := _u.mutation.Kind(); ok {
+		_spec.SetField(user.FieldKind, field.TypeEnum, value)
 	}
 	if value, ok := _u.mutation.Email(); ok {
 		_spec.SetField(user.FieldEmail, field.TypeString, value)
+	}
+	if _u.mutation.EmailCleared() {
+		_spec.ClearField(user.FieldEmail, field.TypeString)
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(user.FieldName, field.TypeString, value)

@@ -57,6 +57,9 @@ func (r *queryResolver) TimePeriods(ctx context.Context, after *entgql.Cursor[in
 // CheckIn returns generated.CheckInResolver implementation.
 func (r *Resolver) CheckIn() generated.CheckInResolver { return &checkInResolver{r} }
 
+// Membership returns generated.MembershipResolver implementation.
+func (r *Resolver) Membership() generated.MembershipResolver { return &membershipResolver{r} }
+
 // OKRItem returns generated.OKRItemResolver implementation.
 func (r *Resolver) OKRItem() generated.OKRItemResolver { return &oKRItemResolver{r} }
 
@@ -77,6 +80,7 @@ func (r *Resolver) Team() generated.TeamResolver { return &teamResolver{r} }
 
 type (
 	checkInResolver      struct{ *Resolver }
+	membershipResolver   struct{ *Resolver }
 	oKRItemResolver      struct{ *Resolver }
 	organizationResolver struct{ *Resolver }
 	queryResolver        struct{ *Resolver }

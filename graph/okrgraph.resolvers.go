@@ -169,7 +169,11 @@ func (r *viewerResolver) Membership(ctx context.Context, obj *model.Viewer) (*en
 	if s.OrgID == 0 {
 		return nil, nil
 	}
-	return r.Client.Membership.Query().Where(membership.UserID(obj.UserID), membership.OrgID(s.OrgID)).Only(ctx)
+	m, err := r.Client.Membership.Query().Where(membership.UserID(obj.UserID), membership.OrgID(s.OrgID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil // an API token's service identity is no member
+	}
+	return m, err
 }
 
 // Mutation returns generated.MutationResolver implementation.

@@ -486,13 +486,13 @@ func TestReviewReadFilterAgreesWithPolicy(t *testing.T) {
 					Edges      []struct{ Node struct{ ID string } }
 				}
 			}
-			e.As(m.Edges.User.Email, "acme").MustDo(t, `{ reviews(first: 1000) { totalCount edges { node { id } } } }`, nil, &out)
+			e.As(*m.Edges.User.Email, "acme").MustDo(t, `{ reviews(first: 1000) { totalCount edges { node { id } } } }`, nil, &out)
 			visible := map[int]bool{}
 			for _, ed := range out.Reviews.Edges {
 				visible[atoi(t, ed.Node.ID)] = true
 			}
 			if out.Reviews.TotalCount != len(visible) {
-				t.Errorf("%s: totalCount %d, %d edges", m.Edges.User.Email, out.Reviews.TotalCount, len(visible))
+				t.Errorf("%s: totalCount %d, %d edges", *m.Edges.User.Email, out.Reviews.TotalCount, len(visible))
 			}
 			actor, err := access.LoadActor(scope.With(context.Background(), scope.Scope{UserID: m.UserID, OrgID: orgID}), db)
 			testenv.Must(t, err)
@@ -504,7 +504,7 @@ func TestReviewReadFilterAgreesWithPolicy(t *testing.T) {
 				}
 				if d.Allow != visible[rv.ID] {
 					t.Errorf("%s, review %d (%s of %d by %d, %s): policy allows %v (%v), SQL shows %v",
-						m.Edges.User.Email, rv.ID, rv.Type, rv.RevieweeID, rv.ReviewerID, rv.Status, d.Allow, d.Reasons, visible[rv.ID])
+						*m.Edges.User.Email, rv.ID, rv.Type, rv.RevieweeID, rv.ReviewerID, rv.Status, d.Allow, d.Reasons, visible[rv.ID])
 				}
 			}
 		}

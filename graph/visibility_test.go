@@ -37,7 +37,7 @@ func TestPrivateFilterAgreesWithPolicy(t *testing.T) {
 		users, err := db.Membership.Query().Where(membership.OrgID(orgID)).Select(membership.FieldUserID).Ints(ctx)
 		testenv.Must(t, err)
 		for i := range 18 {
-			u, err := db.User.Create().SetEmail(fmt.Sprintf("p%d@acme.example", i)).SetSubject(fmt.Sprintf("p%d@acme.example", i)).Save(ctx)
+			u, err := db.User.Create().SetEmail(fmt.Sprintf("p%d@acme.example", i)).SetIssuer("local").SetSub(fmt.Sprintf("p%d@acme.example", i)).Save(ctx)
 			testenv.Must(t, err)
 			roles := []membership.Role{membership.RoleMEMBER, membership.RoleMEMBER, membership.RoleADMIN, membership.RoleOWNER}
 			_, err = db.Membership.Create().SetOrgID(orgID).SetUserID(u.ID).SetRole(roles[rng.IntN(len(roles))]).SetObserver(rng.IntN(8) == 0).Save(ctx)
@@ -108,7 +108,7 @@ func TestPrivateFilterAgreesWithPolicy(t *testing.T) {
 					Edges      []struct{ Node struct{ ID string } }
 				} `json:"okrs"`
 			}
-			e.As(usr.Email, "acme").MustDo(t, `{ okrs(first: 1000) { totalCount edges { node { id } } } }`, nil, &out)
+			e.As(*usr.Email, "acme").MustDo(t, `{ okrs(first: 1000) { totalCount edges { node { id } } } }`, nil, &out)
 			visible := map[int]bool{}
 			for _, ed := range out.Okrs.Edges {
 				visible[atoi(t, ed.Node.ID)] = true

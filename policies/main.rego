@@ -15,16 +15,22 @@ import data.okrgraph.okr
 import data.okrgraph.org
 import data.okrgraph.profile
 import data.okrgraph.review
+import data.okrgraph.service
 import data.okrgraph.team
 
 # METADATA
 # title: Decision
 # description: |
-#   The answer, {"allow": bool, "reasons": [string]}. Non-members (role
+#   The answer, {"allow": bool, "reasons": [string]}. A service identity
+#   (an API token: subject.type "service") is decided by okrgraph.service
+#   alone, whatever else its input says. Non-members (role
 #   other than MEMBER, ADMIN or OWNER, or no user id) get nothing;
 #   observers may only view; otherwise the concern's rule for the action
 #   decides. Unknown actions are denied.
-decision := {"allow": false, "reasons": ["observers are read-only"]} if {
+decision := d if {
+	input.subject.type == "service"
+	d := service.decision
+} else := {"allow": false, "reasons": ["observers are read-only"]} if {
 	input.subject.observer == true
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""

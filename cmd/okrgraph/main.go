@@ -31,6 +31,7 @@ import (
 	"okrgraph/internal/app"
 	"okrgraph/internal/decisionlog"
 	"okrgraph/internal/demo"
+	"okrgraph/internal/identity"
 	"okrgraph/internal/notify"
 	"okrgraph/internal/okr"
 	"okrgraph/internal/server"
@@ -48,7 +49,13 @@ const usage = `usage:
 
 environment:
   OKRGRAPH_DATABASE_URL   postgres://... or sqlite:PATH (default sqlite:okrgraph.db)
-  OKRGRAPH_JWT_SECRET     HS256 secret, 32+ bytes (SQLite only: generated into PATH.jwt-secret when unset)
+  OKRGRAPH_JWT_SECRET     HS256 secret for development tokens, 32+ bytes (SQLite only: generated into PATH.jwt-secret when unset;
+                          with an OIDC issuer configured, HS256 tokens are accepted only when it is set)
+  OKRGRAPH_OIDC_ISSUER    OIDC issuer URL whose RS256/ES256 tokens sign users in
+  OKRGRAPH_OIDC_AUDIENCE  audience required in those tokens (required with OKRGRAPH_OIDC_ISSUER)
+  OKRGRAPH_OIDC_SSO       true: users of that issuer are provisioned by SSO (cannot edit their name)
+  OKRGRAPH_OIDC_ADOPT_LOCAL_USERS true: a verified sign-in takes over the development-token user with that email (migration)
+  OKRGRAPH_OIDC_CONFIG    JSON file of several issuers: {"issuers":[{"issuer","audience","sso","claims":{"email","email_verified","name"}}]}
   OKRGRAPH_ADDR           listen address (default 127.0.0.1:8080)
   OKRGRAPH_CORS_ORIGINS   comma-separated SPA origins allowed by CORS
   OKRGRAPH_PLATFORM_ADMINS comma-separated emails allowed to create organizations (default: anyone)
@@ -162,9 +169,17 @@ func serve(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	sec, err := secret()
+	issuers, err := oidcIssuers()
 	if err != nil {
 		return err
+	}
+	var sec []byte
+	// With an identity provider configured, HS256 development tokens are
+	// accepted only when OKRGRAPH_JWT_SECRET is set explicitly.
+	if len(issuers) == 0 || os.Getenv("OKRGRAPH_JWT_SECRET") != "" || *withDemo {
+		if sec, err = secret(); err != nil {
+			return err
+		}
 	}
 	log := logger()
 	addr := env("OKRGRAPH_ADDR", "127.0.0.1:8080")
@@ -188,6 +203,7 @@ func serve(ctx context.Context, args []string) error {
 		MaxTreeItems:   maxTree,
 		DatabaseURL:    databaseURL(),
 		JWTSecret:      sec,
+		OIDC:           issuers,
 		Addr:           addr,
 		CORSOrigins:    list("OKRGRAPH_CORS_ORIGINS"),
 		PlatformAdmins: list("OKRGRAPH_PLATFORM_ADMINS"),
@@ -219,6 +235,36 @@ func serve(ctx context.Context, args []string) error {
 	}
 	log.Info("listening", "addr", addr, "graphiql", "http://"+addr+"/")
 	return a.Server.Run(ctx)
+}
+
+// oidcIssuers reads the identity providers: OKRGRAPH_OIDC_CONFIG (a JSON
+// file with several issuers and claim mappings) and/or the one issuer of
+// OKRGRAPH_OIDC_ISSUER, OKRGRAPH_OIDC_AUDIENCE and OKRGRAPH_OIDC_SSO.
+func oidcIssuers() ([]identity.Issuer, error) {
+	var out []identity.Issuer
+	if path := os.Getenv("OKRGRAPH_OIDC_CONFIG"); path != "" {
+		f, err := identity.LoadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("OKRGRAPH_OIDC_CONFIG: %w", err)
+		}
+		out = append(out, f...)
+	}
+	if iss := os.Getenv("OKRGRAPH_OIDC_ISSUER"); iss != "" {
+		aud := os.Getenv("OKRGRAPH_OIDC_AUDIENCE")
+		if aud == "" {
+			return nil, errors.New("OKRGRAPH_OIDC_AUDIENCE is required with OKRGRAPH_OIDC_ISSUER")
+		}
+		sso, err := strconv.ParseBool(env("OKRGRAPH_OIDC_SSO", "false"))
+		if err != nil {
+			return nil, fmt.Errorf("OKRGRAPH_OIDC_SSO: %w", err)
+		}
+		adopt, err := strconv.ParseBool(env("OKRGRAPH_OIDC_ADOPT_LOCAL_USERS", "false"))
+		if err != nil {
+			return nil, fmt.Errorf("OKRGRAPH_OIDC_ADOPT_LOCAL_USERS: %w", err)
+		}
+		out = append(out, identity.Issuer{Issuer: iss, Audience: aud, SSO: sso, AdoptLocal: adopt})
+	}
+	return out, nil
 }
 
 func printDemo(sec []byte, addr string) error {

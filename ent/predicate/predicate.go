@@ -6,6 +6,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// APIToken is the predicate function for apitoken builders.
+type APIToken func(*sql.Selector)
+
 // CheckIn is the predicate function for checkin builders.
 type CheckIn func(*sql.Selector)
 

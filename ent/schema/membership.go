@@ -44,6 +44,11 @@ func (Membership) Fields() []ent.Field {
 			Default(time.Now).
 			Immutable().
 			Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("last_seen_at").
+			Comment("The member's last authenticated request in this organization (updated at most once a minute). Shown to org admins only (Membership.lastSignInAt).").
+			Optional().
+			Nillable().
+			Annotations(entgql.Skip()),
 	}
 }
 

@@ -88,6 +88,12 @@ func (Organization) Interceptors() []ent.Interceptor {
 					sel.Where(sql.False())
 					return
 				}
+				if s.Service {
+					// An API token's service identity belongs to no org
+					// but its own.
+					sel.Where(sql.EQ(sel.C("id"), s.OrgID))
+					return
+				}
 				sel.Where(sql.In(sel.C("id"), viewerOrgs(s.UserID)))
 			})
 			return nil

@@ -10,6 +10,7 @@ import (
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
 
 	"okrgraph/ent/intercept"
 	"okrgraph/internal/scope"
@@ -24,14 +25,33 @@ type User struct {
 // Fields of the User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("subject").
-			Comment("The identity provider's subject (JWT sub).").
+		field.String("legacy_subject").
+			StorageKey("subject").
+			Comment("Deprecated: the subject of users created before identities carried their issuer. Migration moves it to (issuer \"local\", sub) and clears it; nothing writes it any more.").
 			Unique().
 			Optional().
 			Nillable().
 			Annotations(entgql.Skip()),
+		field.String("issuer").
+			Comment("The issuer of the user's identity (OIDC iss; \"local\" for HS256 development tokens; \"okrgraph:api-token\" for the service identity of an API token). Unset for an invited user who has not signed in yet.").
+			Optional().
+			Nillable().
+			Annotations(entgql.Skip()),
+		field.String("sub").
+			Comment("The subject of the user's identity at its issuer (JWT sub). A user is the pair (issuer, sub).").
+			Optional().
+			Nillable().
+			Annotations(entgql.Skip()),
+		field.Enum("kind").
+			Comment("USER is a person; SERVICE is the service identity of an API token (never a member, never a person).").
+			Values("USER", "SERVICE").
+			Default("USER").
+			Annotations(entgql.Skip()),
 		field.String("email").
+			Comment("Only ever set from an identity provider's verified email claim, or by an invitation (addMember by email), which binds to the first identity that signs in with that verified email. Never editable through the API.").
 			Unique().
+			Optional().
+			Nillable().
 			NotEmpty().
 			MaxLen(254).
 			Annotations(entgql.OrderField("EMAIL")),
@@ -78,6 +98,13 @@ func (User) Edges() []ent.Edge {
 		edge.From("team_okr_creation", Team.Type).
 			Ref("okr_creators").
 			Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Indexes of the User: one user per identity.
+func (User) Indexes() []ent.Index {
+	return []ent.Index{
+		index.Fields("issuer", "sub").Unique(),
 	}
 }
 

@@ -3,6 +3,9 @@
 package user
 
 import (
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/ent"
@@ -15,8 +18,14 @@ const (
 	Label = "user"
 	// FieldID holds the string denoting the id field in the database.
 	FieldID = "id"
-	// FieldSubject holds the string denoting the subject field in the database.
-	FieldSubject = "subject"
+	// FieldLegacySubject holds the string denoting the legacy_subject field in the database.
+	FieldLegacySubject = "subject"
+	// FieldIssuer holds the string denoting the issuer field in the database.
+	FieldIssuer = "issuer"
+	// FieldSub holds the string denoting the sub field in the database.
+	FieldSub = "sub"
+	// FieldKind holds the string denoting the kind field in the database.
+	FieldKind = "kind"
 	// FieldEmail holds the string denoting the email field in the database.
 	FieldEmail = "email"
 	// FieldName holds the string denoting the name field in the database.
@@ -99,7 +108,10 @@ const (
 // Columns holds all SQL columns for user fields.
 var Columns = []string{
 	FieldID,
-	FieldSubject,
+	FieldLegacySubject,
+	FieldIssuer,
+	FieldSub,
+	FieldKind,
 	FieldEmail,
 	FieldName,
 	FieldSSO,
@@ -159,6 +171,32 @@ var (
 	DefaultCreatedAt func() time.Time
 )
 
+// Kind defines the type for the "kind" enum field.
+type Kind string
+
+// KindUSER is the default value of the Kind enum.
+const DefaultKind = KindUSER
+
+// Kind values.
+const (
+	KindUSER    Kind = "USER"
+	KindSERVICE Kind = "SERVICE"
+)
+
+func (k Kind) String() string {
+	return string(k)
+}
+
+// KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
+func KindValidator(k Kind) error {
+	switch k {
+	case KindUSER, KindSERVICE:
+		return nil
+	default:
+		return fmt.Errorf("user: invalid enum value for kind field: %q", k)
+	}
+}
+
 // OrderOption defines the ordering options for the User queries.
 type OrderOption func(*sql.Selector)
 
@@ -167,9 +205,24 @@ func ByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldID, opts...).ToFunc()
 }
 
-// BySubject orders the results by the subject field.
-func BySubject(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldSubject, opts...).ToFunc()
+// ByLegacySubject orders the results by the legacy_subject field.
+func ByLegacySubject(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLegacySubject, opts...).ToFunc()
+}
+
+// ByIssuer orders the results by the issuer field.
+func ByIssuer(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIssuer, opts...).ToFunc()
+}
+
+// BySub orders the results by the sub field.
+func BySub(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSub, opts...).ToFunc()
+}
+
+// ByKind orders the results by the kind field.
+func ByKind(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKind, opts...).ToFunc()
 }
 
 // ByEmail orders the results by the email field.
@@ -379,4 +432,22 @@ func newTeamOkrCreationStep() *sqlgraph.Step {
 		sqlgraph.To(TeamOkrCreationInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2M, true, TeamOkrCreationTable, TeamOkrCreationPrimaryKey...),
 	)
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Kind) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Kind) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Kind(str)
+	if err := KindValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Kind", str)
+	}
+	return nil
 }

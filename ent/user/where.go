@@ -55,9 +55,19 @@ func IDLTE(id int) predicate.User {
 	return predicate.User(sql.FieldLTE(FieldID, id))
 }
 
-// Subject applies equality check predicate on the "subject" field. It's identical to SubjectEQ.
-func Subject(v string) predicate.User {
-	return predicate.User(sql.FieldEQ(FieldSubject, v))
+// LegacySubject applies equality check predicate on the "legacy_subject" field. It's identical to LegacySubjectEQ.
+func LegacySubject(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLegacySubject, v))
+}
+
+// Issuer applies equality check predicate on the "issuer" field. It's identical to IssuerEQ.
+func Issuer(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldIssuer, v))
+}
+
+// Sub applies equality check predicate on the "sub" field. It's identical to SubEQ.
+func Sub(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldSub, v))
 }
 
 // Email applies equality check predicate on the "email" field. It's identical to EmailEQ.
@@ -80,79 +90,249 @@ func CreatedAt(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldCreatedAt, v))
 }
 
-// SubjectEQ applies the EQ predicate on the "subject" field.
-func SubjectEQ(v string) predicate.User {
-	return predicate.User(sql.FieldEQ(FieldSubject, v))
+// LegacySubjectEQ applies the EQ predicate on the "legacy_subject" field.
+func LegacySubjectEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLegacySubject, v))
 }
 
-// SubjectNEQ applies the NEQ predicate on the "subject" field.
-func SubjectNEQ(v string) predicate.User {
-	return predicate.User(sql.FieldNEQ(FieldSubject, v))
+// LegacySubjectNEQ applies the NEQ predicate on the "legacy_subject" field.
+func LegacySubjectNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldLegacySubject, v))
 }
 
-// SubjectIn applies the In predicate on the "subject" field.
-func SubjectIn(vs ...string) predicate.User {
-	return predicate.User(sql.FieldIn(FieldSubject, vs...))
+// LegacySubjectIn applies the In predicate on the "legacy_subject" field.
+func LegacySubjectIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldLegacySubject, vs...))
 }
 
-// SubjectNotIn applies the NotIn predicate on the "subject" field.
-func SubjectNotIn(vs ...string) predicate.User {
-	return predicate.User(sql.FieldNotIn(FieldSubject, vs...))
+// LegacySubjectNotIn applies the NotIn predicate on the "legacy_subject" field.
+func LegacySubjectNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldLegacySubject, vs...))
 }
 
-// SubjectGT applies the GT predicate on the "subject" field.
-func SubjectGT(v string) predicate.User {
-	return predicate.User(sql.FieldGT(FieldSubject, v))
+// LegacySubjectGT applies the GT predicate on the "legacy_subject" field.
+func LegacySubjectGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldLegacySubject, v))
 }
 
-// SubjectGTE applies the GTE predicate on the "subject" field.
-func SubjectGTE(v string) predicate.User {
-	return predicate.User(sql.FieldGTE(FieldSubject, v))
+// LegacySubjectGTE applies the GTE predicate on the "legacy_subject" field.
+func LegacySubjectGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldLegacySubject, v))
 }
 
-// SubjectLT applies the LT predicate on the "subject" field.
-func SubjectLT(v string) predicate.User {
-	return predicate.User(sql.FieldLT(FieldSubject, v))
+// LegacySubjectLT applies the LT predicate on the "legacy_subject" field.
+func LegacySubjectLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldLegacySubject, v))
 }
 
-// SubjectLTE applies the LTE predicate on the "subject" field.
-func SubjectLTE(v string) predicate.User {
-	return predicate.User(sql.FieldLTE(FieldSubject, v))
+// LegacySubjectLTE applies the LTE predicate on the "legacy_subject" field.
+func LegacySubjectLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldLegacySubject, v))
 }
 
-// SubjectContains applies the Contains predicate on the "subject" field.
-func SubjectContains(v string) predicate.User {
-	return predicate.User(sql.FieldContains(FieldSubject, v))
+// LegacySubjectContains applies the Contains predicate on the "legacy_subject" field.
+func LegacySubjectContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldLegacySubject, v))
 }
 
-// SubjectHasPrefix applies the HasPrefix predicate on the "subject" field.
-func SubjectHasPrefix(v string) predicate.User {
-	return predicate.User(sql.FieldHasPrefix(FieldSubject, v))
+// LegacySubjectHasPrefix applies the HasPrefix predicate on the "legacy_subject" field.
+func LegacySubjectHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldLegacySubject, v))
 }
 
-// SubjectHasSuffix applies the HasSuffix predicate on the "subject" field.
-func SubjectHasSuffix(v string) predicate.User {
-	return predicate.User(sql.FieldHasSuffix(FieldSubject, v))
+// LegacySubjectHasSuffix applies the HasSuffix predicate on the "legacy_subject" field.
+func LegacySubjectHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldLegacySubject, v))
 }
 
-// SubjectIsNil applies the IsNil predicate on the "subject" field.
-func SubjectIsNil() predicate.User {
-	return predicate.User(sql.FieldIsNull(FieldSubject))
+// LegacySubjectIsNil applies the IsNil predicate on the "legacy_subject" field.
+func LegacySubjectIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldLegacySubject))
 }
 
-// SubjectNotNil applies the NotNil predicate on the "subject" field.
-func SubjectNotNil() predicate.User {
-	return predicate.User(sql.FieldNotNull(FieldSubject))
+// LegacySubjectNotNil applies the NotNil predicate on the "legacy_subject" field.
+func LegacySubjectNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldLegacySubject))
 }
 
-// SubjectEqualFold applies the EqualFold predicate on the "subject" field.
-func SubjectEqualFold(v string) predicate.User {
-	return predicate.User(sql.FieldEqualFold(FieldSubject, v))
+// LegacySubjectEqualFold applies the EqualFold predicate on the "legacy_subject" field.
+func LegacySubjectEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldLegacySubject, v))
 }
 
-// SubjectContainsFold applies the ContainsFold predicate on the "subject" field.
-func SubjectContainsFold(v string) predicate.User {
-	return predicate.User(sql.FieldContainsFold(FieldSubject, v))
+// LegacySubjectContainsFold applies the ContainsFold predicate on the "legacy_subject" field.
+func LegacySubjectContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldLegacySubject, v))
+}
+
+// IssuerEQ applies the EQ predicate on the "issuer" field.
+func IssuerEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldIssuer, v))
+}
+
+// IssuerNEQ applies the NEQ predicate on the "issuer" field.
+func IssuerNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldIssuer, v))
+}
+
+// IssuerIn applies the In predicate on the "issuer" field.
+func IssuerIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldIssuer, vs...))
+}
+
+// IssuerNotIn applies the NotIn predicate on the "issuer" field.
+func IssuerNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldIssuer, vs...))
+}
+
+// IssuerGT applies the GT predicate on the "issuer" field.
+func IssuerGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldIssuer, v))
+}
+
+// IssuerGTE applies the GTE predicate on the "issuer" field.
+func IssuerGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldIssuer, v))
+}
+
+// IssuerLT applies the LT predicate on the "issuer" field.
+func IssuerLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldIssuer, v))
+}
+
+// IssuerLTE applies the LTE predicate on the "issuer" field.
+func IssuerLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldIssuer, v))
+}
+
+// IssuerContains applies the Contains predicate on the "issuer" field.
+func IssuerContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldIssuer, v))
+}
+
+// IssuerHasPrefix applies the HasPrefix predicate on the "issuer" field.
+func IssuerHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldIssuer, v))
+}
+
+// IssuerHasSuffix applies the HasSuffix predicate on the "issuer" field.
+func IssuerHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldIssuer, v))
+}
+
+// IssuerIsNil applies the IsNil predicate on the "issuer" field.
+func IssuerIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldIssuer))
+}
+
+// IssuerNotNil applies the NotNil predicate on the "issuer" field.
+func IssuerNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldIssuer))
+}
+
+// IssuerEqualFold applies the EqualFold predicate on the "issuer" field.
+func IssuerEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldIssuer, v))
+}
+
+// IssuerContainsFold applies the ContainsFold predicate on the "issuer" field.
+func IssuerContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldIssuer, v))
+}
+
+// SubEQ applies the EQ predicate on the "sub" field.
+func SubEQ(v string) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldSub, v))
+}
+
+// SubNEQ applies the NEQ predicate on the "sub" field.
+func SubNEQ(v string) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldSub, v))
+}
+
+// SubIn applies the In predicate on the "sub" field.
+func SubIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldIn(FieldSub, vs...))
+}
+
+// SubNotIn applies the NotIn predicate on the "sub" field.
+func SubNotIn(vs ...string) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldSub, vs...))
+}
+
+// SubGT applies the GT predicate on the "sub" field.
+func SubGT(v string) predicate.User {
+	return predicate.User(sql.FieldGT(FieldSub, v))
+}
+
+// SubGTE applies the GTE predicate on the "sub" field.
+func SubGTE(v string) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldSub, v))
+}
+
+// SubLT applies the LT predicate on the "sub" field.
+func SubLT(v string) predicate.User {
+	return predicate.User(sql.FieldLT(FieldSub, v))
+}
+
+// SubLTE applies the LTE predicate on the "sub" field.
+func SubLTE(v string) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldSub, v))
+}
+
+// SubContains applies the Contains predicate on the "sub" field.
+func SubContains(v string) predicate.User {
+	return predicate.User(sql.FieldContains(FieldSub, v))
+}
+
+// SubHasPrefix applies the HasPrefix predicate on the "sub" field.
+func SubHasPrefix(v string) predicate.User {
+	return predicate.User(sql.FieldHasPrefix(FieldSub, v))
+}
+
+// SubHasSuffix applies the HasSuffix predicate on the "sub" field.
+func SubHasSuffix(v string) predicate.User {
+	return predicate.User(sql.FieldHasSuffix(FieldSub, v))
+}
+
+// SubIsNil applies the IsNil predicate on the "sub" field.
+func SubIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldSub))
+}
+
+// SubNotNil applies the NotNil predicate on the "sub" field.
+func SubNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldSub))
+}
+
+// SubEqualFold applies the EqualFold predicate on the "sub" field.
+func SubEqualFold(v string) predicate.User {
+	return predicate.User(sql.FieldEqualFold(FieldSub, v))
+}
+
+// SubContainsFold applies the ContainsFold predicate on the "sub" field.
+func SubContainsFold(v string) predicate.User {
+	return predicate.User(sql.FieldContainsFold(FieldSub, v))
+}
+
+// KindEQ applies the EQ predicate on the "kind" field.
+func KindEQ(v Kind) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldKind, v))
+}
+
+// KindNEQ applies the NEQ predicate on the "kind" field.
+func KindNEQ(v Kind) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldKind, v))
+}
+
+// KindIn applies the In predicate on the "kind" field.
+func KindIn(vs ...Kind) predicate.User {
+	return predicate.User(sql.FieldIn(FieldKind, vs...))
+}
+
+// KindNotIn applies the NotIn predicate on the "kind" field.
+func KindNotIn(vs ...Kind) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldKind, vs...))
 }
 
 // EmailEQ applies the EQ predicate on the "email" field.
@@ -208,6 +388,16 @@ func EmailHasPrefix(v string) predicate.User {
 // EmailHasSuffix applies the HasSuffix predicate on the "email" field.
 func EmailHasSuffix(v string) predicate.User {
 	return predicate.User(sql.FieldHasSuffix(FieldEmail, v))
+}
+
+// EmailIsNil applies the IsNil predicate on the "email" field.
+func EmailIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldEmail))
+}
+
+// EmailNotNil applies the NotNil predicate on the "email" field.
+func EmailNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldEmail))
 }
 
 // EmailEqualFold applies the EqualFold predicate on the "email" field.

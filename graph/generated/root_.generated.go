@@ -30,7 +30,9 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	ApiToken() ApiTokenResolver
 	CheckIn() CheckInResolver
+	Membership() MembershipResolver
 	Mutation() MutationResolver
 	OKRItem() OKRItemResolver
 	Organization() OrganizationResolver
@@ -43,12 +45,24 @@ type ResolverRoot interface {
 	ReviewCycle() ReviewCycleResolver
 	Team() TeamResolver
 	Viewer() ViewerResolver
+	CreateApiTokenInput() CreateApiTokenInputResolver
 }
 
 type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	ApiToken struct {
+		CreatedAt  func(childComplexity int) int
+		CreatedBy  func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		Name       func(childComplexity int) int
+		RevokedAt  func(childComplexity int) int
+		Scopes     func(childComplexity int) int
+	}
+
 	CheckIn struct {
 		Author     func(childComplexity int) int
 		Comments   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CommentOrder, where *ent.CommentWhereInput) int
@@ -104,6 +118,11 @@ type ComplexityRoot struct {
 		Comment func(childComplexity int) int
 	}
 
+	CreateApiTokenPayload struct {
+		Secret func(childComplexity int) int
+		Token  func(childComplexity int) int
+	}
+
 	DeactivatePolicyPayload struct {
 		Deactivated func(childComplexity int) int
 	}
@@ -147,6 +166,7 @@ type ComplexityRoot struct {
 	Membership struct {
 		CreatedAt        func(childComplexity int) int
 		ID               func(childComplexity int) int
+		LastSignInAt     func(childComplexity int) int
 		Manager          func(childComplexity int) int
 		Observer         func(childComplexity int) int
 		Organization     func(childComplexity int) int
@@ -181,6 +201,7 @@ type ComplexityRoot struct {
 		CloseOKRItem           func(childComplexity int, input okr.CloseInput) int
 		CloseReviewCycle       func(childComplexity int, id int) int
 		CloseTimePeriod        func(childComplexity int, id int) int
+		CreateAPIToken         func(childComplexity int, input org.CreateAPITokenInput) int
 		CreateOKRItem          func(childComplexity int, input okr.CreateInput) int
 		CreateOrganization     func(childComplexity int, input org.CreateOrganizationInput) int
 		CreateReviewCycle      func(childComplexity int, input review.CreateCycleInput) int
@@ -197,6 +218,7 @@ type ComplexityRoot struct {
 		LikeOKRItem            func(childComplexity int, id int) int
 		RemoveTeamMember       func(childComplexity int, input org.RemoveTeamMemberInput) int
 		ReopenOKRItem          func(childComplexity int, id int) int
+		RevokeAPIToken         func(childComplexity int, id int) int
 		RevokeAccess           func(childComplexity int, input okr.GrantInput) int
 		RollbackPolicy         func(childComplexity int, versionID int) int
 		SavePolicyDraft        func(childComplexity int, modules []*module.Module, comment *string) int
@@ -473,6 +495,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		APITokens       func(childComplexity int) int
 		ActivePolicy    func(childComplexity int) int
 		DueCheckins     func(childComplexity int, timePeriodID *int) int
 		Members         func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.MembershipOrder, where *ent.MembershipWhereInput) int
@@ -766,6 +789,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "ApiToken.createdAt":
+		if e.ComplexityRoot.ApiToken.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.CreatedAt(childComplexity), true
+	case "ApiToken.createdBy":
+		if e.ComplexityRoot.ApiToken.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.CreatedBy(childComplexity), true
+	case "ApiToken.expiresAt":
+		if e.ComplexityRoot.ApiToken.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.ExpiresAt(childComplexity), true
+	case "ApiToken.id":
+		if e.ComplexityRoot.ApiToken.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.ID(childComplexity), true
+	case "ApiToken.lastUsedAt":
+		if e.ComplexityRoot.ApiToken.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.LastUsedAt(childComplexity), true
+	case "ApiToken.name":
+		if e.ComplexityRoot.ApiToken.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.Name(childComplexity), true
+	case "ApiToken.revokedAt":
+		if e.ComplexityRoot.ApiToken.RevokedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.RevokedAt(childComplexity), true
+	case "ApiToken.scopes":
+		if e.ComplexityRoot.ApiToken.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiToken.Scopes(childComplexity), true
+
 	case "CheckIn.author":
 		if e.ComplexityRoot.CheckIn.Author == nil {
 			break
@@ -965,6 +1037,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CommentPayload.Comment(childComplexity), true
 
+	case "CreateApiTokenPayload.secret":
+		if e.ComplexityRoot.CreateApiTokenPayload.Secret == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiTokenPayload.Secret(childComplexity), true
+	case "CreateApiTokenPayload.token":
+		if e.ComplexityRoot.CreateApiTokenPayload.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateApiTokenPayload.Token(childComplexity), true
+
 	case "DeactivatePolicyPayload.deactivated":
 		if e.ComplexityRoot.DeactivatePolicyPayload.Deactivated == nil {
 			break
@@ -1098,6 +1183,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Membership.ID(childComplexity), true
+	case "Membership.lastSignInAt":
+		if e.ComplexityRoot.Membership.LastSignInAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Membership.LastSignInAt(childComplexity), true
 	case "Membership.manager":
 		if e.ComplexityRoot.Membership.Manager == nil {
 			break
@@ -1279,6 +1370,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CloseTimePeriod(childComplexity, args["id"].(int)), true
+	case "Mutation.createApiToken":
+		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApiToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(org.CreateAPITokenInput)), true
 	case "Mutation.createOKRItem":
 		if e.ComplexityRoot.Mutation.CreateOKRItem == nil {
 			break
@@ -1450,6 +1552,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReopenOKRItem(childComplexity, args["id"].(int)), true
+	case "Mutation.revokeApiToken":
+		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApiToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(int)), true
 	case "Mutation.revokeAccess":
 		if e.ComplexityRoot.Mutation.RevokeAccess == nil {
 			break
@@ -2834,6 +2947,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PolicyVersion.Status(childComplexity), true
 
+	case "Query.apiTokens":
+		if e.ComplexityRoot.Query.APITokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.APITokens(childComplexity), true
 	case "Query.activePolicy":
 		if e.ComplexityRoot.Query.ActivePolicy == nil {
 			break
@@ -4026,6 +4145,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CloseOKRItemInput", ec.unmarshalInputCloseOKRItemInput),
 			graphql.NewInputUnmarshaler("CommentOrder", ec.unmarshalInputCommentOrder),
 			graphql.NewInputUnmarshaler("CommentWhereInput", ec.unmarshalInputCommentWhereInput),
+			graphql.NewInputUnmarshaler("CreateApiTokenInput", ec.unmarshalInputCreateApiTokenInput),
 			graphql.NewInputUnmarshaler("CreateOKRItemInput", ec.unmarshalInputCreateOKRItemInput),
 			graphql.NewInputUnmarshaler("CreateOrganizationInput", ec.unmarshalInputCreateOrganizationInput),
 			graphql.NewInputUnmarshaler("CreateReviewCycleInput", ec.unmarshalInputCreateReviewCycleInput),
@@ -4198,9 +4318,12 @@ extend type Mutation {
   updateProfile(input: UpdateProfileInput!): UserPayload!
 }
 
+"""
+The email is not here: it comes from the identity provider's verified
+email claim only and is never set or changed through the API.
+"""
 input UpdateProfileInput {
   name: String
-  email: String
 }
 
 type UserPayload {
@@ -6956,7 +7079,10 @@ input TimePeriodWhereInput {
 }
 type User implements Node {
   id: ID!
-  email: String!
+  """
+  Only ever set from an identity provider's verified email claim, or by an invitation (addMember by email), which binds to the first identity that signs in with that verified email. Never editable through the API.
+  """
+  email: String
   name: String!
   """
   Provisioned through SSO: the user may not edit their own profile.
@@ -7047,6 +7173,8 @@ input UserWhereInput {
   emailContains: String
   emailHasPrefix: String
   emailHasSuffix: String
+  emailIsNil: Boolean
+  emailNotNil: Boolean
   emailEqualFold: String
   emailContainsFold: String
   """
@@ -7081,6 +7209,66 @@ input UserWhereInput {
   createdAtGTE: Time
   createdAtLT: Time
   createdAtLTE: Time
+}
+`, BuiltIn: false},
+	{Name: "../identity.graphqls", Input: `"""
+An organization's API token for BI tools and integrations. It acts as a
+service identity of the organization, not as a person: it reads what the
+policy lets a service identity read (OKRs that are not private, and their
+trees; never performance reviews) and, with the READ scope, changes
+nothing. The secret is shown once, by createApiToken, and never stored.
+"""
+type ApiToken {
+  id: ID!
+  name: String!
+  scopes: [ApiTokenScope!]!
+  """The org admin who created it (null once they are not visible to the viewer)."""
+  createdBy: User
+  createdAt: Time!
+  expiresAt: Time
+  """Last request made with it (recorded at most once a minute)."""
+  lastUsedAt: Time
+  """Set once revoked; a revoked token is refused from the next request on."""
+  revokedAt: Time
+}
+
+enum ApiTokenScope {
+  """Read what the policy lets a service identity read."""
+  READ
+}
+
+input CreateApiTokenInput {
+  name: String!
+  """Defaults to [READ]."""
+  scopes: [ApiTokenScope!]
+  """Defaults to 90 days from now; at most two years ahead."""
+  expiresAt: Time
+}
+
+type CreateApiTokenPayload {
+  token: ApiToken!
+  """The bearer secret (okrg_…). Shown once: store it now."""
+  secret: String!
+}
+
+extend type Query {
+  """The selected organization's API tokens, newest first (org admins)."""
+  apiTokens: [ApiToken!]!
+}
+
+extend type Mutation {
+  """Create an API token for the selected organization (org admins)."""
+  createApiToken(input: CreateApiTokenInput!): CreateApiTokenPayload!
+  """Revoke an API token; it is refused from the next request on (org admins)."""
+  revokeApiToken(id: ID!): ApiToken!
+}
+
+extend type Membership {
+  """
+  The member's last authenticated request in this organization; null for
+  viewers who are not org admins, and for members who never signed in.
+  """
+  lastSignInAt: Time
 }
 `, BuiltIn: false},
 	{Name: "../lifecycle.graphqls", Input: `# The OKR lifecycle: check-ins and progress, delegation and check-in owners,
@@ -8127,6 +8315,28 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_ApiToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApiToken_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ApiToken_name(ctx, field)
+	case "scopes":
+		return ec.fieldContext_ApiToken_scopes(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ApiToken_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApiToken_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ApiToken_expiresAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ApiToken_lastUsedAt(ctx, field)
+	case "revokedAt":
+		return ec.fieldContext_ApiToken_revokedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiToken", field.Name)
+}
+
 func (ec *executionContext) childFields_CheckIn(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8237,6 +8447,16 @@ func (ec *executionContext) childFields_CommentPayload(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type CommentPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateApiTokenPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_CreateApiTokenPayload_token(ctx, field)
+	case "secret":
+		return ec.fieldContext_CreateApiTokenPayload_secret(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateApiTokenPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_DeactivatePolicyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "deactivated":
@@ -8337,6 +8557,8 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 		return ec.fieldContext_Membership_manager(ctx, field)
 	case "reports":
 		return ec.fieldContext_Membership_reports(ctx, field)
+	case "lastSignInAt":
+		return ec.fieldContext_Membership_lastSignInAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
 }

@@ -21,6 +21,12 @@ type CommentPayload struct {
 	Comment *ent.Comment `json:"comment"`
 }
 
+type CreateAPITokenPayload struct {
+	Token *ent.APIToken `json:"token"`
+	// The bearer secret (okrg_…). Shown once: store it now.
+	Secret string `json:"secret"`
+}
+
 type DeactivatePolicyPayload struct {
 	// The version that was active; null when only the default policy applied already.
 	Deactivated *ent.PolicyVersion `json:"deactivated,omitempty"`
@@ -81,6 +87,60 @@ type TimePeriodPayload struct {
 
 type UserPayload struct {
 	User *ent.User `json:"user"`
+}
+
+type APITokenScope string
+
+const (
+	// Read what the policy lets a service identity read.
+	APITokenScopeRead APITokenScope = "READ"
+)
+
+var AllAPITokenScope = []APITokenScope{
+	APITokenScopeRead,
+}
+
+func (e APITokenScope) IsValid() bool {
+	switch e {
+	case APITokenScopeRead:
+		return true
+	}
+	return false
+}
+
+func (e APITokenScope) String() string {
+	return string(e)
+}
+
+func (e *APITokenScope) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = APITokenScope(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ApiTokenScope", str)
+	}
+	return nil
+}
+
+func (e APITokenScope) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *APITokenScope) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e APITokenScope) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // An action on an OKR item, for viewerDecision.

@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"time"
 
 	"okrgraph/ent"
+	"okrgraph/ent/apitoken"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/teammembership"
 	"okrgraph/internal/apperr"
@@ -30,8 +32,9 @@ type Guard struct {
 	Log     *slog.Logger
 }
 
-// Actor is the acting member: their membership, their policy subject and
-// their organization's settings.
+// Actor is who acts: a member (with their membership) or the service
+// identity of an API token (Membership nil, Subject.Type "service"), with
+// their policy subject and their organization's settings.
 type Actor struct {
 	UserID     int
 	OrgID      int
@@ -72,6 +75,9 @@ func LoadActor(ctx context.Context, c *ent.Client) (*Actor, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.Service {
+		return loadService(ctx, c, s)
+	}
 	m, err := c.Membership.Query().
 		Where(membership.UserID(s.UserID), membership.OrgID(s.OrgID)).
 		Only(ctx)
@@ -108,6 +114,7 @@ func LoadActor(ctx context.Context, c *ent.Client) (*Actor, error) {
 		OrgID:      s.OrgID,
 		Membership: m,
 		Subject: authz.Subject{
+			Type:             authz.SubjectUser,
 			UserID:           ID(s.UserID),
 			Role:             m.Role.String(),
 			Observer:         m.Observer,
@@ -115,6 +122,51 @@ func LoadActor(ctx context.Context, c *ent.Client) (*Actor, error) {
 			TeamRoles:        teamRoles,
 			DirectReports:    IDs(direct),
 			Reports:          IDs(all),
+		},
+		Org: authz.Org{
+			ID:                ID(org.ID),
+			OKRCreation:       org.OkrCreation.String(),
+			OKRCreationListed: IDs(listed),
+			TeamCreation:      org.TeamCreation.String(),
+		},
+	}, nil
+}
+
+// loadService gathers the facts about an API token's service identity: no
+// membership, no teams, no reports; the token's scopes. A revoked or
+// expired token (checked again here, inside the caller's transaction) is
+// UNAUTHENTICATED.
+func loadService(ctx context.Context, c *ent.Client, s scope.Scope) (*Actor, error) {
+	tok, err := c.APIToken.Query().
+		Where(apitoken.ServiceUserID(s.UserID), apitoken.OrgID(s.OrgID)).
+		Only(scope.System(ctx))
+	if ent.IsNotFound(err) {
+		return nil, apperr.Unauthenticated("this API token does not exist or was revoked")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if tok.RevokedAt != nil {
+		return nil, apperr.Unauthenticated("this API token was revoked")
+	}
+	if tok.ExpiresAt != nil && !time.Now().Before(*tok.ExpiresAt) {
+		return nil, apperr.Unauthenticated("this API token has expired")
+	}
+	org, err := c.Organization.Get(ctx, s.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	listed, err := org.QueryOkrCreators().IDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Actor{
+		UserID: s.UserID,
+		OrgID:  s.OrgID,
+		Subject: authz.Subject{
+			Type:   authz.SubjectService,
+			UserID: ID(s.UserID),
+			Scopes: slices.Clone(tok.Scopes),
 		},
 		Org: authz.Org{
 			ID:                ID(org.ID),

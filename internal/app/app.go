@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -23,6 +25,7 @@ import (
 	"okrgraph/internal/authz"
 	"okrgraph/internal/console"
 	"okrgraph/internal/decisionlog"
+	"okrgraph/internal/identity"
 	"okrgraph/internal/metrics"
 	"okrgraph/internal/okr"
 	"okrgraph/internal/org"
@@ -57,6 +60,11 @@ type Config struct {
 	// MaxTreeItems bounds one read of the flat tree (Query.okrTree) or
 	// one export (default okr.DefaultMaxTreeItems).
 	MaxTreeItems int
+	// OIDC lists the identity providers whose RS256/ES256 tokens are
+	// accepted (OKRGRAPH_OIDC_* or OKRGRAPH_OIDC_CONFIG).
+	OIDC []identity.Issuer
+	// OIDCOptions tune the verifier (tests: the HTTP client, the refetch floor).
+	OIDCOptions identity.Options
 	// WrapDriver wraps the database driver (tests count queries with it).
 	WrapDriver func(dialect.Driver) dialect.Driver
 	// DecisionLog configures the decision log (its Client and hooks are
@@ -177,6 +185,15 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 		a.Orgs.MayCreateOrg = func(email string) bool { return admins[email] }
 	}
+	authenticators := []server.Authenticator{apiTokenAuth{a.Orgs}}
+	if len(cfg.OIDC) > 0 {
+		v, err := identity.New(cfg.OIDC, cfg.OIDCOptions)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		authenticators = append(authenticators, oidcAuth{v})
+	}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{
 		Client:        db.Client,
 		Orgs:          a.Orgs,
@@ -187,6 +204,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	srv, err := server.New(server.Config{
 		Addr:            cfg.Addr,
 		JWTSecret:       cfg.JWTSecret,
+		Authenticators:  authenticators,
 		CORSOrigins:     cfg.CORSOrigins,
 		ComplexityLimit: 5000,
 		Logger:          log,
@@ -236,9 +254,15 @@ func (a *App) Close() error {
 	return a.DB.Close()
 }
 
-// identify provisions the caller's user and selects the organization.
+// identify provisions the caller's user and selects the organization. It
+// runs for every request: a member removed from the org, or a revoked API
+// token, is refused from the next request on (membership is checked here,
+// by ResolveOrg, and again by every policy decision's actor).
 func (a *App) identify(ctx context.Context, c server.Claims, orgRef string) (context.Context, error) {
-	u, err := a.Orgs.Provision(ctx, org.Identity{Subject: c.Subject, Email: c.Email, Name: c.Name})
+	if c.Service {
+		return a.identifyService(ctx, c, orgRef)
+	}
+	u, err := a.Orgs.Provision(ctx, org.Identity{Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, Name: c.Name, SSO: c.SSO, AdoptLocal: c.AdoptLocal})
 	if err != nil {
 		return nil, requestError(err)
 	}
@@ -247,8 +271,67 @@ func (a *App) identify(ctx context.Context, c server.Claims, orgRef string) (con
 		if s.OrgID, err = a.Orgs.ResolveOrg(ctx, u.ID, orgRef); err != nil {
 			return nil, requestError(err)
 		}
+		if err := a.Orgs.Touch(ctx, u.ID, s.OrgID); err != nil {
+			a.Log.WarnContext(ctx, "recording the sign-in failed", "err", err)
+		}
 	}
 	return access.WithCache(scope.With(ctx, s)), nil
+}
+
+// identifyService scopes an API token's request to its own organization:
+// an X-Org naming any other is NOT_FOUND, as for every org one is not in.
+func (a *App) identifyService(ctx context.Context, c server.Claims, orgRef string) (context.Context, error) {
+	userID, err1 := strconv.Atoi(c.Subject)
+	orgID, err2 := strconv.Atoi(c.Org)
+	if err1 != nil || err2 != nil {
+		return nil, errors.New("identify: malformed service claims")
+	}
+	if orgRef != "" && orgRef != c.Org {
+		if _, err := a.Orgs.ResolveServiceOrg(ctx, orgID, orgRef); err != nil {
+			return nil, requestError(err)
+		}
+	}
+	s := scope.Scope{UserID: userID, OrgID: orgID, Service: true}
+	return access.WithCache(scope.With(ctx, s)), nil
+}
+
+// apiTokenAuth verifies API tokens (okrg_…) against the database on every
+// request, so revocation and expiry apply to the very next request.
+type apiTokenAuth struct{ orgs *org.Service }
+
+func (apiTokenAuth) Handles(raw string) bool { return strings.HasPrefix(raw, org.APITokenPrefix) }
+
+func (t apiTokenAuth) Authenticate(ctx context.Context, raw string) (server.Claims, error) {
+	tok, err := t.orgs.AuthenticateAPIToken(ctx, raw)
+	if err != nil {
+		return server.Claims{}, requestError(err)
+	}
+	return server.Claims{
+		Issuer:   org.ServiceIssuer,
+		Subject:  strconv.Itoa(tok.ServiceUserID),
+		Org:      strconv.Itoa(tok.OrgID),
+		Service:  true,
+		ReadOnly: true, // "read" is the only scope: no token may write
+	}, nil
+}
+
+// oidcAuth verifies the tokens of the configured OIDC issuers.
+type oidcAuth struct{ v *identity.Verifier }
+
+func (o oidcAuth) Handles(raw string) bool { return o.v.Handles(identity.UnverifiedIssuer(raw)) }
+
+func (o oidcAuth) Authenticate(ctx context.Context, raw string) (server.Claims, error) {
+	id, err := o.v.Verify(ctx, raw)
+	switch {
+	case errors.Is(err, identity.ErrExpired):
+		return server.Claims{}, server.ErrTokenExpired
+	case errors.Is(err, identity.ErrUnavailable):
+		return server.Claims{}, &server.RequestError{Status: http.StatusUnauthorized, Code: server.CodeUnauthenticated,
+			Message: "the identity provider's signing keys could not be fetched; try again shortly"}
+	case err != nil:
+		return server.Claims{}, err
+	}
+	return server.Claims{Issuer: id.Issuer, Subject: id.Subject, Email: id.Email, Name: id.Name, SSO: id.SSO, AdoptLocal: id.AdoptLocal}, nil
 }
 
 func requestError(err error) error {

@@ -36,6 +36,7 @@ var enumTerms = func() map[string]*ast.Term {
 		ActionOKRManageGrants, ActionOrgManage, ActionOrgManageMember,
 		ActionOrgManagePolicy, ActionOrgCreateTeam, ActionTeamManageMembers,
 		ActionTeamManageSettings, ActionProfileUpdate,
+		SubjectUser, SubjectService,
 		"MEMBER", "ADMIN", "OWNER", "OBJECTIVE", "KEY_RESULT",
 		"ORGANIZATION", "TEAM", "INDIVIDUAL",
 		"EVERYONE", "TEAM_MEMBERS", "TEAM_OWNERS", "LISTED", "ADMINS",
@@ -60,6 +61,7 @@ var (
 	kResource = key("resource")
 	kOrg      = key("org")
 
+	kScopes        = key("scopes")
 	kID            = key("id")
 	kRole          = key("role")
 	kObserver      = key("observer")
@@ -209,6 +211,8 @@ func (f *fields) obj(k, v *ast.Term) {
 
 func (b *builder) subject(s *Subject) *ast.Term {
 	var f fields
+	f.str(b, kType, s.Type)
+	f.strs(b, kScopes, s.Scopes)
 	f.str(b, kID, s.UserID)
 	f.str(b, kRole, s.Role)
 	f.bool(kObserver, s.Observer)

@@ -52,8 +52,18 @@ type Input struct {
 	Org      Org      `json:"org"`
 }
 
-// Subject is the acting member of the org.
+// Subject types.
+const (
+	SubjectUser    = "user"    // a person, acting through their membership
+	SubjectService = "service" // an org's API token: never a member, never a person
+)
+
+// Subject is who acts: a member of the org (type "user") or the service
+// identity of one of the org's API tokens (type "service", no role, with
+// the token's scopes).
 type Subject struct {
+	Type             string            `json:"type"`   // SubjectUser or SubjectService
+	Scopes           []string          `json:"scopes"` // a service identity's scopes, e.g. ["read"]
 	UserID           string            `json:"id"`
 	Role             string            `json:"role"` // MEMBER, ADMIN, OWNER ("" when not a member)
 	Observer         bool              `json:"observer"`

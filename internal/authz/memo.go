@@ -72,6 +72,8 @@ func hashStrings(h uint64, ss []string) uint64 {
 
 func hashSubject(s *Subject) uint64 {
 	h := hashString(fnvOffset, s.UserID)
+	h = hashString(h, s.Type)
+	h = hashStrings(h, s.Scopes)
 	h = hashString(h, s.Role)
 	h = hashBool(h, s.Observer)
 	h = hashBool(h, s.PerformanceAdmin)
@@ -90,7 +92,7 @@ func hashSubject(s *Subject) uint64 {
 func equalStrings(a, b []string) bool { return (a == nil) == (b == nil) && slices.Equal(a, b) }
 
 func equalSubject(a, b *Subject) bool {
-	return a.UserID == b.UserID && a.Role == b.Role && a.Observer == b.Observer &&
+	return a.UserID == b.UserID && a.Type == b.Type && equalStrings(a.Scopes, b.Scopes) && a.Role == b.Role && a.Observer == b.Observer &&
 		a.PerformanceAdmin == b.PerformanceAdmin && a.SSO == b.SSO &&
 		(a.TeamRoles == nil) == (b.TeamRoles == nil) && maps.Equal(a.TeamRoles, b.TeamRoles) &&
 		equalStrings(a.DirectReports, b.DirectReports) && equalStrings(a.Reports, b.Reports)
@@ -98,6 +100,7 @@ func equalSubject(a, b *Subject) bool {
 
 func cloneSubject(s *Subject) Subject {
 	c := *s
+	c.Scopes = slices.Clone(s.Scopes)
 	c.TeamRoles = maps.Clone(s.TeamRoles)
 	c.DirectReports = slices.Clone(s.DirectReports)
 	c.Reports = slices.Clone(s.Reports)

@@ -73,7 +73,7 @@ func seed(ctx context.Context, c *ent.Client) error {
 	for _, p := range People {
 		created, err := c.User.Query().Where(user.Email(p.Email)).Only(ctx)
 		if ent.IsNotFound(err) {
-			created, err = c.User.Create().SetEmail(p.Email).SetName(p.Name).SetSubject(p.Email).Save(ctx)
+			created, err = c.User.Create().SetEmail(p.Email).SetName(p.Name).SetIssuer("local").SetSub(p.Email).Save(ctx)
 		}
 		if err != nil {
 			return fmt.Errorf("demo user %s: %w", p.Email, err)

@@ -139,7 +139,7 @@ func (s *Service) Remind(ctx context.Context, n notify.Notifier, opts RemindOpti
 			for _, u := range d.Recipients {
 				r := notify.Reminder{
 					OrgID: o.ID, OrgSlug: o.Slug, ItemID: d.Item.ID, Title: d.Item.Title,
-					UserID: u.ID, Email: u.Email, Name: u.Name,
+					UserID: u.ID, Email: deref(u.Email), Name: u.Name,
 					LastCheckinAt: d.LastCheckinAt, DueSince: d.DueSince,
 				}
 				if !opts.DryRun {
@@ -153,4 +153,11 @@ func (s *Service) Remind(ctx context.Context, n notify.Notifier, opts RemindOpti
 		}
 	}
 	return sent, errors.Join(errs...)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -9,6 +9,8 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -35,50 +37,131 @@ type Service struct {
 	// MayCreateOrg decides who may create organizations: nil lets any
 	// authenticated user; a deployment may restrict it to platform admins.
 	MayCreateOrg func(email string) bool
+
+	touched  sync.Map // [2]int{user, org} -> time.Time of the last sign-in write
+	touchedN atomic.Int64
 }
 
-// Identity is a verified caller.
+// Identity is a verified caller: a user is the pair (Issuer, Subject).
 type Identity struct {
-	Subject, Email, Name string
-	SSO                  bool
+	Issuer, Subject string
+	// Email is the identity provider's verified email, or empty.
+	Email string
+	Name  string
+	SSO   bool
+	// AdoptLocal: this identity may take over the user of the "local"
+	// (HS256 development) issuer holding the same verified email.
+	AdoptLocal bool
 }
 
-// Provision returns the user for a verified identity, creating it on first
-// sight (matched by subject, then by email for invited users).
+// Provision returns the user of a verified identity, creating it on first
+// sign-in. A user is (issuer, subject); the email comes only from the
+// provider's verified claim. The first sign-in with a verified email binds
+// the invitation (addMember by email) waiting for it: a user with that
+// email who never signed in. An email already held by another identity is
+// not taken over: the new user simply has none.
 func (s *Service) Provision(ctx context.Context, id Identity) (*ent.User, error) {
 	ctx = scope.System(ctx)
-	email := strings.ToLower(strings.TrimSpace(id.Email))
 	if id.Subject == "" {
 		return nil, apperr.Unauthenticated("token has no subject")
 	}
-	u, err := s.Client.User.Query().Where(user.Subject(id.Subject)).Only(ctx)
+	if id.Issuer == "" {
+		return nil, apperr.Unauthenticated("token has no issuer")
+	}
+	find := func(c *ent.Client) (*ent.User, error) {
+		return c.User.Query().Where(user.Issuer(id.Issuer), user.Sub(id.Subject), user.KindEQ(user.KindUSER)).Only(ctx)
+	}
+	u, err := find(s.Client)
 	if err == nil {
 		return u, nil
 	}
 	if !ent.IsNotFound(err) {
 		return nil, err
 	}
-	if email == "" {
-		email = id.Subject
+	email := strings.ToLower(strings.TrimSpace(id.Email))
+	name := strings.TrimSpace(id.Name)
+	if utf8.RuneCountInString(name) > 200 {
+		name = string([]rune(name)[:200])
 	}
-	return store.InTx(ctx, s.Client, func(c *ent.Client) (*ent.User, error) {
-		u, err := c.User.Query().Where(user.Email(email)).Only(ctx)
-		switch {
-		case err == nil:
-			if u.Subject != nil && *u.Subject != id.Subject {
-				return nil, apperr.Unauthenticated("email belongs to another identity")
+	u, err = store.InTx(ctx, s.Client, func(c *ent.Client) (*ent.User, error) {
+		if email != "" {
+			held, err := c.User.Query().Where(user.Email(email)).Only(ctx)
+			switch {
+			case err == nil && held.Issuer == nil && held.Kind == user.KindUSER:
+				// The invitation waiting for this verified email, bound
+				// only if still unbound (two first sign-ins racing for it:
+				// one wins, the other gets a user of its own).
+				upd := c.User.Update().Where(user.ID(held.ID), user.IssuerIsNil()).
+					SetIssuer(id.Issuer).SetSub(id.Subject).SetSSO(id.SSO)
+				if name != "" && held.Name == email {
+					upd.SetName(name)
+				}
+				n, err := upd.Save(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if n == 1 {
+					return c.User.Get(ctx, held.ID)
+				}
+				email = ""
+			case err == nil && id.AdoptLocal && held.Kind == user.KindUSER && held.Issuer != nil && *held.Issuer == LocalIssuer && id.Issuer != LocalIssuer:
+				// Migration from development tokens to an IdP, when the
+				// issuer is configured to adopt local users.
+				return held.Update().SetIssuer(id.Issuer).SetSub(id.Subject).SetSSO(id.SSO).Save(ctx)
+			case err == nil:
+				email = "" // held by another identity: not taken over
+			case !ent.IsNotFound(err):
+				return nil, err
 			}
-			return u.Update().SetSubject(id.Subject).Save(ctx)
-		case ent.IsNotFound(err):
-			name := id.Name
-			if name == "" {
-				name = email
-			}
-			return c.User.Create().SetSubject(id.Subject).SetEmail(email).SetName(name).SetSSO(id.SSO).Save(ctx)
-		default:
-			return nil, err
 		}
+		if name == "" {
+			name = email
+		}
+		if name == "" {
+			name = "user " + id.Subject
+			if utf8.RuneCountInString(name) > 200 {
+				name = string([]rune(name)[:200])
+			}
+		}
+		create := c.User.Create().SetIssuer(id.Issuer).SetSub(id.Subject).SetName(name).SetSSO(id.SSO)
+		if email != "" {
+			create.SetEmail(email)
+		}
+		return create.Save(ctx)
 	})
+	if ae, ok := apperr.As(err); ok && ae.Code == apperr.CodeConflict {
+		// A concurrent first request of the same identity won.
+		return find(s.Client)
+	}
+	return u, err
+}
+
+// Touch records the member's sign-in to the org (Membership.lastSignInAt),
+// at most once a minute: this process remembers its recent writes so most
+// requests send no statement at all, and the UPDATE itself only matches a
+// row whose time is older (several instances stay within the minute).
+func (s *Service) Touch(ctx context.Context, userID, orgID int) error {
+	now := time.Now()
+	key := [2]int{userID, orgID}
+	if last, ok := s.touched.Load(key); ok && now.Sub(last.(time.Time)) < time.Minute {
+		return nil
+	}
+	s.touched.Store(key, now)
+	if s.touchedN.Add(1)%4096 == 0 {
+		// Forget old entries now and then so the map stays small.
+		s.touched.Range(func(k, v any) bool {
+			if now.Sub(v.(time.Time)) >= time.Minute {
+				s.touched.Delete(k)
+			}
+			return true
+		})
+	}
+	_, err := s.Client.Membership.Update().
+		Where(membership.UserID(userID), membership.OrgID(orgID),
+			membership.Or(membership.LastSeenAtIsNil(), membership.LastSeenAtLT(now.Add(-time.Minute)))).
+		SetLastSeenAt(now).
+		Save(scope.System(ctx))
+	return err
 }
 
 // ResolveOrg finds the organization named by an X-Org value (slug or id)
@@ -98,6 +181,26 @@ func (s *Service) ResolveOrg(ctx context.Context, userID int, ref string) (int, 
 	return id, err
 }
 
+// LocalIssuer is the issuer of HS256 development tokens' users.
+const LocalIssuer = "local"
+
+// ResolveServiceOrg checks that an X-Org value names the API token's own
+// organization orgID; any other is NOT_FOUND.
+func (s *Service) ResolveServiceOrg(ctx context.Context, orgID int, ref string) (int, error) {
+	ctx = scope.System(ctx)
+	q := s.Client.Organization.Query().Where(organization.ID(orgID))
+	if id, err := strconv.Atoi(ref); err == nil {
+		q.Where(organization.ID(id))
+	} else {
+		q.Where(organization.Slug(strings.ToLower(ref)))
+	}
+	id, err := q.OnlyID(ctx)
+	if ent.IsNotFound(err) {
+		return 0, apperr.NotFound("organization", ref)
+	}
+	return id, err
+}
+
 // CreateOrganizationInput is the input of createOrganization.
 type CreateOrganizationInput struct {
 	Name string
@@ -109,6 +212,9 @@ func (s *Service) CreateOrganization(ctx context.Context, in CreateOrganizationI
 	sc := scope.From(ctx)
 	if sc.UserID == 0 {
 		return nil, apperr.Unauthenticated("authentication required")
+	}
+	if sc.Service {
+		return nil, apperr.Forbidden("create organizations", []string{"API tokens are read-only: they may read OKRs but never change anything"})
 	}
 	name := strings.TrimSpace(in.Name)
 	if err := checkName("name", name, 100); err != nil {
@@ -124,7 +230,7 @@ func (s *Service) CreateOrganization(ctx context.Context, in CreateOrganizationI
 		if err != nil {
 			return nil, err
 		}
-		if !s.MayCreateOrg(u.Email) {
+		if u.Email == nil || !s.MayCreateOrg(*u.Email) {
 			return nil, apperr.Forbidden("create organizations", []string{"only platform administrators may create organizations on this deployment"})
 		}
 	}
@@ -245,7 +351,9 @@ func (s *Service) AddMember(ctx context.Context, in AddMemberInput) (*ent.Member
 			return nil, err
 		}
 		sys := scope.System(ctx)
-		u, err := c.User.Query().Where(user.Email(email)).Only(sys)
+		// A person who signed in with this verified email, or an
+		// invitation: the first identity that signs in with it binds it.
+		u, err := c.User.Query().Where(user.Email(email), user.KindEQ(user.KindUSER)).Only(sys)
 		if ent.IsNotFound(err) {
 			name := email
 			if in.Name != nil && strings.TrimSpace(*in.Name) != "" {
@@ -625,31 +733,25 @@ func (s *Service) CreateTimePeriod(ctx context.Context, in CreateTimePeriodInput
 	return s.Client.TimePeriod.Get(ctx, tp.ID)
 }
 
-// UpdateProfileInput is the input of updateProfile.
+// UpdateProfileInput is the input of updateProfile. The email is not
+// editable: it comes from the identity provider's verified claim only.
 type UpdateProfileInput struct {
-	Name  *string
-	Email *string
+	Name *string
 }
 
-// UpdateProfile edits the caller's own name or email, as the policy allows
-// (users provisioned by SSO may not). Without a selected organization the
+// UpdateProfile edits the caller's own name, as the policy allows (users
+// provisioned by SSO may not). Without a selected organization the
 // profile rule is asked with the caller as the only fact.
 func (s *Service) UpdateProfile(ctx context.Context, in UpdateProfileInput) (*ent.User, error) {
 	sc := scope.From(ctx)
 	if sc.UserID == 0 {
 		return nil, apperr.Unauthenticated("authentication required")
 	}
-	var name, email string
+	var name string
 	if in.Name != nil {
 		name = strings.TrimSpace(*in.Name)
 		if err := checkName("name", name, 200); err != nil {
 			return nil, err
-		}
-	}
-	if in.Email != nil {
-		email = strings.ToLower(strings.TrimSpace(*in.Email))
-		if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
-			return nil, apperr.BadInput("email", "email %q is not a valid address", *in.Email)
 		}
 	}
 	sys := scope.System(ctx)
@@ -658,7 +760,10 @@ func (s *Service) UpdateProfile(ctx context.Context, in UpdateProfileInput) (*en
 		if err != nil {
 			return nil, err
 		}
-		sub := authz.Subject{UserID: access.ID(u.ID), SSO: u.SSO}
+		sub := authz.Subject{Type: authz.SubjectUser, UserID: access.ID(u.ID), SSO: u.SSO}
+		if sc.Service {
+			sub.Type = authz.SubjectService
+		}
 		if sc.OrgID != 0 {
 			a, err := access.LoadActor(ctx, c)
 			if err != nil {
@@ -674,14 +779,6 @@ func (s *Service) UpdateProfile(ctx context.Context, in UpdateProfileInput) (*en
 		upd := u.Update()
 		if name != "" {
 			upd.SetName(name)
-		}
-		if email != "" && email != u.Email {
-			if ok, err := c.User.Query().Where(user.Email(email)).Exist(sys); err != nil {
-				return nil, err
-			} else if ok {
-				return nil, apperr.Conflict("email %s belongs to another user", email)
-			}
-			upd.SetEmail(email)
 		}
 		return upd.Save(sys)
 	})

@@ -239,5 +239,8 @@ func display(u *ent.User) string {
 	if u.Name != "" {
 		return u.Name
 	}
-	return u.Email
+	if u.Email != nil {
+		return *u.Email
+	}
+	return "a participant"
 }

@@ -11,6 +11,10 @@ type key struct{}
 type Scope struct {
 	UserID int // authenticated user; 0 for none
 	OrgID  int // selected organization; 0 for none
+	// Service marks the service identity of an API token: UserID is the
+	// token's service user (never a member of anything), OrgID its
+	// organization, fixed by the token.
+	Service bool
 	// Privileged lifts tenant confinement. Only trusted code paths (startup,
 	// migrations, demo seeding, user provisioning) set it.
 	Privileged bool

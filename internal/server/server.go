@@ -36,8 +36,11 @@ const (
 
 // Config configures a Server.
 type Config struct {
-	Addr            string   // listen address for Run; default ":8080"
-	JWTSecret       []byte   // HS256 secret, at least MinSecretLen bytes
+	Addr      string // listen address for Run; default ":8080"
+	JWTSecret []byte // HS256 development secret, at least MinSecretLen bytes; optional with Authenticators
+	// Authenticators verify the other bearer tokens (OIDC, API tokens);
+	// the first that Handles a token decides it.
+	Authenticators  []Authenticator
 	CORSOrigins     []string // allowlist for SPA origins; empty = no CORS headers
 	MaxBodyBytes    int64    // request body limit; default 1 MiB
 	ComplexityLimit int      // gqlgen extension.FixedComplexityLimit when > 0
@@ -123,6 +126,7 @@ func (e *RequestError) message() string {
 type Server struct {
 	addr            string
 	secret          []byte
+	authenticators  []Authenticator
 	logger          *slog.Logger
 	identify        func(context.Context, Claims, string) (context.Context, error)
 	ready           func(context.Context) error
@@ -135,12 +139,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Schema == nil {
 		return nil, errors.New("server: Config.Schema is required")
 	}
-	if len(cfg.JWTSecret) < MinSecretLen {
-		return nil, ErrSecretTooShort
+	if len(cfg.JWTSecret) > 0 || len(cfg.Authenticators) == 0 {
+		if len(cfg.JWTSecret) < MinSecretLen {
+			return nil, ErrSecretTooShort
+		}
 	}
 	s := &Server{
 		addr:            cfg.Addr,
 		secret:          cfg.JWTSecret,
+		authenticators:  cfg.Authenticators,
 		logger:          cfg.Logger,
 		identify:        cfg.Identify,
 		ready:           cfg.Ready,
@@ -302,10 +309,14 @@ func (s *Server) identifyRequest(w http.ResponseWriter, r *http.Request, mediaTy
 		writeError(w, mediaType, http.StatusUnauthorized, CodeUnauthenticated, "missing bearer token")
 		return nil, false
 	}
-	claims, err := ParseToken(s.secret, raw)
+	claims, err := s.verify(r.Context(), raw)
 	if err != nil {
+		if re, ok := errors.AsType[*RequestError](err); ok {
+			s.identifyFailed(w, r, mediaType, re)
+			return nil, false
+		}
 		msg := "invalid bearer token"
-		if errors.Is(err, jwt.ErrTokenExpired) {
+		if errors.Is(err, jwt.ErrTokenExpired) || errors.Is(err, ErrTokenExpired) {
 			msg = "bearer token expired"
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
@@ -332,6 +343,20 @@ func (s *Server) identifyRequest(w http.ResponseWriter, r *http.Request, mediaTy
 		ctx = WithClaims(idCtx, claims)
 	}
 	return ctx, true
+}
+
+// verify checks a bearer token: the first Authenticator that handles it
+// decides; otherwise it must be an HS256 development token.
+func (s *Server) verify(ctx context.Context, raw string) (Claims, error) {
+	for _, a := range s.authenticators {
+		if a.Handles(raw) {
+			return a.Authenticate(ctx, raw)
+		}
+	}
+	if len(s.secret) == 0 {
+		return Claims{}, errors.New("server: no verifier for this token")
+	}
+	return ParseToken(s.secret, raw)
 }
 
 func (s *Server) identifyFailed(w http.ResponseWriter, r *http.Request, mediaType string, err error) {
@@ -389,10 +414,10 @@ func (readOnlyGuard) MutateOperationContext(ctx context.Context, opCtx *graphql.
 	}
 	if c, ok := ClaimsFrom(ctx); ok && c.ReadOnly {
 		return &gqlerror.Error{
-			Message: "read-only token: mutations are not allowed",
+			Message: "This token is read-only: it may read but not change anything.",
 			Extensions: map[string]any{
 				"code":    CodeForbidden,
-				"reasons": []string{"read_only_token"},
+				"reasons": []string{"this token is read-only: it may read but not change anything"},
 			},
 		}
 	}

@@ -20,13 +20,38 @@ const tokenLeeway = 30 * time.Second
 // ErrSecretTooShort is returned when a signing secret is shorter than MinSecretLen.
 var ErrSecretTooShort = fmt.Errorf("server: JWT secret must be at least %d bytes", MinSecretLen)
 
-// Claims is the identity carried by an API bearer token.
+// LocalIssuer is the issuer of okrgraph's own HS256 development tokens:
+// their users are ("local", sub).
+const LocalIssuer = "local"
+
+// Claims is the verified identity of a request.
 type Claims struct {
-	Subject  string // "sub": the user (or, for BI tokens, the API token) identifier; required
-	Email    string // "email"
+	Issuer   string // the identity's issuer: LocalIssuer for HS256 tokens, the OIDC issuer URL, or an API token's
+	Subject  string // "sub": the user's identifier at the issuer; required
+	Email    string // a verified email (HS256 development tokens are trusted as verified)
 	Name     string // "name"
-	Org      string // "org": optional default organization (slug or id)
-	ReadOnly bool   // "read_only": read-only token for BI tools; mutations are refused
+	Org      string // "org": optional default organization (slug or id); an API token's own org
+	ReadOnly bool   // read-only: mutations are refused before anything executes
+	SSO      bool   // the issuer provisions users through SSO
+	// Service marks an API token's service identity (not a person).
+	Service bool
+	// AdoptLocal: the issuer may take over the "local" user with the same
+	// verified email (migration from development tokens to an IdP).
+	AdoptLocal bool
+}
+
+// ErrTokenExpired is wrapped by authenticators for expired credentials.
+var ErrTokenExpired = errors.New("bearer token expired")
+
+// Authenticator verifies bearer tokens other than okrgraph's own HS256
+// development JWTs: an OIDC issuer's tokens, or API tokens. Its errors may
+// be a *RequestError or wrap ErrTokenExpired; any other is "invalid bearer
+// token".
+type Authenticator interface {
+	// Handles reports whether raw is this authenticator's to verify, by its
+	// form or its (unverified) issuer.
+	Handles(raw string) bool
+	Authenticate(ctx context.Context, raw string) (Claims, error)
 }
 
 // jwtClaims is the wire form of Claims.
@@ -92,7 +117,13 @@ func ParseToken(secret []byte, raw string) (Claims, error) {
 	if wc.Subject == "" {
 		return Claims{}, fmt.Errorf("server: invalid token: %w", jwt.ErrTokenRequiredClaimMissing)
 	}
+	if wc.Issuer != "" && wc.Issuer != LocalIssuer {
+		// Identities of other issuers are only ever verified by their own
+		// keys (an Authenticator), never by the development secret.
+		return Claims{}, fmt.Errorf("server: invalid token: %w", jwt.ErrTokenInvalidIssuer)
+	}
 	return Claims{
+		Issuer:   LocalIssuer,
 		Subject:  wc.Subject,
 		Email:    wc.Email,
 		Name:     wc.Name,

@@ -121,6 +121,12 @@ func (d *DB) Migrate(ctx context.Context) error {
 			return fmt.Errorf("migrate: %s: %w", stmt, err)
 		}
 	}
+	// Users are (issuer, subject) now: users created by HS256 tokens
+	// before that keep their subject under the "local" issuer of those
+	// tokens. Idempotent; nothing writes users.subject any more.
+	if _, err := d.SQL.ExecContext(ctx, `UPDATE users SET issuer = 'local', sub = subject, subject = NULL WHERE subject IS NOT NULL AND issuer IS NULL`); err != nil {
+		return fmt.Errorf("migrate users to (issuer, subject): %w", err)
+	}
 	return nil
 }
 
