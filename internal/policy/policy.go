@@ -98,11 +98,11 @@ func Check(mods []module.Module) Validation {
 	return Validation{Valid: len(problems) == 0, Problems: nonNil(problems)}
 }
 
-// RunTests runs the tenant's own tests and the built-in safety suite. It
-// passes when nothing failed to compile, at least one test ran and every
-// test passed. It needs no database.
-func RunTests(ctx context.Context, mods []module.Module) TestRun {
-	results, problems := authz.RunTenantTests(ctx, Modules(mods))
+// RunTests runs the tenant's own tests and the built-in safety suite with
+// the org's real facts. It passes when nothing failed to compile, at least
+// one test ran and every test passed. It needs no database.
+func RunTests(ctx context.Context, mods []module.Module, facts authz.SafetyFacts) TestRun {
+	results, problems := authz.RunTenantTests(ctx, Modules(mods), facts)
 	run := TestRun{Results: results, Problems: nonNil(problems)}
 	if run.Results == nil {
 		run.Results = []authz.TestResult{}
@@ -116,6 +116,12 @@ func nonNil(p []authz.Problem) []authz.Problem {
 		return []authz.Problem{}
 	}
 	return p
+}
+
+// safetyFacts are the facts the safety suite runs with: the org's and the
+// acting admin's, as every decision of theirs sees them.
+func safetyFacts(a *access.Actor) authz.SafetyFacts {
+	return authz.SafetyFacts{Org: a.Org, Subject: a.Subject}
 }
 
 // require loads the acting member and asks the policy whether they may
@@ -299,7 +305,7 @@ func (s *Service) Test(ctx context.Context, versionID *int, mods []module.Module
 	} else {
 		what = describe(mods)
 	}
-	run := RunTests(ctx, mods)
+	run := RunTests(ctx, mods, safetyFacts(a))
 	detail := fmt.Sprintf("%s: %d tests passed", what, len(run.Results))
 	switch {
 	case len(run.Problems) > 0:
