@@ -276,7 +276,9 @@ var boundedBuiltins = map[string]func(args []*ast.Term) error{
 		if !ok {
 			return nil
 		}
-		return obj.Iter(func(k, v *ast.Term) error { return replaceSize("strings.replace_n", args[1].Value, k.Value, v.Value, -1) })
+		return obj.Iter(func(k, v *ast.Term) error {
+			return replaceSize("strings.replace_n", args[1].Value, k.Value, v.Value, -1)
+		})
 	},
 	"array.concat": func(args []*ast.Term) error {
 		return maxElems("array.concat", elems(args[0].Value)+elems(args[1].Value))
