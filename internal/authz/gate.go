@@ -88,25 +88,11 @@ func NewGate(perOrg, global int, wait time.Duration, heapBudget uint64) *Gate {
 	}
 }
 
-var (
-	defaultGateMu sync.Mutex
-	defaultGate   = NewGate(0, 0, 0, 0)
-)
+var defaultGate = NewGate(0, 0, 0, 0)
 
-// DefaultGate is the gate tenant evaluations use unless an engine was
-// built WithGate.
-func DefaultGate() *Gate {
-	defaultGateMu.Lock()
-	defer defaultGateMu.Unlock()
-	return defaultGate
-}
-
-// SetDefaultGate replaces the default gate (app.New does, from its config).
-func SetDefaultGate(g *Gate) {
-	defaultGateMu.Lock()
-	defaultGate = g
-	defaultGateMu.Unlock()
-}
+// DefaultGate is the gate tenant evaluations use unless given another
+// (WithGate, RunTenantTests' argument).
+func DefaultGate() *Gate { return defaultGate }
 
 // enter waits for a slot of org and of the whole process; cancel is called
 // if the heap budget is exceeded while the run lasts.

@@ -106,7 +106,7 @@ func (s *Service) vet(ctx context.Context, a *access.Actor, v *ent.PolicyVersion
 	if c := Check(v.Modules); !c.Valid {
 		return nil, apperr.BadInput("versionId", "policy version %d is invalid: %s", v.Number, problemText(c.Problems))
 	}
-	run := RunTests(ctx, v.Modules, safetyFacts(a))
+	run := RunTests(ctx, v.Modules, safetyFacts(a), s.Gate)
 	switch {
 	case len(run.Problems) > 0:
 		return nil, apperr.BadInput("versionId", "policy version %d cannot be tested: %s", v.Number, problemText(run.Problems))

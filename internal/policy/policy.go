@@ -48,6 +48,9 @@ type Service struct {
 	// EngineOptions configure the engines compiled for activation and
 	// explain (the Router's Options: logger, deadline).
 	EngineOptions []authz.Option
+	// Gate bounds the org's concurrent test runs (with the engines'
+	// decisions); nil: authz.DefaultGate().
+	Gate *authz.Gate
 
 	impacts     impactSlots
 	installMu   sync.Mutex
@@ -101,8 +104,8 @@ func Check(mods []module.Module) Validation {
 // RunTests runs the tenant's own tests and the built-in safety suite with
 // the org's real facts. It passes when nothing failed to compile, at least
 // one test ran and every test passed. It needs no database.
-func RunTests(ctx context.Context, mods []module.Module, facts authz.SafetyFacts) TestRun {
-	results, problems := authz.RunTenantTests(ctx, Modules(mods), facts)
+func RunTests(ctx context.Context, mods []module.Module, facts authz.SafetyFacts, gate ...*authz.Gate) TestRun {
+	results, problems := authz.RunTenantTests(ctx, Modules(mods), facts, gate...)
 	run := TestRun{Results: results, Problems: nonNil(problems)}
 	if run.Results == nil {
 		run.Results = []authz.TestResult{}
@@ -305,7 +308,7 @@ func (s *Service) Test(ctx context.Context, versionID *int, mods []module.Module
 	} else {
 		what = describe(mods)
 	}
-	run := RunTests(ctx, mods, safetyFacts(a))
+	run := RunTests(ctx, mods, safetyFacts(a), s.Gate)
 	detail := fmt.Sprintf("%s: %d tests passed", what, len(run.Results))
 	switch {
 	case len(run.Problems) > 0:
