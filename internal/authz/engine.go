@@ -294,9 +294,9 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) 
 		if g == nil {
 			g = DefaultGate()
 		}
-		run, err := g.enter(ctx, in.Org.ID, st.cancel.Cancel)
-		if err != nil {
-			return e.fail(ctx, in, err)
+		run, gerr := g.enter(ctx, in.Org.ID, st.cancel.Cancel)
+		if gerr != nil {
+			return e.fail(ctx, in, gerr)
 		}
 		// The request's end (deadline, disconnect) ends its tenant work.
 		stop := context.AfterFunc(ctx, st.cancel.Cancel)
