@@ -82,7 +82,6 @@ func timed(t *testing.T, what string, f func()) time.Duration {
 	return d
 }
 
-
 // TestContainmentSandboxRefusesBuiltins: built-ins off the allow-list are
 // refused at validation (and so at save), naming the built-in and its
 // place: among them the ones that crashed the server.
@@ -178,7 +177,9 @@ func TestContainmentSafetySuiteUsesTheRealOrg(t *testing.T) {
 		e.As("zoe@other.example", "").MustDo(t, `mutation { createOrganization(input: {name: "Other", slug: "other"}) { organization { id } } }`, nil, &struct{}{})
 		zoe := e.As("zoe@other.example", "other")
 		var org struct {
-			Viewer struct{ Membership struct{ Organization struct{ ID string } } }
+			Viewer struct {
+				Membership struct{ Organization struct{ ID string } }
+			}
 		}
 		zoe.MustDo(t, `{ viewer { membership { organization { id } } } }`, nil, &org)
 		// The old suite used org "1": this lock-out passed it in any other org.
@@ -434,7 +435,9 @@ func TestContainmentOtherOrgLatency(t *testing.T) {
 			close(stop)
 			wg.Wait()
 			h.end(t, "attack on another org")
-			p := func(ds []time.Duration, q float64) time.Duration { return ds[int(q*float64(len(ds)-1))].Round(10 * time.Microsecond) }
+			p := func(ds []time.Duration, q float64) time.Duration {
+				return ds[int(q*float64(len(ds)-1))].Round(10 * time.Microsecond)
+			}
 			t.Logf("other org: baseline p50 %v p99 %v; during %d attack requests p50 %v p99 %v",
 				p(base, .5), p(base, .99), attacks.Load(), p(during, .5), p(during, .99))
 			if p(during, .5) > 3*p(base, .5)+20*time.Millisecond {

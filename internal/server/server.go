@@ -53,11 +53,11 @@ type Config struct {
 	Concurrency Concurrency
 	// Tenant returns the org and user a request's context (from Identify)
 	// acts for; "" for none.
-	Tenant func(ctx context.Context) (org, user string)
-	Logger          *slog.Logger
-	Schema          graphql.ExecutableSchema
-	ErrorPresenter  graphql.ErrorPresenterFunc // optional; the default hides non-GraphQL errors as INTERNAL
-	RecoverFunc     graphql.RecoverFunc        // optional; the default logs the panic and returns INTERNAL
+	Tenant         func(ctx context.Context) (org, user string)
+	Logger         *slog.Logger
+	Schema         graphql.ExecutableSchema
+	ErrorPresenter graphql.ErrorPresenterFunc // optional; the default hides non-GraphQL errors as INTERNAL
+	RecoverFunc    graphql.RecoverFunc        // optional; the default logs the panic and returns INTERNAL
 	// Identify runs for every /graphql request after the bearer token is
 	// verified, with the claims and the X-Org header (or the token's org
 	// claim when the header is empty); it returns the context the operation
