@@ -70,6 +70,23 @@ func (h *heapSampler) end(t *testing.T, what string) {
 	}
 }
 
+// productConfig restores the product's concurrency bounds, which testenv
+// relaxes for tests that are not about them.
+func productConfig(c *app.Config) {
+	c.Concurrency = server.Concurrency{}
+	c.TenantGate = nil
+}
+
+// productBounds is testenv.Run with the product's concurrency bounds.
+func productBounds(t *testing.T, fn func(t *testing.T, e *testenv.Env)) {
+	for _, b := range testenv.Backends() {
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			fn(t, testenv.New(t, b, testenv.Config{Demo: true, Tweak: productConfig}))
+		})
+	}
+}
+
 func timed(t *testing.T, what string, f func()) time.Duration {
 	t.Helper()
 	start := time.Now()
@@ -110,7 +127,7 @@ func TestContainmentSandboxRefusesBuiltins(t *testing.T) {
 // arguments; concurrent test runs building huge comprehensions end within
 // the bound, limited per org, and the heap stays bounded.
 func TestContainmentBoundedBuiltins(t *testing.T) {
-	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
+	productBounds(t, func(t *testing.T, e *testenv.Env) {
 		adam := e.As("adam", "acme")
 		huge := rego("huge", "deny contains \"x\" if {\n\tinput.action == \"okr.none\"\n}\n")
 		huge = append(huge, regoFile{"huge_test.rego", `package okrgraph.tenant.huge_test
@@ -379,7 +396,7 @@ func TestContainmentConcurrencyPerOrg(t *testing.T) {
 func TestContainmentOtherOrgLatency(t *testing.T) {
 	for _, b := range testenv.Backends() {
 		t.Run(b, func(t *testing.T) {
-			e := testenv.New(t, b, testenv.Config{Demo: true})
+			e := testenv.New(t, b, testenv.Config{Demo: true, Tweak: productConfig})
 			adam, steve := e.As("adam", "acme"), e.As("steve", "acme")
 			mine := createdID(t, createObjective(t, steve, "INDIVIDUAL", "Steve's"))
 			v := savePolicy(t, adam, slowPolicy, "slow deletes")

@@ -24,7 +24,7 @@ const (
 // per user, so that one org (or one user) cannot take every CPU from the
 // others. A request waits up to Wait for a slot, then is refused with
 // TOO_MANY_REQUESTS. Zero values take the defaults: PerOrg
-// max(2, GOMAXPROCS), PerUser max(1, GOMAXPROCS/2), Wait 2 s.
+// max(2, GOMAXPROCS), PerUser max(2, GOMAXPROCS/2), Wait 2 s.
 type Concurrency struct {
 	PerOrg  int
 	PerUser int
@@ -41,7 +41,7 @@ func (c Concurrency) withDefaults() Concurrency {
 		c.PerOrg = max(2, procs)
 	}
 	if c.PerUser <= 0 {
-		c.PerUser = max(1, procs/2)
+		c.PerUser = max(2, procs/2)
 	}
 	if c.Wait <= 0 {
 		c.Wait = 2 * time.Second

@@ -27,6 +27,7 @@ import (
 	_ "github.com/lib/pq" // PostgreSQL driver, for creating schemas
 
 	"okrgraph/internal/app"
+	"okrgraph/internal/authz"
 	"okrgraph/internal/demo"
 	"okrgraph/internal/server"
 )
@@ -99,6 +100,11 @@ func New(t testing.TB, backend string, cfg Config) *Env {
 		// Tests check decisions, not speed: a loaded 2-core machine must
 		// not turn a slow evaluation into a denial.
 		PolicyTimeout: 10 * time.Second,
+		// Nor may a busy machine turn the per-org and per-user bounds into
+		// refusals of tests that send many requests at once (the
+		// containment tests set the product's bounds themselves).
+		Concurrency: server.Concurrency{PerOrg: 256, PerUser: 256, Wait: time.Minute},
+		TenantGate:  authz.NewGate(0, 0, time.Minute, 0),
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		WrapDriver: func(d dialect.Driver) dialect.Driver {
 			return dialect.DebugWithContext(d, func(context.Context, ...any) {
