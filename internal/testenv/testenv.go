@@ -105,7 +105,7 @@ func New(t testing.TB, backend string, cfg Config) *Env {
 		// containment tests set the product's bounds themselves).
 		Concurrency: server.Concurrency{PerOrg: 256, PerUser: 256, Wait: time.Minute},
 		TenantGate:  authz.NewGate(0, 0, time.Minute, 0),
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		WrapDriver: func(d dialect.Driver) dialect.Driver {
 			return dialect.DebugWithContext(d, func(context.Context, ...any) {
 				if e.counted.Load() {
