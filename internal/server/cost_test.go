@@ -115,3 +115,32 @@ func FuzzQueryCost(f *testing.F) {
 		}
 	})
 }
+
+// introspectionQuery is GraphiQL's: it must stay within the limits.
+const introspectionQuery = `query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}`
+
+func TestCostGuardAllowsIntrospection(t *testing.T) {
+	t.Parallel()
+	if _, err := realGuard().check(introspectionQuery, nil); err != nil {
+		t.Fatal(err)
+	}
+}
