@@ -39,6 +39,9 @@ type Gate struct {
 	Global     int
 	Wait       time.Duration
 	HeapBudget uint64
+	// TestTimeout bounds a test run once it has its slot (default
+	// TenantTestTimeout).
+	TestTimeout time.Duration
 
 	global chan struct{}
 	mu     sync.Mutex
@@ -80,7 +83,7 @@ func NewGate(perOrg, global int, wait time.Duration, heapBudget uint64) *Gate {
 		heapBudget = DefaultTenantHeapBudget
 	}
 	return &Gate{
-		PerOrg: perOrg, Global: global, Wait: wait, HeapBudget: heapBudget,
+		PerOrg: perOrg, Global: global, Wait: wait, HeapBudget: heapBudget, TestTimeout: TenantTestTimeout,
 		global: make(chan struct{}, global),
 		orgs:   map[string]*orgSlots{},
 		runs:   map[*gateRun]struct{}{},
@@ -217,17 +220,18 @@ func heapBytes() uint64 {
 	return heapSample[0].Value.Uint64()
 }
 
-// runGated runs f within a gate slot of org with a deadline; f must honour
-// ctx. The error says why it was cut short.
+// runGated runs f within a gate slot of org, with a deadline that starts
+// once it has the slot; f must honour ctx. The error says why it was cut
+// short.
 func (g *Gate) runGated(ctx context.Context, org string, timeout time.Duration, f func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("the run exceeded its %v deadline: %w", timeout, context.DeadlineExceeded))
-	defer cancel()
 	ctx, cancelMem := context.WithCancelCause(ctx)
 	defer cancelMem(nil)
 	r, err := g.enter(ctx, org, func() { cancelMem(ErrTenantMemory) })
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("the run exceeded its %v deadline: %w", timeout, context.DeadlineExceeded))
+	defer cancel()
 	err = f(ctx)
 	if r.leave() {
 		return ErrTenantMemory

@@ -222,8 +222,8 @@ type TestResult struct {
 // it, against the default policy plus the tenant's modules. The suite runs
 // with the org's real facts (facts.Org, facts.Subject), so a rule keyed on
 // the org or the admin cannot slip past it. The run passes through the
-// org's Gate (DefaultGate unless g is given) and is bounded by
-// TenantTestTimeout; a run cut short is one problem saying why.
+// org's Gate (DefaultGate unless g is given) and is bounded by its
+// TestTimeout; a run cut short is one problem saying why.
 func RunTenantTests(ctx context.Context, mods []Module, facts SafetyFacts, g ...*Gate) ([]TestResult, []Problem) {
 	gate := DefaultGate()
 	if len(g) > 0 && g[0] != nil {
@@ -233,7 +233,11 @@ func RunTenantTests(ctx context.Context, mods []Module, facts SafetyFacts, g ...
 		out      []TestResult
 		problems []Problem
 	)
-	err := gate.runGated(ctx, facts.Org.ID, TenantTestTimeout, func(ctx context.Context) error {
+	timeout := gate.TestTimeout
+	if timeout <= 0 {
+		timeout = TenantTestTimeout
+	}
+	err := gate.runGated(ctx, facts.Org.ID, timeout, func(ctx context.Context) error {
 		out, problems = runTenantTests(ctx, mods, facts)
 		return nil
 	})
