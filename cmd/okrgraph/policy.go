@@ -101,7 +101,7 @@ func policyCmd(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		return printTests(out, dir, policy.RunTests(ctx, mods))
+		return printTests(out, dir, policy.RunTests(ctx, mods, authz.SyntheticSafetyFacts()))
 	case "push", "activate", "rollback", "deactivate", "list":
 	case "-h", "--help", "help":
 		fmt.Fprint(out, policyUsage)

@@ -48,12 +48,24 @@ type Config struct {
 	PlatformAdmins []string
 	// Decider overrides the policy engine (benchmarks compare with a no-op).
 	Decider access.Decider
-	// PolicyTimeout is the deadline of one policy decision (default
-	// authz.DefaultTimeout).
+	// PolicyTimeout is the deadline of one decision of the default policy
+	// (default authz.DefaultTimeout, 5 s: it only catches faults).
 	PolicyTimeout time.Duration
 	// TenantPolicyTimeout is the deadline of one decision of an org with
-	// its own policy (default PolicyTimeout).
+	// its own policy, and of an explain (default
+	// authz.DefaultTenantTimeout); past it the decision denies.
 	TenantPolicyTimeout time.Duration
+	// TenantGate bounds concurrent tenant evaluations per org and in all,
+	// and the heap one may grow (nil: authz.NewGate defaults).
+	TenantGate *authz.Gate
+	// Limits bound each GraphQL request's document and cost (zero fields:
+	// server.DefaultLimits); see docs/limits.md.
+	Limits server.Limits
+	// RequestTimeout is the execution deadline of a GraphQL request
+	// (default server.DefaultRequestTimeout).
+	RequestTimeout time.Duration
+	// Concurrency bounds requests executing at once per org and per user.
+	Concurrency server.Concurrency
 	// PolicyCheckEvery is how often each org's active policy version is
 	// re-read (default authz.DefaultCheckEvery).
 	PolicyCheckEvery time.Duration
@@ -119,9 +131,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	tenantTimeout := cfg.TenantPolicyTimeout
 	if tenantTimeout <= 0 {
-		tenantTimeout = cfg.PolicyTimeout
+		tenantTimeout = authz.DefaultTenantTimeout
 	}
-	tenantOpts := []authz.Option{authz.WithLogger(log), authz.WithTimeout(tenantTimeout)}
+	gate := cfg.TenantGate
+	if gate == nil {
+		gate = authz.NewGate(0, 0, 0, 0)
+	}
+	tenantOpts := []authz.Option{authz.WithLogger(log), authz.WithTimeout(tenantTimeout), authz.WithGate(gate)}
 	a := &App{DB: db, Log: log, Metrics: metrics.New()}
 	decider := cfg.Decider
 	if decider == nil {
@@ -176,7 +192,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Guard:  guard,
 	}
 	a.OKRs = &okr.Service{Client: db.Client, Guard: guard, Dialect: db.Dialect, MaxTreeItems: cfg.MaxTreeItems}
-	a.Policies = &policy.Service{Client: db.Client, Guard: policyGuard, Router: a.Router, EngineOptions: tenantOpts}
+	a.Policies = &policy.Service{Client: db.Client, Guard: policyGuard, Router: a.Router, EngineOptions: tenantOpts, Gate: gate}
 	a.Reviews = &review.Service{Client: db.Client, Guard: guard}
 	if len(cfg.PlatformAdmins) > 0 {
 		admins := map[string]bool{}
@@ -202,20 +218,23 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Policies:      a.Policies,
 	}})
 	srv, err := server.New(server.Config{
-		Addr:            cfg.Addr,
-		JWTSecret:       cfg.JWTSecret,
-		Authenticators:  authenticators,
-		CORSOrigins:     cfg.CORSOrigins,
-		ComplexityLimit: 5000,
-		Logger:          log,
-		Schema:          schema,
-		ErrorPresenter:  graph.ErrorPresenter(log),
-		Identify:        a.identify,
-		Ready:           db.Ping,
-		Extensions:      []graphql.HandlerExtension{a.Metrics.Extension()},
-		Metrics:         metricsRoute(a.Metrics, cfg.MetricsToken),
-		Console:         console.Handler("/console"),
-		Export:          server.ExportHandler(a.OKRs.Tree),
+		Addr:           cfg.Addr,
+		JWTSecret:      cfg.JWTSecret,
+		Authenticators: authenticators,
+		CORSOrigins:    cfg.CORSOrigins,
+		Limits:         cfg.Limits,
+		RequestTimeout: cfg.RequestTimeout,
+		Concurrency:    cfg.Concurrency,
+		Tenant:         tenantKeys,
+		Logger:         log,
+		Schema:         schema,
+		ErrorPresenter: graph.ErrorPresenter(log),
+		Identify:       a.identify,
+		Ready:          db.Ping,
+		Extensions:     []graphql.HandlerExtension{a.Metrics.Extension()},
+		Metrics:        metricsRoute(a.Metrics, cfg.MetricsToken),
+		Console:        console.Handler("/console"),
+		Export:         server.ExportHandler(a.OKRs.Tree),
 	})
 	if err != nil {
 		a.Close()
@@ -252,6 +271,20 @@ func (a *App) Close() error {
 		a.versions.Close()
 	}
 	return a.DB.Close()
+}
+
+// tenantKeys names the org and user a request acts for, for the server's
+// per-org and per-user concurrency bounds.
+func tenantKeys(ctx context.Context) (string, string) {
+	s := scope.From(ctx)
+	org, user := "", ""
+	if s.OrgID != 0 {
+		org = access.ID(s.OrgID)
+	}
+	if s.UserID != 0 {
+		user = access.ID(s.UserID)
+	}
+	return org, user
 }
 
 // identify provisions the caller's user and selects the organization. It

@@ -39,9 +39,16 @@ const DecisionQuery = "data.okrgraph.main.decision"
 // Orgs without one never pay for the combination.
 const TenantDecisionQuery = "data.okrgraph.final.decision"
 
-// DefaultTimeout is the evaluation deadline unless WithTimeout says
-// otherwise.
-const DefaultTimeout = 50 * time.Millisecond
+// DefaultTimeout is the evaluation deadline of the default (trusted)
+// policy unless WithTimeout says otherwise. It only catches real faults: a
+// busy machine must never make the default policy deny (a decision takes
+// microseconds when the CPU is free).
+const DefaultTimeout = 5 * time.Second
+
+// DefaultTenantTimeout is the deadline of one decision of an org with its
+// own policy (tenant Rego is hostile until proven otherwise): beyond it
+// the decision denies (fail closed).
+const DefaultTenantTimeout = 250 * time.Millisecond
 
 // TenantNamespace is the package prefix reserved for per-org policy modules
 // (spec §6, not wired yet): extra modules are compiled together with the
@@ -59,12 +66,17 @@ type config struct {
 	timeout time.Duration
 	logger  *slog.Logger
 	extra   []sourceModule
+	gate    *Gate // tenant engines; nil: DefaultGate()
 }
 
 type sourceModule struct{ name, src string }
 
 func newConfig(opts []Option) config {
-	cfg := config{timeout: DefaultTimeout, logger: slog.Default()}
+	return newConfigTimeout(opts, DefaultTimeout)
+}
+
+func newConfigTimeout(opts []Option, timeout time.Duration) config {
+	cfg := config{timeout: timeout, logger: slog.Default()}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -92,6 +104,12 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithGate sets the gate tenant evaluations of the engine pass through
+// (default DefaultGate()). Engines of the default policy alone use none.
+func WithGate(g *Gate) Option {
+	return func(c *config) { c.gate = g }
+}
+
 // withExtraModule adds a Rego module to the compile step; its package must
 // be under TenantNamespace. This is the seam for per-tenant policies: only
 // tests use it until main.rego reads tenant rules.
@@ -107,6 +125,8 @@ type Engine struct {
 	logger  *slog.Logger
 	static  []rego.EvalOption // eval options shared by every decision
 	memo    inputMemo
+	tenant  bool  // evaluates tenant code: gated, cancelled with ctx
+	gate    *Gate // nil: DefaultGate()
 }
 
 var _ Authorizer = (*Engine)(nil)
@@ -194,6 +214,8 @@ func newEngine(cfg config, caps *ast.Capabilities, modules []*ast.Module) (*Engi
 		return nil, err
 	}
 	return &Engine{
+		tenant:  q == TenantDecisionQuery,
+		gate:    cfg.gate,
 		query:   query,
 		timeout: cfg.timeout,
 		logger:  cfg.logger,
@@ -267,6 +289,28 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) 
 	}
 	st := getState(timeout)
 	defer putState(st)
+	if e.tenant {
+		g := e.gate
+		if g == nil {
+			g = DefaultGate()
+		}
+		run, gerr := g.enter(ctx, in.Org.ID, st.cancel.Cancel)
+		if gerr != nil {
+			return e.fail(ctx, in, gerr)
+		}
+		// The request's end (deadline, disconnect) ends its tenant work.
+		stop := context.AfterFunc(ctx, st.cancel.Cancel)
+		defer func() {
+			if !stop() {
+				st.drop = true // the callback may still cancel: never reuse st
+			}
+		}()
+		defer func() {
+			if run.leave() {
+				d, err = e.fail(ctx, in, ErrTenantMemory)
+			}
+		}()
+	}
 
 	var opts [12]rego.EvalOption
 	n := copy(opts[:], e.static)
@@ -275,8 +319,11 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) 
 	opts[n+2] = rego.EvalVirtualCache(&st.vc)
 	rs, err := e.query.Eval(ctx, opts[:n+3]...)
 	switch {
+	case st.cancel.Cancelled() && ctx.Err() != nil:
+		return e.fail(ctx, in, context.Cause(ctx))
 	case st.cancel.Cancelled():
 		return e.fail(ctx, in, fmt.Errorf("evaluation exceeded its %v deadline: %w", timeout, context.DeadlineExceeded))
+
 	case err != nil:
 		return e.fail(ctx, in, err)
 	case len(rs) != 1 || len(rs[0].Expressions) != 1:

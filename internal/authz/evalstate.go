@@ -16,6 +16,7 @@ type evalState struct {
 	vc     vcache
 	cancel flagCancel
 	timer  *time.Timer
+	drop   bool // something may still cancel it: do not pool
 }
 
 var statePool = sync.Pool{New: func() any {
@@ -37,7 +38,7 @@ func getState(d time.Duration) *evalState {
 // putState stops the timer and pools st again, unless the timer already
 // fired (its callback may still be running: st is then dropped).
 func putState(st *evalState) {
-	if !st.timer.Stop() {
+	if !st.timer.Stop() || st.drop {
 		return
 	}
 	st.vc.clear()

@@ -19,8 +19,9 @@ const (
 	MaxTenantModules     = 20
 	MaxTenantModuleBytes = 64 << 10
 	MaxTenantBytes       = 256 << 10
-	// TenantTestTimeout bounds a run of a tenant's tests.
-	TenantTestTimeout = 10 * time.Second
+	// TenantTestTimeout bounds a run of a tenant's tests (with the safety
+	// suite), compile included.
+	TenantTestTimeout = 2 * time.Second
 )
 
 // Problem is one reason a tenant policy is refused, with its place.
@@ -171,6 +172,15 @@ func compileTenant(mods []Module, withTests bool, extra []Module) ([]*ast.Module
 	if c.Failed() {
 		return nil, astProblems("", c.Errors)
 	}
+	var compiled []*ast.Module
+	for _, m := range tenant {
+		if cm := c.Modules[m.Package.Location.File]; cm != nil {
+			compiled = append(compiled, cm)
+		}
+	}
+	if problems := sandboxProblems(compiled); len(problems) > 0 {
+		return nil, problems
+	}
 	return all, nil
 }
 
@@ -191,7 +201,7 @@ func NewTenantEngine(mods []Module, opts ...Option) (*Engine, error) {
 	if len(problems) > 0 {
 		return nil, &ProblemsError{Problems: problems}
 	}
-	cfg := newConfig(opts)
+	cfg := newConfigTimeout(opts, DefaultTenantTimeout)
 	cfg.query = TenantDecisionQuery
 	return newEngine(cfg, Capabilities(), all)
 }
@@ -209,14 +219,42 @@ type TestResult struct {
 
 // RunTenantTests runs the tenant's own test_ rules and the built-in safety
 // suite, which proves the policy cannot lock org admins out of repairing
-// it, against the default policy plus the tenant's modules.
-func RunTenantTests(ctx context.Context, mods []Module) ([]TestResult, []Problem) {
-	all, problems := compileTenant(mods, true, []Module{safetySuite})
+// it, against the default policy plus the tenant's modules. The suite runs
+// with the org's real facts (facts.Org, facts.Subject), so a rule keyed on
+// the org or the admin cannot slip past it. The run passes through the
+// org's Gate (DefaultGate unless g is given) and is bounded by its
+// TestTimeout; a run cut short is one problem saying why.
+func RunTenantTests(ctx context.Context, mods []Module, facts SafetyFacts, g ...*Gate) ([]TestResult, []Problem) {
+	gate := DefaultGate()
+	if len(g) > 0 && g[0] != nil {
+		gate = g[0]
+	}
+	var (
+		out      []TestResult
+		problems []Problem
+	)
+	timeout := gate.TestTimeout
+	if timeout <= 0 {
+		timeout = TenantTestTimeout
+	}
+	err := gate.runGated(ctx, facts.Org.ID, timeout, func(ctx context.Context) error {
+		out, problems = runTenantTests(ctx, mods, facts)
+		return nil
+	})
+	if err != nil {
+		return nil, []Problem{{Message: "the tests did not run to the end: " + err.Error()}}
+	}
+	return out, problems
+}
+
+func runTenantTests(ctx context.Context, mods []Module, facts SafetyFacts) ([]TestResult, []Problem) {
+	all, problems := compileTenant(mods, true, []Module{safetySuite(facts)})
 	if len(problems) > 0 {
 		return nil, problems
 	}
-	ctx, cancel := context.WithTimeout(ctx, TenantTestTimeout)
-	defer cancel()
+	if ctx.Err() != nil {
+		return nil, nil // the caller reports why
+	}
 	runner := tester.NewRunner().
 		SetModules(byFile(all)).
 		SetTimeout(TenantTestTimeout).

@@ -40,7 +40,7 @@ func TestExamplesValidateAndPassTheirTests(t *testing.T) {
 			if p := ValidateTenant(mods); len(p) > 0 {
 				t.Fatalf("problems: %v", p)
 			}
-			results, problems := RunTenantTests(context.Background(), mods)
+			results, problems := RunTenantTests(context.Background(), mods, SyntheticSafetyFacts())
 			if len(problems) > 0 {
 				t.Fatalf("problems: %v", problems)
 			}
@@ -116,7 +116,7 @@ func TestAlwaysDenyFailsTheSafetySuite(t *testing.T) {
 	if p := ValidateTenant(mods); len(p) > 0 {
 		t.Fatalf("problems: %v", p)
 	}
-	results, problems := RunTenantTests(context.Background(), mods)
+	results, problems := RunTenantTests(context.Background(), mods, SyntheticSafetyFacts())
 	if len(problems) > 0 {
 		t.Fatal(problems)
 	}

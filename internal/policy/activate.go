@@ -41,7 +41,8 @@ func (s *Service) Rollback(ctx context.Context, versionID int) (*ent.PolicyVersi
 }
 
 func (s *Service) activate(ctx context.Context, versionID int, action policyaudit.Action) (*ent.PolicyVersion, error) {
-	if _, err := s.require(ctx, s.Client); err != nil {
+	a, err := s.require(ctx, s.Client)
+	if err != nil {
 		return nil, err
 	}
 	v, err := loadVersion(ctx, s.Client, versionID)
@@ -53,7 +54,7 @@ func (s *Service) activate(ctx context.Context, versionID int, action policyaudi
 	}
 	// Checks and compilation run before the transaction: they take tens of
 	// milliseconds, and versions never change once saved.
-	engine, err := s.vet(ctx, v)
+	engine, err := s.vet(ctx, a, v)
 	if err != nil {
 		return nil, err
 	}
@@ -101,11 +102,11 @@ func activatable(v *ent.PolicyVersion, action policyaudit.Action) error {
 }
 
 // vet checks a version as activation requires and compiles its engine.
-func (s *Service) vet(ctx context.Context, v *ent.PolicyVersion) (*authz.Engine, error) {
+func (s *Service) vet(ctx context.Context, a *access.Actor, v *ent.PolicyVersion) (*authz.Engine, error) {
 	if c := Check(v.Modules); !c.Valid {
 		return nil, apperr.BadInput("versionId", "policy version %d is invalid: %s", v.Number, problemText(c.Problems))
 	}
-	run := RunTests(ctx, v.Modules)
+	run := RunTests(ctx, v.Modules, safetyFacts(a), s.Gate)
 	switch {
 	case len(run.Problems) > 0:
 		return nil, apperr.BadInput("versionId", "policy version %d cannot be tested: %s", v.Number, problemText(run.Problems))

@@ -48,6 +48,9 @@ type Service struct {
 	// EngineOptions configure the engines compiled for activation and
 	// explain (the Router's Options: logger, deadline).
 	EngineOptions []authz.Option
+	// Gate bounds the org's concurrent test runs (with the engines'
+	// decisions); nil: authz.DefaultGate().
+	Gate *authz.Gate
 
 	impacts     impactSlots
 	installMu   sync.Mutex
@@ -98,11 +101,11 @@ func Check(mods []module.Module) Validation {
 	return Validation{Valid: len(problems) == 0, Problems: nonNil(problems)}
 }
 
-// RunTests runs the tenant's own tests and the built-in safety suite. It
-// passes when nothing failed to compile, at least one test ran and every
-// test passed. It needs no database.
-func RunTests(ctx context.Context, mods []module.Module) TestRun {
-	results, problems := authz.RunTenantTests(ctx, Modules(mods))
+// RunTests runs the tenant's own tests and the built-in safety suite with
+// the org's real facts. It passes when nothing failed to compile, at least
+// one test ran and every test passed. It needs no database.
+func RunTests(ctx context.Context, mods []module.Module, facts authz.SafetyFacts, gate ...*authz.Gate) TestRun {
+	results, problems := authz.RunTenantTests(ctx, Modules(mods), facts, gate...)
 	run := TestRun{Results: results, Problems: nonNil(problems)}
 	if run.Results == nil {
 		run.Results = []authz.TestResult{}
@@ -116,6 +119,12 @@ func nonNil(p []authz.Problem) []authz.Problem {
 		return []authz.Problem{}
 	}
 	return p
+}
+
+// safetyFacts are the facts the safety suite runs with: the org's and the
+// acting admin's, as every decision of theirs sees them.
+func safetyFacts(a *access.Actor) authz.SafetyFacts {
+	return authz.SafetyFacts{Org: a.Org, Subject: a.Subject}
 }
 
 // require loads the acting member and asks the policy whether they may
@@ -299,7 +308,7 @@ func (s *Service) Test(ctx context.Context, versionID *int, mods []module.Module
 	} else {
 		what = describe(mods)
 	}
-	run := RunTests(ctx, mods)
+	run := RunTests(ctx, mods, safetyFacts(a), s.Gate)
 	detail := fmt.Sprintf("%s: %d tests passed", what, len(run.Results))
 	switch {
 	case len(run.Problems) > 0:

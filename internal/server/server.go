@@ -43,11 +43,24 @@ type Config struct {
 	Authenticators  []Authenticator
 	CORSOrigins     []string // allowlist for SPA origins; empty = no CORS headers
 	MaxBodyBytes    int64    // request body limit; default 1 MiB
-	ComplexityLimit int      // gqlgen extension.FixedComplexityLimit when > 0
-	Logger          *slog.Logger
-	Schema          graphql.ExecutableSchema
-	ErrorPresenter  graphql.ErrorPresenterFunc // optional; the default hides non-GraphQL errors as INTERNAL
-	RecoverFunc     graphql.RecoverFunc        // optional; the default logs the panic and returns INTERNAL
+	ComplexityLimit int      // gqlgen extension.FixedComplexityLimit when > 0 (Limits.MaxCost is the product's)
+	// Limits bound each request's document and estimated cost before it
+	// is validated (cost.go); zero fields take DefaultLimits.
+	Limits Limits
+	// RequestTimeout is the execution deadline of a /graphql request
+	// (default DefaultRequestTimeout); past it the work and its SQL are
+	// cancelled and the answer is QUERY_TIMEOUT.
+	RequestTimeout time.Duration
+	// Concurrency bounds requests executing at once per org and per user
+	// (keys from Tenant; no bound without it).
+	Concurrency Concurrency
+	// Tenant returns the org and user a request's context (from Identify)
+	// acts for; "" for none.
+	Tenant         func(ctx context.Context) (org, user string)
+	Logger         *slog.Logger
+	Schema         graphql.ExecutableSchema
+	ErrorPresenter graphql.ErrorPresenterFunc // optional; the default hides non-GraphQL errors as INTERNAL
+	RecoverFunc    graphql.RecoverFunc        // optional; the default logs the panic and returns INTERNAL
 	// Identify runs for every /graphql request after the bearer token is
 	// verified, with the claims and the X-Org header (or the token's org
 	// claim when the header is empty); it returns the context the operation
@@ -132,6 +145,9 @@ type Server struct {
 	ready           func(context.Context) error
 	shutdownTimeout time.Duration
 	handler         http.Handler
+	tenant          func(context.Context) (string, string)
+	concurrency     Concurrency
+	orgSem, userSem *keyedSem
 }
 
 // New validates cfg and assembles the handler chain.
@@ -152,7 +168,11 @@ func New(cfg Config) (*Server, error) {
 		identify:        cfg.Identify,
 		ready:           cfg.Ready,
 		shutdownTimeout: cfg.ShutdownTimeout,
+		tenant:          cfg.Tenant,
+		concurrency:     cfg.Concurrency.withDefaults(),
 	}
+	s.orgSem = newKeyedSem(s.concurrency.PerOrg)
+	s.userSem = newKeyedSem(s.concurrency.PerUser)
 	if s.addr == "" {
 		s.addr = defaultAddr
 	}
@@ -167,11 +187,19 @@ func New(cfg Config) (*Server, error) {
 		maxBody = DefaultMaxBodyBytes
 	}
 
+	timeout := cfg.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	limits := cfg.Limits.withDefaults()
 	gql := handler.New(cfg.Schema)
-	gql.AddTransport(Transport{MaxBodyBytes: maxBody})
+	gql.AddTransport(Transport{MaxBodyBytes: maxBody, Timeout: timeout})
 	gql.SetQueryCache(lru.New[*ast.QueryDocument](queryCacheSize))
+	gql.SetParserTokenLimit(limits.MaxTokens)
 	gql.Use(extension.Introspection{})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
+	// After APQ (which may supply the query), before parsing and validation.
+	gql.Use(&costGuard{limits: limits})
 	gql.Use(readOnlyGuard{})
 	if cfg.ComplexityLimit > 0 {
 		gql.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
@@ -296,7 +324,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		if !ok {
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(ctx))
+		r = r.WithContext(ctx)
+		s.admit(w, r, mediaType, func() { next.ServeHTTP(w, r) })
 	})
 }
 

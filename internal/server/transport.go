@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -56,6 +57,9 @@ var defaultCodeStatus = map[string]int{
 	errcode.ParseFailed:         http.StatusBadRequest,
 	errcode.ValidationFailed:    http.StatusBadRequest,
 	"COMPLEXITY_LIMIT_EXCEEDED": http.StatusBadRequest,
+	CodeQueryTooCostly:          http.StatusBadRequest,
+	CodeTooManyRequests:         http.StatusTooManyRequests,
+	CodeTimeout:                 http.StatusServiceUnavailable,
 	"PERSISTED_QUERY_NOT_FOUND": http.StatusBadRequest,
 	CodeBadRequest:              http.StatusBadRequest,
 	CodeBadUserInput:            http.StatusBadRequest,
@@ -99,6 +103,11 @@ type Transport struct {
 	// table used for application/graphql-response+json responses without
 	// data (e.g. {"GRAPHQL_VALIDATION_FAILED": 422}).
 	StatusForCode map[string]int
+
+	// Timeout is the execution deadline of a request (none when 0): past
+	// it the request's context is cancelled, and the answer is a single
+	// QUERY_TIMEOUT error (503 for application/graphql-response+json).
+	Timeout time.Duration
 
 	// PartialSuccessStatus is the status for an application/graphql-response+json
 	// response carrying both data and errors. 0 means 200. (Newer drafts of the
@@ -180,6 +189,11 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 
 	ctx := r.Context()
+	if t.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, t.Timeout, errRequestTimeout)
+		defer cancel()
+	}
 	opCtx, reqErrs := exec.CreateOperationContext(ctx, params)
 
 	// GET must never run anything but a query. Check this even when the
@@ -208,12 +222,21 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	// Only single-result operations are served: incremental delivery
 	// (@defer) would need multipart/mixed.
 	resp := responses(ctx)
+	if errors.Is(context.Cause(ctx), errRequestTimeout) {
+		// Whatever was resolved before the deadline is dropped: the
+		// answer is the timeout, not a partial result full of errors.
+		writeError(w, mediaType, http.StatusServiceUnavailable, CodeTimeout,
+			"the request ran past its "+t.Timeout.String()+" execution deadline and was cancelled")
+		return
+	}
 	if resp == nil {
 		writeError(w, mediaType, http.StatusInternalServerError, CodeInternal, "no response")
 		return
 	}
 	t.writeResponse(w, mediaType, resp)
 }
+
+var errRequestTimeout = errors.New("request execution deadline exceeded")
 
 // paramError is an HTTP-level rejection of the request.
 type paramError struct {

@@ -27,6 +27,7 @@ import (
 	_ "github.com/lib/pq" // PostgreSQL driver, for creating schemas
 
 	"okrgraph/internal/app"
+	"okrgraph/internal/authz"
 	"okrgraph/internal/demo"
 	"okrgraph/internal/server"
 )
@@ -99,7 +100,13 @@ func New(t testing.TB, backend string, cfg Config) *Env {
 		// Tests check decisions, not speed: a loaded 2-core machine must
 		// not turn a slow evaluation into a denial.
 		PolicyTimeout: 10 * time.Second,
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Nor may a busy machine turn the per-org and per-user bounds into
+		// refusals of tests that send many requests at once (the
+		// containment tests set the product's bounds themselves).
+		Concurrency:    server.Concurrency{PerOrg: 256, PerUser: 256, Wait: time.Minute},
+		TenantGate:     relaxedGate(),
+		RequestTimeout: 2 * time.Minute,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		WrapDriver: func(d dialect.Driver) dialect.Driver {
 			return dialect.DebugWithContext(d, func(context.Context, ...any) {
 				if e.counted.Load() {
@@ -127,6 +134,14 @@ func New(t testing.TB, backend string, cfg Config) *Env {
 		}
 	}
 	return e
+}
+
+// relaxedGate bounds tenant evaluations as the product does, but waits
+// and lets test runs last long enough for a loaded machine.
+func relaxedGate() *authz.Gate {
+	g := authz.NewGate(0, 0, time.Minute, 0)
+	g.TestTimeout = time.Minute
+	return g
 }
 
 // postgresSchema makes a fresh schema on the test server and returns a URL

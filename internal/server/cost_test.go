@@ -1,0 +1,146 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/parser"
+	"github.com/vektah/gqlparser/v2/validator"
+)
+
+// realGuard is a cost guard over the product's schema, loaded from its
+// SDL (not from graph/generated, which would make the fuzz build
+// instrument ent and every resolver).
+func realGuard() *costGuard {
+	files, _ := filepath.Glob("../../graph/*.graphqls")
+	var sources []*ast.Source
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			panic(err)
+		}
+		sources = append(sources, &ast.Source{Name: f, Input: string(b)})
+	}
+	schema, err := gqlparser.LoadSchema(sources...)
+	if err != nil {
+		panic(err)
+	}
+	return &costGuard{limits: Limits{}.withDefaults(), schema: schema}
+}
+
+func TestCostGuardDefaultPage(t *testing.T) {
+	t.Parallel()
+	g := realGuard()
+	q, err := g.check(`{ okrs { edges { node { id children { totalCount } } } } }`, map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(q, "first: 100") != 2 {
+		t.Fatalf("rewritten: %s", q)
+	}
+	vars := map[string]any{}
+	q, err = g.check(`query($n: Int) { okrs(first: $n) { edges { node { id } } } }`, vars)
+	if err != nil || q != "" || fmt.Sprint(vars["n"]) != "100" {
+		t.Fatalf("query %q, vars %v, err %v", q, vars, err)
+	}
+	if q, err = g.check(`{ okrs(first: 5) { totalCount } }`, nil); err != nil || q != "" {
+		t.Fatalf("query %q, err %v", q, err)
+	}
+}
+
+func TestCostGuardCountsPages(t *testing.T) {
+	t.Parallel()
+	g := realGuard()
+	// 1000 items x 50 children: over 50,000.
+	if _, err := g.check(`{ okrs(first: 1000) { edges { node { id children(first: 50) { edges { node { id } } } } } } }`, nil); err == nil || err.Extensions["code"] != CodeQueryTooCostly {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := g.check(`{ okrs(first: 100) { edges { node { id children(first: 10) { edges { node { id } } } } } } }`, nil); err != nil {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// FuzzQueryCost: whatever the document, the guard answers quickly, and a
+// document it accepts is cheap for gqlgen to validate.
+func FuzzQueryCost(f *testing.F) {
+	g := realGuard()
+	schema := g.schema
+	doubled := "query { viewer { ...F0 } }\n"
+	for i := range 25 {
+		doubled += fmt.Sprintf("fragment F%d on Viewer { ...F%d ...F%d }\n", i, i+1, i+1)
+	}
+	doubled += "fragment F25 on Viewer { user { id } }\n"
+	for _, seed := range []string{
+		`{ okrs(first:1000){edges{node{id parent{children(first:1000){edges{node{id parent{children(first:1000){edges{node{id}}}}}}}}}}} }`,
+		doubled,
+		"{" + strings.Repeat(" viewer { user { id } }", 1200) + " }",
+		`{ a: okrs(first: 1000) { edges { node { viewerCan { update } } } } b: okrs(first: 1000) { totalCount } }`,
+		`{ okrs(first: 1000000) { edges { node { id } } } }`,
+		`{ nodes(ids: ["1", "2"]) { id } }`,
+		`fragment A on Viewer { ...B } fragment B on Viewer { ...A } { viewer { ...A } }`,
+		`{ okrs { edges { node { children { edges { node { children { totalCount } } } } } } } }`,
+		`{ viewer { membership { organization { members { edges { node { user { id } } } } } } } }`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		start := time.Now()
+		q, gerr := g.check(query, map[string]any{})
+		if d := time.Since(start); d > time.Second {
+			t.Fatalf("the guard took %v", d)
+		}
+		if gerr != nil {
+			if gerr.Extensions["code"] == nil {
+				t.Fatalf("uncoded refusal %v", gerr)
+			}
+			return
+		}
+		if q == "" {
+			q = query
+		}
+		doc, err := parser.ParseQuery(&ast.Source{Input: q})
+		if err != nil {
+			return
+		}
+		start = time.Now()
+		validator.Validate(schema, doc)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Fatalf("validating an accepted document took %v", d)
+		}
+	})
+}
+
+// introspectionQuery is GraphiQL's: it must stay within the limits.
+const introspectionQuery = `query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}`
+
+func TestCostGuardAllowsIntrospection(t *testing.T) {
+	t.Parallel()
+	if _, err := realGuard().check(introspectionQuery, nil); err != nil {
+		t.Fatal(err)
+	}
+}
