@@ -3,6 +3,7 @@
 package user
 
 import (
+	"okrgraph/ent/edgefilter"
 	"okrgraph/ent/predicate"
 	"time"
 
@@ -342,6 +343,12 @@ func HasMemberships() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, MembershipsTable, MembershipsColumn),
 		)
+		if edgefilter.Has("memberships") {
+			step.To.Table, step.To.Column = "memberships", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("memberships", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -350,6 +357,16 @@ func HasMemberships() predicate.User {
 func HasMembershipsWith(preds ...predicate.Membership) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newMembershipsStep()
+		if edgefilter.Has("memberships") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("memberships", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -365,6 +382,12 @@ func HasTeamMemberships() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, TeamMembershipsTable, TeamMembershipsColumn),
 		)
+		if edgefilter.Has("team_memberships") {
+			step.To.Table, step.To.Column = "team_memberships", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("team_memberships", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -373,6 +396,16 @@ func HasTeamMemberships() predicate.User {
 func HasTeamMembershipsWith(preds ...predicate.TeamMembership) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newTeamMembershipsStep()
+		if edgefilter.Has("team_memberships") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("team_memberships", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -388,6 +421,12 @@ func HasOwnedItems() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, OwnedItemsTable, OwnedItemsPrimaryKey...),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -396,6 +435,16 @@ func HasOwnedItems() predicate.User {
 func HasOwnedItemsWith(preds ...predicate.OKRItem) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newOwnedItemsStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -411,6 +460,12 @@ func HasViewableItems() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, ViewableItemsTable, ViewableItemsPrimaryKey...),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -419,6 +474,16 @@ func HasViewableItems() predicate.User {
 func HasViewableItemsWith(preds ...predicate.OKRItem) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newViewableItemsStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -434,6 +499,12 @@ func HasOrgOkrCreation() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, OrgOkrCreationTable, OrgOkrCreationPrimaryKey...),
 		)
+		if edgefilter.Has("organizations") {
+			step.To.Table, step.To.Column = "organizations", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("organizations", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -442,6 +513,16 @@ func HasOrgOkrCreation() predicate.User {
 func HasOrgOkrCreationWith(preds ...predicate.Organization) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newOrgOkrCreationStep()
+		if edgefilter.Has("organizations") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("organizations", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -457,6 +538,12 @@ func HasFollowedItems() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, FollowedItemsTable, FollowedItemsPrimaryKey...),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -465,6 +552,16 @@ func HasFollowedItems() predicate.User {
 func HasFollowedItemsWith(preds ...predicate.OKRItem) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newFollowedItemsStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -480,6 +577,12 @@ func HasLikedItems() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, LikedItemsTable, LikedItemsPrimaryKey...),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -488,6 +591,16 @@ func HasLikedItems() predicate.User {
 func HasLikedItemsWith(preds ...predicate.OKRItem) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newLikedItemsStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -503,6 +616,12 @@ func HasLikedCheckins() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, LikedCheckinsTable, LikedCheckinsPrimaryKey...),
 		)
+		if edgefilter.Has("check_ins") {
+			step.To.Table, step.To.Column = "check_ins", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("check_ins", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -511,6 +630,16 @@ func HasLikedCheckins() predicate.User {
 func HasLikedCheckinsWith(preds ...predicate.CheckIn) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newLikedCheckinsStep()
+		if edgefilter.Has("check_ins") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("check_ins", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -526,6 +655,12 @@ func HasTeamOkrCreation() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, TeamOkrCreationTable, TeamOkrCreationPrimaryKey...),
 		)
+		if edgefilter.Has("teams") {
+			step.To.Table, step.To.Column = "teams", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("teams", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -534,6 +669,16 @@ func HasTeamOkrCreation() predicate.User {
 func HasTeamOkrCreationWith(preds ...predicate.Team) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newTeamOkrCreationStep()
+		if edgefilter.Has("teams") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("teams", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
