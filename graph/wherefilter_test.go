@@ -218,21 +218,21 @@ func TestWhereFiltersRevealNothingHidden(t *testing.T) {
 // idsByType lists the rows of each where-input's type as the context's
 // scope sees them (the ent interceptors: the node(id) rule).
 var idsByType = map[string]func(context.Context, *ent.Client) ([]int, error){
-	"OKRItemWhereInput":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.OKRItem.Query().IDs(ctx) },
-	"CheckInWhereInput":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CheckIn.Query().IDs(ctx) },
-	"CommentWhereInput":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Comment.Query().IDs(ctx) },
-	"GrantWhereInput":           func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Grant.Query().IDs(ctx) },
-	"ReviewWhereInput":          func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Review.Query().IDs(ctx) },
-	"ReviewCycleWhereInput":     func(ctx context.Context, c *ent.Client) ([]int, error) { return c.ReviewCycle.Query().IDs(ctx) },
-	"OrganizationWhereInput":    func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Organization.Query().IDs(ctx) },
-	"MembershipWhereInput":      func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Membership.Query().IDs(ctx) },
-	"TeamWhereInput":            func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Team.Query().IDs(ctx) },
-	"TeamMembershipWhereInput":  func(ctx context.Context, c *ent.Client) ([]int, error) { return c.TeamMembership.Query().IDs(ctx) },
-	"TimePeriodWhereInput":      func(ctx context.Context, c *ent.Client) ([]int, error) { return c.TimePeriod.Query().IDs(ctx) },
-	"UserWhereInput":            func(ctx context.Context, c *ent.Client) ([]int, error) { return c.User.Query().IDs(ctx) },
-	"PolicyVersionWhereInput":   func(ctx context.Context, c *ent.Client) ([]int, error) { return c.PolicyVersion.Query().IDs(ctx) },
-	"PolicyAuditWhereInput":     func(ctx context.Context, c *ent.Client) ([]int, error) { return c.PolicyAudit.Query().IDs(ctx) },
-	"ReviewApproverWhereInput":  func(ctx context.Context, c *ent.Client) ([]int, error) { return c.ReviewApprover.Query().IDs(ctx) },
+	"OKRItemWhereInput":        func(ctx context.Context, c *ent.Client) ([]int, error) { return c.OKRItem.Query().IDs(ctx) },
+	"CheckInWhereInput":        func(ctx context.Context, c *ent.Client) ([]int, error) { return c.CheckIn.Query().IDs(ctx) },
+	"CommentWhereInput":        func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Comment.Query().IDs(ctx) },
+	"GrantWhereInput":          func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Grant.Query().IDs(ctx) },
+	"ReviewWhereInput":         func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Review.Query().IDs(ctx) },
+	"ReviewCycleWhereInput":    func(ctx context.Context, c *ent.Client) ([]int, error) { return c.ReviewCycle.Query().IDs(ctx) },
+	"OrganizationWhereInput":   func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Organization.Query().IDs(ctx) },
+	"MembershipWhereInput":     func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Membership.Query().IDs(ctx) },
+	"TeamWhereInput":           func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Team.Query().IDs(ctx) },
+	"TeamMembershipWhereInput": func(ctx context.Context, c *ent.Client) ([]int, error) { return c.TeamMembership.Query().IDs(ctx) },
+	"TimePeriodWhereInput":     func(ctx context.Context, c *ent.Client) ([]int, error) { return c.TimePeriod.Query().IDs(ctx) },
+	"UserWhereInput":           func(ctx context.Context, c *ent.Client) ([]int, error) { return c.User.Query().IDs(ctx) },
+	"PolicyVersionWhereInput":  func(ctx context.Context, c *ent.Client) ([]int, error) { return c.PolicyVersion.Query().IDs(ctx) },
+	"PolicyAuditWhereInput":    func(ctx context.Context, c *ent.Client) ([]int, error) { return c.PolicyAudit.Query().IDs(ctx) },
+	"ReviewApproverWhereInput": func(ctx context.Context, c *ent.Client) ([]int, error) { return c.ReviewApprover.Query().IDs(ctx) },
 }
 
 // hideFromSteve adds rows steve may not see, each string field carrying
@@ -251,12 +251,12 @@ func hideFromSteve(t *testing.T, e *testenv.Env, orgID int) {
 	}
 	martha, olivia := uid("martha"), uid("olivia")
 	obj, err := db.OKRItem.Create().SetOrgID(orgID).SetKind(okritem.KindOBJECTIVE).SetLevel(okritem.LevelINDIVIDUAL).
-		SetTitle("Obj "+hiddenMark).SetDescription(hiddenMark).SetCreatorID(martha).SetOwnerOrder([]int{martha}).
+		SetTitle("Obj " + hiddenMark).SetDescription(hiddenMark).SetCreatorID(martha).SetOwnerOrder([]int{martha}).
 		AddOwnerIDs(martha).SetCheckinOwnerID(martha).SetPrivate(true).AddViewerIDs(olivia).SetUnit(hiddenMark).
-		SetDataLink("https://"+hiddenMark).SetCloseNote(hiddenMark).Save(ctx)
+		SetDataLink("https://" + hiddenMark).SetCloseNote(hiddenMark).Save(ctx)
 	testenv.Must(t, err)
 	kr, err := db.OKRItem.Create().SetOrgID(orgID).SetKind(okritem.KindKEY_RESULT).SetLevel(okritem.LevelINDIVIDUAL).
-		SetTitle("KR "+hiddenMark).SetCreatorID(martha).SetOwnerOrder([]int{martha}).AddOwnerIDs(martha).
+		SetTitle("KR " + hiddenMark).SetCreatorID(martha).SetOwnerOrder([]int{martha}).AddOwnerIDs(martha).
 		SetParentID(obj.ID).SetPrivate(true).Save(ctx)
 	testenv.Must(t, err)
 	for _, it := range []int{obj.ID, kr.ID} {
@@ -282,12 +282,12 @@ func hideFromSteve(t *testing.T, e *testenv.Env, orgID int) {
 	}
 	cy, err := db.ReviewCycle.Query().First(ctx)
 	testenv.Must(t, err)
-	_, err = db.ReviewCycle.Create().SetOrgID(orgID).SetName("Draft "+hiddenMark).SetCreatorID(olivia).
+	_, err = db.ReviewCycle.Create().SetOrgID(orgID).SetName("Draft " + hiddenMark).SetCreatorID(olivia).
 		SetStartsAt(cy.StartsAt).SetEndsAt(cy.EndsAt).SetCriteria(cy.Criteria).SetStatus(reviewcycle.StatusDRAFT).Save(ctx)
 	testenv.Must(t, err)
 
 	// Another organization steve is not in; martha is a member of both.
-	other, err := db.Organization.Create().SetName("Org "+hiddenMark).SetSlug(hiddenMark).Save(ctx)
+	other, err := db.Organization.Create().SetName("Org " + hiddenMark).SetSlug(hiddenMark).Save(ctx)
 	testenv.Must(t, err)
 	stranger, err := db.User.Create().SetEmail(hiddenMark + "@other.example").SetName("Name " + hiddenMark).SetSubject(hiddenMark).Save(ctx)
 	testenv.Must(t, err)
@@ -303,7 +303,7 @@ func hideFromSteve(t *testing.T, e *testenv.Env, orgID int) {
 		SetStartsAt(time.Now()).SetEndsAt(time.Now().Add(90 * 24 * time.Hour)).Save(ctx)
 	testenv.Must(t, err)
 	oi, err := db.OKRItem.Create().SetOrgID(other.ID).SetKind(okritem.KindOBJECTIVE).SetLevel(okritem.LevelTEAM).
-		SetTitle("Other "+hiddenMark).SetCreatorID(martha).SetOwnerOrder([]int{martha}).AddOwnerIDs(martha).
+		SetTitle("Other " + hiddenMark).SetCreatorID(martha).SetOwnerOrder([]int{martha}).AddOwnerIDs(martha).
 		AddTeamIDs(team.ID).SetTimePeriodID(tp.ID).Save(ctx)
 	testenv.Must(t, err)
 	_, err = db.CheckIn.Create().SetOrgID(other.ID).SetItemID(oi.ID).SetAuthorID(martha).SetStatus(checkin.StatusON_TRACK).
