@@ -280,3 +280,21 @@ func TestDeleteTeam(t *testing.T) {
 		}
 	})
 }
+
+// A tenant rule on creation covers level changes: with the shipped
+// "organization objectives are the owners' job" policy active, a member
+// cannot raise their own objective to the organization level.
+func TestTenantCreateRuleCoversLevelChange(t *testing.T) {
+	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
+		adam, steve := e.As("adam", "acme"), e.As("steve", "acme")
+		v := savePolicy(t, adam, example(t, "org-objectives-owners-only"), "owners only")
+		mustActivate(t, adam, "activatePolicy", v.ID)
+		it := mustCreate(t, steve, map[string]any{"kind": "OBJECTIVE", "level": "INDIVIDUAL", "title": "Mine"})
+		r := steve.Do(t, `mutation($in: UpdateOKRItemInput!) { updateOKRItem(input: $in) { item { id } } }`,
+			map[string]any{"in": map[string]any{"id": it.ID, "level": "ORGANIZATION"}})
+		forbiddenWith(t, r, "only organization owners may create organization-level objectives")
+		if s := state(t, steve, it.ID); s.Node.Level != "INDIVIDUAL" {
+			t.Fatalf("refused level change wrote: %+v", s.Node)
+		}
+	})
+}
