@@ -15,6 +15,7 @@ import (
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/organization"
 	"okrgraph/ent/policyaudit"
+	"okrgraph/ent/policydecision"
 	"okrgraph/ent/policyversion"
 	"okrgraph/ent/review"
 	"okrgraph/ent/reviewapprover"
@@ -149,6 +150,26 @@ func init() {
 	edgefilter.Register(policyaudit.Table, func(ctx context.Context, s *sql.Selector) {
 		q := &PolicyAuditQuery{ctx: &QueryContext{}}
 		for _, inter := range policyaudit.Interceptors {
+			trv, ok := inter.(Traverser)
+			if inter == nil {
+				ok = false // not wired (okrgraph/ent/runtime not imported): fail closed
+			}
+			if !ok {
+				s.Where(sql.False())
+				return
+			}
+			if err := trv.Traverse(ctx, q); err != nil {
+				s.Where(sql.False())
+				return
+			}
+		}
+		for _, p := range q.predicates {
+			p(s)
+		}
+	})
+	edgefilter.Register(policydecision.Table, func(ctx context.Context, s *sql.Selector) {
+		q := &PolicyDecisionQuery{ctx: &QueryContext{}}
+		for _, inter := range policydecision.Interceptors {
 			trv, ok := inter.(Traverser)
 			if inter == nil {
 				ok = false // not wired (okrgraph/ent/runtime not imported): fail closed
