@@ -32,7 +32,7 @@ func main() {
 			gen.FeatureExecQuery,
 			gen.FeatureUpsert,
 		},
-	}, entc.Extensions(ex))
+	}, entc.Extensions(ex), entc.TemplateDir("./ent/template"))
 	if err != nil {
 		log.Fatalf("ent codegen: %v", err)
 	}

@@ -53,6 +53,24 @@ func (r *mutationResolver) UpdateMember(ctx context.Context, input org.UpdateMem
 	return &model.MembershipPayload{Membership: m}, nil
 }
 
+// RemoveMember is the resolver for the removeMember field.
+func (r *mutationResolver) RemoveMember(ctx context.Context, id int) (*model.DeletePayload, error) {
+	deleted, err := r.Orgs.RemoveMember(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeletePayload{DeletedID: deleted}, nil
+}
+
+// LeaveOrganization is the resolver for the leaveOrganization field.
+func (r *mutationResolver) LeaveOrganization(ctx context.Context) (*model.DeletePayload, error) {
+	deleted, err := r.Orgs.LeaveOrganization(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeletePayload{DeletedID: deleted}, nil
+}
+
 // CreateTeam is the resolver for the createTeam field.
 func (r *mutationResolver) CreateTeam(ctx context.Context, input org.CreateTeamInput) (*model.TeamPayload, error) {
 	t, err := r.Orgs.CreateTeam(ctx, input)
@@ -87,6 +105,15 @@ func (r *mutationResolver) RemoveTeamMember(ctx context.Context, input org.Remov
 		return nil, err
 	}
 	return &model.DeletePayload{DeletedID: id}, nil
+}
+
+// DeleteTeam is the resolver for the deleteTeam field.
+func (r *mutationResolver) DeleteTeam(ctx context.Context, id int) (*model.DeletePayload, error) {
+	deleted, err := r.Orgs.DeleteTeam(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeletePayload{DeletedID: deleted}, nil
 }
 
 // CreateTimePeriod is the resolver for the createTimePeriod field.

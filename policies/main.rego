@@ -34,7 +34,7 @@ decision := d if {
 	input.subject.observer == true
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""
-	input.action != "okr.view"
+	not input.action in {"okr.view", "org.leave"}
 } else := d if {
 	input.action in {"okr.view", "okr.clone", "okr.comment"}
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
@@ -66,12 +66,12 @@ decision := d if {
 	input.subject.id != ""
 	d := okr.create_decision
 } else := d if {
-	input.action in {"org.manage", "org.manage_members", "org.manage_policy", "org.create_team"}
+	input.action in {"org.manage", "org.manage_members", "org.manage_policy", "org.create_team", "org.leave"}
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""
 	d := org.decision
 } else := d if {
-	input.action in {"team.manage_members", "team.manage_settings"}
+	input.action in {"team.manage_members", "team.manage_settings", "team.delete"}
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""
 	d := team.decision

@@ -57,6 +57,14 @@ test_non_member_gets_nothing if {
 	decide("okr.view", {"id": "u1", "role": ""}) == {"allow": false, "reasons": ["not a member of this organization"]}
 }
 
+test_observer_may_leave if {
+	decide("org.leave", object.union(member, {"observer": true})).allow
+}
+
+test_non_member_may_not_leave if {
+	decide("org.leave", {"id": "u1"}) == {"allow": false, "reasons": ["not a member of this organization"]}
+}
+
 test_non_member_observer_is_not_a_member if {
 	decide("okr.update", {"id": "u1", "role": "", "observer": true}) == {"allow": false, "reasons": ["not a member of this organization"]}
 }

@@ -81,7 +81,7 @@ other_edit_decision := {"allow": true, "reasons": ["owner of one of its teams"]}
 	report in input.resource.owners
 } else := {"allow": true, "reasons": ["owner of the parent OKR"]} if {
 	input.subject.id in input.resource.parent.owners
-} else := {"allow": true, "reasons": ["has an edit grant"]} if {
+} else := edit_grantee if {
 	input.subject.id in input.resource.grants.edit
 } else := delegate_objective if {
 	input.resource.kind == "OBJECTIVE"
@@ -100,15 +100,20 @@ delegate_objective := {"allow": true, "reasons": ["delegate of the objective"]}
 
 delegate_key_result := {"allow": true, "reasons": ["delegate of the objective (key results included)"]}
 
+edit_grantee := {"allow": true, "reasons": ["has an edit grant"]}
+
 # METADATA
 # title: Manage decision
 # description: |
 #   Change owners, set the delegate, the check-in owner, manage grants:
-#   everyone who may edit except the delegate.
+#   everyone who may edit except the delegate and edit grantees (who could
+#   otherwise replace the owners and keep their grant).
 manage_decision := d if {
 	d := edit_decision
 	d.allow == true
-	not d in {delegate_objective, delegate_key_result}
+	not d in {delegate_objective, delegate_key_result, edit_grantee}
+} else := {"allow": false, "reasons": [sprintf("an edit grant does not allow to %s this OKR", [manage_verbs[input.action]])]} if {
+	edit_decision == edit_grantee
 } else := {"allow": false, "reasons": [sprintf("the delegate may not %s this OKR", [manage_verbs[input.action]])]} if {
 	edit_decision.allow == true
 } else := {"allow": false, "reasons": [sprintf(
@@ -163,6 +168,8 @@ align_decision := {"allow": false, "reasons": ["you cannot view this OKR"]} if {
 # METADATA
 # title: Create decision
 # description: |
+#   Also asked, with input.resource.previous set, when an item changes
+#   level or teams: the item is judged as created at its new level.
 #   The level's rule (level_decision) must allow it and, with a parent, the
 #   subject must be allowed to align under the parent: open unless the
 #   parent restricts alignment, then its alignment grantees, its owners, its

@@ -217,8 +217,20 @@ test_manage_by_editors if {
 	allowed(decide("okr.change_owners", user("owner"), objective), "owner of the item")
 	allowed(decide("okr.set_delegate", user("creator"), objective), "creator of the item")
 	allowed(decide("okr.set_checkin_owner", admin("boss"), objective), "org admin")
+}
+
+test_manage_denied_to_edit_grantees if {
 	r := object.union(objective, {"grants": {"edit": ["friend"]}})
-	allowed(decide("okr.manage_grants", user("friend"), r), "has an edit grant")
+	allowed(decide("okr.update", user("friend"), r), "has an edit grant")
+	denied(decide("okr.change_owners", user("friend"), r), "an edit grant does not allow to change the owners of this OKR")
+	denied(decide("okr.set_delegate", user("friend"), r), "an edit grant does not allow to set the delegate of this OKR")
+	denied(decide("okr.set_checkin_owner", user("friend"), r), "an edit grant does not allow to set the check-in owner of this OKR")
+	denied(decide("okr.manage_grants", user("friend"), r), "an edit grant does not allow to manage the grants of this OKR")
+}
+
+test_manage_by_edit_grantee_with_another_right if {
+	r := object.union(objective, {"grants": {"edit": ["owner"]}})
+	allowed(decide("okr.change_owners", user("owner"), r), "owner of the item")
 }
 
 test_manage_denied_to_delegate if {

@@ -9,9 +9,12 @@ package okrgraph.org
 # title: Decision
 # description: |
 #   Org admins may do every org.* action; anyone may create teams when
-#   org.team_creation is EVERYONE (empty means ADMINS). Undefined for
-#   unknown org.* actions.
-decision := {"allow": true, "reasons": ["org admin"]} if {
+#   org.team_creation is EVERYONE (empty means ADMINS); every member may
+#   leave (the service keeps the last owner). Undefined for unknown org.*
+#   actions.
+decision := {"allow": true, "reasons": ["every member may leave the organization"]} if {
+	input.action == "org.leave"
+} else := {"allow": true, "reasons": ["org admin"]} if {
 	denials[input.action]
 	input.subject.role in {"ADMIN", "OWNER"}
 } else := {"allow": true, "reasons": ["team creation is open to everyone"]} if {

@@ -48,3 +48,9 @@ test_team_creation_setting_opens_nothing_else if {
 test_unknown_org_action_undefined if {
 	not decide("org.fly", "OWNER", {})
 }
+
+test_every_member_may_leave if {
+	every role in {"MEMBER", "ADMIN", "OWNER"} {
+		decide("org.leave", role, {}) == {"allow": true, "reasons": ["every member may leave the organization"]}
+	}
+}

@@ -3,6 +3,7 @@
 package checkin
 
 import (
+	"okrgraph/ent/edgefilter"
 	"okrgraph/ent/predicate"
 	"time"
 
@@ -447,6 +448,12 @@ func HasItem() predicate.CheckIn {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, ItemTable, ItemColumn),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -455,6 +462,16 @@ func HasItem() predicate.CheckIn {
 func HasItemWith(preds ...predicate.OKRItem) predicate.CheckIn {
 	return predicate.CheckIn(func(s *sql.Selector) {
 		step := newItemStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -470,6 +487,12 @@ func HasAuthor() predicate.CheckIn {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, AuthorTable, AuthorColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -478,6 +501,16 @@ func HasAuthor() predicate.CheckIn {
 func HasAuthorWith(preds ...predicate.User) predicate.CheckIn {
 	return predicate.CheckIn(func(s *sql.Selector) {
 		step := newAuthorStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -493,6 +526,12 @@ func HasComments() predicate.CheckIn {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, CommentsTable, CommentsColumn),
 		)
+		if edgefilter.Has("comments") {
+			step.To.Table, step.To.Column = "comments", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("comments", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -501,6 +540,16 @@ func HasComments() predicate.CheckIn {
 func HasCommentsWith(preds ...predicate.Comment) predicate.CheckIn {
 	return predicate.CheckIn(func(s *sql.Selector) {
 		step := newCommentsStep()
+		if edgefilter.Has("comments") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("comments", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -516,6 +565,12 @@ func HasLikers() predicate.CheckIn {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, LikersTable, LikersPrimaryKey...),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -524,6 +579,16 @@ func HasLikers() predicate.CheckIn {
 func HasLikersWith(preds ...predicate.User) predicate.CheckIn {
 	return predicate.CheckIn(func(s *sql.Selector) {
 		step := newLikersStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

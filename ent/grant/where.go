@@ -3,6 +3,7 @@
 package grant
 
 import (
+	"okrgraph/ent/edgefilter"
 	"okrgraph/ent/predicate"
 	"time"
 
@@ -222,6 +223,12 @@ func HasItem() predicate.Grant {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, ItemTable, ItemColumn),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -230,6 +237,16 @@ func HasItem() predicate.Grant {
 func HasItemWith(preds ...predicate.OKRItem) predicate.Grant {
 	return predicate.Grant(func(s *sql.Selector) {
 		step := newItemStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -245,6 +262,12 @@ func HasUser() predicate.Grant {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, UserTable, UserColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -253,6 +276,16 @@ func HasUser() predicate.Grant {
 func HasUserWith(preds ...predicate.User) predicate.Grant {
 	return predicate.Grant(func(s *sql.Selector) {
 		step := newUserStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

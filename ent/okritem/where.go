@@ -3,6 +3,7 @@
 package okritem
 
 import (
+	"okrgraph/ent/edgefilter"
 	"okrgraph/ent/predicate"
 	"time"
 
@@ -1277,6 +1278,12 @@ func HasOrganization() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, OrganizationTable, OrganizationColumn),
 		)
+		if edgefilter.Has("organizations") {
+			step.To.Table, step.To.Column = "organizations", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("organizations", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1285,6 +1292,16 @@ func HasOrganization() predicate.OKRItem {
 func HasOrganizationWith(preds ...predicate.Organization) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newOrganizationStep()
+		if edgefilter.Has("organizations") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("organizations", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1300,6 +1317,12 @@ func HasCreator() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, CreatorTable, CreatorColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1308,6 +1331,16 @@ func HasCreator() predicate.OKRItem {
 func HasCreatorWith(preds ...predicate.User) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newCreatorStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1323,6 +1356,12 @@ func HasOwners() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, OwnersTable, OwnersPrimaryKey...),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1331,6 +1370,16 @@ func HasOwners() predicate.OKRItem {
 func HasOwnersWith(preds ...predicate.User) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newOwnersStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1346,6 +1395,12 @@ func HasTeams() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, TeamsTable, TeamsPrimaryKey...),
 		)
+		if edgefilter.Has("teams") {
+			step.To.Table, step.To.Column = "teams", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("teams", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1354,6 +1409,16 @@ func HasTeams() predicate.OKRItem {
 func HasTeamsWith(preds ...predicate.Team) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newTeamsStep()
+		if edgefilter.Has("teams") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("teams", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1369,6 +1434,12 @@ func HasParent() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, ParentTable, ParentColumn),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1377,6 +1448,16 @@ func HasParent() predicate.OKRItem {
 func HasParentWith(preds ...predicate.OKRItem) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newParentStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1392,6 +1473,12 @@ func HasChildren() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, ChildrenTable, ChildrenColumn),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1400,6 +1487,16 @@ func HasChildren() predicate.OKRItem {
 func HasChildrenWith(preds ...predicate.OKRItem) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newChildrenStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1415,6 +1512,12 @@ func HasTimePeriod() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, TimePeriodTable, TimePeriodColumn),
 		)
+		if edgefilter.Has("time_periods") {
+			step.To.Table, step.To.Column = "time_periods", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("time_periods", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1423,6 +1526,16 @@ func HasTimePeriod() predicate.OKRItem {
 func HasTimePeriodWith(preds ...predicate.TimePeriod) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newTimePeriodStep()
+		if edgefilter.Has("time_periods") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("time_periods", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1438,6 +1551,12 @@ func HasViewers() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, ViewersTable, ViewersPrimaryKey...),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1446,6 +1565,16 @@ func HasViewers() predicate.OKRItem {
 func HasViewersWith(preds ...predicate.User) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newViewersStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1461,6 +1590,12 @@ func HasDelegate() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, DelegateTable, DelegateColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1469,6 +1604,16 @@ func HasDelegate() predicate.OKRItem {
 func HasDelegateWith(preds ...predicate.User) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newDelegateStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1484,6 +1629,12 @@ func HasCheckinOwner() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, CheckinOwnerTable, CheckinOwnerColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1492,6 +1643,16 @@ func HasCheckinOwner() predicate.OKRItem {
 func HasCheckinOwnerWith(preds ...predicate.User) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newCheckinOwnerStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1507,6 +1668,12 @@ func HasCheckins() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, CheckinsTable, CheckinsColumn),
 		)
+		if edgefilter.Has("check_ins") {
+			step.To.Table, step.To.Column = "check_ins", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("check_ins", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1515,6 +1682,16 @@ func HasCheckins() predicate.OKRItem {
 func HasCheckinsWith(preds ...predicate.CheckIn) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newCheckinsStep()
+		if edgefilter.Has("check_ins") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("check_ins", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1530,6 +1707,12 @@ func HasComments() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, CommentsTable, CommentsColumn),
 		)
+		if edgefilter.Has("comments") {
+			step.To.Table, step.To.Column = "comments", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("comments", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1538,6 +1721,16 @@ func HasComments() predicate.OKRItem {
 func HasCommentsWith(preds ...predicate.Comment) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newCommentsStep()
+		if edgefilter.Has("comments") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("comments", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1553,6 +1746,12 @@ func HasGrants() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, GrantsTable, GrantsColumn),
 		)
+		if edgefilter.Has("grants") {
+			step.To.Table, step.To.Column = "grants", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("grants", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1561,6 +1760,16 @@ func HasGrants() predicate.OKRItem {
 func HasGrantsWith(preds ...predicate.Grant) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newGrantsStep()
+		if edgefilter.Has("grants") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("grants", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1576,6 +1785,12 @@ func HasFollowers() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, FollowersTable, FollowersPrimaryKey...),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1584,6 +1799,16 @@ func HasFollowers() predicate.OKRItem {
 func HasFollowersWith(preds ...predicate.User) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newFollowersStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -1599,6 +1824,12 @@ func HasLikers() predicate.OKRItem {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, LikersTable, LikersPrimaryKey...),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -1607,6 +1838,16 @@ func HasLikers() predicate.OKRItem {
 func HasLikersWith(preds ...predicate.User) predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {
 		step := newLikersStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

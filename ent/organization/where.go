@@ -3,6 +3,7 @@
 package organization
 
 import (
+	"okrgraph/ent/edgefilter"
 	"okrgraph/ent/predicate"
 	"time"
 
@@ -377,6 +378,12 @@ func HasMemberships() predicate.Organization {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, MembershipsTable, MembershipsColumn),
 		)
+		if edgefilter.Has("memberships") {
+			step.To.Table, step.To.Column = "memberships", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("memberships", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -385,6 +392,16 @@ func HasMemberships() predicate.Organization {
 func HasMembershipsWith(preds ...predicate.Membership) predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {
 		step := newMembershipsStep()
+		if edgefilter.Has("memberships") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("memberships", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -400,6 +417,12 @@ func HasTeams() predicate.Organization {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, TeamsTable, TeamsColumn),
 		)
+		if edgefilter.Has("teams") {
+			step.To.Table, step.To.Column = "teams", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("teams", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -408,6 +431,16 @@ func HasTeams() predicate.Organization {
 func HasTeamsWith(preds ...predicate.Team) predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {
 		step := newTeamsStep()
+		if edgefilter.Has("teams") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("teams", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -423,6 +456,12 @@ func HasTimePeriods() predicate.Organization {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, TimePeriodsTable, TimePeriodsColumn),
 		)
+		if edgefilter.Has("time_periods") {
+			step.To.Table, step.To.Column = "time_periods", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("time_periods", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -431,6 +470,16 @@ func HasTimePeriods() predicate.Organization {
 func HasTimePeriodsWith(preds ...predicate.TimePeriod) predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {
 		step := newTimePeriodsStep()
+		if edgefilter.Has("time_periods") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("time_periods", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -446,6 +495,12 @@ func HasOkrItems() predicate.Organization {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, OkrItemsTable, OkrItemsColumn),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -454,6 +509,16 @@ func HasOkrItems() predicate.Organization {
 func HasOkrItemsWith(preds ...predicate.OKRItem) predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {
 		step := newOkrItemsStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -469,6 +534,12 @@ func HasOkrCreators() predicate.Organization {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, OkrCreatorsTable, OkrCreatorsPrimaryKey...),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -477,6 +548,16 @@ func HasOkrCreators() predicate.Organization {
 func HasOkrCreatorsWith(preds ...predicate.User) predicate.Organization {
 	return predicate.Organization(func(s *sql.Selector) {
 		step := newOkrCreatorsStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

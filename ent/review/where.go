@@ -3,6 +3,7 @@
 package review
 
 import (
+	"okrgraph/ent/edgefilter"
 	"okrgraph/ent/predicate"
 	"time"
 
@@ -652,6 +653,12 @@ func HasCycle() predicate.Review {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, CycleTable, CycleColumn),
 		)
+		if edgefilter.Has("review_cycles") {
+			step.To.Table, step.To.Column = "review_cycles", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("review_cycles", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -660,6 +667,16 @@ func HasCycle() predicate.Review {
 func HasCycleWith(preds ...predicate.ReviewCycle) predicate.Review {
 	return predicate.Review(func(s *sql.Selector) {
 		step := newCycleStep()
+		if edgefilter.Has("review_cycles") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("review_cycles", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -675,6 +692,12 @@ func HasReviewee() predicate.Review {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, RevieweeTable, RevieweeColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -683,6 +706,16 @@ func HasReviewee() predicate.Review {
 func HasRevieweeWith(preds ...predicate.User) predicate.Review {
 	return predicate.Review(func(s *sql.Selector) {
 		step := newRevieweeStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -698,6 +731,12 @@ func HasReviewer() predicate.Review {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, ReviewerTable, ReviewerColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -706,6 +745,16 @@ func HasReviewer() predicate.Review {
 func HasReviewerWith(preds ...predicate.User) predicate.Review {
 	return predicate.Review(func(s *sql.Selector) {
 		step := newReviewerStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -721,6 +770,12 @@ func HasApproverLinks() predicate.Review {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, ApproverLinksTable, ApproverLinksColumn),
 		)
+		if edgefilter.Has("review_approvers") {
+			step.To.Table, step.To.Column = "review_approvers", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("review_approvers", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -729,6 +784,16 @@ func HasApproverLinks() predicate.Review {
 func HasApproverLinksWith(preds ...predicate.ReviewApprover) predicate.Review {
 	return predicate.Review(func(s *sql.Selector) {
 		step := newApproverLinksStep()
+		if edgefilter.Has("review_approvers") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("review_approvers", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -744,6 +809,12 @@ func HasApprovedBy() predicate.Review {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, ApprovedByTable, ApprovedByColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -752,6 +823,16 @@ func HasApprovedBy() predicate.Review {
 func HasApprovedByWith(preds ...predicate.User) predicate.Review {
 	return predicate.Review(func(s *sql.Selector) {
 		step := newApprovedByStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -3,6 +3,7 @@
 package reviewapprover
 
 import (
+	"okrgraph/ent/edgefilter"
 	"okrgraph/ent/predicate"
 
 	"entgo.io/ent/dialect/sql"
@@ -156,6 +157,12 @@ func HasReview() predicate.ReviewApprover {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, ReviewTable, ReviewColumn),
 		)
+		if edgefilter.Has("reviews") {
+			step.To.Table, step.To.Column = "reviews", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("reviews", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -164,6 +171,16 @@ func HasReview() predicate.ReviewApprover {
 func HasReviewWith(preds ...predicate.Review) predicate.ReviewApprover {
 	return predicate.ReviewApprover(func(s *sql.Selector) {
 		step := newReviewStep()
+		if edgefilter.Has("reviews") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("reviews", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -179,6 +196,12 @@ func HasUser() predicate.ReviewApprover {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, UserTable, UserColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -187,6 +210,16 @@ func HasUser() predicate.ReviewApprover {
 func HasUserWith(preds ...predicate.User) predicate.ReviewApprover {
 	return predicate.ReviewApprover(func(s *sql.Selector) {
 		step := newUserStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -3,6 +3,7 @@
 package reviewcycle
 
 import (
+	"okrgraph/ent/edgefilter"
 	"okrgraph/ent/predicate"
 	"time"
 
@@ -707,6 +708,12 @@ func HasTimePeriod() predicate.ReviewCycle {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, TimePeriodTable, TimePeriodColumn),
 		)
+		if edgefilter.Has("time_periods") {
+			step.To.Table, step.To.Column = "time_periods", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("time_periods", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -715,6 +722,16 @@ func HasTimePeriod() predicate.ReviewCycle {
 func HasTimePeriodWith(preds ...predicate.TimePeriod) predicate.ReviewCycle {
 	return predicate.ReviewCycle(func(s *sql.Selector) {
 		step := newTimePeriodStep()
+		if edgefilter.Has("time_periods") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("time_periods", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -730,6 +747,12 @@ func HasApprover() predicate.ReviewCycle {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, ApproverTable, ApproverColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -738,6 +761,16 @@ func HasApprover() predicate.ReviewCycle {
 func HasApproverWith(preds ...predicate.User) predicate.ReviewCycle {
 	return predicate.ReviewCycle(func(s *sql.Selector) {
 		step := newApproverStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -753,6 +786,12 @@ func HasCreator() predicate.ReviewCycle {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, CreatorTable, CreatorColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -761,6 +800,16 @@ func HasCreator() predicate.ReviewCycle {
 func HasCreatorWith(preds ...predicate.User) predicate.ReviewCycle {
 	return predicate.ReviewCycle(func(s *sql.Selector) {
 		step := newCreatorStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -776,6 +825,12 @@ func HasReviews() predicate.ReviewCycle {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, ReviewsTable, ReviewsColumn),
 		)
+		if edgefilter.Has("reviews") {
+			step.To.Table, step.To.Column = "reviews", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("reviews", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -784,6 +839,16 @@ func HasReviews() predicate.ReviewCycle {
 func HasReviewsWith(preds ...predicate.Review) predicate.ReviewCycle {
 	return predicate.ReviewCycle(func(s *sql.Selector) {
 		step := newReviewsStep()
+		if edgefilter.Has("reviews") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("reviews", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

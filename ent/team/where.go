@@ -3,6 +3,7 @@
 package team
 
 import (
+	"okrgraph/ent/edgefilter"
 	"okrgraph/ent/predicate"
 	"time"
 
@@ -292,6 +293,12 @@ func HasOrganization() predicate.Team {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, true, OrganizationTable, OrganizationColumn),
 		)
+		if edgefilter.Has("organizations") {
+			step.To.Table, step.To.Column = "organizations", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("organizations", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -300,6 +307,16 @@ func HasOrganization() predicate.Team {
 func HasOrganizationWith(preds ...predicate.Organization) predicate.Team {
 	return predicate.Team(func(s *sql.Selector) {
 		step := newOrganizationStep()
+		if edgefilter.Has("organizations") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("organizations", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -315,6 +332,12 @@ func HasMemberships() predicate.Team {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, MembershipsTable, MembershipsColumn),
 		)
+		if edgefilter.Has("team_memberships") {
+			step.To.Table, step.To.Column = "team_memberships", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("team_memberships", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -323,6 +346,16 @@ func HasMemberships() predicate.Team {
 func HasMembershipsWith(preds ...predicate.TeamMembership) predicate.Team {
 	return predicate.Team(func(s *sql.Selector) {
 		step := newMembershipsStep()
+		if edgefilter.Has("team_memberships") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("team_memberships", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -338,6 +371,12 @@ func HasOkrCreators() predicate.Team {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, false, OkrCreatorsTable, OkrCreatorsPrimaryKey...),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -346,6 +385,16 @@ func HasOkrCreators() predicate.Team {
 func HasOkrCreatorsWith(preds ...predicate.User) predicate.Team {
 	return predicate.Team(func(s *sql.Selector) {
 		step := newOkrCreatorsStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -361,6 +410,12 @@ func HasOkrItems() predicate.Team {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, OkrItemsTable, OkrItemsPrimaryKey...),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -369,6 +424,16 @@ func HasOkrItems() predicate.Team {
 func HasOkrItemsWith(preds ...predicate.OKRItem) predicate.Team {
 	return predicate.Team(func(s *sql.Selector) {
 		step := newOkrItemsStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

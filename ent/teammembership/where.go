@@ -3,6 +3,7 @@
 package teammembership
 
 import (
+	"okrgraph/ent/edgefilter"
 	"okrgraph/ent/predicate"
 	"time"
 
@@ -222,6 +223,12 @@ func HasTeam() predicate.TeamMembership {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, TeamTable, TeamColumn),
 		)
+		if edgefilter.Has("teams") {
+			step.To.Table, step.To.Column = "teams", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("teams", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -230,6 +237,16 @@ func HasTeam() predicate.TeamMembership {
 func HasTeamWith(preds ...predicate.Team) predicate.TeamMembership {
 	return predicate.TeamMembership(func(s *sql.Selector) {
 		step := newTeamStep()
+		if edgefilter.Has("teams") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("teams", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -245,6 +262,12 @@ func HasUser() predicate.TeamMembership {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, UserTable, UserColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -253,6 +276,16 @@ func HasUser() predicate.TeamMembership {
 func HasUserWith(preds ...predicate.User) predicate.TeamMembership {
 	return predicate.TeamMembership(func(s *sql.Selector) {
 		step := newUserStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

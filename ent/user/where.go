@@ -3,6 +3,7 @@
 package user
 
 import (
+	"okrgraph/ent/edgefilter"
 	"okrgraph/ent/predicate"
 	"time"
 
@@ -532,6 +533,12 @@ func HasMemberships() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, MembershipsTable, MembershipsColumn),
 		)
+		if edgefilter.Has("memberships") {
+			step.To.Table, step.To.Column = "memberships", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("memberships", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -540,6 +547,16 @@ func HasMemberships() predicate.User {
 func HasMembershipsWith(preds ...predicate.Membership) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newMembershipsStep()
+		if edgefilter.Has("memberships") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("memberships", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -555,6 +572,12 @@ func HasTeamMemberships() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, TeamMembershipsTable, TeamMembershipsColumn),
 		)
+		if edgefilter.Has("team_memberships") {
+			step.To.Table, step.To.Column = "team_memberships", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("team_memberships", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -563,6 +586,16 @@ func HasTeamMemberships() predicate.User {
 func HasTeamMembershipsWith(preds ...predicate.TeamMembership) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newTeamMembershipsStep()
+		if edgefilter.Has("team_memberships") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("team_memberships", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -578,6 +611,12 @@ func HasOwnedItems() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, OwnedItemsTable, OwnedItemsPrimaryKey...),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -586,6 +625,16 @@ func HasOwnedItems() predicate.User {
 func HasOwnedItemsWith(preds ...predicate.OKRItem) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newOwnedItemsStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -601,6 +650,12 @@ func HasViewableItems() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, ViewableItemsTable, ViewableItemsPrimaryKey...),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -609,6 +664,16 @@ func HasViewableItems() predicate.User {
 func HasViewableItemsWith(preds ...predicate.OKRItem) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newViewableItemsStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -624,6 +689,12 @@ func HasOrgOkrCreation() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, OrgOkrCreationTable, OrgOkrCreationPrimaryKey...),
 		)
+		if edgefilter.Has("organizations") {
+			step.To.Table, step.To.Column = "organizations", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("organizations", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -632,6 +703,16 @@ func HasOrgOkrCreation() predicate.User {
 func HasOrgOkrCreationWith(preds ...predicate.Organization) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newOrgOkrCreationStep()
+		if edgefilter.Has("organizations") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("organizations", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -647,6 +728,12 @@ func HasFollowedItems() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, FollowedItemsTable, FollowedItemsPrimaryKey...),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -655,6 +742,16 @@ func HasFollowedItems() predicate.User {
 func HasFollowedItemsWith(preds ...predicate.OKRItem) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newFollowedItemsStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -670,6 +767,12 @@ func HasLikedItems() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, LikedItemsTable, LikedItemsPrimaryKey...),
 		)
+		if edgefilter.Has("okr_items") {
+			step.To.Table, step.To.Column = "okr_items", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("okr_items", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -678,6 +781,16 @@ func HasLikedItems() predicate.User {
 func HasLikedItemsWith(preds ...predicate.OKRItem) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newLikedItemsStep()
+		if edgefilter.Has("okr_items") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("okr_items", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -693,6 +806,12 @@ func HasLikedCheckins() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, LikedCheckinsTable, LikedCheckinsPrimaryKey...),
 		)
+		if edgefilter.Has("check_ins") {
+			step.To.Table, step.To.Column = "check_ins", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("check_ins", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -701,6 +820,16 @@ func HasLikedCheckins() predicate.User {
 func HasLikedCheckinsWith(preds ...predicate.CheckIn) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newLikedCheckinsStep()
+		if edgefilter.Has("check_ins") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("check_ins", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -716,6 +845,12 @@ func HasTeamOkrCreation() predicate.User {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2M, true, TeamOkrCreationTable, TeamOkrCreationPrimaryKey...),
 		)
+		if edgefilter.Has("teams") {
+			step.To.Table, step.To.Column = "teams", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("teams", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -724,6 +859,16 @@ func HasTeamOkrCreation() predicate.User {
 func HasTeamOkrCreationWith(preds ...predicate.Team) predicate.User {
 	return predicate.User(func(s *sql.Selector) {
 		step := newTeamOkrCreationStep()
+		if edgefilter.Has("teams") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("teams", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

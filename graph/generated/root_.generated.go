@@ -210,12 +210,15 @@ type ComplexityRoot struct {
 		DeactivatePolicy       func(childComplexity int) int
 		DeleteComment          func(childComplexity int, id int) int
 		DeleteOKRItem          func(childComplexity int, id int) int
+		DeleteTeam             func(childComplexity int, id int) int
 		ExplainPolicy          func(childComplexity int, input policy.ExplainInput) int
 		FollowOKRItem          func(childComplexity int, id int) int
 		GrantAccess            func(childComplexity int, input okr.GrantInput) int
 		LaunchReviewCycle      func(childComplexity int, id int) int
+		LeaveOrganization      func(childComplexity int) int
 		LikeCheckIn            func(childComplexity int, id int) int
 		LikeOKRItem            func(childComplexity int, id int) int
+		RemoveMember           func(childComplexity int, id int) int
 		RemoveTeamMember       func(childComplexity int, input org.RemoveTeamMemberInput) int
 		ReopenOKRItem          func(childComplexity int, id int) int
 		RevokeAPIToken         func(childComplexity int, id int) int
@@ -1464,6 +1467,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteOKRItem(childComplexity, args["id"].(int)), true
+	case "Mutation.deleteTeam":
+		if e.ComplexityRoot.Mutation.DeleteTeam == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteTeam_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteTeam(childComplexity, args["id"].(int)), true
 	case "Mutation.explainPolicy":
 		if e.ComplexityRoot.Mutation.ExplainPolicy == nil {
 			break
@@ -1508,6 +1522,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LaunchReviewCycle(childComplexity, args["id"].(int)), true
+	case "Mutation.leaveOrganization":
+		if e.ComplexityRoot.Mutation.LeaveOrganization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.LeaveOrganization(childComplexity), true
 	case "Mutation.likeCheckIn":
 		if e.ComplexityRoot.Mutation.LikeCheckIn == nil {
 			break
@@ -1530,6 +1550,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LikeOKRItem(childComplexity, args["id"].(int)), true
+	case "Mutation.removeMember":
+		if e.ComplexityRoot.Mutation.RemoveMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveMember(childComplexity, args["id"].(int)), true
 	case "Mutation.removeTeamMember":
 		if e.ComplexityRoot.Mutation.RemoveTeamMember == nil {
 			break
@@ -7543,12 +7574,22 @@ type Mutation {
   addMember(input: AddMemberInput!): MembershipPayload!
   """Change a member's role, flags or manager."""
   updateMember(input: UpdateMemberInput!): MembershipPayload!
+  """
+  Offboard a member (org admins): access ends with their next request; their
+  OKRs, check-ins and reviews stay for reassignment. The last owner cannot be
+  removed (CONFLICT).
+  """
+  removeMember(id: ID!): DeletePayload!
+  """Leave the selected organization (the deleted id is your membership's). The last owner cannot leave (CONFLICT)."""
+  leaveOrganization: DeletePayload!
 
   createTeam(input: CreateTeamInput!): TeamPayload!
   updateTeam(input: UpdateTeamInput!): TeamPayload!
   """Add a member to a team or change their team role."""
   setTeamMember(input: SetTeamMemberInput!): TeamMembershipPayload!
   removeTeamMember(input: RemoveTeamMemberInput!): DeletePayload!
+  """Delete a team (team owners, org admins); its OKRs keep existing without it."""
+  deleteTeam(id: ID!): DeletePayload!
 
   createTimePeriod(input: CreateTimePeriodInput!): TimePeriodPayload!
 

@@ -106,6 +106,10 @@ var (
 	kOKRCreationListed = key("okr_creation_listed")
 	kTeamCreation      = key("team_creation")
 
+	kPrevious   = key("previous")
+	kTeamMember = key("team_member")
+	kNewRole    = key("new_role")
+
 	kReview           = key("review")
 	kCycle            = key("cycle")
 	kType             = key("type")
@@ -312,8 +316,31 @@ func (b *builder) resource(r *Resource) *ast.Term {
 	f.bool(kTPClosed, r.TimePeriodClosed)
 	f.bool(kHasMetric, r.HasMetric)
 	f.bool(kMilestone, r.Milestone)
+	f.obj(kPrevious, b.previous(r.Previous))
+	f.obj(kTeamMember, b.teamMember(r.TeamMember))
 	f.obj(kReview, b.review(r.Review))
 	f.obj(kCycle, b.reviewCycle(r.Cycle))
+	return b.object(&f)
+}
+
+func (b *builder) previous(p *Previous) *ast.Term {
+	if p == nil {
+		return nil
+	}
+	var f fields
+	f.str(b, kLevel, p.Level)
+	f.strs(b, kTeams, p.Teams)
+	return b.object(&f)
+}
+
+func (b *builder) teamMember(m *TeamMember) *ast.Term {
+	if m == nil {
+		return nil
+	}
+	var f fields
+	f.str(b, kUser, m.User)
+	f.str(b, kRole, m.Role)
+	f.str(b, kNewRole, m.NewRole)
 	return b.object(&f)
 }
 

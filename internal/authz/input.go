@@ -22,10 +22,12 @@ const (
 	ActionOrgManageMember = "org.manage_members"
 	ActionOrgManagePolicy = "org.manage_policy"
 	ActionOrgCreateTeam   = "org.create_team"
+	ActionOrgLeave        = "org.leave" // leave the organization oneself
 
 	// Teams (resource.teams holds the one team).
 	ActionTeamManageMembers  = "team.manage_members"
 	ActionTeamManageSettings = "team.manage_settings"
+	ActionTeamDelete         = "team.delete"
 
 	// Profiles (resource.user is the profile's user).
 	ActionProfileUpdate = "profile.update"
@@ -137,11 +139,33 @@ type Resource struct {
 	HasMetric bool `json:"has_metric"`
 	Milestone bool `json:"milestone"`
 	// Review and Cycle: for review.* actions.
+	// Previous is the item as it is when okr.create is asked about a
+	// level or team change (the proposed item is the rest of Resource).
+	Previous *Previous `json:"previous"`
+	// TeamMember is the team membership a team.manage_members action
+	// touches.
+	TeamMember *TeamMember `json:"team_member"`
+
 	Review *Review      `json:"review"`
 	Cycle  *ReviewCycle `json:"cycle"`
 }
 
 // Review facts: one performance review.
+// Previous describes an item before a level or team change.
+type Previous struct {
+	Level string   `json:"level"`
+	Teams []string `json:"teams"` // team ids
+}
+
+// TeamMember is the target of team.manage_members: Role is the user's
+// current team role ("" when not in the team), NewRole the role asked for
+// ("" when removing).
+type TeamMember struct {
+	User    string `json:"user"`
+	Role    string `json:"role"`
+	NewRole string `json:"new_role"`
+}
+
 type Review struct {
 	Type     string `json:"type"`   // SELF, MANAGER
 	Status   string `json:"status"` // NOT_STARTED, IN_PROGRESS, SUBMITTED, APPROVED, SHARED

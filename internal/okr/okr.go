@@ -105,6 +105,15 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.OKRItem, err
 			return nil, err
 		}
 		r, owners, parent := pc.Resource, pc.Owners, pc.Parent
+		periodID := in.TimePeriodID
+		if in.Kind == okritem.KindKEY_RESULT && parent != nil {
+			// A key result takes its objective's time period (and privacy:
+			// CreateFacts).
+			if periodID != nil && (parent.TimePeriodID == nil || *periodID != *parent.TimePeriodID) {
+				return nil, apperr.BadInput("timePeriodId", "a key result takes its objective's time period")
+			}
+			periodID = parent.TimePeriodID
+		}
 		if err := s.Guard.Require(ctx, a.Input(authz.ActionOKRCreate, r)); err != nil {
 			return nil, err
 		}
@@ -124,7 +133,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.OKRItem, err
 			AddViewerIDs(in.ViewerIDs...).
 			SetPrivate(r.Private).
 			SetNillableParentID(in.ParentID).
-			SetNillableTimePeriodID(in.TimePeriodID).
+			SetNillableTimePeriodID(periodID).
 			SetNillableWeight(in.Weight).
 			SetNillableMetricStart(in.MetricStart).
 			SetNillableMetricTarget(in.MetricTarget).
@@ -281,6 +290,9 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.OKRItem, err
 		if err := s.Guard.Require(ctx, a.Input(authz.ActionOKRUpdate, r)); err != nil {
 			return nil, err
 		}
+		if err := s.requireLevelChange(ctx, c, a, it, r, in); err != nil {
+			return nil, err
+		}
 		t, err := s.lockForUpdate(ctx, c, a.OrgID, it, in)
 		if err != nil {
 			return nil, err
@@ -337,6 +349,9 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.OKRItem, err
 			}
 		}
 		if in.TimePeriodID.IsSet() {
+			if it.Kind == okritem.KindKEY_RESULT {
+				return nil, apperr.BadInput("timePeriodId", "a key result takes its objective's time period")
+			}
 			if p := in.TimePeriodID.Value(); p == nil {
 				upd.ClearTimePeriodID()
 			} else {
@@ -371,6 +386,18 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.OKRItem, err
 			if err := c.OKRItem.Update().
 				Where(okritem.ParentID(it.ID), okritem.KindEQ(okritem.KindKEY_RESULT)).
 				SetPrivate(*in.Private).Exec(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if in.TimePeriodID.IsSet() && it.Kind == okritem.KindOBJECTIVE {
+			// ... and its time period.
+			kr := c.OKRItem.Update().Where(okritem.ParentID(it.ID), okritem.KindEQ(okritem.KindKEY_RESULT))
+			if p := in.TimePeriodID.Value(); p == nil {
+				kr.ClearTimePeriodID()
+			} else {
+				kr.SetTimePeriodID(*p)
+			}
+			if err := kr.Exec(ctx); err != nil {
 				return nil, err
 			}
 		}
@@ -439,7 +466,51 @@ func (s *Service) reparent(ctx context.Context, c *ent.Client, a *access.Actor, 
 		return err
 	}
 	upd.SetParentID(parent.ID)
+	if it.Kind == okritem.KindKEY_RESULT {
+		// A key result takes its new objective's privacy and time period.
+		upd.SetPrivate(parent.Private).SetNillableTimePeriodID(parent.TimePeriodID)
+		if parent.TimePeriodID == nil {
+			upd.ClearTimePeriodID()
+		}
+	}
 	return nil
+}
+
+// requireLevelChange asks okr.create for the item at its new level and
+// teams when an update changes them (spec §4: a level or team change needs
+// the right to create the item there), with input.resource.previous
+// describing it as it is, so default and tenant rules on creation cover
+// changes too.
+func (s *Service) requireLevelChange(ctx context.Context, c *ent.Client, a *access.Actor, it *ent.OKRItem, r authz.Resource, in UpdateInput) error {
+	oldTeams := make([]string, 0, len(r.Teams))
+	for _, t := range r.Teams {
+		oldTeams = append(oldTeams, t.ID)
+	}
+	levelChanged := in.Level != nil && *in.Level != it.Level
+	teamsChanged := false
+	if in.TeamIDs != nil {
+		newTeams := access.IDs(in.TeamIDs)
+		slices.Sort(newTeams)
+		old := slices.Clone(oldTeams)
+		slices.Sort(old)
+		teamsChanged = !slices.Equal(slices.Compact(newTeams), old)
+	}
+	if !levelChanged && !teamsChanged {
+		return nil
+	}
+	proposed := r
+	proposed.Previous = &authz.Previous{Level: it.Level.String(), Teams: oldTeams}
+	if in.Level != nil {
+		proposed.Level = in.Level.String()
+	}
+	if in.TeamIDs != nil {
+		teams, err := loadTeams(ctx, c, in.TeamIDs)
+		if err != nil {
+			return err
+		}
+		proposed.Teams = TeamFacts(teams)
+	}
+	return s.Guard.Require(ctx, a.Input(authz.ActionOKRCreate, proposed))
 }
 
 // Delete removes an item with its key results; aligned objectives below it

@@ -473,6 +473,92 @@ func (s *Service) UpdateMember(ctx context.Context, in UpdateMemberInput) (*ent.
 	return s.Client.Membership.Get(ctx, m.ID)
 }
 
+// RemoveMember offboards a member (org admins): their membership, team
+// memberships and reporting lines in the org go; their OKRs, check-ins,
+// comments and reviews stay, for an admin to reassign. Access ends with
+// their next request (every request loads the membership). The last owner
+// cannot be removed. It returns the removed membership's id.
+func (s *Service) RemoveMember(ctx context.Context, id int) (int, error) {
+	return store.InTx(ctx, s.Client, func(c *ent.Client) (int, error) {
+		a, err := access.LoadActor(ctx, c)
+		if err != nil {
+			return 0, err
+		}
+		m, err := c.Membership.Query().Where(membership.ID(id), membership.OrgID(a.OrgID)).Only(ctx)
+		if ent.IsNotFound(err) {
+			return 0, apperr.NotFound("member", id)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if err := s.Guard.Require(ctx, a.Input(authz.ActionOrgManageMember, authz.Resource{ID: access.ID(m.ID), User: access.ID(m.UserID)})); err != nil {
+			return 0, err
+		}
+		return m.ID, removeMembership(ctx, c, m)
+	})
+}
+
+// LeaveOrganization ends the caller's own membership in the selected
+// organization, as RemoveMember does; the last owner cannot leave.
+func (s *Service) LeaveOrganization(ctx context.Context) (int, error) {
+	return store.InTx(ctx, s.Client, func(c *ent.Client) (int, error) {
+		a, err := access.LoadActor(ctx, c)
+		if err != nil {
+			return 0, err
+		}
+		if err := s.Guard.Require(ctx, a.Input(authz.ActionOrgLeave, authz.Resource{User: access.ID(a.UserID)})); err != nil {
+			return 0, err
+		}
+		m, err := c.Membership.Query().Where(membership.OrgID(a.OrgID), membership.UserID(a.UserID)).Only(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return m.ID, removeMembership(ctx, c, m)
+	})
+}
+
+// removeMembership deletes m with what hangs on it in the org, keeping an
+// owner.
+func removeMembership(ctx context.Context, c *ent.Client, m *ent.Membership) error {
+	if m.Role == membership.RoleOWNER {
+		owners, err := c.Membership.Query().Where(membership.OrgID(m.OrgID), membership.RoleEQ(membership.RoleOWNER)).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if owners <= 1 {
+			return apperr.Conflict("an organization must keep at least one owner")
+		}
+	}
+	if err := c.Membership.Update().Where(membership.OrgID(m.OrgID), membership.ManagerID(m.ID)).ClearManagerID().Exec(ctx); err != nil {
+		return err
+	}
+	if _, err := c.TeamMembership.Delete().Where(teammembership.UserID(m.UserID)).Exec(ctx); err != nil {
+		return err
+	}
+	return c.Membership.DeleteOne(m).Exec(ctx)
+}
+
+// DeleteTeam deletes a team (team owners, org admins) with its team
+// memberships; OKRs of the team keep existing without it.
+func (s *Service) DeleteTeam(ctx context.Context, id int) (int, error) {
+	return store.InTx(ctx, s.Client, func(c *ent.Client) (int, error) {
+		t, err := loadTeam(ctx, c, id, "id")
+		if err != nil {
+			return 0, err
+		}
+		if _, err := s.require(ctx, c, authz.ActionTeamDelete, TeamResource(t, nil)); err != nil {
+			return 0, err
+		}
+		if _, err := c.TeamMembership.Delete().Where(teammembership.TeamID(t.ID)).Exec(ctx); err != nil {
+			return 0, err
+		}
+		if err := t.Update().ClearOkrItems().ClearOkrCreators().Exec(ctx); err != nil {
+			return 0, err
+		}
+		return t.ID, c.Team.DeleteOne(t).Exec(ctx)
+	})
+}
+
 func memberExists(ctx context.Context, c *ent.Client, orgID, id int, field string) error {
 	ok, err := c.Membership.Query().Where(membership.ID(id), membership.OrgID(orgID)).Exist(ctx)
 	if err != nil {
@@ -648,8 +734,20 @@ func (s *Service) SetTeamMember(ctx context.Context, in SetTeamMemberInput) (*en
 		if err != nil {
 			return nil, err
 		}
-		a, err := s.require(ctx, c, authz.ActionTeamManageMembers, TeamResource(t, nil))
+		a, err := access.LoadActor(ctx, c)
 		if err != nil {
+			return nil, err
+		}
+		existing, err := c.TeamMembership.Query().Where(teammembership.TeamID(t.ID), teammembership.UserID(in.UserID)).Only(ctx)
+		if err != nil && !ent.IsNotFound(err) {
+			return nil, err
+		}
+		r := TeamResource(t, nil)
+		r.TeamMember = &authz.TeamMember{User: access.ID(in.UserID), NewRole: role.String()}
+		if existing != nil {
+			r.TeamMember.Role = existing.Role.String()
+		}
+		if err := s.Guard.Require(ctx, a.Input(authz.ActionTeamManageMembers, r)); err != nil {
 			return nil, err
 		}
 		if ok, err := c.Membership.Query().Where(membership.OrgID(a.OrgID), membership.UserID(in.UserID)).Exist(ctx); err != nil {
@@ -657,14 +755,11 @@ func (s *Service) SetTeamMember(ctx context.Context, in SetTeamMemberInput) (*en
 		} else if !ok {
 			return nil, &apperr.Error{Code: apperr.CodeNotFound, Field: "userId", Message: fmt.Sprintf("member %d not found", in.UserID)}
 		}
-		existing, err := c.TeamMembership.Query().Where(teammembership.TeamID(t.ID), teammembership.UserID(in.UserID)).Only(ctx)
 		switch {
-		case err == nil:
+		case existing != nil:
 			return existing.Update().SetRole(role).Save(ctx)
-		case ent.IsNotFound(err):
-			return c.TeamMembership.Create().SetTeamID(t.ID).SetUserID(in.UserID).SetRole(role).Save(ctx)
 		default:
-			return nil, err
+			return c.TeamMembership.Create().SetTeamID(t.ID).SetUserID(in.UserID).SetRole(role).Save(ctx)
 		}
 	})
 	if err != nil {
@@ -687,15 +782,24 @@ func (s *Service) RemoveTeamMember(ctx context.Context, in RemoveTeamMemberInput
 		if err != nil {
 			return 0, err
 		}
-		if _, err := s.require(ctx, c, authz.ActionTeamManageMembers, TeamResource(t, nil)); err != nil {
+		a, err := access.LoadActor(ctx, c)
+		if err != nil {
 			return 0, err
 		}
 		tm, err := c.TeamMembership.Query().Where(teammembership.TeamID(t.ID), teammembership.UserID(in.UserID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return 0, &apperr.Error{Code: apperr.CodeNotFound, Field: "userId", Message: fmt.Sprintf("user %d is not in team %d", in.UserID, t.ID)}
-		}
-		if err != nil {
+		if err != nil && !ent.IsNotFound(err) {
 			return 0, err
+		}
+		r := TeamResource(t, nil)
+		r.TeamMember = &authz.TeamMember{User: access.ID(in.UserID)}
+		if tm != nil {
+			r.TeamMember.Role = tm.Role.String()
+		}
+		if err := s.Guard.Require(ctx, a.Input(authz.ActionTeamManageMembers, r)); err != nil {
+			return 0, err
+		}
+		if tm == nil {
+			return 0, &apperr.Error{Code: apperr.CodeNotFound, Field: "userId", Message: fmt.Sprintf("user %d is not in team %d", in.UserID, t.ID)}
 		}
 		return tm.ID, c.TeamMembership.DeleteOne(tm).Exec(ctx)
 	})
