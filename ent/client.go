@@ -292,6 +292,19 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	}
 }
 
+// Driver returns the driver the client runs its statements through.
+func (c *Client) Driver() dialect.Driver { return c.driver }
+
+// WithDriver returns a client with the hooks and interceptors of c that
+// runs its statements through d.
+func (c *Client) WithDriver(d dialect.Driver) *Client {
+	cfg := c.config
+	cfg.driver = d
+	nc := &Client{config: cfg}
+	nc.init()
+	return nc
+}
+
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {

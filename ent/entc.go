@@ -32,7 +32,7 @@ func main() {
 			gen.FeatureExecQuery,
 			gen.FeatureUpsert,
 		},
-	}, entc.Extensions(ex))
+	}, entc.Extensions(ex), entc.TemplateFiles("./ent/template/driver.tmpl"))
 	if err != nil {
 		log.Fatalf("ent codegen: %v", err)
 	}
