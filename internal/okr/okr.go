@@ -124,7 +124,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.OKRItem, err
 			AddViewerIDs(in.ViewerIDs...).
 			SetPrivate(r.Private).
 			SetNillableParentID(in.ParentID).
-			SetNillableTimePeriodID(in.TimePeriodID).
+			SetNillableTimePeriodID(pc.TimePeriodID).
 			SetNillableWeight(in.Weight).
 			SetNillableMetricStart(in.MetricStart).
 			SetNillableMetricTarget(in.MetricTarget).
@@ -152,6 +152,9 @@ type ProposedItem struct {
 	Resource authz.Resource
 	Owners   []int        // in order; the creator when none was given
 	Parent   *ent.OKRItem // nil without parentId
+	// TimePeriodID is the item's period: a key result's is its
+	// objective's, whatever the input said.
+	TimePeriodID *int
 }
 
 // CreateFacts checks the references of a proposed item (owners and viewers
@@ -182,6 +185,10 @@ func CreateFacts(ctx context.Context, c *ent.Client, a *access.Actor, in CreateI
 			return nil, apperr.BadInput("parentId", "a key result must sit under an objective, not under a key result")
 		}
 	}
+	// A key result takes its objective's privacy and time period.
+	if in.Kind == okritem.KindKEY_RESULT && parent != nil {
+		in.TimePeriodID = parent.TimePeriodID
+	}
 	periodClosed := false
 	if in.TimePeriodID != nil {
 		tp, err := loadPeriod(ctx, c, *in.TimePeriodID)
@@ -210,7 +217,7 @@ func CreateFacts(ctx context.Context, c *ent.Client, a *access.Actor, in CreateI
 			return nil, err
 		}
 	}
-	return &ProposedItem{Resource: r, Owners: owners, Parent: parent}, nil
+	return &ProposedItem{Resource: r, Owners: owners, Parent: parent, TimePeriodID: in.TimePeriodID}, nil
 }
 
 // UpdateInput is the input of updateOKRItem.
@@ -337,13 +344,27 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.OKRItem, err
 			}
 		}
 		if in.TimePeriodID.IsSet() {
-			if p := in.TimePeriodID.Value(); p == nil {
+			if it.Kind == okritem.KindKEY_RESULT {
+				return nil, apperr.BadInput("timePeriodId", "a key result takes its objective's time period")
+			}
+			p := in.TimePeriodID.Value()
+			if p == nil {
 				upd.ClearTimePeriodID()
 			} else {
 				if err := periodExists(ctx, c, *p); err != nil {
 					return nil, err
 				}
 				upd.SetTimePeriodID(*p)
+			}
+			// Key results carry their objective's time period.
+			kids := c.OKRItem.Update().Where(okritem.ParentID(it.ID), okritem.KindEQ(okritem.KindKEY_RESULT))
+			if p == nil {
+				kids.ClearTimePeriodID()
+			} else {
+				kids.SetTimePeriodID(*p)
+			}
+			if err := kids.Exec(ctx); err != nil {
+				return nil, err
 			}
 		}
 		setFloat(in.Weight, upd.SetWeight, upd.ClearWeight)
