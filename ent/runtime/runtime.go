@@ -3,6 +3,7 @@
 package runtime
 
 import (
+	"okrgraph/ent/activity"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
 	"okrgraph/ent/grant"
@@ -28,6 +29,19 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	activityMixin := schema.Activity{}.Mixin()
+	activityMixinHooks0 := activityMixin[0].Hooks()
+	activity.Hooks[0] = activityMixinHooks0[0]
+	activityMixinInters0 := activityMixin[0].Interceptors()
+	activityInters := schema.Activity{}.Interceptors()
+	activity.Interceptors[0] = activityMixinInters0[0]
+	activity.Interceptors[1] = activityInters[0]
+	activityFields := schema.Activity{}.Fields()
+	_ = activityFields
+	// activityDescCreatedAt is the schema descriptor for created_at field.
+	activityDescCreatedAt := activityFields[5].Descriptor()
+	// activity.DefaultCreatedAt holds the default value on creation for the created_at field.
+	activity.DefaultCreatedAt = activityDescCreatedAt.Default.(func() time.Time)
 	checkinMixin := schema.CheckIn{}.Mixin()
 	checkinMixinHooks0 := checkinMixin[0].Hooks()
 	checkin.Hooks[0] = checkinMixinHooks0[0]

@@ -32,7 +32,7 @@ var enumTerms = func() map[string]*ast.Term {
 	for _, s := range []string{
 		ActionOKRView, ActionOKRCreate, ActionOKRUpdate, ActionOKRDelete,
 		ActionOKRChangeOwners, ActionOKRSetDelegate, ActionOKRSetCheckInOwner,
-		ActionOKRCheckIn, ActionOKRAlign, ActionOKRClone, ActionOKRComment,
+		ActionOKRCheckIn, ActionOKRCheckInUpdate, ActionOKRCheckInDelete, ActionOKRAlign, ActionOKRClone, ActionOKRComment,
 		ActionOKRManageGrants, ActionOrgManage, ActionOrgManageMember,
 		ActionOrgManagePolicy, ActionOrgCreateTeam, ActionTeamManageMembers,
 		ActionTeamManageSettings, ActionProfileUpdate,
@@ -113,6 +113,9 @@ var (
 	kApprovers        = key("approvers")
 	kApprovalRequired = key("approval_required")
 	kApproverRule     = key("approver_rule")
+
+	kAuthor     = key("author")
+	kAgeSeconds = key("age_seconds")
 )
 
 // builder allocates terms from a slab.
@@ -308,8 +311,20 @@ func (b *builder) resource(r *Resource) *ast.Term {
 	f.bool(kTPClosed, r.TimePeriodClosed)
 	f.bool(kHasMetric, r.HasMetric)
 	f.bool(kMilestone, r.Milestone)
+	f.obj(kCheckIn, b.checkIn(r.CheckIn))
 	f.obj(kReview, b.review(r.Review))
 	f.obj(kCycle, b.reviewCycle(r.Cycle))
+	return b.object(&f)
+}
+
+func (b *builder) checkIn(c *CheckInFacts) *ast.Term {
+	if c == nil {
+		return nil
+	}
+	var f fields
+	f.str(b, kID, c.ID)
+	f.str(b, kAuthor, c.Author)
+	f.add(kAgeSeconds, ast.IntNumberTerm(int(c.AgeSeconds)))
 	return b.object(&f)
 }
 

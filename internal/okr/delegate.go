@@ -103,7 +103,11 @@ func (s *Service) updateItem(ctx context.Context, id int, field, action string,
 		if err != nil || upd == nil {
 			return struct{}{}, err
 		}
-		return struct{}{}, upd.Exec(ctx)
+		saved, err := upd.Save(ctx)
+		if err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, recordItemChange(ctx, c, a, it, saved)
 	})
 	if err != nil {
 		return nil, err

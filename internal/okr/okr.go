@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"okrgraph/ent"
+	"okrgraph/ent/activity"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
 	"okrgraph/ent/grant"
@@ -400,6 +401,9 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.OKRItem, err
 		if err != nil {
 			return nil, err
 		}
+		if err := recordItemChange(ctx, c, a, it, saved); err != nil {
+			return nil, err
+		}
 		return saved, settle(ctx, c, t, saved, it.ParentID)
 	})
 	if err != nil {
@@ -502,6 +506,9 @@ func (s *Service) Delete(ctx context.Context, id int) (int, error) {
 			return 0, err
 		}
 		if _, err := c.CheckIn.Delete().Where(checkin.ItemIDIn(ids...)).Exec(ctx); err != nil {
+			return 0, err
+		}
+		if _, err := c.Activity.Delete().Where(activity.ItemIDIn(ids...)).Exec(ctx); err != nil {
 			return 0, err
 		}
 		if _, err := c.OKRItem.Delete().Where(okritem.IDIn(krs...)).Exec(ctx); err != nil {
