@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"okrgraph/ent"
 	"okrgraph/graph/model"
 	"okrgraph/internal/okr"
