@@ -151,6 +151,10 @@ func TestCheckInCorrections(t *testing.T) {
 				Item      lcItem
 			} `json:"deleteCheckIn"`
 		}
+		// Likes and comments on the check-in go with it.
+		martha := e.As("martha", "acme")
+		martha.MustDo(t, `mutation($id: ID!) { likeCheckIn(id: $id) { checkIn { id } } }`, map[string]any{"id": latest.ID}, &struct{}{})
+		martha.MustDo(t, `mutation($id: ID!) { addComment(input: {checkInId: $id, body: "76, really?"}) { comment { id } } }`, map[string]any{"id": latest.ID}, &struct{}{})
 		adam.MustDo(t, del, map[string]any{"id": latest.ID}, &gone)
 		if it := gone.DeleteCheckIn.Item; gone.DeleteCheckIn.DeletedID != latest.ID || *it.MetricCurrent != 45 || !lcApprox(it.Progress, 45.0/95) || it.Status != "ON_TRACK" || it.LastCheckinAt == nil {
 			t.Errorf("after deleting the latest check-in: %+v", gone)
@@ -191,6 +195,17 @@ func TestCheckInCorrections(t *testing.T) {
 		olivia.MustDo(t, `query($id: ID!) { node(id: $id) { ... on OKRItem { activity(first: 1) { edges { node { id } } } } } }`, map[string]any{"id": secret}, &ids)
 		if len(ids.Node.Activity.Edges) != 1 {
 			t.Fatalf("olivia's private activity: %+v", ids)
+		}
+		// Its check-ins cannot be corrected by those who may not see it,
+		// org admins included (NOT_FOUND, not FORBIDDEN).
+		var sci struct {
+			CheckIn struct{ CheckIn struct{ ID string } } `json:"checkIn"`
+		}
+		olivia.MustDo(t, `mutation($id: ID!) { checkIn(input: {itemId: $id, note: "quiet"}) { checkIn { id } } }`, map[string]any{"id": secret}, &sci)
+		for who, c := range map[string]*testenv.Client{"member": steve, "org admin": adam} {
+			if r := c.Do(t, del, map[string]any{"id": sci.CheckIn.CheckIn.ID}); r.Code() != "NOT_FOUND" {
+				t.Errorf("%s deletes a private item's check-in: %q", who, r.Code())
+			}
 		}
 		r := steve.Do(t, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": ids.Node.Activity.Edges[0].Node.ID})
 		if r.Code() != "NOT_FOUND" || strings.Contains(string(r.Data), ids.Node.Activity.Edges[0].Node.ID) {
