@@ -278,9 +278,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Activity, c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem, c.Organization,
-		c.PolicyAudit, c.PolicyDecision, c.PolicyVersion, c.Review, c.ReviewApprover,
-		c.ReviewCycle, c.Team, c.TeamMembership, c.TimePeriod, c.User,
+		c.Activity, c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem,
+		c.Organization, c.PolicyAudit, c.PolicyDecision, c.PolicyVersion, c.Review,
+		c.ReviewApprover, c.ReviewCycle, c.Team, c.TeamMembership, c.TimePeriod,
+		c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -290,9 +291,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Activity, c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem, c.Organization,
-		c.PolicyAudit, c.PolicyDecision, c.PolicyVersion, c.Review, c.ReviewApprover,
-		c.ReviewCycle, c.Team, c.TeamMembership, c.TimePeriod, c.User,
+		c.Activity, c.CheckIn, c.Comment, c.Grant, c.Membership, c.OKRItem,
+		c.Organization, c.PolicyAudit, c.PolicyDecision, c.PolicyVersion, c.Review,
+		c.ReviewApprover, c.ReviewCycle, c.Team, c.TeamMembership, c.TimePeriod,
+		c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -3705,14 +3707,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Activity, CheckIn, Comment, Grant, Membership, OKRItem, Organization, PolicyAudit,
-		PolicyDecision, PolicyVersion, Review, ReviewApprover, ReviewCycle, Team,
-		TeamMembership, TimePeriod, User []ent.Hook
+		Activity, CheckIn, Comment, Grant, Membership, OKRItem, Organization,
+		PolicyAudit, PolicyDecision, PolicyVersion, Review, ReviewApprover,
+		ReviewCycle, Team, TeamMembership, TimePeriod, User []ent.Hook
 	}
 	inters struct {
-		Activity, CheckIn, Comment, Grant, Membership, OKRItem, Organization, PolicyAudit,
-		PolicyDecision, PolicyVersion, Review, ReviewApprover, ReviewCycle, Team,
-		TeamMembership, TimePeriod, User []ent.Interceptor
+		Activity, CheckIn, Comment, Grant, Membership, OKRItem, Organization,
+		PolicyAudit, PolicyDecision, PolicyVersion, Review, ReviewApprover,
+		ReviewCycle, Team, TeamMembership, TimePeriod, User []ent.Interceptor
 	}
 )
 

@@ -969,7 +969,7 @@ func init() {
 	ActivitiesTable.ForeignKeys[0].RefTable = OkrItemsTable
 	ActivitiesTable.ForeignKeys[1].RefTable = UsersTable
 	ActivitiesTable.Annotation = &entsql.Annotation{
-		IncrementStart: func(i int) *int { return &i }(64424509440),
+		IncrementStart: func(i int) *int { return &i }(68719476736),
 	}
 	CheckInsTable.ForeignKeys[0].RefTable = OkrItemsTable
 	CheckInsTable.ForeignKeys[1].RefTable = UsersTable
