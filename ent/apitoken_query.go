@@ -395,6 +395,15 @@ func (_q *APITokenQuery) prepareQuery(ctx context.Context) error {
 			return &ValidationError{Name: f, err: fmt.Errorf("ent: invalid field %q for query", f)}
 		}
 	}
+	if path := _q.path; path != nil {
+		_q.path = func(ctx context.Context) (*sql.Selector, error) {
+			s, err := path(ctx)
+			if s != nil {
+				s.WithContext(ctx)
+			}
+			return s, err
+		}
+	}
 	if _q.path != nil {
 		prev, err := _q.path(ctx)
 		if err != nil {
@@ -587,6 +596,8 @@ func (_q *APITokenQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	selector.WithContext(ctx)
+
 	for _, m := range _q.modifiers {
 		m(selector)
 	}

@@ -37,6 +37,8 @@ type CheckIn struct {
 	Note string `json:"note,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt time.Time `json:"created_at,omitempty"`
+	// When it was last corrected; null if never (the item's activity says how).
+	EditedAt *time.Time `json:"edited_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CheckInQuery when eager-loading is set.
 	Edges        CheckInEdges `json:"edges"`
@@ -114,7 +116,7 @@ func (*CheckIn) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case checkin.FieldStatus, checkin.FieldNote:
 			values[i] = new(sql.NullString)
-		case checkin.FieldCreatedAt:
+		case checkin.FieldCreatedAt, checkin.FieldEditedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -192,6 +194,13 @@ func (_m *CheckIn) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field created_at", values[i])
 			} else if value.Valid {
 				_m.CreatedAt = value.Time
+			}
+		case checkin.FieldEditedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field edited_at", values[i])
+			} else if value.Valid {
+				_m.EditedAt = new(time.Time)
+				*_m.EditedAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -279,6 +288,11 @@ func (_m *CheckIn) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("created_at=")
 	builder.WriteString(_m.CreatedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := _m.EditedAt; v != nil {
+		builder.WriteString("edited_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -119,6 +119,20 @@ func (_c *CheckInCreate) SetNillableCreatedAt(v *time.Time) *CheckInCreate {
 	return _c
 }
 
+// SetEditedAt sets the "edited_at" field.
+func (_c *CheckInCreate) SetEditedAt(v time.Time) *CheckInCreate {
+	_c.mutation.SetEditedAt(v)
+	return _c
+}
+
+// SetNillableEditedAt sets the "edited_at" field if the given value is not nil.
+func (_c *CheckInCreate) SetNillableEditedAt(v *time.Time) *CheckInCreate {
+	if v != nil {
+		_c.SetEditedAt(*v)
+	}
+	return _c
+}
+
 // SetItem sets the "item" edge to the OKRItem entity.
 func (_c *CheckInCreate) SetItem(v *OKRItem) *CheckInCreate {
 	return _c.SetItemID(v.ID)
@@ -313,6 +327,10 @@ func (_c *CheckInCreate) createSpec() (*CheckIn, *sqlgraph.CreateSpec) {
 		_spec.SetField(checkin.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
 	}
+	if value, ok := _c.mutation.EditedAt(); ok {
+		_spec.SetField(checkin.FieldEditedAt, field.TypeTime, value)
+		_node.EditedAt = &value
+	}
 	if nodes := _c.mutation.ItemIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -431,6 +449,114 @@ type (
 	}
 )
 
+// SetValue sets the "value" field.
+func (u *CheckInUpsert) SetValue(v float64) *CheckInUpsert {
+	u.Set(checkin.FieldValue, v)
+	return u
+}
+
+// UpdateValue sets the "value" field to the value that was provided on create.
+func (u *CheckInUpsert) UpdateValue() *CheckInUpsert {
+	u.SetExcluded(checkin.FieldValue)
+	return u
+}
+
+// AddValue adds v to the "value" field.
+func (u *CheckInUpsert) AddValue(v float64) *CheckInUpsert {
+	u.Add(checkin.FieldValue, v)
+	return u
+}
+
+// ClearValue clears the value of the "value" field.
+func (u *CheckInUpsert) ClearValue() *CheckInUpsert {
+	u.SetNull(checkin.FieldValue)
+	return u
+}
+
+// SetProgress sets the "progress" field.
+func (u *CheckInUpsert) SetProgress(v float64) *CheckInUpsert {
+	u.Set(checkin.FieldProgress, v)
+	return u
+}
+
+// UpdateProgress sets the "progress" field to the value that was provided on create.
+func (u *CheckInUpsert) UpdateProgress() *CheckInUpsert {
+	u.SetExcluded(checkin.FieldProgress)
+	return u
+}
+
+// AddProgress adds v to the "progress" field.
+func (u *CheckInUpsert) AddProgress(v float64) *CheckInUpsert {
+	u.Add(checkin.FieldProgress, v)
+	return u
+}
+
+// SetStatus sets the "status" field.
+func (u *CheckInUpsert) SetStatus(v checkin.Status) *CheckInUpsert {
+	u.Set(checkin.FieldStatus, v)
+	return u
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *CheckInUpsert) UpdateStatus() *CheckInUpsert {
+	u.SetExcluded(checkin.FieldStatus)
+	return u
+}
+
+// SetConfidence sets the "confidence" field.
+func (u *CheckInUpsert) SetConfidence(v int) *CheckInUpsert {
+	u.Set(checkin.FieldConfidence, v)
+	return u
+}
+
+// UpdateConfidence sets the "confidence" field to the value that was provided on create.
+func (u *CheckInUpsert) UpdateConfidence() *CheckInUpsert {
+	u.SetExcluded(checkin.FieldConfidence)
+	return u
+}
+
+// AddConfidence adds v to the "confidence" field.
+func (u *CheckInUpsert) AddConfidence(v int) *CheckInUpsert {
+	u.Add(checkin.FieldConfidence, v)
+	return u
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (u *CheckInUpsert) ClearConfidence() *CheckInUpsert {
+	u.SetNull(checkin.FieldConfidence)
+	return u
+}
+
+// SetNote sets the "note" field.
+func (u *CheckInUpsert) SetNote(v string) *CheckInUpsert {
+	u.Set(checkin.FieldNote, v)
+	return u
+}
+
+// UpdateNote sets the "note" field to the value that was provided on create.
+func (u *CheckInUpsert) UpdateNote() *CheckInUpsert {
+	u.SetExcluded(checkin.FieldNote)
+	return u
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (u *CheckInUpsert) SetEditedAt(v time.Time) *CheckInUpsert {
+	u.Set(checkin.FieldEditedAt, v)
+	return u
+}
+
+// UpdateEditedAt sets the "edited_at" field to the value that was provided on create.
+func (u *CheckInUpsert) UpdateEditedAt() *CheckInUpsert {
+	u.SetExcluded(checkin.FieldEditedAt)
+	return u
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (u *CheckInUpsert) ClearEditedAt() *CheckInUpsert {
+	u.SetNull(checkin.FieldEditedAt)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -450,21 +576,6 @@ func (u *CheckInUpsertOne) UpdateNewValues() *CheckInUpsertOne {
 		}
 		if _, exists := u.create.mutation.AuthorID(); exists {
 			s.SetIgnore(checkin.FieldAuthorID)
-		}
-		if _, exists := u.create.mutation.Value(); exists {
-			s.SetIgnore(checkin.FieldValue)
-		}
-		if _, exists := u.create.mutation.Progress(); exists {
-			s.SetIgnore(checkin.FieldProgress)
-		}
-		if _, exists := u.create.mutation.Status(); exists {
-			s.SetIgnore(checkin.FieldStatus)
-		}
-		if _, exists := u.create.mutation.Confidence(); exists {
-			s.SetIgnore(checkin.FieldConfidence)
-		}
-		if _, exists := u.create.mutation.Note(); exists {
-			s.SetIgnore(checkin.FieldNote)
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(checkin.FieldCreatedAt)
@@ -498,6 +609,132 @@ func (u *CheckInUpsertOne) Update(set func(*CheckInUpsert)) *CheckInUpsertOne {
 		set(&CheckInUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetValue sets the "value" field.
+func (u *CheckInUpsertOne) SetValue(v float64) *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.SetValue(v)
+	})
+}
+
+// AddValue adds v to the "value" field.
+func (u *CheckInUpsertOne) AddValue(v float64) *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.AddValue(v)
+	})
+}
+
+// UpdateValue sets the "value" field to the value that was provided on create.
+func (u *CheckInUpsertOne) UpdateValue() *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.UpdateValue()
+	})
+}
+
+// ClearValue clears the value of the "value" field.
+func (u *CheckInUpsertOne) ClearValue() *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.ClearValue()
+	})
+}
+
+// SetProgress sets the "progress" field.
+func (u *CheckInUpsertOne) SetProgress(v float64) *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.SetProgress(v)
+	})
+}
+
+// AddProgress adds v to the "progress" field.
+func (u *CheckInUpsertOne) AddProgress(v float64) *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.AddProgress(v)
+	})
+}
+
+// UpdateProgress sets the "progress" field to the value that was provided on create.
+func (u *CheckInUpsertOne) UpdateProgress() *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.UpdateProgress()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *CheckInUpsertOne) SetStatus(v checkin.Status) *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *CheckInUpsertOne) UpdateStatus() *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetConfidence sets the "confidence" field.
+func (u *CheckInUpsertOne) SetConfidence(v int) *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.SetConfidence(v)
+	})
+}
+
+// AddConfidence adds v to the "confidence" field.
+func (u *CheckInUpsertOne) AddConfidence(v int) *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.AddConfidence(v)
+	})
+}
+
+// UpdateConfidence sets the "confidence" field to the value that was provided on create.
+func (u *CheckInUpsertOne) UpdateConfidence() *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.UpdateConfidence()
+	})
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (u *CheckInUpsertOne) ClearConfidence() *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.ClearConfidence()
+	})
+}
+
+// SetNote sets the "note" field.
+func (u *CheckInUpsertOne) SetNote(v string) *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.SetNote(v)
+	})
+}
+
+// UpdateNote sets the "note" field to the value that was provided on create.
+func (u *CheckInUpsertOne) UpdateNote() *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.UpdateNote()
+	})
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (u *CheckInUpsertOne) SetEditedAt(v time.Time) *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.SetEditedAt(v)
+	})
+}
+
+// UpdateEditedAt sets the "edited_at" field to the value that was provided on create.
+func (u *CheckInUpsertOne) UpdateEditedAt() *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.UpdateEditedAt()
+	})
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (u *CheckInUpsertOne) ClearEditedAt() *CheckInUpsertOne {
+	return u.Update(func(s *CheckInUpsert) {
+		s.ClearEditedAt()
+	})
 }
 
 // Exec executes the query.
@@ -685,21 +922,6 @@ func (u *CheckInUpsertBulk) UpdateNewValues() *CheckInUpsertBulk {
 			if _, exists := b.mutation.AuthorID(); exists {
 				s.SetIgnore(checkin.FieldAuthorID)
 			}
-			if _, exists := b.mutation.Value(); exists {
-				s.SetIgnore(checkin.FieldValue)
-			}
-			if _, exists := b.mutation.Progress(); exists {
-				s.SetIgnore(checkin.FieldProgress)
-			}
-			if _, exists := b.mutation.Status(); exists {
-				s.SetIgnore(checkin.FieldStatus)
-			}
-			if _, exists := b.mutation.Confidence(); exists {
-				s.SetIgnore(checkin.FieldConfidence)
-			}
-			if _, exists := b.mutation.Note(); exists {
-				s.SetIgnore(checkin.FieldNote)
-			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(checkin.FieldCreatedAt)
 			}
@@ -733,6 +955,132 @@ func (u *CheckInUpsertBulk) Update(set func(*CheckInUpsert)) *CheckInUpsertBulk 
 		set(&CheckInUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetValue sets the "value" field.
+func (u *CheckInUpsertBulk) SetValue(v float64) *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.SetValue(v)
+	})
+}
+
+// AddValue adds v to the "value" field.
+func (u *CheckInUpsertBulk) AddValue(v float64) *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.AddValue(v)
+	})
+}
+
+// UpdateValue sets the "value" field to the value that was provided on create.
+func (u *CheckInUpsertBulk) UpdateValue() *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.UpdateValue()
+	})
+}
+
+// ClearValue clears the value of the "value" field.
+func (u *CheckInUpsertBulk) ClearValue() *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.ClearValue()
+	})
+}
+
+// SetProgress sets the "progress" field.
+func (u *CheckInUpsertBulk) SetProgress(v float64) *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.SetProgress(v)
+	})
+}
+
+// AddProgress adds v to the "progress" field.
+func (u *CheckInUpsertBulk) AddProgress(v float64) *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.AddProgress(v)
+	})
+}
+
+// UpdateProgress sets the "progress" field to the value that was provided on create.
+func (u *CheckInUpsertBulk) UpdateProgress() *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.UpdateProgress()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *CheckInUpsertBulk) SetStatus(v checkin.Status) *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *CheckInUpsertBulk) UpdateStatus() *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetConfidence sets the "confidence" field.
+func (u *CheckInUpsertBulk) SetConfidence(v int) *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.SetConfidence(v)
+	})
+}
+
+// AddConfidence adds v to the "confidence" field.
+func (u *CheckInUpsertBulk) AddConfidence(v int) *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.AddConfidence(v)
+	})
+}
+
+// UpdateConfidence sets the "confidence" field to the value that was provided on create.
+func (u *CheckInUpsertBulk) UpdateConfidence() *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.UpdateConfidence()
+	})
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (u *CheckInUpsertBulk) ClearConfidence() *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.ClearConfidence()
+	})
+}
+
+// SetNote sets the "note" field.
+func (u *CheckInUpsertBulk) SetNote(v string) *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.SetNote(v)
+	})
+}
+
+// UpdateNote sets the "note" field to the value that was provided on create.
+func (u *CheckInUpsertBulk) UpdateNote() *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.UpdateNote()
+	})
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (u *CheckInUpsertBulk) SetEditedAt(v time.Time) *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.SetEditedAt(v)
+	})
+}
+
+// UpdateEditedAt sets the "edited_at" field to the value that was provided on create.
+func (u *CheckInUpsertBulk) UpdateEditedAt() *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.UpdateEditedAt()
+	})
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (u *CheckInUpsertBulk) ClearEditedAt() *CheckInUpsertBulk {
+	return u.Update(func(s *CheckInUpsert) {
+		s.ClearEditedAt()
+	})
 }
 
 // Exec executes the query.

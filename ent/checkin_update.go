@@ -10,6 +10,7 @@ import (
 	"okrgraph/ent/comment"
 	"okrgraph/ent/predicate"
 	"okrgraph/ent/user"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -27,6 +28,129 @@ type CheckInUpdate struct {
 // Where appends a list predicates to the CheckInUpdate builder.
 func (_u *CheckInUpdate) Where(ps ...predicate.CheckIn) *CheckInUpdate {
 	_u.mutation.Where(ps...)
+	return _u
+}
+
+// SetValue sets the "value" field.
+func (_u *CheckInUpdate) SetValue(v float64) *CheckInUpdate {
+	_u.mutation.ResetValue()
+	_u.mutation.SetValue(v)
+	return _u
+}
+
+// SetNillableValue sets the "value" field if the given value is not nil.
+func (_u *CheckInUpdate) SetNillableValue(v *float64) *CheckInUpdate {
+	if v != nil {
+		_u.SetValue(*v)
+	}
+	return _u
+}
+
+// AddValue adds value to the "value" field.
+func (_u *CheckInUpdate) AddValue(v float64) *CheckInUpdate {
+	_u.mutation.AddValue(v)
+	return _u
+}
+
+// ClearValue clears the value of the "value" field.
+func (_u *CheckInUpdate) ClearValue() *CheckInUpdate {
+	_u.mutation.ClearValue()
+	return _u
+}
+
+// SetProgress sets the "progress" field.
+func (_u *CheckInUpdate) SetProgress(v float64) *CheckInUpdate {
+	_u.mutation.ResetProgress()
+	_u.mutation.SetProgress(v)
+	return _u
+}
+
+// SetNillableProgress sets the "progress" field if the given value is not nil.
+func (_u *CheckInUpdate) SetNillableProgress(v *float64) *CheckInUpdate {
+	if v != nil {
+		_u.SetProgress(*v)
+	}
+	return _u
+}
+
+// AddProgress adds value to the "progress" field.
+func (_u *CheckInUpdate) AddProgress(v float64) *CheckInUpdate {
+	_u.mutation.AddProgress(v)
+	return _u
+}
+
+// SetStatus sets the "status" field.
+func (_u *CheckInUpdate) SetStatus(v checkin.Status) *CheckInUpdate {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *CheckInUpdate) SetNillableStatus(v *checkin.Status) *CheckInUpdate {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetConfidence sets the "confidence" field.
+func (_u *CheckInUpdate) SetConfidence(v int) *CheckInUpdate {
+	_u.mutation.ResetConfidence()
+	_u.mutation.SetConfidence(v)
+	return _u
+}
+
+// SetNillableConfidence sets the "confidence" field if the given value is not nil.
+func (_u *CheckInUpdate) SetNillableConfidence(v *int) *CheckInUpdate {
+	if v != nil {
+		_u.SetConfidence(*v)
+	}
+	return _u
+}
+
+// AddConfidence adds value to the "confidence" field.
+func (_u *CheckInUpdate) AddConfidence(v int) *CheckInUpdate {
+	_u.mutation.AddConfidence(v)
+	return _u
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (_u *CheckInUpdate) ClearConfidence() *CheckInUpdate {
+	_u.mutation.ClearConfidence()
+	return _u
+}
+
+// SetNote sets the "note" field.
+func (_u *CheckInUpdate) SetNote(v string) *CheckInUpdate {
+	_u.mutation.SetNote(v)
+	return _u
+}
+
+// SetNillableNote sets the "note" field if the given value is not nil.
+func (_u *CheckInUpdate) SetNillableNote(v *string) *CheckInUpdate {
+	if v != nil {
+		_u.SetNote(*v)
+	}
+	return _u
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (_u *CheckInUpdate) SetEditedAt(v time.Time) *CheckInUpdate {
+	_u.mutation.SetEditedAt(v)
+	return _u
+}
+
+// SetNillableEditedAt sets the "edited_at" field if the given value is not nil.
+func (_u *CheckInUpdate) SetNillableEditedAt(v *time.Time) *CheckInUpdate {
+	if v != nil {
+		_u.SetEditedAt(*v)
+	}
+	return _u
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (_u *CheckInUpdate) ClearEditedAt() *CheckInUpdate {
+	_u.mutation.ClearEditedAt()
 	return _u
 }
 
@@ -136,6 +260,21 @@ func (_u *CheckInUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CheckInUpdate) check() error {
+	if v, ok := _u.mutation.Status(); ok {
+		if err := checkin.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "CheckIn.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Confidence(); ok {
+		if err := checkin.ConfidenceValidator(v); err != nil {
+			return &ValidationError{Name: "confidence", err: fmt.Errorf(`ent: validator failed for field "CheckIn.confidence": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Note(); ok {
+		if err := checkin.NoteValidator(v); err != nil {
+			return &ValidationError{Name: "note", err: fmt.Errorf(`ent: validator failed for field "CheckIn.note": %w`, err)}
+		}
+	}
 	if _u.mutation.ItemCleared() && len(_u.mutation.ItemIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "CheckIn.item"`)
 	}
@@ -163,11 +302,41 @@ func (_u *CheckInUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			}
 		}
 	}
+	if value, ok := _u.mutation.Value(); ok {
+		_spec.SetField(checkin.FieldValue, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedValue(); ok {
+		_spec.AddField(checkin.FieldValue, field.TypeFloat64, value)
+	}
 	if _u.mutation.ValueCleared() {
 		_spec.ClearField(checkin.FieldValue, field.TypeFloat64)
 	}
+	if value, ok := _u.mutation.Progress(); ok {
+		_spec.SetField(checkin.FieldProgress, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedProgress(); ok {
+		_spec.AddField(checkin.FieldProgress, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(checkin.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Confidence(); ok {
+		_spec.SetField(checkin.FieldConfidence, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedConfidence(); ok {
+		_spec.AddField(checkin.FieldConfidence, field.TypeInt, value)
+	}
 	if _u.mutation.ConfidenceCleared() {
 		_spec.ClearField(checkin.FieldConfidence, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Note(); ok {
+		_spec.SetField(checkin.FieldNote, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.EditedAt(); ok {
+		_spec.SetField(checkin.FieldEditedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EditedAtCleared() {
+		_spec.ClearField(checkin.FieldEditedAt, field.TypeTime)
 	}
 	if _u.mutation.CommentsCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -279,6 +448,129 @@ type CheckInUpdateOne struct {
 	hooks     []Hook
 	mutation  *CheckInMutation
 	modifiers []func(*sql.UpdateBuilder)
+}
+
+// SetValue sets the "value" field.
+func (_u *CheckInUpdateOne) SetValue(v float64) *CheckInUpdateOne {
+	_u.mutation.ResetValue()
+	_u.mutation.SetValue(v)
+	return _u
+}
+
+// SetNillableValue sets the "value" field if the given value is not nil.
+func (_u *CheckInUpdateOne) SetNillableValue(v *float64) *CheckInUpdateOne {
+	if v != nil {
+		_u.SetValue(*v)
+	}
+	return _u
+}
+
+// AddValue adds value to the "value" field.
+func (_u *CheckInUpdateOne) AddValue(v float64) *CheckInUpdateOne {
+	_u.mutation.AddValue(v)
+	return _u
+}
+
+// ClearValue clears the value of the "value" field.
+func (_u *CheckInUpdateOne) ClearValue() *CheckInUpdateOne {
+	_u.mutation.ClearValue()
+	return _u
+}
+
+// SetProgress sets the "progress" field.
+func (_u *CheckInUpdateOne) SetProgress(v float64) *CheckInUpdateOne {
+	_u.mutation.ResetProgress()
+	_u.mutation.SetProgress(v)
+	return _u
+}
+
+// SetNillableProgress sets the "progress" field if the given value is not nil.
+func (_u *CheckInUpdateOne) SetNillableProgress(v *float64) *CheckInUpdateOne {
+	if v != nil {
+		_u.SetProgress(*v)
+	}
+	return _u
+}
+
+// AddProgress adds value to the "progress" field.
+func (_u *CheckInUpdateOne) AddProgress(v float64) *CheckInUpdateOne {
+	_u.mutation.AddProgress(v)
+	return _u
+}
+
+// SetStatus sets the "status" field.
+func (_u *CheckInUpdateOne) SetStatus(v checkin.Status) *CheckInUpdateOne {
+	_u.mutation.SetStatus(v)
+	return _u
+}
+
+// SetNillableStatus sets the "status" field if the given value is not nil.
+func (_u *CheckInUpdateOne) SetNillableStatus(v *checkin.Status) *CheckInUpdateOne {
+	if v != nil {
+		_u.SetStatus(*v)
+	}
+	return _u
+}
+
+// SetConfidence sets the "confidence" field.
+func (_u *CheckInUpdateOne) SetConfidence(v int) *CheckInUpdateOne {
+	_u.mutation.ResetConfidence()
+	_u.mutation.SetConfidence(v)
+	return _u
+}
+
+// SetNillableConfidence sets the "confidence" field if the given value is not nil.
+func (_u *CheckInUpdateOne) SetNillableConfidence(v *int) *CheckInUpdateOne {
+	if v != nil {
+		_u.SetConfidence(*v)
+	}
+	return _u
+}
+
+// AddConfidence adds value to the "confidence" field.
+func (_u *CheckInUpdateOne) AddConfidence(v int) *CheckInUpdateOne {
+	_u.mutation.AddConfidence(v)
+	return _u
+}
+
+// ClearConfidence clears the value of the "confidence" field.
+func (_u *CheckInUpdateOne) ClearConfidence() *CheckInUpdateOne {
+	_u.mutation.ClearConfidence()
+	return _u
+}
+
+// SetNote sets the "note" field.
+func (_u *CheckInUpdateOne) SetNote(v string) *CheckInUpdateOne {
+	_u.mutation.SetNote(v)
+	return _u
+}
+
+// SetNillableNote sets the "note" field if the given value is not nil.
+func (_u *CheckInUpdateOne) SetNillableNote(v *string) *CheckInUpdateOne {
+	if v != nil {
+		_u.SetNote(*v)
+	}
+	return _u
+}
+
+// SetEditedAt sets the "edited_at" field.
+func (_u *CheckInUpdateOne) SetEditedAt(v time.Time) *CheckInUpdateOne {
+	_u.mutation.SetEditedAt(v)
+	return _u
+}
+
+// SetNillableEditedAt sets the "edited_at" field if the given value is not nil.
+func (_u *CheckInUpdateOne) SetNillableEditedAt(v *time.Time) *CheckInUpdateOne {
+	if v != nil {
+		_u.SetEditedAt(*v)
+	}
+	return _u
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (_u *CheckInUpdateOne) ClearEditedAt() *CheckInUpdateOne {
+	_u.mutation.ClearEditedAt()
+	return _u
 }
 
 // AddCommentIDs adds the "comments" edge to the Comment entity by IDs.
@@ -400,6 +692,21 @@ func (_u *CheckInUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *CheckInUpdateOne) check() error {
+	if v, ok := _u.mutation.Status(); ok {
+		if err := checkin.StatusValidator(v); err != nil {
+			return &ValidationError{Name: "status", err: fmt.Errorf(`ent: validator failed for field "CheckIn.status": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Confidence(); ok {
+		if err := checkin.ConfidenceValidator(v); err != nil {
+			return &ValidationError{Name: "confidence", err: fmt.Errorf(`ent: validator failed for field "CheckIn.confidence": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Note(); ok {
+		if err := checkin.NoteValidator(v); err != nil {
+			return &ValidationError{Name: "note", err: fmt.Errorf(`ent: validator failed for field "CheckIn.note": %w`, err)}
+		}
+	}
 	if _u.mutation.ItemCleared() && len(_u.mutation.ItemIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "CheckIn.item"`)
 	}
@@ -444,11 +751,41 @@ func (_u *CheckInUpdateOne) sqlSave(ctx context.Context) (_node *CheckIn, err er
 			}
 		}
 	}
+	if value, ok := _u.mutation.Value(); ok {
+		_spec.SetField(checkin.FieldValue, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedValue(); ok {
+		_spec.AddField(checkin.FieldValue, field.TypeFloat64, value)
+	}
 	if _u.mutation.ValueCleared() {
 		_spec.ClearField(checkin.FieldValue, field.TypeFloat64)
 	}
+	if value, ok := _u.mutation.Progress(); ok {
+		_spec.SetField(checkin.FieldProgress, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.AddedProgress(); ok {
+		_spec.AddField(checkin.FieldProgress, field.TypeFloat64, value)
+	}
+	if value, ok := _u.mutation.Status(); ok {
+		_spec.SetField(checkin.FieldStatus, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.Confidence(); ok {
+		_spec.SetField(checkin.FieldConfidence, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedConfidence(); ok {
+		_spec.AddField(checkin.FieldConfidence, field.TypeInt, value)
+	}
 	if _u.mutation.ConfidenceCleared() {
 		_spec.ClearField(checkin.FieldConfidence, field.TypeInt)
+	}
+	if value, ok := _u.mutation.Note(); ok {
+		_spec.SetField(checkin.FieldNote, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.EditedAt(); ok {
+		_spec.SetField(checkin.FieldEditedAt, field.TypeTime, value)
+	}
+	if _u.mutation.EditedAtCleared() {
+		_spec.ClearField(checkin.FieldEditedAt, field.TypeTime)
 	}
 	if _u.mutation.CommentsCleared() {
 		edge := &sqlgraph.EdgeSpec{

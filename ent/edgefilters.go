@@ -7,6 +7,8 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
+	"okrgraph/ent/activity"
+	"okrgraph/ent/apitoken"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
 	"okrgraph/ent/edgefilter"
@@ -27,6 +29,46 @@ import (
 )
 
 func init() {
+	edgefilter.Register(apitoken.Table, func(ctx context.Context, s *sql.Selector) {
+		q := &APITokenQuery{ctx: &QueryContext{}}
+		for _, inter := range apitoken.Interceptors {
+			trv, ok := inter.(Traverser)
+			if inter == nil {
+				ok = false // not wired (okrgraph/ent/runtime not imported): fail closed
+			}
+			if !ok {
+				s.Where(sql.False())
+				return
+			}
+			if err := trv.Traverse(ctx, q); err != nil {
+				s.Where(sql.False())
+				return
+			}
+		}
+		for _, p := range q.predicates {
+			p(s)
+		}
+	})
+	edgefilter.Register(activity.Table, func(ctx context.Context, s *sql.Selector) {
+		q := &ActivityQuery{ctx: &QueryContext{}}
+		for _, inter := range activity.Interceptors {
+			trv, ok := inter.(Traverser)
+			if inter == nil {
+				ok = false // not wired (okrgraph/ent/runtime not imported): fail closed
+			}
+			if !ok {
+				s.Where(sql.False())
+				return
+			}
+			if err := trv.Traverse(ctx, q); err != nil {
+				s.Where(sql.False())
+				return
+			}
+		}
+		for _, p := range q.predicates {
+			p(s)
+		}
+	})
 	edgefilter.Register(checkin.Table, func(ctx context.Context, s *sql.Selector) {
 		q := &CheckInQuery{ctx: &QueryContext{}}
 		for _, inter := range checkin.Interceptors {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"okrgraph/ent/activity"
 	"okrgraph/ent/apitoken"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
@@ -90,6 +91,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apitoken.Table:       apitoken.ValidColumn,
+			activity.Table:       activity.ValidColumn,
 			checkin.Table:        checkin.ValidColumn,
 			comment.Table:        comment.ValidColumn,
 			grant.Table:          grant.ValidColumn,

@@ -8,6 +8,22 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+func (_m *Activity) Item(ctx context.Context) (*OKRItem, error) {
+	result, err := _m.Edges.ItemOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryItem().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Activity) Actor(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.ActorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryActor().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *CheckIn) Item(ctx context.Context) (*OKRItem, error) {
 	result, err := _m.Edges.ItemOrErr()
 	if IsNotLoaded(err) {
@@ -247,6 +263,27 @@ func (_m *OKRItem) Checkins(
 	return _m.QueryCheckins().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *OKRItem) Activity(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ActivityOrder, where *ActivityWhereInput,
+) (*ActivityConnection, error) {
+	opts := []ActivityPaginateOption{
+		WithActivityOrder(orderBy),
+		WithActivityFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[11][alias]
+	if nodes, err := _m.NamedActivity(alias); err == nil || hasTotalCount {
+		pager, err := newActivityPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ActivityConnection{Edges: []*ActivityEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryActivity().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *OKRItem) Comments(
 	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *CommentOrder, where *CommentWhereInput,
 ) (*CommentConnection, error) {
@@ -255,7 +292,7 @@ func (_m *OKRItem) Comments(
 		WithCommentFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[11][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[12][alias]
 	if nodes, err := _m.NamedComments(alias); err == nil || hasTotalCount {
 		pager, err := newCommentPager(opts, last != nil)
 		if err != nil {
@@ -288,7 +325,7 @@ func (_m *OKRItem) Followers(
 		WithUserFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
-	totalCount, hasTotalCount := _m.Edges.totalCount[13][alias]
+	totalCount, hasTotalCount := _m.Edges.totalCount[14][alias]
 	if nodes, err := _m.NamedFollowers(alias); err == nil || hasTotalCount {
 		pager, err := newUserPager(opts, last != nil)
 		if err != nil {

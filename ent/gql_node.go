@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"okrgraph/ent/activity"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
 	"okrgraph/ent/grant"
@@ -29,6 +30,11 @@ import (
 type Noder interface {
 	IsNode()
 }
+
+var activityImplementors = []string{"Activity", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Activity) IsNode() {}
 
 var checkinImplementors = []string{"CheckIn", "Node"}
 
@@ -167,6 +173,15 @@ func (c *Client) Noder(ctx context.Context, id int, opts ...NodeOption) (_ Noder
 
 func (c *Client) noder(ctx context.Context, table string, id int) (Noder, error) {
 	switch table {
+	case activity.Table:
+		query := c.Activity.Query().
+			Where(activity.ID(id))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, activityImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case checkin.Table:
 		query := c.CheckIn.Query().
 			Where(checkin.ID(id))
@@ -348,6 +363,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []int) ([]Noder, 
 		idmap[id] = append(idmap[id], &noders[i])
 	}
 	switch table {
+	case activity.Table:
+		query := c.Activity.Query().
+			Where(activity.IDIn(ids...))
+		query, err := query.CollectFields(ctx, activityImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case checkin.Table:
 		query := c.CheckIn.Query().
 			Where(checkin.IDIn(ids...))

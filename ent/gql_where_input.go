@@ -5,6 +5,7 @@ package ent
 import (
 	"errors"
 	"fmt"
+	"okrgraph/ent/activity"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
 	"okrgraph/ent/grant"
@@ -20,6 +21,226 @@ import (
 	"okrgraph/ent/user"
 	"time"
 )
+
+// ActivityWhereInput represents a where input for filtering Activity queries.
+type ActivityWhereInput struct {
+	Predicates []predicate.Activity  `json:"-"`
+	Not        *ActivityWhereInput   `json:"not,omitempty"`
+	Or         []*ActivityWhereInput `json:"or,omitempty"`
+	And        []*ActivityWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *int  `json:"id,omitempty"`
+	IDNEQ   *int  `json:"idNEQ,omitempty"`
+	IDIn    []int `json:"idIn,omitempty"`
+	IDNotIn []int `json:"idNotIn,omitempty"`
+	IDGT    *int  `json:"idGT,omitempty"`
+	IDGTE   *int  `json:"idGTE,omitempty"`
+	IDLT    *int  `json:"idLT,omitempty"`
+	IDLTE   *int  `json:"idLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *activity.Kind  `json:"kind,omitempty"`
+	KindNEQ   *activity.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []activity.Kind `json:"kindIn,omitempty"`
+	KindNotIn []activity.Kind `json:"kindNotIn,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "item" edge predicates.
+	HasItem     *bool                `json:"hasItem,omitempty"`
+	HasItemWith []*OKRItemWhereInput `json:"hasItemWith,omitempty"`
+
+	// "actor" edge predicates.
+	HasActor     *bool             `json:"hasActor,omitempty"`
+	HasActorWith []*UserWhereInput `json:"hasActorWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ActivityWhereInput) AddPredicates(predicates ...predicate.Activity) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ActivityWhereInput filter on the ActivityQuery builder.
+func (i *ActivityWhereInput) Filter(q *ActivityQuery) (*ActivityQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyActivityWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyActivityWhereInput is returned in case the ActivityWhereInput is empty.
+var ErrEmptyActivityWhereInput = errors.New("ent: empty predicate ActivityWhereInput")
+
+// P returns a predicate for filtering activities.
+// An error is returned if the input is empty or invalid.
+func (i *ActivityWhereInput) P() (predicate.Activity, error) {
+	var predicates []predicate.Activity
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, activity.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Activity, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, activity.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Activity, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, activity.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, activity.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, activity.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, activity.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, activity.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, activity.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, activity.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, activity.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, activity.IDLTE(*i.IDLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, activity.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, activity.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, activity.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, activity.KindNotIn(i.KindNotIn...))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, activity.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, activity.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, activity.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, activity.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, activity.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, activity.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, activity.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, activity.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	if i.HasItem != nil {
+		p := activity.HasItem()
+		if !*i.HasItem {
+			p = activity.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasItemWith) > 0 {
+		with := make([]predicate.OKRItem, 0, len(i.HasItemWith))
+		for _, w := range i.HasItemWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasItemWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, activity.HasItemWith(with...))
+	}
+	if i.HasActor != nil {
+		p := activity.HasActor()
+		if !*i.HasActor {
+			p = activity.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasActorWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasActorWith))
+		for _, w := range i.HasActorWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasActorWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, activity.HasActorWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyActivityWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return activity.And(predicates...), nil
+	}
+}
 
 // CheckInWhereInput represents a where input for filtering CheckIn queries.
 type CheckInWhereInput struct {
@@ -102,6 +323,18 @@ type CheckInWhereInput struct {
 	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
 	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
 	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "edited_at" field predicates.
+	EditedAt       *time.Time  `json:"editedAt,omitempty"`
+	EditedAtNEQ    *time.Time  `json:"editedAtNEQ,omitempty"`
+	EditedAtIn     []time.Time `json:"editedAtIn,omitempty"`
+	EditedAtNotIn  []time.Time `json:"editedAtNotIn,omitempty"`
+	EditedAtGT     *time.Time  `json:"editedAtGT,omitempty"`
+	EditedAtGTE    *time.Time  `json:"editedAtGTE,omitempty"`
+	EditedAtLT     *time.Time  `json:"editedAtLT,omitempty"`
+	EditedAtLTE    *time.Time  `json:"editedAtLTE,omitempty"`
+	EditedAtIsNil  bool        `json:"editedAtIsNil,omitempty"`
+	EditedAtNotNil bool        `json:"editedAtNotNil,omitempty"`
 
 	// "item" edge predicates.
 	HasItem     *bool                `json:"hasItem,omitempty"`
@@ -369,6 +602,36 @@ func (i *CheckInWhereInput) P() (predicate.CheckIn, error) {
 	}
 	if i.CreatedAtLTE != nil {
 		predicates = append(predicates, checkin.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.EditedAt != nil {
+		predicates = append(predicates, checkin.EditedAtEQ(*i.EditedAt))
+	}
+	if i.EditedAtNEQ != nil {
+		predicates = append(predicates, checkin.EditedAtNEQ(*i.EditedAtNEQ))
+	}
+	if len(i.EditedAtIn) > 0 {
+		predicates = append(predicates, checkin.EditedAtIn(i.EditedAtIn...))
+	}
+	if len(i.EditedAtNotIn) > 0 {
+		predicates = append(predicates, checkin.EditedAtNotIn(i.EditedAtNotIn...))
+	}
+	if i.EditedAtGT != nil {
+		predicates = append(predicates, checkin.EditedAtGT(*i.EditedAtGT))
+	}
+	if i.EditedAtGTE != nil {
+		predicates = append(predicates, checkin.EditedAtGTE(*i.EditedAtGTE))
+	}
+	if i.EditedAtLT != nil {
+		predicates = append(predicates, checkin.EditedAtLT(*i.EditedAtLT))
+	}
+	if i.EditedAtLTE != nil {
+		predicates = append(predicates, checkin.EditedAtLTE(*i.EditedAtLTE))
+	}
+	if i.EditedAtIsNil {
+		predicates = append(predicates, checkin.EditedAtIsNil())
+	}
+	if i.EditedAtNotNil {
+		predicates = append(predicates, checkin.EditedAtNotNil())
 	}
 
 	if i.HasItem != nil {
@@ -1511,6 +1774,10 @@ type OKRItemWhereInput struct {
 	HasCheckins     *bool                `json:"hasCheckins,omitempty"`
 	HasCheckinsWith []*CheckInWhereInput `json:"hasCheckinsWith,omitempty"`
 
+	// "activity" edge predicates.
+	HasActivity     *bool                 `json:"hasActivity,omitempty"`
+	HasActivityWith []*ActivityWhereInput `json:"hasActivityWith,omitempty"`
+
 	// "comments" edge predicates.
 	HasComments     *bool                `json:"hasComments,omitempty"`
 	HasCommentsWith []*CommentWhereInput `json:"hasCommentsWith,omitempty"`
@@ -2372,6 +2639,24 @@ func (i *OKRItemWhereInput) P() (predicate.OKRItem, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, okritem.HasCheckinsWith(with...))
+	}
+	if i.HasActivity != nil {
+		p := okritem.HasActivity()
+		if !*i.HasActivity {
+			p = okritem.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasActivityWith) > 0 {
+		with := make([]predicate.Activity, 0, len(i.HasActivityWith))
+		for _, w := range i.HasActivityWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasActivityWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, okritem.HasActivityWith(with...))
 	}
 	if i.HasComments != nil {
 		p := okritem.HasComments()

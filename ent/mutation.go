@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"okrgraph/ent/activity"
 	"okrgraph/ent/apitoken"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
@@ -20,6 +21,7 @@ import (
 	"okrgraph/ent/review"
 	"okrgraph/ent/reviewapprover"
 	"okrgraph/ent/reviewcycle"
+	"okrgraph/ent/schema/change"
 	"okrgraph/ent/team"
 	"okrgraph/ent/teammembership"
 	"okrgraph/ent/timeperiod"
@@ -43,6 +45,7 @@ const (
 
 	// Node types.
 	TypeAPIToken       = "APIToken"
+	TypeActivity       = "Activity"
 	TypeCheckIn        = "CheckIn"
 	TypeComment        = "Comment"
 	TypeGrant          = "Grant"
@@ -1085,6 +1088,883 @@ func (m *APITokenMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown APIToken edge %s", name)
 }
 
+// ActivityMutation represents an operation that mutates the Activity nodes in the graph.
+type ActivityMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	org_id        *int
+	addorg_id     *int
+	kind          *activity.Kind
+	checkin_id    *int
+	addcheckin_id *int
+	changes       *[]change.Change
+	appendchanges []change.Change
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	item          *int
+	cleareditem   bool
+	actor         *int
+	clearedactor  bool
+	done          bool
+	oldValue      func(context.Context) (*Activity, error)
+	predicates    []predicate.Activity
+}
+
+var _ ent.Mutation = (*ActivityMutation)(nil)
+
+// activityOption allows management of the mutation configuration using functional options.
+type activityOption func(*ActivityMutation)
+
+// newActivityMutation creates new mutation for the Activity entity.
+func newActivityMutation(c config, op Op, opts ...activityOption) *ActivityMutation {
+	m := &ActivityMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeActivity,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withActivityID sets the ID field of the mutation.
+func withActivityID(id int) activityOption {
+	return func(m *ActivityMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Activity
+		)
+		m.oldValue = func(ctx context.Context) (*Activity, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Activity.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withActivity sets the old Activity of the mutation.
+func withActivity(node *Activity) activityOption {
+	return func(m *ActivityMutation) {
+		m.oldValue = func(context.Context) (*Activity, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ActivityMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ActivityMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ActivityMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ActivityMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Activity.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOrgID sets the "org_id" field.
+func (m *ActivityMutation) SetOrgID(i int) {
+	m.org_id = &i
+	m.addorg_id = nil
+}
+
+// OrgID returns the value of the "org_id" field in the mutation.
+func (m *ActivityMutation) OrgID() (r int, exists bool) {
+	v := m.org_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgID returns the old "org_id" field's value of the Activity entity.
+// If the Activity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMutation) OldOrgID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgID: %w", err)
+	}
+	return oldValue.OrgID, nil
+}
+
+// AddOrgID adds i to the "org_id" field.
+func (m *ActivityMutation) AddOrgID(i int) {
+	if m.addorg_id != nil {
+		*m.addorg_id += i
+	} else {
+		m.addorg_id = &i
+	}
+}
+
+// AddedOrgID returns the value that was added to the "org_id" field in this mutation.
+func (m *ActivityMutation) AddedOrgID() (r int, exists bool) {
+	v := m.addorg_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetOrgID resets all changes to the "org_id" field.
+func (m *ActivityMutation) ResetOrgID() {
+	m.org_id = nil
+	m.addorg_id = nil
+}
+
+// SetItemID sets the "item_id" field.
+func (m *ActivityMutation) SetItemID(i int) {
+	m.item = &i
+}
+
+// ItemID returns the value of the "item_id" field in the mutation.
+func (m *ActivityMutation) ItemID() (r int, exists bool) {
+	v := m.item
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItemID returns the old "item_id" field's value of the Activity entity.
+// If the Activity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMutation) OldItemID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItemID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItemID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItemID: %w", err)
+	}
+	return oldValue.ItemID, nil
+}
+
+// ResetItemID resets all changes to the "item_id" field.
+func (m *ActivityMutation) ResetItemID() {
+	m.item = nil
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *ActivityMutation) SetActorID(i int) {
+	m.actor = &i
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *ActivityMutation) ActorID() (r int, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the Activity entity.
+// If the Activity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMutation) OldActorID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// ClearActorID clears the value of the "actor_id" field.
+func (m *ActivityMutation) ClearActorID() {
+	m.actor = nil
+	m.clearedFields[activity.FieldActorID] = struct{}{}
+}
+
+// ActorIDCleared returns if the "actor_id" field was cleared in this mutation.
+func (m *ActivityMutation) ActorIDCleared() bool {
+	_, ok := m.clearedFields[activity.FieldActorID]
+	return ok
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *ActivityMutation) ResetActorID() {
+	m.actor = nil
+	delete(m.clearedFields, activity.FieldActorID)
+}
+
+// SetKind sets the "kind" field.
+func (m *ActivityMutation) SetKind(a activity.Kind) {
+	m.kind = &a
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *ActivityMutation) Kind() (r activity.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Activity entity.
+// If the Activity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMutation) OldKind(ctx context.Context) (v activity.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *ActivityMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetCheckinID sets the "checkin_id" field.
+func (m *ActivityMutation) SetCheckinID(i int) {
+	m.checkin_id = &i
+	m.addcheckin_id = nil
+}
+
+// CheckinID returns the value of the "checkin_id" field in the mutation.
+func (m *ActivityMutation) CheckinID() (r int, exists bool) {
+	v := m.checkin_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCheckinID returns the old "checkin_id" field's value of the Activity entity.
+// If the Activity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMutation) OldCheckinID(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCheckinID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCheckinID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCheckinID: %w", err)
+	}
+	return oldValue.CheckinID, nil
+}
+
+// AddCheckinID adds i to the "checkin_id" field.
+func (m *ActivityMutation) AddCheckinID(i int) {
+	if m.addcheckin_id != nil {
+		*m.addcheckin_id += i
+	} else {
+		m.addcheckin_id = &i
+	}
+}
+
+// AddedCheckinID returns the value that was added to the "checkin_id" field in this mutation.
+func (m *ActivityMutation) AddedCheckinID() (r int, exists bool) {
+	v := m.addcheckin_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCheckinID clears the value of the "checkin_id" field.
+func (m *ActivityMutation) ClearCheckinID() {
+	m.checkin_id = nil
+	m.addcheckin_id = nil
+	m.clearedFields[activity.FieldCheckinID] = struct{}{}
+}
+
+// CheckinIDCleared returns if the "checkin_id" field was cleared in this mutation.
+func (m *ActivityMutation) CheckinIDCleared() bool {
+	_, ok := m.clearedFields[activity.FieldCheckinID]
+	return ok
+}
+
+// ResetCheckinID resets all changes to the "checkin_id" field.
+func (m *ActivityMutation) ResetCheckinID() {
+	m.checkin_id = nil
+	m.addcheckin_id = nil
+	delete(m.clearedFields, activity.FieldCheckinID)
+}
+
+// SetChanges sets the "changes" field.
+func (m *ActivityMutation) SetChanges(c []change.Change) {
+	m.changes = &c
+	m.appendchanges = nil
+}
+
+// Changes returns the value of the "changes" field in the mutation.
+func (m *ActivityMutation) Changes() (r []change.Change, exists bool) {
+	v := m.changes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChanges returns the old "changes" field's value of the Activity entity.
+// If the Activity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMutation) OldChanges(ctx context.Context) (v []change.Change, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChanges is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChanges requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChanges: %w", err)
+	}
+	return oldValue.Changes, nil
+}
+
+// AppendChanges adds c to the "changes" field.
+func (m *ActivityMutation) AppendChanges(c []change.Change) {
+	m.appendchanges = append(m.appendchanges, c...)
+}
+
+// AppendedChanges returns the list of values that were appended to the "changes" field in this mutation.
+func (m *ActivityMutation) AppendedChanges() ([]change.Change, bool) {
+	if len(m.appendchanges) == 0 {
+		return nil, false
+	}
+	return m.appendchanges, true
+}
+
+// ResetChanges resets all changes to the "changes" field.
+func (m *ActivityMutation) ResetChanges() {
+	m.changes = nil
+	m.appendchanges = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ActivityMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ActivityMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Activity entity.
+// If the Activity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ActivityMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearItem clears the "item" edge to the OKRItem entity.
+func (m *ActivityMutation) ClearItem() {
+	m.cleareditem = true
+	m.clearedFields[activity.FieldItemID] = struct{}{}
+}
+
+// ItemCleared reports if the "item" edge to the OKRItem entity was cleared.
+func (m *ActivityMutation) ItemCleared() bool {
+	return m.cleareditem
+}
+
+// ItemIDs returns the "item" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ItemID instead. It exists only for internal usage by the builders.
+func (m *ActivityMutation) ItemIDs() (ids []int) {
+	if id := m.item; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetItem resets all changes to the "item" edge.
+func (m *ActivityMutation) ResetItem() {
+	m.item = nil
+	m.cleareditem = false
+}
+
+// ClearActor clears the "actor" edge to the User entity.
+func (m *ActivityMutation) ClearActor() {
+	m.clearedactor = true
+	m.clearedFields[activity.FieldActorID] = struct{}{}
+}
+
+// ActorCleared reports if the "actor" edge to the User entity was cleared.
+func (m *ActivityMutation) ActorCleared() bool {
+	return m.ActorIDCleared() || m.clearedactor
+}
+
+// ActorIDs returns the "actor" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ActorID instead. It exists only for internal usage by the builders.
+func (m *ActivityMutation) ActorIDs() (ids []int) {
+	if id := m.actor; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetActor resets all changes to the "actor" edge.
+func (m *ActivityMutation) ResetActor() {
+	m.actor = nil
+	m.clearedactor = false
+}
+
+// Where appends a list predicates to the ActivityMutation builder.
+func (m *ActivityMutation) Where(ps ...predicate.Activity) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ActivityMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ActivityMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Activity, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ActivityMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ActivityMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Activity).
+func (m *ActivityMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ActivityMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.org_id != nil {
+		fields = append(fields, activity.FieldOrgID)
+	}
+	if m.item != nil {
+		fields = append(fields, activity.FieldItemID)
+	}
+	if m.actor != nil {
+		fields = append(fields, activity.FieldActorID)
+	}
+	if m.kind != nil {
+		fields = append(fields, activity.FieldKind)
+	}
+	if m.checkin_id != nil {
+		fields = append(fields, activity.FieldCheckinID)
+	}
+	if m.changes != nil {
+		fields = append(fields, activity.FieldChanges)
+	}
+	if m.created_at != nil {
+		fields = append(fields, activity.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ActivityMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case activity.FieldOrgID:
+		return m.OrgID()
+	case activity.FieldItemID:
+		return m.ItemID()
+	case activity.FieldActorID:
+		return m.ActorID()
+	case activity.FieldKind:
+		return m.Kind()
+	case activity.FieldCheckinID:
+		return m.CheckinID()
+	case activity.FieldChanges:
+		return m.Changes()
+	case activity.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ActivityMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case activity.FieldOrgID:
+		return m.OldOrgID(ctx)
+	case activity.FieldItemID:
+		return m.OldItemID(ctx)
+	case activity.FieldActorID:
+		return m.OldActorID(ctx)
+	case activity.FieldKind:
+		return m.OldKind(ctx)
+	case activity.FieldCheckinID:
+		return m.OldCheckinID(ctx)
+	case activity.FieldChanges:
+		return m.OldChanges(ctx)
+	case activity.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Activity field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ActivityMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case activity.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgID(v)
+		return nil
+	case activity.FieldItemID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItemID(v)
+		return nil
+	case activity.FieldActorID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case activity.FieldKind:
+		v, ok := value.(activity.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case activity.FieldCheckinID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCheckinID(v)
+		return nil
+	case activity.FieldChanges:
+		v, ok := value.([]change.Change)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChanges(v)
+		return nil
+	case activity.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Activity field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ActivityMutation) AddedFields() []string {
+	var fields []string
+	if m.addorg_id != nil {
+		fields = append(fields, activity.FieldOrgID)
+	}
+	if m.addcheckin_id != nil {
+		fields = append(fields, activity.FieldCheckinID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ActivityMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case activity.FieldOrgID:
+		return m.AddedOrgID()
+	case activity.FieldCheckinID:
+		return m.AddedCheckinID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ActivityMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case activity.FieldOrgID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddOrgID(v)
+		return nil
+	case activity.FieldCheckinID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCheckinID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Activity numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ActivityMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(activity.FieldActorID) {
+		fields = append(fields, activity.FieldActorID)
+	}
+	if m.FieldCleared(activity.FieldCheckinID) {
+		fields = append(fields, activity.FieldCheckinID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ActivityMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ActivityMutation) ClearField(name string) error {
+	switch name {
+	case activity.FieldActorID:
+		m.ClearActorID()
+		return nil
+	case activity.FieldCheckinID:
+		m.ClearCheckinID()
+		return nil
+	}
+	return fmt.Errorf("unknown Activity nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ActivityMutation) ResetField(name string) error {
+	switch name {
+	case activity.FieldOrgID:
+		m.ResetOrgID()
+		return nil
+	case activity.FieldItemID:
+		m.ResetItemID()
+		return nil
+	case activity.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case activity.FieldKind:
+		m.ResetKind()
+		return nil
+	case activity.FieldCheckinID:
+		m.ResetCheckinID()
+		return nil
+	case activity.FieldChanges:
+		m.ResetChanges()
+		return nil
+	case activity.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Activity field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ActivityMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.item != nil {
+		edges = append(edges, activity.EdgeItem)
+	}
+	if m.actor != nil {
+		edges = append(edges, activity.EdgeActor)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ActivityMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case activity.EdgeItem:
+		if id := m.item; id != nil {
+			return []ent.Value{*id}
+		}
+	case activity.EdgeActor:
+		if id := m.actor; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ActivityMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ActivityMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ActivityMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.cleareditem {
+		edges = append(edges, activity.EdgeItem)
+	}
+	if m.clearedactor {
+		edges = append(edges, activity.EdgeActor)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ActivityMutation) EdgeCleared(name string) bool {
+	switch name {
+	case activity.EdgeItem:
+		return m.cleareditem
+	case activity.EdgeActor:
+		return m.clearedactor
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ActivityMutation) ClearEdge(name string) error {
+	switch name {
+	case activity.EdgeItem:
+		m.ClearItem()
+		return nil
+	case activity.EdgeActor:
+		m.ClearActor()
+		return nil
+	}
+	return fmt.Errorf("unknown Activity unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ActivityMutation) ResetEdge(name string) error {
+	switch name {
+	case activity.EdgeItem:
+		m.ResetItem()
+		return nil
+	case activity.EdgeActor:
+		m.ResetActor()
+		return nil
+	}
+	return fmt.Errorf("unknown Activity edge %s", name)
+}
+
 // CheckInMutation represents an operation that mutates the CheckIn nodes in the graph.
 type CheckInMutation struct {
 	config
@@ -1102,6 +1982,7 @@ type CheckInMutation struct {
 	addconfidence   *int
 	note            *string
 	created_at      *time.Time
+	edited_at       *time.Time
 	clearedFields   map[string]struct{}
 	item            *int
 	cleareditem     bool
@@ -1648,6 +2529,55 @@ func (m *CheckInMutation) ResetCreatedAt() {
 	m.created_at = nil
 }
 
+// SetEditedAt sets the "edited_at" field.
+func (m *CheckInMutation) SetEditedAt(t time.Time) {
+	m.edited_at = &t
+}
+
+// EditedAt returns the value of the "edited_at" field in the mutation.
+func (m *CheckInMutation) EditedAt() (r time.Time, exists bool) {
+	v := m.edited_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEditedAt returns the old "edited_at" field's value of the CheckIn entity.
+// If the CheckIn object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CheckInMutation) OldEditedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEditedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEditedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEditedAt: %w", err)
+	}
+	return oldValue.EditedAt, nil
+}
+
+// ClearEditedAt clears the value of the "edited_at" field.
+func (m *CheckInMutation) ClearEditedAt() {
+	m.edited_at = nil
+	m.clearedFields[checkin.FieldEditedAt] = struct{}{}
+}
+
+// EditedAtCleared returns if the "edited_at" field was cleared in this mutation.
+func (m *CheckInMutation) EditedAtCleared() bool {
+	_, ok := m.clearedFields[checkin.FieldEditedAt]
+	return ok
+}
+
+// ResetEditedAt resets all changes to the "edited_at" field.
+func (m *CheckInMutation) ResetEditedAt() {
+	m.edited_at = nil
+	delete(m.clearedFields, checkin.FieldEditedAt)
+}
+
 // ClearItem clears the "item" edge to the OKRItem entity.
 func (m *CheckInMutation) ClearItem() {
 	m.cleareditem = true
@@ -1844,7 +2774,7 @@ func (m *CheckInMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CheckInMutation) Fields() []string {
-	fields := make([]string, 0, 9)
+	fields := make([]string, 0, 10)
 	if m.org_id != nil {
 		fields = append(fields, checkin.FieldOrgID)
 	}
@@ -1872,6 +2802,9 @@ func (m *CheckInMutation) Fields() []string {
 	if m.created_at != nil {
 		fields = append(fields, checkin.FieldCreatedAt)
 	}
+	if m.edited_at != nil {
+		fields = append(fields, checkin.FieldEditedAt)
+	}
 	return fields
 }
 
@@ -1898,6 +2831,8 @@ func (m *CheckInMutation) Field(name string) (ent.Value, bool) {
 		return m.Note()
 	case checkin.FieldCreatedAt:
 		return m.CreatedAt()
+	case checkin.FieldEditedAt:
+		return m.EditedAt()
 	}
 	return nil, false
 }
@@ -1925,6 +2860,8 @@ func (m *CheckInMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldNote(ctx)
 	case checkin.FieldCreatedAt:
 		return m.OldCreatedAt(ctx)
+	case checkin.FieldEditedAt:
+		return m.OldEditedAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown CheckIn field %s", name)
 }
@@ -1996,6 +2933,13 @@ func (m *CheckInMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCreatedAt(v)
+		return nil
+	case checkin.FieldEditedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEditedAt(v)
 		return nil
 	}
 	return fmt.Errorf("unknown CheckIn field %s", name)
@@ -2084,6 +3028,9 @@ func (m *CheckInMutation) ClearedFields() []string {
 	if m.FieldCleared(checkin.FieldConfidence) {
 		fields = append(fields, checkin.FieldConfidence)
 	}
+	if m.FieldCleared(checkin.FieldEditedAt) {
+		fields = append(fields, checkin.FieldEditedAt)
+	}
 	return fields
 }
 
@@ -2103,6 +3050,9 @@ func (m *CheckInMutation) ClearField(name string) error {
 		return nil
 	case checkin.FieldConfidence:
 		m.ClearConfidence()
+		return nil
+	case checkin.FieldEditedAt:
+		m.ClearEditedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown CheckIn nullable field %s", name)
@@ -2138,6 +3088,9 @@ func (m *CheckInMutation) ResetField(name string) error {
 		return nil
 	case checkin.FieldCreatedAt:
 		m.ResetCreatedAt()
+		return nil
+	case checkin.FieldEditedAt:
+		m.ResetEditedAt()
 		return nil
 	}
 	return fmt.Errorf("unknown CheckIn field %s", name)
@@ -4825,6 +5778,9 @@ type OKRItemMutation struct {
 	checkins             map[int]struct{}
 	removedcheckins      map[int]struct{}
 	clearedcheckins      bool
+	activity             map[int]struct{}
+	removedactivity      map[int]struct{}
+	clearedactivity      bool
 	comments             map[int]struct{}
 	removedcomments      map[int]struct{}
 	clearedcomments      bool
@@ -6784,6 +7740,60 @@ func (m *OKRItemMutation) ResetCheckins() {
 	m.removedcheckins = nil
 }
 
+// AddActivityIDs adds the "activity" edge to the Activity entity by ids.
+func (m *OKRItemMutation) AddActivityIDs(ids ...int) {
+	if m.activity == nil {
+		m.activity = make(map[int]struct{})
+	}
+	for i := range ids {
+		m.activity[ids[i]] = struct{}{}
+	}
+}
+
+// ClearActivity clears the "activity" edge to the Activity entity.
+func (m *OKRItemMutation) ClearActivity() {
+	m.clearedactivity = true
+}
+
+// ActivityCleared reports if the "activity" edge to the Activity entity was cleared.
+func (m *OKRItemMutation) ActivityCleared() bool {
+	return m.clearedactivity
+}
+
+// RemoveActivityIDs removes the "activity" edge to the Activity entity by IDs.
+func (m *OKRItemMutation) RemoveActivityIDs(ids ...int) {
+	if m.removedactivity == nil {
+		m.removedactivity = make(map[int]struct{})
+	}
+	for i := range ids {
+		delete(m.activity, ids[i])
+		m.removedactivity[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedActivity returns the removed IDs of the "activity" edge to the Activity entity.
+func (m *OKRItemMutation) RemovedActivityIDs() (ids []int) {
+	for id := range m.removedactivity {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ActivityIDs returns the "activity" edge IDs in the mutation.
+func (m *OKRItemMutation) ActivityIDs() (ids []int) {
+	for id := range m.activity {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetActivity resets all changes to the "activity" edge.
+func (m *OKRItemMutation) ResetActivity() {
+	m.activity = nil
+	m.clearedactivity = false
+	m.removedactivity = nil
+}
+
 // AddCommentIDs adds the "comments" edge to the Comment entity by ids.
 func (m *OKRItemMutation) AddCommentIDs(ids ...int) {
 	if m.comments == nil {
@@ -7787,7 +8797,7 @@ func (m *OKRItemMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *OKRItemMutation) AddedEdges() []string {
-	edges := make([]string, 0, 15)
+	edges := make([]string, 0, 16)
 	if m.organization != nil {
 		edges = append(edges, okritem.EdgeOrganization)
 	}
@@ -7820,6 +8830,9 @@ func (m *OKRItemMutation) AddedEdges() []string {
 	}
 	if m.checkins != nil {
 		edges = append(edges, okritem.EdgeCheckins)
+	}
+	if m.activity != nil {
+		edges = append(edges, okritem.EdgeActivity)
 	}
 	if m.comments != nil {
 		edges = append(edges, okritem.EdgeComments)
@@ -7894,6 +8907,12 @@ func (m *OKRItemMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case okritem.EdgeActivity:
+		ids := make([]ent.Value, 0, len(m.activity))
+		for id := range m.activity {
+			ids = append(ids, id)
+		}
+		return ids
 	case okritem.EdgeComments:
 		ids := make([]ent.Value, 0, len(m.comments))
 		for id := range m.comments {
@@ -7924,7 +8943,7 @@ func (m *OKRItemMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *OKRItemMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 15)
+	edges := make([]string, 0, 16)
 	if m.removedowners != nil {
 		edges = append(edges, okritem.EdgeOwners)
 	}
@@ -7939,6 +8958,9 @@ func (m *OKRItemMutation) RemovedEdges() []string {
 	}
 	if m.removedcheckins != nil {
 		edges = append(edges, okritem.EdgeCheckins)
+	}
+	if m.removedactivity != nil {
+		edges = append(edges, okritem.EdgeActivity)
 	}
 	if m.removedcomments != nil {
 		edges = append(edges, okritem.EdgeComments)
@@ -7989,6 +9011,12 @@ func (m *OKRItemMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case okritem.EdgeActivity:
+		ids := make([]ent.Value, 0, len(m.removedactivity))
+		for id := range m.removedactivity {
+			ids = append(ids, id)
+		}
+		return ids
 	case okritem.EdgeComments:
 		ids := make([]ent.Value, 0, len(m.removedcomments))
 		for id := range m.removedcomments {
@@ -8019,7 +9047,7 @@ func (m *OKRItemMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *OKRItemMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 15)
+	edges := make([]string, 0, 16)
 	if m.clearedorganization {
 		edges = append(edges, okritem.EdgeOrganization)
 	}
@@ -8052,6 +9080,9 @@ func (m *OKRItemMutation) ClearedEdges() []string {
 	}
 	if m.clearedcheckins {
 		edges = append(edges, okritem.EdgeCheckins)
+	}
+	if m.clearedactivity {
+		edges = append(edges, okritem.EdgeActivity)
 	}
 	if m.clearedcomments {
 		edges = append(edges, okritem.EdgeComments)
@@ -8094,6 +9125,8 @@ func (m *OKRItemMutation) EdgeCleared(name string) bool {
 		return m.clearedcheckin_owner
 	case okritem.EdgeCheckins:
 		return m.clearedcheckins
+	case okritem.EdgeActivity:
+		return m.clearedactivity
 	case okritem.EdgeComments:
 		return m.clearedcomments
 	case okritem.EdgeGrants:
@@ -8168,6 +9201,9 @@ func (m *OKRItemMutation) ResetEdge(name string) error {
 		return nil
 	case okritem.EdgeCheckins:
 		m.ResetCheckins()
+		return nil
+	case okritem.EdgeActivity:
+		m.ResetActivity()
 		return nil
 	case okritem.EdgeComments:
 		m.ResetComments()

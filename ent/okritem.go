@@ -113,6 +113,8 @@ type OKRItemEdges struct {
 	CheckinOwner *User `json:"checkin_owner,omitempty"`
 	// Checkins holds the value of the checkins edge.
 	Checkins []*CheckIn `json:"checkins,omitempty"`
+	// The item's history, newest first.
+	Activity []*Activity `json:"activity,omitempty"`
 	// Comments holds the value of the comments edge.
 	Comments []*Comment `json:"comments,omitempty"`
 	// Grants holds the value of the grants edge.
@@ -123,15 +125,16 @@ type OKRItemEdges struct {
 	Likers []*User `json:"likers,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [15]bool
+	loadedTypes [16]bool
 	// totalCount holds the count of the edges above.
-	totalCount [14]map[string]int
+	totalCount [15]map[string]int
 
 	namedOwners    map[string][]*User
 	namedTeams     map[string][]*Team
 	namedChildren  map[string][]*OKRItem
 	namedViewers   map[string][]*User
 	namedCheckins  map[string][]*CheckIn
+	namedActivity  map[string][]*Activity
 	namedComments  map[string][]*Comment
 	namedGrants    map[string][]*Grant
 	namedFollowers map[string][]*User
@@ -249,10 +252,19 @@ func (e OKRItemEdges) CheckinsOrErr() ([]*CheckIn, error) {
 	return nil, &NotLoadedError{edge: "checkins"}
 }
 
+// ActivityOrErr returns the Activity value or an error if the edge
+// was not loaded in eager-loading.
+func (e OKRItemEdges) ActivityOrErr() ([]*Activity, error) {
+	if e.loadedTypes[11] {
+		return e.Activity, nil
+	}
+	return nil, &NotLoadedError{edge: "activity"}
+}
+
 // CommentsOrErr returns the Comments value or an error if the edge
 // was not loaded in eager-loading.
 func (e OKRItemEdges) CommentsOrErr() ([]*Comment, error) {
-	if e.loadedTypes[11] {
+	if e.loadedTypes[12] {
 		return e.Comments, nil
 	}
 	return nil, &NotLoadedError{edge: "comments"}
@@ -261,7 +273,7 @@ func (e OKRItemEdges) CommentsOrErr() ([]*Comment, error) {
 // GrantsOrErr returns the Grants value or an error if the edge
 // was not loaded in eager-loading.
 func (e OKRItemEdges) GrantsOrErr() ([]*Grant, error) {
-	if e.loadedTypes[12] {
+	if e.loadedTypes[13] {
 		return e.Grants, nil
 	}
 	return nil, &NotLoadedError{edge: "grants"}
@@ -270,7 +282,7 @@ func (e OKRItemEdges) GrantsOrErr() ([]*Grant, error) {
 // FollowersOrErr returns the Followers value or an error if the edge
 // was not loaded in eager-loading.
 func (e OKRItemEdges) FollowersOrErr() ([]*User, error) {
-	if e.loadedTypes[13] {
+	if e.loadedTypes[14] {
 		return e.Followers, nil
 	}
 	return nil, &NotLoadedError{edge: "followers"}
@@ -279,7 +291,7 @@ func (e OKRItemEdges) FollowersOrErr() ([]*User, error) {
 // LikersOrErr returns the Likers value or an error if the edge
 // was not loaded in eager-loading.
 func (e OKRItemEdges) LikersOrErr() ([]*User, error) {
-	if e.loadedTypes[14] {
+	if e.loadedTypes[15] {
 		return e.Likers, nil
 	}
 	return nil, &NotLoadedError{edge: "likers"}
@@ -590,6 +602,11 @@ func (_m *OKRItem) QueryCheckins() *CheckInQuery {
 	return NewOKRItemClient(_m.config).QueryCheckins(_m)
 }
 
+// QueryActivity queries the "activity" edge of the OKRItem entity.
+func (_m *OKRItem) QueryActivity() *ActivityQuery {
+	return NewOKRItemClient(_m.config).QueryActivity(_m)
+}
+
 // QueryComments queries the "comments" edge of the OKRItem entity.
 func (_m *OKRItem) QueryComments() *CommentQuery {
 	return NewOKRItemClient(_m.config).QueryComments(_m)
@@ -868,6 +885,30 @@ func (_m *OKRItem) appendNamedCheckins(name string, edges ...*CheckIn) {
 		_m.Edges.namedCheckins[name] = []*CheckIn{}
 	} else {
 		_m.Edges.namedCheckins[name] = append(_m.Edges.namedCheckins[name], edges...)
+	}
+}
+
+// NamedActivity returns the Activity named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *OKRItem) NamedActivity(name string) ([]*Activity, error) {
+	if _m.Edges.namedActivity == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedActivity[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *OKRItem) appendNamedActivity(name string, edges ...*Activity) {
+	if _m.Edges.namedActivity == nil {
+		_m.Edges.namedActivity = make(map[string][]*Activity)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedActivity[name] = []*Activity{}
+	} else {
+		_m.Edges.namedActivity[name] = append(_m.Edges.namedActivity[name], edges...)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"okrgraph/ent/activity"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
 	"okrgraph/ent/grant"
@@ -524,6 +525,21 @@ func (_c *OKRItemCreate) AddCheckins(v ...*CheckIn) *OKRItemCreate {
 		ids[i] = v[i].ID
 	}
 	return _c.AddCheckinIDs(ids...)
+}
+
+// AddActivityIDs adds the "activity" edge to the Activity entity by IDs.
+func (_c *OKRItemCreate) AddActivityIDs(ids ...int) *OKRItemCreate {
+	_c.mutation.AddActivityIDs(ids...)
+	return _c
+}
+
+// AddActivity adds the "activity" edges to the Activity entity.
+func (_c *OKRItemCreate) AddActivity(v ...*Activity) *OKRItemCreate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddActivityIDs(ids...)
 }
 
 // AddCommentIDs adds the "comments" edge to the Comment entity by IDs.
@@ -1103,6 +1119,22 @@ func (_c *OKRItemCreate) createSpec() (*OKRItem, *sqlgraph.CreateSpec) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ActivityIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.ActivityTable,
+			Columns: []string{okritem.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(activity.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

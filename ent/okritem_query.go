@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"math"
+	"okrgraph/ent/activity"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
 	"okrgraph/ent/grant"
@@ -42,6 +43,7 @@ type OKRItemQuery struct {
 	withDelegate       *UserQuery
 	withCheckinOwner   *UserQuery
 	withCheckins       *CheckInQuery
+	withActivity       *ActivityQuery
 	withComments       *CommentQuery
 	withGrants         *GrantQuery
 	withFollowers      *UserQuery
@@ -53,6 +55,7 @@ type OKRItemQuery struct {
 	withNamedChildren  map[string]*OKRItemQuery
 	withNamedViewers   map[string]*UserQuery
 	withNamedCheckins  map[string]*CheckInQuery
+	withNamedActivity  map[string]*ActivityQuery
 	withNamedComments  map[string]*CommentQuery
 	withNamedGrants    map[string]*GrantQuery
 	withNamedFollowers map[string]*UserQuery
@@ -328,6 +331,28 @@ func (_q *OKRItemQuery) QueryCheckins() *CheckInQuery {
 			sqlgraph.From(okritem.Table, okritem.FieldID, selector),
 			sqlgraph.To(checkin.Table, checkin.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, okritem.CheckinsTable, okritem.CheckinsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryActivity chains the current query on the "activity" edge.
+func (_q *OKRItemQuery) QueryActivity() *ActivityQuery {
+	query := (&ActivityClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(okritem.Table, okritem.FieldID, selector),
+			sqlgraph.To(activity.Table, activity.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, okritem.ActivityTable, okritem.ActivityColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -626,6 +651,7 @@ func (_q *OKRItemQuery) Clone() *OKRItemQuery {
 		withDelegate:     _q.withDelegate.Clone(),
 		withCheckinOwner: _q.withCheckinOwner.Clone(),
 		withCheckins:     _q.withCheckins.Clone(),
+		withActivity:     _q.withActivity.Clone(),
 		withComments:     _q.withComments.Clone(),
 		withGrants:       _q.withGrants.Clone(),
 		withFollowers:    _q.withFollowers.Clone(),
@@ -755,6 +781,17 @@ func (_q *OKRItemQuery) WithCheckins(opts ...func(*CheckInQuery)) *OKRItemQuery 
 		opt(query)
 	}
 	_q.withCheckins = query
+	return _q
+}
+
+// WithActivity tells the query-builder to eager-load the nodes that are connected to
+// the "activity" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *OKRItemQuery) WithActivity(opts ...func(*ActivityQuery)) *OKRItemQuery {
+	query := (&ActivityClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withActivity = query
 	return _q
 }
 
@@ -889,7 +926,7 @@ func (_q *OKRItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*OKRI
 	var (
 		nodes       = []*OKRItem{}
 		_spec       = _q.querySpec()
-		loadedTypes = [15]bool{
+		loadedTypes = [16]bool{
 			_q.withOrganization != nil,
 			_q.withCreator != nil,
 			_q.withOwners != nil,
@@ -901,6 +938,7 @@ func (_q *OKRItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*OKRI
 			_q.withDelegate != nil,
 			_q.withCheckinOwner != nil,
 			_q.withCheckins != nil,
+			_q.withActivity != nil,
 			_q.withComments != nil,
 			_q.withGrants != nil,
 			_q.withFollowers != nil,
@@ -999,6 +1037,13 @@ func (_q *OKRItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*OKRI
 			return nil, err
 		}
 	}
+	if query := _q.withActivity; query != nil {
+		if err := _q.loadActivity(ctx, query, nodes,
+			func(n *OKRItem) { n.Edges.Activity = []*Activity{} },
+			func(n *OKRItem, e *Activity) { n.Edges.Activity = append(n.Edges.Activity, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withComments; query != nil {
 		if err := _q.loadComments(ctx, query, nodes,
 			func(n *OKRItem) { n.Edges.Comments = []*Comment{} },
@@ -1059,6 +1104,13 @@ func (_q *OKRItemQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*OKRI
 		if err := _q.loadCheckins(ctx, query, nodes,
 			func(n *OKRItem) { n.appendNamedCheckins(name) },
 			func(n *OKRItem, e *CheckIn) { n.appendNamedCheckins(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedActivity {
+		if err := _q.loadActivity(ctx, query, nodes,
+			func(n *OKRItem) { n.appendNamedActivity(name) },
+			func(n *OKRItem, e *Activity) { n.appendNamedActivity(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -1530,6 +1582,36 @@ func (_q *OKRItemQuery) loadCheckins(ctx context.Context, query *CheckInQuery, n
 	}
 	return nil
 }
+func (_q *OKRItemQuery) loadActivity(ctx context.Context, query *ActivityQuery, nodes []*OKRItem, init func(*OKRItem), assign func(*OKRItem, *Activity)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*OKRItem)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(activity.FieldItemID)
+	}
+	query.Where(predicate.Activity(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(okritem.ActivityColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ItemID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "item_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 func (_q *OKRItemQuery) loadComments(ctx context.Context, query *CommentQuery, nodes []*OKRItem, init func(*OKRItem), assign func(*OKRItem, *Comment)) error {
 	fks := make([]driver.Value, 0, len(nodes))
 	nodeids := make(map[int]*OKRItem)
@@ -1919,6 +2001,20 @@ func (_q *OKRItemQuery) WithNamedCheckins(name string, opts ...func(*CheckInQuer
 		_q.withNamedCheckins = make(map[string]*CheckInQuery)
 	}
 	_q.withNamedCheckins[name] = query
+	return _q
+}
+
+// WithNamedActivity tells the query-builder to eager-load the nodes that are connected to the "activity"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *OKRItemQuery) WithNamedActivity(name string, opts ...func(*ActivityQuery)) *OKRItemQuery {
+	query := (&ActivityClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedActivity == nil {
+		_q.withNamedActivity = make(map[string]*ActivityQuery)
+	}
+	_q.withNamedActivity[name] = query
 	return _q
 }
 

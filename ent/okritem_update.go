@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"okrgraph/ent/activity"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
 	"okrgraph/ent/grant"
@@ -607,6 +608,21 @@ func (_u *OKRItemUpdate) AddCheckins(v ...*CheckIn) *OKRItemUpdate {
 	return _u.AddCheckinIDs(ids...)
 }
 
+// AddActivityIDs adds the "activity" edge to the Activity entity by IDs.
+func (_u *OKRItemUpdate) AddActivityIDs(ids ...int) *OKRItemUpdate {
+	_u.mutation.AddActivityIDs(ids...)
+	return _u
+}
+
+// AddActivity adds the "activity" edges to the Activity entity.
+func (_u *OKRItemUpdate) AddActivity(v ...*Activity) *OKRItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddActivityIDs(ids...)
+}
+
 // AddCommentIDs adds the "comments" edge to the Comment entity by IDs.
 func (_u *OKRItemUpdate) AddCommentIDs(ids ...int) *OKRItemUpdate {
 	_u.mutation.AddCommentIDs(ids...)
@@ -799,6 +815,27 @@ func (_u *OKRItemUpdate) RemoveCheckins(v ...*CheckIn) *OKRItemUpdate {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCheckinIDs(ids...)
+}
+
+// ClearActivity clears all "activity" edges to the Activity entity.
+func (_u *OKRItemUpdate) ClearActivity() *OKRItemUpdate {
+	_u.mutation.ClearActivity()
+	return _u
+}
+
+// RemoveActivityIDs removes the "activity" edge to Activity entities by IDs.
+func (_u *OKRItemUpdate) RemoveActivityIDs(ids ...int) *OKRItemUpdate {
+	_u.mutation.RemoveActivityIDs(ids...)
+	return _u
+}
+
+// RemoveActivity removes "activity" edges to Activity entities.
+func (_u *OKRItemUpdate) RemoveActivity(v ...*Activity) *OKRItemUpdate {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveActivityIDs(ids...)
 }
 
 // ClearComments clears all "comments" edges to the Comment entity.
@@ -1443,6 +1480,51 @@ func (_u *OKRItemUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ActivityCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.ActivityTable,
+			Columns: []string{okritem.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(activity.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedActivityIDs(); len(nodes) > 0 && !_u.mutation.ActivityCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.ActivityTable,
+			Columns: []string{okritem.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(activity.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ActivityIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.ActivityTable,
+			Columns: []string{okritem.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(activity.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {
@@ -2223,6 +2305,21 @@ func (_u *OKRItemUpdateOne) AddCheckins(v ...*CheckIn) *OKRItemUpdateOne {
 	return _u.AddCheckinIDs(ids...)
 }
 
+// AddActivityIDs adds the "activity" edge to the Activity entity by IDs.
+func (_u *OKRItemUpdateOne) AddActivityIDs(ids ...int) *OKRItemUpdateOne {
+	_u.mutation.AddActivityIDs(ids...)
+	return _u
+}
+
+// AddActivity adds the "activity" edges to the Activity entity.
+func (_u *OKRItemUpdateOne) AddActivity(v ...*Activity) *OKRItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddActivityIDs(ids...)
+}
+
 // AddCommentIDs adds the "comments" edge to the Comment entity by IDs.
 func (_u *OKRItemUpdateOne) AddCommentIDs(ids ...int) *OKRItemUpdateOne {
 	_u.mutation.AddCommentIDs(ids...)
@@ -2415,6 +2512,27 @@ func (_u *OKRItemUpdateOne) RemoveCheckins(v ...*CheckIn) *OKRItemUpdateOne {
 		ids[i] = v[i].ID
 	}
 	return _u.RemoveCheckinIDs(ids...)
+}
+
+// ClearActivity clears all "activity" edges to the Activity entity.
+func (_u *OKRItemUpdateOne) ClearActivity() *OKRItemUpdateOne {
+	_u.mutation.ClearActivity()
+	return _u
+}
+
+// RemoveActivityIDs removes the "activity" edge to Activity entities by IDs.
+func (_u *OKRItemUpdateOne) RemoveActivityIDs(ids ...int) *OKRItemUpdateOne {
+	_u.mutation.RemoveActivityIDs(ids...)
+	return _u
+}
+
+// RemoveActivity removes "activity" edges to Activity entities.
+func (_u *OKRItemUpdateOne) RemoveActivity(v ...*Activity) *OKRItemUpdateOne {
+	ids := make([]int, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveActivityIDs(ids...)
 }
 
 // ClearComments clears all "comments" edges to the Comment entity.
@@ -3089,6 +3207,51 @@ func (_u *OKRItemUpdateOne) sqlSave(ctx context.Context) (_node *OKRItem, err er
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(checkin.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ActivityCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.ActivityTable,
+			Columns: []string{okritem.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(activity.FieldID, field.TypeInt),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedActivityIDs(); len(nodes) > 0 && !_u.mutation.ActivityCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.ActivityTable,
+			Columns: []string{okritem.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(activity.FieldID, field.TypeInt),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ActivityIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   okritem.ActivityTable,
+			Columns: []string{okritem.ActivityColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(activity.FieldID, field.TypeInt),
 			},
 		}
 		for _, k := range nodes {

@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// Activity is the client for interacting with the Activity builders.
+	Activity *ActivityClient
 	// CheckIn is the client for interacting with the CheckIn builders.
 	CheckIn *CheckInClient
 	// Comment is the client for interacting with the Comment builders.
@@ -180,6 +182,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
+	tx.Activity = NewActivityClient(tx.config)
 	tx.CheckIn = NewCheckInClient(tx.config)
 	tx.Comment = NewCommentClient(tx.config)
 	tx.Grant = NewGrantClient(tx.config)

@@ -35,6 +35,24 @@ func (r *mutationResolver) CheckIn(ctx context.Context, input okr.CheckInInput) 
 	return &model.CheckInPayload{CheckIn: ci, Item: it}, nil
 }
 
+// UpdateCheckIn is the resolver for the updateCheckIn field.
+func (r *mutationResolver) UpdateCheckIn(ctx context.Context, input okr.UpdateCheckInInput) (*model.CheckInPayload, error) {
+	ci, it, err := r.OKRs.UpdateCheckIn(ctx, input)
+	if err != nil {
+		return nil, err
+	}
+	return &model.CheckInPayload{CheckIn: ci, Item: it}, nil
+}
+
+// DeleteCheckIn is the resolver for the deleteCheckIn field.
+func (r *mutationResolver) DeleteCheckIn(ctx context.Context, id int) (*model.DeleteCheckInPayload, error) {
+	it, err := r.OKRs.DeleteCheckIn(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &model.DeleteCheckInPayload{DeletedID: id, Item: it}, nil
+}
+
 // SetDataLink is the resolver for the setDataLink field.
 func (r *mutationResolver) SetDataLink(ctx context.Context, input okr.SetDataLinkInput) (*model.OKRItemPayload, error) {
 	return itemPayload(r.OKRs.SetDataLink(ctx, input))

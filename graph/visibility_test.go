@@ -139,7 +139,7 @@ func TestPrivateFilterAgreesWithPolicy(t *testing.T) {
 					inTree[it.ID] = true
 				}
 			}
-			checkTrees(t, e, usr.Email, byID, inTree)
+			checkTrees(t, e, *usr.Email, byID, inTree)
 			treeRows += len(inTree)
 			for _, it := range items {
 				d, err := engine.Decide(context.Background(), actor.Input(authz.ActionOKRView, facts[it.ID]))

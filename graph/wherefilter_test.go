@@ -80,7 +80,7 @@ func wherePaths(schema *ast.Schema, depth int) []wherePath {
 
 // selection asks for what a root field answers: a connection's count and
 // ids, or a list's ids.
-func selection(f *ast.FieldDefinition, schema *ast.Schema, where string) string {
+func whereSelection(f *ast.FieldDefinition, schema *ast.Schema, where string) string {
 	args := "where: " + where
 	if f.Arguments.ForName("first") != nil {
 		args = "first: 50, " + args
@@ -175,8 +175,8 @@ func TestWhereFiltersRevealNothingHidden(t *testing.T) {
 		run := func(who string, ps []pair) (hits, misses map[string]json.RawMessage) {
 			var qh, qm strings.Builder
 			for i, p := range ps {
-				fmt.Fprintf(&qh, "a%d: %s\n", i, selection(p.path.root, schema, p.hit))
-				fmt.Fprintf(&qm, "a%d: %s\n", i, selection(p.path.root, schema, p.miss))
+				fmt.Fprintf(&qh, "a%d: %s\n", i, whereSelection(p.path.root, schema, p.hit))
+				fmt.Fprintf(&qm, "a%d: %s\n", i, whereSelection(p.path.root, schema, p.miss))
 			}
 			decode := func(q string) map[string]json.RawMessage {
 				r := e.As(who, "acme").Do(t, "{"+q+"}", nil)
@@ -289,7 +289,7 @@ func hideFromSteve(t *testing.T, e *testenv.Env, orgID int) {
 	// Another organization steve is not in; martha is a member of both.
 	other, err := db.Organization.Create().SetName("Org " + hiddenMark).SetSlug(hiddenMark).Save(ctx)
 	testenv.Must(t, err)
-	stranger, err := db.User.Create().SetEmail(hiddenMark + "@other.example").SetName("Name " + hiddenMark).SetSubject(hiddenMark).Save(ctx)
+	stranger, err := db.User.Create().SetEmail(hiddenMark + "@other.example").SetName("Name " + hiddenMark).SetIssuer("local").SetSub(hiddenMark).Save(ctx)
 	testenv.Must(t, err)
 	for _, u := range []int{stranger.ID, martha} {
 		_, err = db.Membership.Create().SetOrgID(other.ID).SetUserID(u).SetRole(membership.RoleOWNER).Save(ctx)

@@ -56,6 +56,11 @@ decision := d if {
 	input.subject.id != ""
 	d := okr.checkin_decision
 } else := d if {
+	input.action in {"okr.checkin.update", "okr.checkin.delete"}
+	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
+	input.subject.id != ""
+	d := okr.checkin_correction_decision
+} else := d if {
 	input.action == "okr.align"
 	input.subject.role in {"MEMBER", "ADMIN", "OWNER"}
 	input.subject.id != ""

@@ -96,7 +96,7 @@ test_unknown_concern_denied if {
 test_every_known_action_is_decided if {
 	every action in {
 		"okr.view", "okr.create", "okr.update", "okr.delete", "okr.change_owners",
-		"okr.set_delegate", "okr.set_checkin_owner", "okr.checkin", "okr.align",
+		"okr.set_delegate", "okr.set_checkin_owner", "okr.checkin", "okr.checkin.update", "okr.checkin.delete", "okr.align",
 		"okr.clone", "okr.comment", "okr.manage_grants", "org.manage",
 		"org.manage_members", "org.manage_policy", "org.create_team",
 		"team.manage_members", "team.manage_settings", "profile.update",

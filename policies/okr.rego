@@ -142,6 +142,23 @@ checkin_decision := {"allow": true, "reasons": ["check-in owner"]} if {
 	input.subject.id in input.resource.grants.checkin
 } else := {"allow": false, "reasons": ["only those who may edit this OKR, its check-in owner and users with a check-in grant may check in on it"]}
 
+# METADATA
+# title: Check-in correction decision
+# description: |
+#   Correct (okr.checkin.update) or delete (okr.checkin.delete) a check-in:
+#   org admins (seed: they "can create, edit and delete any Objectives or
+#   Check-ins"). input.resource is the check-in's item and
+#   input.resource.checkin the check-in (id, author, age_seconds), so a
+#   tenant policy can widen it, e.g. to the author within a day.
+checkin_correction_decision := {"allow": true, "reasons": ["org admin"]} if {
+	input.subject.role in {"ADMIN", "OWNER"}
+} else := {"allow": false, "reasons": [sprintf("only org admins may %s a check-in", [correction_verbs[input.action]])]}
+
+correction_verbs := {
+	"okr.checkin.update": "correct",
+	"okr.checkin.delete": "delete",
+}
+
 # ---------------------------------------------------------------------------
 # Align under input.resource.
 

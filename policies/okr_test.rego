@@ -277,6 +277,26 @@ test_checkin_owner_may_not_edit if {
 	denied(decide("okr.update", user("checker"), r), edit_msg)
 }
 
+# Correct or delete a check-in.
+
+corrected := object.union(objective, {"checkin": {"id": "c1", "author": "owner", "age_seconds": 60}})
+
+test_checkin_correction_by_org_admins if {
+	allowed(decide("okr.checkin.update", admin("boss"), corrected), "org admin")
+	allowed(decide("okr.checkin.delete", object.union(user("chief"), {"role": "OWNER"}), corrected), "org admin")
+}
+
+test_checkin_correction_denied_to_others if {
+	# Not even the author, an owner or the check-in owner by default.
+	denied(decide("okr.checkin.update", user("owner"), corrected), "only org admins may correct a check-in")
+	denied(decide("okr.checkin.delete", user("creator"), corrected), "only org admins may delete a check-in")
+}
+
+test_checkin_correction_denied_to_observer_admins if {
+	d := decide("okr.checkin.delete", object.union(admin("boss"), {"observer": true}), corrected)
+	d.allow == false
+}
+
 # ---------------------------------------------------------------------------
 # Align under the resource.
 

@@ -292,7 +292,10 @@ func migrate(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
-	return db.Migrate(ctx)
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	return okr.InheritPeriods(ctx, db.Client)
 }
 
 func token(args []string) error {

@@ -3,6 +3,7 @@
 package apitoken
 
 import (
+	"okrgraph/ent/edgefilter"
 	"okrgraph/ent/predicate"
 	"time"
 
@@ -482,6 +483,12 @@ func HasCreator() predicate.APIToken {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, CreatorTable, CreatorColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -490,6 +497,16 @@ func HasCreator() predicate.APIToken {
 func HasCreatorWith(preds ...predicate.User) predicate.APIToken {
 	return predicate.APIToken(func(s *sql.Selector) {
 		step := newCreatorStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)
@@ -505,6 +522,12 @@ func HasServiceUser() predicate.APIToken {
 			sqlgraph.From(Table, FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, ServiceUserTable, ServiceUserColumn),
 		)
+		if edgefilter.Has("users") {
+			step.To.Table, step.To.Column = "users", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("users", s) })
+			return
+		}
+
 		sqlgraph.HasNeighbors(s, step)
 	})
 }
@@ -513,6 +536,16 @@ func HasServiceUser() predicate.APIToken {
 func HasServiceUserWith(preds ...predicate.User) predicate.APIToken {
 	return predicate.APIToken(func(s *sql.Selector) {
 		step := newServiceUserStep()
+		if edgefilter.Has("users") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("users", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

@@ -36,6 +36,8 @@ const (
 	FieldNote = "note"
 	// FieldCreatedAt holds the string denoting the created_at field in the database.
 	FieldCreatedAt = "created_at"
+	// FieldEditedAt holds the string denoting the edited_at field in the database.
+	FieldEditedAt = "edited_at"
 	// EdgeItem holds the string denoting the item edge name in mutations.
 	EdgeItem = "item"
 	// EdgeAuthor holds the string denoting the author edge name in mutations.
@@ -86,6 +88,7 @@ var Columns = []string{
 	FieldConfidence,
 	FieldNote,
 	FieldCreatedAt,
+	FieldEditedAt,
 }
 
 var (
@@ -200,6 +203,11 @@ func ByNote(opts ...sql.OrderTermOption) OrderOption {
 // ByCreatedAt orders the results by the created_at field.
 func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCreatedAt, opts...).ToFunc()
+}
+
+// ByEditedAt orders the results by the edited_at field.
+func ByEditedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEditedAt, opts...).ToFunc()
 }
 
 // ByItemField orders the results by item field.

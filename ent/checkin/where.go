@@ -96,6 +96,11 @@ func CreatedAt(v time.Time) predicate.CheckIn {
 	return predicate.CheckIn(sql.FieldEQ(FieldCreatedAt, v))
 }
 
+// EditedAt applies equality check predicate on the "edited_at" field. It's identical to EditedAtEQ.
+func EditedAt(v time.Time) predicate.CheckIn {
+	return predicate.CheckIn(sql.FieldEQ(FieldEditedAt, v))
+}
+
 // OrgIDEQ applies the EQ predicate on the "org_id" field.
 func OrgIDEQ(v int) predicate.CheckIn {
 	return predicate.CheckIn(sql.FieldEQ(FieldOrgID, v))
@@ -439,6 +444,56 @@ func CreatedAtLT(v time.Time) predicate.CheckIn {
 // CreatedAtLTE applies the LTE predicate on the "created_at" field.
 func CreatedAtLTE(v time.Time) predicate.CheckIn {
 	return predicate.CheckIn(sql.FieldLTE(FieldCreatedAt, v))
+}
+
+// EditedAtEQ applies the EQ predicate on the "edited_at" field.
+func EditedAtEQ(v time.Time) predicate.CheckIn {
+	return predicate.CheckIn(sql.FieldEQ(FieldEditedAt, v))
+}
+
+// EditedAtNEQ applies the NEQ predicate on the "edited_at" field.
+func EditedAtNEQ(v time.Time) predicate.CheckIn {
+	return predicate.CheckIn(sql.FieldNEQ(FieldEditedAt, v))
+}
+
+// EditedAtIn applies the In predicate on the "edited_at" field.
+func EditedAtIn(vs ...time.Time) predicate.CheckIn {
+	return predicate.CheckIn(sql.FieldIn(FieldEditedAt, vs...))
+}
+
+// EditedAtNotIn applies the NotIn predicate on the "edited_at" field.
+func EditedAtNotIn(vs ...time.Time) predicate.CheckIn {
+	return predicate.CheckIn(sql.FieldNotIn(FieldEditedAt, vs...))
+}
+
+// EditedAtGT applies the GT predicate on the "edited_at" field.
+func EditedAtGT(v time.Time) predicate.CheckIn {
+	return predicate.CheckIn(sql.FieldGT(FieldEditedAt, v))
+}
+
+// EditedAtGTE applies the GTE predicate on the "edited_at" field.
+func EditedAtGTE(v time.Time) predicate.CheckIn {
+	return predicate.CheckIn(sql.FieldGTE(FieldEditedAt, v))
+}
+
+// EditedAtLT applies the LT predicate on the "edited_at" field.
+func EditedAtLT(v time.Time) predicate.CheckIn {
+	return predicate.CheckIn(sql.FieldLT(FieldEditedAt, v))
+}
+
+// EditedAtLTE applies the LTE predicate on the "edited_at" field.
+func EditedAtLTE(v time.Time) predicate.CheckIn {
+	return predicate.CheckIn(sql.FieldLTE(FieldEditedAt, v))
+}
+
+// EditedAtIsNil applies the IsNil predicate on the "edited_at" field.
+func EditedAtIsNil() predicate.CheckIn {
+	return predicate.CheckIn(sql.FieldIsNull(FieldEditedAt))
+}
+
+// EditedAtNotNil applies the NotNil predicate on the "edited_at" field.
+func EditedAtNotNil() predicate.CheckIn {
+	return predicate.CheckIn(sql.FieldNotNull(FieldEditedAt))
 }
 
 // HasItem applies the HasEdge predicate on the "item" edge.

@@ -2,4 +2,4 @@
 
 package internal
 
-const IncrementStarts = "{\"api_tokens\":68719476736,\"check_ins\":30064771072,\"comments\":34359738368,\"grants\":38654705664,\"memberships\":0,\"okr_items\":4294967296,\"organizations\":8589934592,\"policy_audits\":55834574848,\"policy_decisions\":64424509440,\"policy_versions\":60129542144,\"review_approvers\":47244640256,\"review_cycles\":51539607552,\"reviews\":42949672960,\"team_memberships\":17179869184,\"teams\":12884901888,\"time_periods\":21474836480,\"users\":25769803776}"
+const IncrementStarts = "{\"activities\":73014444032,\"api_tokens\":68719476736,\"check_ins\":30064771072,\"comments\":34359738368,\"grants\":38654705664,\"memberships\":0,\"okr_items\":4294967296,\"organizations\":8589934592,\"policy_audits\":55834574848,\"policy_decisions\":64424509440,\"policy_versions\":60129542144,\"review_approvers\":47244640256,\"review_cycles\":51539607552,\"reviews\":42949672960,\"team_memberships\":17179869184,\"teams\":12884901888,\"time_periods\":21474836480,\"users\":25769803776}"

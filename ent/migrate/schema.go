@@ -50,6 +50,44 @@ var (
 			},
 		},
 	}
+	// ActivitiesColumns holds the columns for the "activities" table.
+	ActivitiesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "org_id", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"UPDATED", "CHECKIN_CORRECTED", "CHECKIN_DELETED"}},
+		{Name: "checkin_id", Type: field.TypeInt, Nullable: true},
+		{Name: "changes", Type: field.TypeJSON},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "item_id", Type: field.TypeInt},
+		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
+	}
+	// ActivitiesTable holds the schema information for the "activities" table.
+	ActivitiesTable = &schema.Table{
+		Name:       "activities",
+		Columns:    ActivitiesColumns,
+		PrimaryKey: []*schema.Column{ActivitiesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "activities_okr_items_item",
+				Columns:    []*schema.Column{ActivitiesColumns[6]},
+				RefColumns: []*schema.Column{OkrItemsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "activities_users_actor",
+				Columns:    []*schema.Column{ActivitiesColumns[7]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "activity_item_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ActivitiesColumns[6], ActivitiesColumns[5]},
+			},
+		},
+	}
 	// CheckInsColumns holds the columns for the "check_ins" table.
 	CheckInsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -60,6 +98,7 @@ var (
 		{Name: "confidence", Type: field.TypeInt, Nullable: true},
 		{Name: "note", Type: field.TypeString, Size: 10000, Default: ""},
 		{Name: "created_at", Type: field.TypeTime},
+		{Name: "edited_at", Type: field.TypeTime, Nullable: true},
 		{Name: "item_id", Type: field.TypeInt},
 		{Name: "author_id", Type: field.TypeInt},
 	}
@@ -71,13 +110,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "check_ins_okr_items_item",
-				Columns:    []*schema.Column{CheckInsColumns[8]},
+				Columns:    []*schema.Column{CheckInsColumns[9]},
 				RefColumns: []*schema.Column{OkrItemsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "check_ins_users_author",
-				Columns:    []*schema.Column{CheckInsColumns[9]},
+				Columns:    []*schema.Column{CheckInsColumns[10]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -86,7 +125,7 @@ var (
 			{
 				Name:    "checkin_item_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{CheckInsColumns[8], CheckInsColumns[7]},
+				Columns: []*schema.Column{CheckInsColumns[9], CheckInsColumns[7]},
 			},
 		},
 	}
@@ -951,6 +990,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		ActivitiesTable,
 		CheckInsTable,
 		CommentsTable,
 		GrantsTable,
@@ -983,6 +1023,11 @@ func init() {
 	APITokensTable.ForeignKeys[1].RefTable = UsersTable
 	APITokensTable.Annotation = &entsql.Annotation{
 		IncrementStart: func(i int) *int { return &i }(68719476736),
+	}
+	ActivitiesTable.ForeignKeys[0].RefTable = OkrItemsTable
+	ActivitiesTable.ForeignKeys[1].RefTable = UsersTable
+	ActivitiesTable.Annotation = &entsql.Annotation{
+		IncrementStart: func(i int) *int { return &i }(73014444032),
 	}
 	CheckInsTable.ForeignKeys[0].RefTable = OkrItemsTable
 	CheckInsTable.ForeignKeys[1].RefTable = UsersTable

@@ -102,6 +102,8 @@ const (
 	EdgeCheckinOwner = "checkin_owner"
 	// EdgeCheckins holds the string denoting the checkins edge name in mutations.
 	EdgeCheckins = "checkins"
+	// EdgeActivity holds the string denoting the activity edge name in mutations.
+	EdgeActivity = "activity"
 	// EdgeComments holds the string denoting the comments edge name in mutations.
 	EdgeComments = "comments"
 	// EdgeGrants holds the string denoting the grants edge name in mutations.
@@ -177,6 +179,13 @@ const (
 	CheckinsInverseTable = "check_ins"
 	// CheckinsColumn is the table column denoting the checkins relation/edge.
 	CheckinsColumn = "item_id"
+	// ActivityTable is the table that holds the activity relation/edge.
+	ActivityTable = "activities"
+	// ActivityInverseTable is the table name for the Activity entity.
+	// It exists in this package in order to avoid circular dependency with the "activity" package.
+	ActivityInverseTable = "activities"
+	// ActivityColumn is the table column denoting the activity relation/edge.
+	ActivityColumn = "item_id"
 	// CommentsTable is the table that holds the comments relation/edge.
 	CommentsTable = "comments"
 	// CommentsInverseTable is the table name for the Comment entity.
@@ -685,6 +694,20 @@ func ByCheckins(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
 	}
 }
 
+// ByActivityCount orders the results by activity count.
+func ByActivityCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newActivityStep(), opts...)
+	}
+}
+
+// ByActivity orders the results by activity terms.
+func ByActivity(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newActivityStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
 // ByCommentsCount orders the results by comments count.
 func ByCommentsCount(opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -815,6 +838,13 @@ func newCheckinsStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(CheckinsInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.O2M, true, CheckinsTable, CheckinsColumn),
+	)
+}
+func newActivityStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ActivityInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, ActivityTable, ActivityColumn),
 	)
 }
 func newCommentsStep() *sqlgraph.Step {

@@ -1700,6 +1700,45 @@ func HasCheckinsWith(preds ...predicate.CheckIn) predicate.OKRItem {
 	})
 }
 
+// HasActivity applies the HasEdge predicate on the "activity" edge.
+func HasActivity() predicate.OKRItem {
+	return predicate.OKRItem(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, ActivityTable, ActivityColumn),
+		)
+		if edgefilter.Has("activities") {
+			step.To.Table, step.To.Column = "activities", "id"
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) { edgefilter.Apply("activities", s) })
+			return
+		}
+
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasActivityWith applies the HasEdge predicate on the "activity" edge with a given conditions (other predicates).
+func HasActivityWith(preds ...predicate.Activity) predicate.OKRItem {
+	return predicate.OKRItem(func(s *sql.Selector) {
+		step := newActivityStep()
+		if edgefilter.Has("activities") {
+			sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+				edgefilter.Apply("activities", s)
+				for _, p := range preds {
+					p(s)
+				}
+			})
+			return
+		}
+
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
 // HasComments applies the HasEdge predicate on the "comments" edge.
 func HasComments() predicate.OKRItem {
 	return predicate.OKRItem(func(s *sql.Selector) {

@@ -3,6 +3,7 @@
 package runtime
 
 import (
+	"okrgraph/ent/activity"
 	"okrgraph/ent/apitoken"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
@@ -58,6 +59,19 @@ func init() {
 	apitokenDescCreatedAt := apitokenFields[5].Descriptor()
 	// apitoken.DefaultCreatedAt holds the default value on creation for the created_at field.
 	apitoken.DefaultCreatedAt = apitokenDescCreatedAt.Default.(func() time.Time)
+	activityMixin := schema.Activity{}.Mixin()
+	activityMixinHooks0 := activityMixin[0].Hooks()
+	activity.Hooks[0] = activityMixinHooks0[0]
+	activityMixinInters0 := activityMixin[0].Interceptors()
+	activityInters := schema.Activity{}.Interceptors()
+	activity.Interceptors[0] = activityMixinInters0[0]
+	activity.Interceptors[1] = activityInters[0]
+	activityFields := schema.Activity{}.Fields()
+	_ = activityFields
+	// activityDescCreatedAt is the schema descriptor for created_at field.
+	activityDescCreatedAt := activityFields[5].Descriptor()
+	// activity.DefaultCreatedAt holds the default value on creation for the created_at field.
+	activity.DefaultCreatedAt = activityDescCreatedAt.Default.(func() time.Time)
 	checkinMixin := schema.CheckIn{}.Mixin()
 	checkinMixinHooks0 := checkinMixin[0].Hooks()
 	checkin.Hooks[0] = checkinMixinHooks0[0]

@@ -16,7 +16,8 @@ import (
 	"okrgraph/internal/scope"
 )
 
-// CheckIn is one entry of an item's append-only progress history.
+// CheckIn is one entry of an item's progress history. Org admins may
+// correct or delete one; each correction is kept in the item's activity.
 type CheckIn struct {
 	ent.Schema
 }
@@ -38,28 +39,27 @@ func (CheckIn) Fields() []ent.Field {
 		field.Float("value").
 			Comment("The metric's value (metric key results), or 0/1 for milestones.").
 			Optional().
-			Nillable().
-			Immutable(),
+			Nillable(),
 		field.Float("progress").
 			Comment("The item's progress right after this check-in, 0 to 1.").
-			Default(0).
-			Immutable(),
+			Default(0),
 		field.Enum("status").
-			Values("NOT_STARTED", "ON_TRACK", "BEHIND", "AT_RISK").
-			Immutable(),
+			Values("NOT_STARTED", "ON_TRACK", "BEHIND", "AT_RISK"),
 		field.Int("confidence").
 			Optional().
 			Nillable().
-			Range(0, 10).
-			Immutable(),
+			Range(0, 10),
 		field.Text("note").
 			MaxLen(10000).
-			Default("").
-			Immutable(),
+			Default(""),
 		field.Time("created_at").
 			Default(time.Now).
 			Immutable().
 			Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("edited_at").
+			Comment("When it was last corrected; null if never (the item's activity says how).").
+			Optional().
+			Nillable(),
 	}
 }
 

@@ -172,6 +172,10 @@ func (OKRItem) Edges() []ent.Edge {
 		edge.From("checkins", CheckIn.Type).
 			Ref("item").
 			Annotations(entgql.RelayConnection()),
+		edge.From("activity", Activity.Type).
+			Comment("The item's history, newest first.").
+			Ref("item").
+			Annotations(entgql.RelayConnection()),
 		edge.From("comments", Comment.Type).
 			Ref("item").
 			Annotations(entgql.RelayConnection()),

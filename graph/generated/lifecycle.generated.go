@@ -6,6 +6,7 @@ import (
 	"context"
 	"math"
 	"okrgraph/ent"
+	"okrgraph/ent/schema/change"
 	"okrgraph/graph/model"
 	"okrgraph/internal/okr"
 	"strconv"
@@ -25,6 +26,75 @@ import (
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _ActivityChange_field(ctx context.Context, field graphql.CollectedField, obj *change.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityChange_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityChange_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActivityChange_before(ctx context.Context, field graphql.CollectedField, obj *change.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityChange_before(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Before, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityChange_before(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActivityChange_after(ctx context.Context, field graphql.CollectedField, obj *change.Change) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityChange_after(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.After, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityChange_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityChange", field, false, false, "String")
+}
 
 func (ec *executionContext) _CheckInPayload_checkIn(ctx context.Context, field graphql.CollectedField, obj *model.CheckInPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -117,6 +187,61 @@ func (ec *executionContext) fieldContext_CommentPayload_comment(_ context.Contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Comment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeleteCheckInPayload_deletedId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCheckInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteCheckInPayload_deletedId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNID2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteCheckInPayload_deletedId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteCheckInPayload", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DeleteCheckInPayload_item(ctx context.Context, field graphql.CollectedField, obj *model.DeleteCheckInPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteCheckInPayload_item(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Item, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OKRItem) graphql.Marshaler {
+			return ec.marshalNOKRItem2ᚖokrgraphᚋentᚐOKRItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteCheckInPayload_item(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeleteCheckInPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OKRItem(ctx, field)
 		},
 	}
 	return fc, nil
@@ -940,6 +1065,83 @@ func UnmarshalSetWeightsInput(ctx context.Context, raw any) (okr.SetWeightsInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateCheckInInput(ctx context.Context, obj any) (okr.UpdateCheckInInput, error) {
+	var it okr.UpdateCheckInInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "value", "progress", "status", "confidence", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "progress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("progress"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Progress = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOCheckInStatus2ᚖokrgraphᚋentᚋcheckinᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "confidence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("confidence"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Confidence = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateCheckInInput unmarshals raw into the UpdateCheckInInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateCheckInInput(ctx context.Context, raw any) (okr.UpdateCheckInInput, error) {
+	var out okr.UpdateCheckInInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateCheckInInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -947,6 +1149,49 @@ func UnmarshalSetWeightsInput(ctx context.Context, raw any) (okr.SetWeightsInput
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var activityChangeImplementors = []string{"ActivityChange"}
+
+func (ec *executionContext) _ActivityChange(ctx context.Context, sel ast.SelectionSet, obj *change.Change) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, activityChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActivityChange")
+		case "field":
+			out.Values[i] = ec._ActivityChange_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "before":
+			out.Values[i] = ec._ActivityChange_before(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "after":
+			out.Values[i] = ec._ActivityChange_after(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var checkInPayloadImplementors = []string{"CheckInPayload"}
 
@@ -999,6 +1244,44 @@ func (ec *executionContext) _CommentPayload(ctx context.Context, sel ast.Selecti
 			out.Values[i] = graphql.MarshalString("CommentPayload")
 		case "comment":
 			out.Values[i] = ec._CommentPayload_comment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteCheckInPayloadImplementors = []string{"DeleteCheckInPayload"}
+
+func (ec *executionContext) _DeleteCheckInPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteCheckInPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteCheckInPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteCheckInPayload")
+		case "deletedId":
+			out.Values[i] = ec._DeleteCheckInPayload_deletedId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "item":
+			out.Values[i] = ec._DeleteCheckInPayload_item(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -1104,6 +1387,26 @@ func (ec *executionContext) _GrantPayload(ctx context.Context, sel ast.Selection
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNActivityChange2okrgraphᚋentᚋschemaᚋchangeᚐChange(ctx context.Context, sel ast.SelectionSet, v change.Change) graphql.Marshaler {
+	return ec._ActivityChange(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNActivityChange2ᚕokrgraphᚋentᚋschemaᚋchangeᚐChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []change.Change) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActivityChange2okrgraphᚋentᚋschemaᚋchangeᚐChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNAddCommentInput2okrgraphᚋinternalᚋokrᚐAddCommentInput(ctx context.Context, v any) (okr.AddCommentInput, error) {
 	res, err := ec.unmarshalInputAddCommentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -1157,6 +1460,14 @@ func (ec *executionContext) marshalNCommentPayload2ᚖokrgraphᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._CommentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeleteCheckInPayload2ᚖokrgraphᚋgraphᚋmodelᚐDeleteCheckInPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteCheckInPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteCheckInPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteCheckInPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDueCheckin2ᚕᚖokrgraphᚋinternalᚋokrᚐDueCheckinᚄ(ctx context.Context, sel ast.SelectionSet, v []*okr.DueCheckin) graphql.Marshaler {
@@ -1223,6 +1534,11 @@ func (ec *executionContext) unmarshalNSetDelegateInput2okrgraphᚋinternalᚋokr
 
 func (ec *executionContext) unmarshalNSetWeightsInput2okrgraphᚋinternalᚋokrᚐSetWeightsInput(ctx context.Context, v any) (okr.SetWeightsInput, error) {
 	res, err := ec.unmarshalInputSetWeightsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateCheckInInput2okrgraphᚋinternalᚋokrᚐUpdateCheckInInput(ctx context.Context, v any) (okr.UpdateCheckInInput, error) {
+	res, err := ec.unmarshalInputUpdateCheckInInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

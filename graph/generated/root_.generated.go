@@ -52,6 +52,33 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Activity struct {
+		Actor     func(childComplexity int) int
+		Changes   func(childComplexity int) int
+		CheckinID func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Item      func(childComplexity int) int
+		Kind      func(childComplexity int) int
+	}
+
+	ActivityChange struct {
+		After  func(childComplexity int) int
+		Before func(childComplexity int) int
+		Field  func(childComplexity int) int
+	}
+
+	ActivityConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ActivityEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ApiToken struct {
 		CreatedAt  func(childComplexity int) int
 		CreatedBy  func(childComplexity int) int
@@ -68,6 +95,7 @@ type ComplexityRoot struct {
 		Comments   func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CommentOrder, where *ent.CommentWhereInput) int
 		Confidence func(childComplexity int) int
 		CreatedAt  func(childComplexity int) int
+		EditedAt   func(childComplexity int) int
 		ID         func(childComplexity int) int
 		Item       func(childComplexity int) int
 		LikeCount  func(childComplexity int) int
@@ -130,6 +158,11 @@ type ComplexityRoot struct {
 	Decision struct {
 		Allow   func(childComplexity int) int
 		Reasons func(childComplexity int) int
+	}
+
+	DeleteCheckInPayload struct {
+		DeletedID func(childComplexity int) int
+		Item      func(childComplexity int) int
 	}
 
 	DeletePayload struct {
@@ -208,6 +241,7 @@ type ComplexityRoot struct {
 		CreateTeam             func(childComplexity int, input org.CreateTeamInput) int
 		CreateTimePeriod       func(childComplexity int, input org.CreateTimePeriodInput) int
 		DeactivatePolicy       func(childComplexity int) int
+		DeleteCheckIn          func(childComplexity int, id int) int
 		DeleteComment          func(childComplexity int, id int) int
 		DeleteOKRItem          func(childComplexity int, id int) int
 		DeleteTeam             func(childComplexity int, id int) int
@@ -240,6 +274,7 @@ type ComplexityRoot struct {
 		UnfollowOKRItem        func(childComplexity int, id int) int
 		UnlikeCheckIn          func(childComplexity int, id int) int
 		UnlikeOKRItem          func(childComplexity int, id int) int
+		UpdateCheckIn          func(childComplexity int, input okr.UpdateCheckInInput) int
 		UpdateMember           func(childComplexity int, input org.UpdateMemberInput) int
 		UpdateOKRItem          func(childComplexity int, input okr.UpdateInput) int
 		UpdateOrganization     func(childComplexity int, input org.UpdateOrganizationInput) int
@@ -250,6 +285,7 @@ type ComplexityRoot struct {
 	}
 
 	OKRItem struct {
+		Activity            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.ActivityOrder, where *ent.ActivityWhereInput) int
 		AlignmentRestricted func(childComplexity int) int
 		CheckinOwner        func(childComplexity int) int
 		Checkins            func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy *ent.CheckInOrder, where *ent.CheckInWhereInput) int
@@ -792,6 +828,100 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "Activity.actor":
+		if e.ComplexityRoot.Activity.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Actor(childComplexity), true
+	case "Activity.changes":
+		if e.ComplexityRoot.Activity.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Changes(childComplexity), true
+	case "Activity.checkInId":
+		if e.ComplexityRoot.Activity.CheckinID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.CheckinID(childComplexity), true
+	case "Activity.createdAt":
+		if e.ComplexityRoot.Activity.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.CreatedAt(childComplexity), true
+	case "Activity.id":
+		if e.ComplexityRoot.Activity.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.ID(childComplexity), true
+	case "Activity.item":
+		if e.ComplexityRoot.Activity.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Item(childComplexity), true
+	case "Activity.kind":
+		if e.ComplexityRoot.Activity.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Activity.Kind(childComplexity), true
+
+	case "ActivityChange.after":
+		if e.ComplexityRoot.ActivityChange.After == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityChange.After(childComplexity), true
+	case "ActivityChange.before":
+		if e.ComplexityRoot.ActivityChange.Before == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityChange.Before(childComplexity), true
+	case "ActivityChange.field":
+		if e.ComplexityRoot.ActivityChange.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityChange.Field(childComplexity), true
+
+	case "ActivityConnection.edges":
+		if e.ComplexityRoot.ActivityConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityConnection.Edges(childComplexity), true
+	case "ActivityConnection.pageInfo":
+		if e.ComplexityRoot.ActivityConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityConnection.PageInfo(childComplexity), true
+	case "ActivityConnection.totalCount":
+		if e.ComplexityRoot.ActivityConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityConnection.TotalCount(childComplexity), true
+
+	case "ActivityEdge.cursor":
+		if e.ComplexityRoot.ActivityEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityEdge.Cursor(childComplexity), true
+	case "ActivityEdge.node":
+		if e.ComplexityRoot.ActivityEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityEdge.Node(childComplexity), true
+
 	case "ApiToken.createdAt":
 		if e.ComplexityRoot.ApiToken.CreatedAt == nil {
 			break
@@ -870,6 +1000,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CheckIn.CreatedAt(childComplexity), true
+	case "CheckIn.editedAt":
+		if e.ComplexityRoot.CheckIn.EditedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckIn.EditedAt(childComplexity), true
 	case "CheckIn.id":
 		if e.ComplexityRoot.CheckIn.ID == nil {
 			break
@@ -1072,6 +1208,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Decision.Reasons(childComplexity), true
+
+	case "DeleteCheckInPayload.deletedId":
+		if e.ComplexityRoot.DeleteCheckInPayload.DeletedID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteCheckInPayload.DeletedID(childComplexity), true
+	case "DeleteCheckInPayload.item":
+		if e.ComplexityRoot.DeleteCheckInPayload.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteCheckInPayload.Item(childComplexity), true
 
 	case "DeletePayload.deletedId":
 		if e.ComplexityRoot.DeletePayload.DeletedID == nil {
@@ -1445,6 +1594,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeactivatePolicy(childComplexity), true
+	case "Mutation.deleteCheckIn":
+		if e.ComplexityRoot.Mutation.DeleteCheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteCheckIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteCheckIn(childComplexity, args["id"].(int)), true
 	case "Mutation.deleteComment":
 		if e.ComplexityRoot.Mutation.DeleteComment == nil {
 			break
@@ -1792,6 +1952,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UnlikeOKRItem(childComplexity, args["id"].(int)), true
+	case "Mutation.updateCheckIn":
+		if e.ComplexityRoot.Mutation.UpdateCheckIn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCheckIn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCheckIn(childComplexity, args["input"].(okr.UpdateCheckInInput)), true
 	case "Mutation.updateMember":
 		if e.ComplexityRoot.Mutation.UpdateMember == nil {
 			break
@@ -1870,6 +2041,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.ValidatePolicy(childComplexity, args["modules"].([]*module.Module)), true
 
+	case "OKRItem.activity":
+		if e.ComplexityRoot.OKRItem.Activity == nil {
+			break
+		}
+
+		args, err := ec.field_OKRItem_activity_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.OKRItem.Activity(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].(*ent.ActivityOrder), args["where"].(*ent.ActivityWhereInput)), true
 	case "OKRItem.alignmentRestricted":
 		if e.ComplexityRoot.OKRItem.AlignmentRestricted == nil {
 			break
@@ -4166,6 +4348,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ActivityOrder", ec.unmarshalInputActivityOrder),
+			graphql.NewInputUnmarshaler("ActivityWhereInput", ec.unmarshalInputActivityWhereInput),
 			graphql.NewInputUnmarshaler("AddCommentInput", ec.unmarshalInputAddCommentInput),
 			graphql.NewInputUnmarshaler("AddMemberInput", ec.unmarshalInputAddMemberInput),
 			graphql.NewInputUnmarshaler("CheckInInput", ec.unmarshalInputCheckInInput),
@@ -4217,6 +4401,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("TeamWhereInput", ec.unmarshalInputTeamWhereInput),
 			graphql.NewInputUnmarshaler("TimePeriodOrder", ec.unmarshalInputTimePeriodOrder),
 			graphql.NewInputUnmarshaler("TimePeriodWhereInput", ec.unmarshalInputTimePeriodWhereInput),
+			graphql.NewInputUnmarshaler("UpdateCheckInInput", ec.unmarshalInputUpdateCheckInInput),
 			graphql.NewInputUnmarshaler("UpdateMemberInput", ec.unmarshalInputUpdateMemberInput),
 			graphql.NewInputUnmarshaler("UpdateOKRItemInput", ec.unmarshalInputUpdateOKRItemInput),
 			graphql.NewInputUnmarshaler("UpdateOrganizationInput", ec.unmarshalInputUpdateOrganizationInput),
@@ -4363,6 +4548,128 @@ type UserPayload {
 `, BuiltIn: false},
 	{Name: "../ent.graphqls", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+type Activity implements Node {
+  id: ID!
+  """
+  UPDATED: the item's fields; CHECKIN_CORRECTED and CHECKIN_DELETED: one of its check-ins.
+  """
+  kind: ActivityKind!
+  """
+  The fields changed, before and after.
+  """
+  changes: [ActivityChange!]!
+  createdAt: Time!
+  item: OKRItem!
+  """
+  Who made the change (none for the system).
+  """
+  actor: User
+}
+"""
+A connection to a list of items.
+"""
+type ActivityConnection {
+  """
+  A list of edges.
+  """
+  edges: [ActivityEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type ActivityEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: Activity
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+ActivityKind is enum for the field kind
+"""
+enum ActivityKind @goModel(model: "okrgraph/ent/activity.Kind") {
+  UPDATED
+  CHECKIN_CORRECTED
+  CHECKIN_DELETED
+}
+"""
+Ordering options for Activity connections
+"""
+input ActivityOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order Activities.
+  """
+  field: ActivityOrderField!
+}
+"""
+Properties by which Activity connections can be ordered.
+"""
+enum ActivityOrderField {
+  CREATED_AT
+}
+"""
+ActivityWhereInput is used for filtering Activity objects.
+Input was generated by ent.
+"""
+input ActivityWhereInput {
+  not: ActivityWhereInput
+  and: [ActivityWhereInput!]
+  or: [ActivityWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  kind field predicates
+  """
+  kind: ActivityKind
+  kindNEQ: ActivityKind
+  kindIn: [ActivityKind!]
+  kindNotIn: [ActivityKind!]
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  item edge predicates
+  """
+  hasItem: Boolean
+  hasItemWith: [OKRItemWhereInput!]
+  """
+  actor edge predicates
+  """
+  hasActor: Boolean
+  hasActorWith: [UserWhereInput!]
+}
 type CheckIn implements Node {
   id: ID!
   """
@@ -4377,6 +4684,10 @@ type CheckIn implements Node {
   confidence: Int
   note: String!
   createdAt: Time!
+  """
+  When it was last corrected; null if never (the item's activity says how).
+  """
+  editedAt: Time
   item: OKRItem!
   author: User!
   comments(
@@ -4559,6 +4870,19 @@ input CheckInWhereInput {
   createdAtGTE: Time
   createdAtLT: Time
   createdAtLTE: Time
+  """
+  edited_at field predicates
+  """
+  editedAt: Time
+  editedAtNEQ: Time
+  editedAtIn: [Time!]
+  editedAtNotIn: [Time!]
+  editedAtGT: Time
+  editedAtGTE: Time
+  editedAtLT: Time
+  editedAtLTE: Time
+  editedAtIsNil: Boolean
+  editedAtNotNil: Boolean
   """
   item edge predicates
   """
@@ -5048,6 +5372,37 @@ type OKRItem implements Node {
     """
     where: CheckInWhereInput
   ): CheckInConnection!
+  activity(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for Activities returned from the connection.
+    """
+    orderBy: ActivityOrder
+
+    """
+    Filtering options for Activities returned from the connection.
+    """
+    where: ActivityWhereInput
+  ): ActivityConnection!
   comments(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -5530,6 +5885,11 @@ input OKRItemWhereInput {
   """
   hasCheckins: Boolean
   hasCheckinsWith: [CheckInWhereInput!]
+  """
+  activity edge predicates
+  """
+  hasActivity: Boolean
+  hasActivityWith: [ActivityWhereInput!]
   """
   comments edge predicates
   """
@@ -7354,10 +7714,13 @@ extend type OKRItem {
   """The progress band for the item's time period; null without a period or once closed."""
   progressStatus: ProgressStatus
   """
-  Who gets this item's check-in reminder: the check-in owner; the delegate
-  (for a key result, its objective's delegate when the delegation covers
-  key results and an owner of the objective owns it); and the owners when
-  the delegation has notifyOwner. Without duplicates.
+  Who gets this item's check-in reminder: its check-in owner (the first
+  owner when none is set). When a delegation covers the item (an
+  objective's delegate; for a key result owned by an owner of its
+  objective, the objective's delegate with delegateKeyResults) and the
+  reminder would go to an owner of the delegated objective, the delegate
+  gets it instead, and that owner keeps it too only with notifyOwner. A
+  check-in owner set to someone other than the owners keeps it.
   """
   reminderRecipients: [User!]!
   likeCount: Int!
@@ -7394,9 +7757,23 @@ extend input UpdateOKRItemInput {
 extend type Mutation {
   """
   Record a check-in: it becomes the item's current value and status, and the
-  item's progress and its objectives' rollups are recomputed. Append-only.
+  item's progress and its objectives' rollups are recomputed.
   """
   checkIn(input: CheckInInput!): CheckInPayload!
+  """
+  Correct a check-in (okr.checkin.update: org admins by default). Omitted
+  fields keep their value. The item's value, status and progress follow its
+  latest check-in, its objectives' rollups follow, and the correction is
+  kept in the item's activity (who, when, before and after).
+  """
+  updateCheckIn(input: UpdateCheckInInput!): CheckInPayload!
+  """
+  Delete a check-in and its comments (okr.checkin.delete: org admins by
+  default). The item's value, status and progress follow its latest
+  remaining check-in (none left: the key result's metric start and
+  NOT_STARTED); the deletion is kept in the item's activity.
+  """
+  deleteCheckIn(id: ID!): DeleteCheckInPayload!
   """Set (or clear with "") where a key result's value comes from; a check-in right."""
   setDataLink(input: SetDataLinkInput!): OKRItemPayload!
   """Set the weights of several children of one objective at once."""
@@ -7455,6 +7832,38 @@ input CheckInInput {
   """0 to 10."""
   confidence: Int
   note: String
+}
+
+input UpdateCheckInInput {
+  """The check-in to correct."""
+  id: ID!
+  """Key results: the metric's value (0 or 1 for a milestone). Not for objectives."""
+  value: Float
+  """MANUAL objectives only: the progress, 0 to 1."""
+  progress: Float
+  status: CheckInStatus
+  """0 to 10."""
+  confidence: Int
+  note: String
+}
+
+type DeleteCheckInPayload {
+  deletedId: ID!
+  """The check-in's item, as it is after the deletion."""
+  item: OKRItem!
+}
+
+"""One field before and after a change, as display text (null: empty)."""
+type ActivityChange {
+  """The GraphQL name of the field (value, status, title, ...)."""
+  field: String!
+  before: String
+  after: String
+}
+
+extend type Activity {
+  """The check-in corrected or deleted (it may no longer exist)."""
+  checkInId: ID
 }
 
 type CheckInPayload {
@@ -8356,6 +8765,60 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Activity(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Activity_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Activity_kind(ctx, field)
+	case "changes":
+		return ec.fieldContext_Activity_changes(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Activity_createdAt(ctx, field)
+	case "item":
+		return ec.fieldContext_Activity_item(ctx, field)
+	case "actor":
+		return ec.fieldContext_Activity_actor(ctx, field)
+	case "checkInId":
+		return ec.fieldContext_Activity_checkInId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Activity", field.Name)
+}
+
+func (ec *executionContext) childFields_ActivityChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_ActivityChange_field(ctx, field)
+	case "before":
+		return ec.fieldContext_ActivityChange_before(ctx, field)
+	case "after":
+		return ec.fieldContext_ActivityChange_after(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityChange", field.Name)
+}
+
+func (ec *executionContext) childFields_ActivityConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ActivityConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ActivityConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ActivityConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ActivityEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ActivityEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_ActivityEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ApiToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8394,6 +8857,8 @@ func (ec *executionContext) childFields_CheckIn(ctx context.Context, field graph
 		return ec.fieldContext_CheckIn_note(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_CheckIn_createdAt(ctx, field)
+	case "editedAt":
+		return ec.fieldContext_CheckIn_editedAt(ctx, field)
 	case "item":
 		return ec.fieldContext_CheckIn_item(ctx, field)
 	case "author":
@@ -8514,6 +8979,16 @@ func (ec *executionContext) childFields_Decision(ctx context.Context, field grap
 		return ec.fieldContext_Decision_reasons(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Decision", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteCheckInPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedId":
+		return ec.fieldContext_DeleteCheckInPayload_deletedId(ctx, field)
+	case "item":
+		return ec.fieldContext_DeleteCheckInPayload_item(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteCheckInPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DeletePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8708,6 +9183,8 @@ func (ec *executionContext) childFields_OKRItem(ctx context.Context, field graph
 		return ec.fieldContext_OKRItem_checkinOwner(ctx, field)
 	case "checkins":
 		return ec.fieldContext_OKRItem_checkins(ctx, field)
+	case "activity":
+		return ec.fieldContext_OKRItem_activity(ctx, field)
 	case "comments":
 		return ec.fieldContext_OKRItem_comments(ctx, field)
 	case "grants":

@@ -32,6 +32,12 @@ type DeactivatePolicyPayload struct {
 	Deactivated *ent.PolicyVersion `json:"deactivated,omitempty"`
 }
 
+type DeleteCheckInPayload struct {
+	DeletedID int `json:"deletedId"`
+	// The check-in's item, as it is after the deletion.
+	Item *ent.OKRItem `json:"item"`
+}
+
 type DeletePayload struct {
 	DeletedID int `json:"deletedId"`
 }

@@ -129,6 +129,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := okr.InheritPeriods(ctx, db.Client); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("key result periods: %w", err)
+	}
 	tenantTimeout := cfg.TenantPolicyTimeout
 	if tenantTimeout <= 0 {
 		tenantTimeout = authz.DefaultTenantTimeout

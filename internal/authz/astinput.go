@@ -32,7 +32,7 @@ var enumTerms = func() map[string]*ast.Term {
 	for _, s := range []string{
 		ActionOKRView, ActionOKRCreate, ActionOKRUpdate, ActionOKRDelete,
 		ActionOKRChangeOwners, ActionOKRSetDelegate, ActionOKRSetCheckInOwner,
-		ActionOKRCheckIn, ActionOKRAlign, ActionOKRClone, ActionOKRComment,
+		ActionOKRCheckIn, ActionOKRCheckInUpdate, ActionOKRCheckInDelete, ActionOKRAlign, ActionOKRClone, ActionOKRComment,
 		ActionOKRManageGrants, ActionOrgManage, ActionOrgManageMember,
 		ActionOrgManagePolicy, ActionOrgCreateTeam, ActionTeamManageMembers,
 		ActionTeamManageSettings, ActionProfileUpdate,
@@ -119,6 +119,9 @@ var (
 	kApprovers        = key("approvers")
 	kApprovalRequired = key("approval_required")
 	kApproverRule     = key("approver_rule")
+
+	kAuthor     = key("author")
+	kAgeSeconds = key("age_seconds")
 )
 
 // builder allocates terms from a slab.
@@ -318,6 +321,7 @@ func (b *builder) resource(r *Resource) *ast.Term {
 	f.bool(kMilestone, r.Milestone)
 	f.obj(kPrevious, b.previous(r.Previous))
 	f.obj(kTeamMember, b.teamMember(r.TeamMember))
+	f.obj(kCheckIn, b.checkIn(r.CheckIn))
 	f.obj(kReview, b.review(r.Review))
 	f.obj(kCycle, b.reviewCycle(r.Cycle))
 	return b.object(&f)
@@ -341,6 +345,17 @@ func (b *builder) teamMember(m *TeamMember) *ast.Term {
 	f.str(b, kUser, m.User)
 	f.str(b, kRole, m.Role)
 	f.str(b, kNewRole, m.NewRole)
+	return b.object(&f)
+}
+
+func (b *builder) checkIn(c *CheckInFacts) *ast.Term {
+	if c == nil {
+		return nil
+	}
+	var f fields
+	f.str(b, kID, c.ID)
+	f.str(b, kAuthor, c.Author)
+	f.add(kAgeSeconds, ast.IntNumberTerm(int(c.AgeSeconds)))
 	return b.object(&f)
 }
 

@@ -233,7 +233,7 @@ func TestInputValueIsPrunedJSON(t *testing.T) {
 	}
 	var filled Input
 	fill(reflect.ValueOf(&filled).Elem(), new(int))
-	inputs := []*Input{&filled, full, {}, {Resource: Resource{Teams: []Team{}, Parent: &Parent{}}}, createInput(), updateInput()}
+	inputs := []*Input{&filled, full, {}, {Resource: Resource{Teams: []Team{}, Parent: &Parent{}}}, {Resource: Resource{CheckIn: &CheckInFacts{}}}, createInput(), updateInput()}
 	for i, in := range inputs {
 		raw, err := json.Marshal(in)
 		if err != nil {
@@ -262,6 +262,9 @@ func fill(v reflect.Value, n *int) {
 		v.SetString(fmt.Sprintf("s%d", *n))
 	case reflect.Bool:
 		v.SetBool(true)
+	case reflect.Int, reflect.Int64:
+		*n++
+		v.SetInt(int64(*n))
 	case reflect.Struct:
 		for i := range v.NumField() {
 			fill(v.Field(i), n)

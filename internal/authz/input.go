@@ -11,8 +11,10 @@ const (
 	ActionOKRChangeOwners    = "okr.change_owners"
 	ActionOKRSetDelegate     = "okr.set_delegate"
 	ActionOKRSetCheckInOwner = "okr.set_checkin_owner"
-	ActionOKRCheckIn         = "okr.checkin" // also: set a data link
-	ActionOKRAlign           = "okr.align"   // align a child under this item (resource = parent)
+	ActionOKRCheckIn         = "okr.checkin"        // also: set a data link
+	ActionOKRCheckInUpdate   = "okr.checkin.update" // correct a check-in (resource.checkin is the check-in)
+	ActionOKRCheckInDelete   = "okr.checkin.delete" // delete a check-in
+	ActionOKRAlign           = "okr.align"          // align a child under this item (resource = parent)
 	ActionOKRClone           = "okr.clone"
 	ActionOKRComment         = "okr.comment" // comment, like, follow, share
 	ActionOKRManageGrants    = "okr.manage_grants"
@@ -138,6 +140,9 @@ type Resource struct {
 	// HasMetric: a start and a target are set; Milestone: a 0/1 milestone.
 	HasMetric bool `json:"has_metric"`
 	Milestone bool `json:"milestone"`
+	// CheckIn: for okr.checkin.update and okr.checkin.delete, the check-in
+	// corrected or deleted (the rest describes its item).
+	CheckIn *CheckInFacts `json:"checkin"`
 	// Review and Cycle: for review.* actions.
 	// Previous is the item as it is when okr.create is asked about a
 	// level or team change (the proposed item is the rest of Resource).
@@ -148,6 +153,15 @@ type Resource struct {
 
 	Review *Review      `json:"review"`
 	Cycle  *ReviewCycle `json:"cycle"`
+}
+
+// CheckInFacts describe one check-in of an item.
+type CheckInFacts struct {
+	ID     string `json:"id"`
+	Author string `json:"author"`
+	// AgeSeconds is how long ago it was made (whole seconds), so a policy
+	// can limit corrections in time without reading the clock.
+	AgeSeconds int64 `json:"age_seconds"`
 }
 
 // Review facts: one performance review.

@@ -3,7 +3,6 @@ package okr
 import (
 	"context"
 	"time"
-	"unicode/utf8"
 
 	"entgo.io/contrib/entgql"
 
@@ -41,24 +40,8 @@ type CheckInInput struct {
 // value repeats the current value; a MANUAL objective's carries the new
 // progress; a ROLLUP objective's records status, confidence and note.
 func (s *Service) CheckIn(ctx context.Context, in CheckInInput) (*ent.CheckIn, *ent.OKRItem, error) {
-	if in.Value != nil && !finite(*in.Value) {
-		return nil, nil, apperr.BadInput("value", "value must be a finite number")
-	}
-	if in.Progress != nil && (!finite(*in.Progress) || *in.Progress < 0 || *in.Progress > 1) {
-		return nil, nil, apperr.BadInput("progress", "progress must be between 0 and 1")
-	}
-	if in.Confidence != nil && (*in.Confidence < 0 || *in.Confidence > 10) {
-		return nil, nil, apperr.BadInput("confidence", "confidence must be between 0 and 10")
-	}
-	if in.Status != nil {
-		if err := checkin.StatusValidator(*in.Status); err != nil {
-			return nil, nil, apperr.BadInput("status", "invalid status %q", *in.Status)
-		}
-	}
-	if in.Note != nil {
-		if n := utf8.RuneCountInString(*in.Note); n > MaxNote {
-			return nil, nil, apperr.BadInput("note", "note is %d characters long; the limit is %d", n, MaxNote)
-		}
+	if err := checkCheckInInput(in); err != nil {
+		return nil, nil, err
 	}
 	ci, err := store.InTx(ctx, s.Client, func(c *ent.Client) (*ent.CheckIn, error) {
 		a, err := access.LoadActor(ctx, c)

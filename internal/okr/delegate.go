@@ -103,7 +103,11 @@ func (s *Service) updateItem(ctx context.Context, id int, field, action string,
 		if err != nil || upd == nil {
 			return struct{}{}, err
 		}
-		return struct{}{}, upd.Exec(ctx)
+		saved, err := upd.Save(ctx)
+		if err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, recordItemChange(ctx, c, a, it, saved)
 	})
 	if err != nil {
 		return nil, err
@@ -122,13 +126,15 @@ func (s *Service) ReminderRecipients(ctx context.Context, it *ent.OKRItem, page 
 
 type recipientsKey struct{}
 
-// Recipients returns, by item id, who gets each item's check-in reminder:
-// its check-in owner (the first owner when none is set); for an objective,
-// its delegate, and its owners when the delegation has notifyOwner; for a
-// key result owned by an owner of its objective whose delegation covers key
-// results, the objective's delegate, and the key result's owners with
-// notifyOwner. Never every owner otherwise; no one twice. A fixed number
-// of queries for any number of items.
+// Recipients returns, by item id, who gets each item's check-in reminder.
+// The reminder is the check-in owner's (the first owner when none is set).
+// When a delegation covers the item — an objective's own delegate, or for
+// a key result owned by an owner of its objective, the objective's
+// delegate with delegateKeyResults — and that reminder would go to an
+// owner of the delegated objective, the delegate receives it instead, "as
+// if they were the owner", and the owner keeps it only with notifyOwner.
+// A check-in owner set to someone else keeps receiving it. Never every
+// owner; no one twice. A fixed number of queries for any number of items.
 func Recipients(ctx context.Context, c *ent.Client, items []*ent.OKRItem) (map[int][]*ent.User, error) {
 	sys := scope.System(ctx)
 	var parentIDs []int
@@ -161,26 +167,36 @@ func Recipients(ctx context.Context, c *ent.Client, items []*ent.OKRItem) (map[i
 				}
 			}
 		}
+		base := 0
 		switch {
 		case it.CheckinOwnerID != nil:
-			add(*it.CheckinOwnerID)
+			base = *it.CheckinOwnerID
 		case len(it.OwnerOrder) > 0:
-			add(it.OwnerOrder[0])
+			base = it.OwnerOrder[0]
 		}
-		if it.Kind == okritem.KindOBJECTIVE && it.DelegateID != nil {
-			add(*it.DelegateID)
-			if it.NotifyOwner {
-				add(it.OwnerOrder...)
-			}
-		}
-		if it.ParentID != nil {
-			if p := parents[*it.ParentID]; p != nil && it.Kind == okritem.KindKEY_RESULT && p.DelegateKeyResults &&
+		// The delegation covering the item: its delegate, the owners who
+		// delegated and whether they keep their reminders.
+		var delegate *int
+		var delegators []int
+		notifyOwner := false
+		switch {
+		case it.Kind == okritem.KindOBJECTIVE && it.DelegateID != nil:
+			delegate, delegators, notifyOwner = it.DelegateID, it.OwnerOrder, it.NotifyOwner
+		case it.Kind == okritem.KindKEY_RESULT && it.ParentID != nil:
+			if p := parents[*it.ParentID]; p != nil && p.DelegateKeyResults &&
 				slices.ContainsFunc(it.OwnerOrder, func(o int) bool { return slices.Contains(p.OwnerOrder, o) }) {
-				add(*p.DelegateID)
-				if p.NotifyOwner {
-					add(it.OwnerOrder...)
-				}
+				delegate, delegators, notifyOwner = p.DelegateID, p.OwnerOrder, p.NotifyOwner
 			}
+		}
+		switch {
+		case base == 0:
+		case delegate != nil && slices.Contains(delegators, base):
+			add(*delegate)
+			if notifyOwner {
+				add(base)
+			}
+		default:
+			add(base)
 		}
 		ids[it.ID] = rs
 		all = append(all, rs...)

@@ -13,6 +13,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"okrgraph/ent"
+	"okrgraph/ent/activity"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/comment"
 	"okrgraph/ent/grant"
@@ -161,6 +162,9 @@ type ProposedItem struct {
 	Resource authz.Resource
 	Owners   []int        // in order; the creator when none was given
 	Parent   *ent.OKRItem // nil without parentId
+	// TimePeriodID is the item's period: a key result's is its
+	// objective's, whatever the input said.
+	TimePeriodID *int
 }
 
 // CreateFacts checks the references of a proposed item (owners and viewers
@@ -191,6 +195,10 @@ func CreateFacts(ctx context.Context, c *ent.Client, a *access.Actor, in CreateI
 			return nil, apperr.BadInput("parentId", "a key result must sit under an objective, not under a key result")
 		}
 	}
+	// A key result takes its objective's privacy and time period.
+	if in.Kind == okritem.KindKEY_RESULT && parent != nil {
+		in.TimePeriodID = parent.TimePeriodID
+	}
 	periodClosed := false
 	if in.TimePeriodID != nil {
 		tp, err := loadPeriod(ctx, c, *in.TimePeriodID)
@@ -219,7 +227,7 @@ func CreateFacts(ctx context.Context, c *ent.Client, a *access.Actor, in CreateI
 			return nil, err
 		}
 	}
-	return &ProposedItem{Resource: r, Owners: owners, Parent: parent}, nil
+	return &ProposedItem{Resource: r, Owners: owners, Parent: parent, TimePeriodID: in.TimePeriodID}, nil
 }
 
 // UpdateInput is the input of updateOKRItem.
@@ -406,6 +414,9 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (*ent.OKRItem, err
 		if err != nil {
 			return nil, err
 		}
+		if err := recordItemChange(ctx, c, a, it, saved); err != nil {
+			return nil, err
+		}
 		return saved, settle(ctx, c, t, saved, it.ParentID)
 	})
 	if err != nil {
@@ -552,6 +563,9 @@ func (s *Service) Delete(ctx context.Context, id int) (int, error) {
 			return 0, err
 		}
 		if _, err := c.CheckIn.Delete().Where(checkin.ItemIDIn(ids...)).Exec(ctx); err != nil {
+			return 0, err
+		}
+		if _, err := c.Activity.Delete().Where(activity.ItemIDIn(ids...)).Exec(ctx); err != nil {
 			return 0, err
 		}
 		if _, err := c.OKRItem.Delete().Where(okritem.IDIn(krs...)).Exec(ctx); err != nil {

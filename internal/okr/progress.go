@@ -252,7 +252,7 @@ func rollup(ctx context.Context, c *ent.Client, t tree, from ...*int) error {
 			return err
 		}
 	}
-	return nil
+	return followBand(ctx, c, todo)
 }
 
 // rollupOne sets objective id's progress to the weighted mean of its

@@ -7,9 +7,12 @@ import (
 	"strconv"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
+
 	"okrgraph/ent"
 	"okrgraph/ent/okritem"
 	"okrgraph/internal/access"
+	"okrgraph/internal/scope"
 )
 
 // ProgressStatus of an item now: its progress Band in its time period; nil
@@ -42,6 +45,60 @@ func (s *Service) ProgressStatus(ctx context.Context, it *ent.OKRItem) (*Progres
 }
 
 type periodsKey struct{}
+
+// followBand sets the status of the open ROLLUP objectives among ids to
+// where their rolled-up progress stands: its band in the objective's time
+// period, or ON_TRACK once it has progress when it has no period. One
+// query, and one UPDATE per objective whose status changes.
+func followBand(ctx context.Context, c *ent.Client, ids []int) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	sys := scope.System(ctx)
+	objs, err := c.OKRItem.Query().
+		Where(okritem.IDIn(ids...), okritem.KindEQ(okritem.KindOBJECTIVE),
+			okritem.ProgressModeEQ(okritem.ProgressModeROLLUP), okritem.StatusNEQ(okritem.StatusCLOSED)).
+		WithTimePeriod().
+		All(sys)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, o := range objs {
+		st := o.Status
+		switch tp := o.Edges.TimePeriod; {
+		case tp != nil:
+			st = okritem.Status(Band(o.Progress, tp.StartsAt, tp.EndsAt, now))
+		case o.Progress > 0:
+			st = okritem.StatusON_TRACK
+		}
+		if st == o.Status {
+			continue
+		}
+		if err := c.OKRItem.UpdateOneID(o.ID).SetStatus(st).Exec(sys); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// InheritPeriods gives every key result its objective's time period, for
+// databases written before key results inherited it. One UPDATE; run at
+// start after migrating.
+func InheritPeriods(ctx context.Context, c *ent.Client) error {
+	return c.OKRItem.Update().
+		Where(okritem.KindEQ(okritem.KindKEY_RESULT), okritem.ParentIDNotNil(), func(s *sql.Selector) {
+			s.Where(sql.P(func(b *sql.Builder) {
+				b.WriteString("NOT EXISTS (SELECT 1 FROM okr_items p WHERE p.id = ").Ident(s.C(okritem.FieldParentID)).
+					WriteString(" AND (p.time_period_id = ").Ident(s.C(okritem.FieldTimePeriodID)).
+					WriteString(" OR (p.time_period_id IS NULL AND ").Ident(s.C(okritem.FieldTimePeriodID)).WriteString(" IS NULL)))")
+			}))
+		}).
+		Modify(func(u *sql.UpdateBuilder) {
+			u.Set(okritem.FieldTimePeriodID, sql.Expr("(SELECT p.time_period_id FROM okr_items p WHERE p.id = okr_items.parent_id)"))
+		}).
+		Exec(scope.System(ctx))
+}
 
 // MarshalGQL writes the status as a GraphQL enum value.
 func (p ProgressStatus) MarshalGQL(w io.Writer) {

@@ -59,9 +59,6 @@ func (s *Service) LaunchCycle(ctx context.Context, id int) (*LaunchResult, error
 	if err != nil {
 		return nil, err
 	}
-	for _, u := range res.WithoutManager {
-		u.Unwrap() // loaded in the committed transaction
-	}
 	if res.Cycle, err = s.Client.ReviewCycle.Get(ctx, res.Cycle.ID); err != nil {
 		return nil, err
 	}

@@ -12,13 +12,16 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/schema/field"
 	_ "github.com/lib/pq"  // PostgreSQL driver
 	_ "modernc.org/sqlite" // embedded SQLite driver (pure Go)
 
 	"okrgraph/ent"
+	"okrgraph/ent/migrate"
 	_ "okrgraph/ent/runtime" // schema hooks and interceptors
 	"okrgraph/internal/apperr"
 )
@@ -88,6 +91,13 @@ func sqliteDSN(path string) (string, error) {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Set("_txlock", "immediate")
+	// Times are written in one sortable form, in UTC
+	// ("2006-01-02 15:04:05.999999999+00:00"), so comparing and ordering
+	// them as text (cursors, ranges) orders them in time. The driver's
+	// default, Go's time.String(), carries the zone name and the monotonic
+	// reading and does not sort.
+	q.Set("_time_format", "sqlite")
+	q.Set("_timezone", "UTC")
 	if strings.HasPrefix(path, "file:") {
 		sep := "?"
 		if strings.Contains(path, "?") {
@@ -127,12 +137,73 @@ func (d *DB) Migrate(ctx context.Context) error {
 	if _, err := d.SQL.ExecContext(ctx, `UPDATE users SET issuer = 'local', sub = subject, subject = NULL WHERE subject IS NOT NULL AND issuer IS NULL`); err != nil {
 		return fmt.Errorf("migrate users to (issuer, subject): %w", err)
 	}
+	if d.Dialect == dialect.SQLite {
+		if err := normalizeTimes(ctx, d.SQL); err != nil {
+			return fmt.Errorf("migrate times: %w", err)
+		}
+	}
 	return nil
 }
 
 var extraIndexes = []string{
 	"CREATE INDEX IF NOT EXISTS okr_item_owners_user_id ON okr_item_owners (user_id, okr_item_id)",
 	"CREATE INDEX IF NOT EXISTS okr_item_viewers_user_id ON okr_item_viewers (user_id, okr_item_id)",
+}
+
+// normalizeTimes rewrites the times an older SQLite file stored as Go's
+// time.String() ("2026-12-02 00:24:03.155 +0000 UTC m=+0.156", which sorts
+// wrongly as text) in the sortable form Open now writes. Values already in
+// that form have a single space and are left alone, so it runs on every
+// migration at the cost of one indexed-or-scanning query per time column.
+func normalizeTimes(ctx context.Context, db *sql.DB) error {
+	for _, t := range migrate.Tables {
+		for _, col := range t.Columns {
+			if col.Type != field.TypeTime {
+				continue
+			}
+			if err := normalizeColumn(ctx, db, t.Name, col.Name); err != nil {
+				return fmt.Errorf("%s.%s: %w", t.Name, col.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func normalizeColumn(ctx context.Context, db *sql.DB, table, column string) error {
+	q := fmt.Sprintf("SELECT id, %[2]q FROM %[1]q WHERE %[2]q LIKE '%% %% %%'", table, column)
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	type fix struct {
+		id int
+		t  time.Time
+	}
+	var fixes []fix
+	for rows.Next() {
+		var f fix
+		if err := rows.Scan(&f.id, &f.t); err != nil {
+			rows.Close()
+			return err
+		}
+		fixes = append(fixes, f)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(fixes) == 0 {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	upd := fmt.Sprintf("UPDATE %q SET %q = ? WHERE id = ?", table, column)
+	for _, f := range fixes {
+		if _, err := tx.ExecContext(ctx, upd, f.t.UTC(), f.id); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 var migrateMu sync.Mutex
@@ -145,29 +216,136 @@ func (d *DB) Close() error { return d.Client.Close() }
 
 // InTx runs fn with a client bound to one transaction, committing when fn
 // returns no error and rolling back otherwise. Unique-constraint failures
-// become CONFLICT errors.
+// become CONFLICT errors. Entities fn creates or loads stay usable once the
+// transaction is over: their edges and later queries then run on client's
+// own driver (see txDriver), so a resolver may walk from what a mutation
+// returned. InTx inside InTx joins the outer transaction.
 func InTx[T any](ctx context.Context, client *ent.Client, fn func(tx *ent.Client) (T, error)) (T, error) {
 	var zero T
-	tx, err := client.Tx(ctx)
+	td, err := beginTx(ctx, client.Driver())
 	if err != nil {
 		return zero, fmt.Errorf("begin: %w", err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			_ = tx.Rollback()
+			_ = td.Rollback()
 			panic(p)
 		}
 	}()
-	v, err := fn(tx.Client())
+	v, err := fn(client.WithDriver(td))
 	if err != nil {
-		_ = tx.Rollback()
+		_ = td.Rollback()
 		return zero, classify(err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := td.Commit(); err != nil {
 		return zero, classify(fmt.Errorf("commit: %w", err))
 	}
 	return v, nil
 }
+
+// txDriver runs statements in its transaction while it is open and on the
+// driver it began from once it is committed or rolled back. ent binds every
+// entity to the driver of the client that loaded it; with ent's own
+// transactional driver an entity returned from a committed transaction
+// fails every later query ("transaction has already been committed").
+type txDriver struct {
+	base  dialect.Driver
+	outer bool // began the transaction (false: joined an enclosing one)
+	mu    sync.RWMutex
+	tx    dialect.Tx // nil once finished
+}
+
+func beginTx(ctx context.Context, d dialect.Driver) (*txDriver, error) {
+	if in, ok := d.(*txDriver); ok {
+		if tx := in.current(); tx != nil {
+			return &txDriver{base: in.base, tx: tx}, nil
+		}
+		d = in.base
+	}
+	tx, err := d.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &txDriver{base: d, outer: true, tx: tx}, nil
+}
+
+// current is the open transaction, or nil.
+func (d *txDriver) current() dialect.Tx {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.tx
+}
+
+func (d *txDriver) conn() dialect.ExecQuerier {
+	if tx := d.current(); tx != nil {
+		return tx
+	}
+	return d.base
+}
+
+// finish commits or rolls back the transaction it began (a joined one is
+// finished by its owner) and switches to the base driver.
+func (d *txDriver) finish(commit bool) error {
+	d.mu.Lock()
+	tx := d.tx
+	d.tx = nil
+	d.mu.Unlock()
+	if tx == nil || !d.outer {
+		return nil
+	}
+	if commit {
+		return tx.Commit()
+	}
+	return tx.Rollback()
+}
+
+func (d *txDriver) Commit() error   { return d.finish(true) }
+func (d *txDriver) Rollback() error { return d.finish(false) }
+
+func (d *txDriver) Exec(ctx context.Context, query string, args, v any) error {
+	return d.conn().Exec(ctx, query, args, v)
+}
+
+func (d *txDriver) Query(ctx context.Context, query string, args, v any) error {
+	return d.conn().Query(ctx, query, args, v)
+}
+
+// ExecContext and QueryContext serve ent's sql/execquery feature.
+func (d *txDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ex, ok := d.conn().(interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	})
+	if !ok {
+		return nil, errors.New("driver does not support ExecContext")
+	}
+	return ex.ExecContext(ctx, query, args...)
+}
+
+func (d *txDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	q, ok := d.conn().(interface {
+		QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	})
+	if !ok {
+		return nil, errors.New("driver does not support QueryContext")
+	}
+	return q.QueryContext(ctx, query, args...)
+}
+
+// Tx joins the open transaction (a nested InTx or ent's Client.Tx), or
+// begins a new one on the base driver once this one is over.
+func (d *txDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	return beginTx(ctx, d)
+}
+
+func (d *txDriver) Dialect() string { return d.base.Dialect() }
+
+// Close is a no-op: the base driver belongs to its client.
+func (d *txDriver) Close() error { return nil }
+
+var (
+	_ dialect.Driver = (*txDriver)(nil)
+	_ dialect.Tx     = (*txDriver)(nil)
+)
 
 func classify(err error) error {
 	if _, ok := apperr.As(err); ok {
