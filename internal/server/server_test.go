@@ -376,7 +376,9 @@ func TestComplexityLimit(t *testing.T) {
 	if ok.status != 200 {
 		t.Fatalf("within limit: %d %s", ok.status, ok.raw)
 	}
-	res := serve(t, f.h, authed(t, post(`{"query":"{ a: hello b: hello c: hello }"}`), Claims{Subject: "u1"}))
+	over := post(`{"query":"{ a: hello b: hello c: hello }"}`)
+	over.accept = MediaTypeGraphQLResponse // status codes for request errors
+	res := serve(t, f.h, authed(t, over, Claims{Subject: "u1"}))
 	if res.status != 400 || res.code() != "COMPLEXITY_LIMIT_EXCEEDED" || res.hasData() {
 		t.Errorf("over limit: %d %s", res.status, res.raw)
 	}
@@ -395,7 +397,9 @@ func TestIntrospectionAndPersistedQueries(t *testing.T) {
 	sum := sha256.Sum256([]byte(q))
 	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
 	hashOnly := `{"extensions":` + ext + `}`
-	res = serve(t, f.h, authed(t, post(hashOnly), u))
+	hashReq := post(hashOnly)
+	hashReq.accept = MediaTypeGraphQLResponse // status codes for request errors
+	res = serve(t, f.h, authed(t, hashReq, u))
 	if res.status != 400 || res.code() != "PERSISTED_QUERY_NOT_FOUND" {
 		t.Fatalf("unknown hash: %d %s", res.status, res.raw)
 	}
@@ -403,7 +407,7 @@ func TestIntrospectionAndPersistedQueries(t *testing.T) {
 	if res.status != 200 {
 		t.Fatalf("register: %d %s", res.status, res.raw)
 	}
-	res = serve(t, f.h, authed(t, post(hashOnly), u))
+	res = serve(t, f.h, authed(t, hashReq, u))
 	if res.status != 200 || res.data["hello"] != "hello, world" {
 		t.Fatalf("by hash: %d %s", res.status, res.raw)
 	}
