@@ -19,11 +19,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"okrgraph/internal/server/graphiql"
 )
 
 const (
@@ -183,7 +184,8 @@ func New(cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	// No method in the pattern: the transport answers 405/OPTIONS itself.
 	mux.Handle("/graphql", noStore(s.authenticate(gql)))
-	mux.Handle("GET /{$}", playground.Handler("okrgraph", "/graphql"))
+	mux.Handle("GET /{$}", graphiql.Page("okrgraph", "/graphql"))
+	mux.Handle("GET "+graphiql.AssetPrefix, graphiql.Assets())
 	mux.Handle("GET /healthz", noStore(http.HandlerFunc(s.healthz)))
 	mux.Handle("GET /readyz", noStore(http.HandlerFunc(s.readyz)))
 	if cfg.Console != nil {

@@ -475,6 +475,15 @@ func TestGraphiQLAndRouting(t *testing.T) {
 		!strings.Contains(strings.ToLower(res.raw), "graphiql") || !strings.Contains(res.raw, "/graphql") {
 		t.Errorf("GraphiQL: %d %q", res.status, res.header.Get("Content-Type"))
 	}
+	if csp := res.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("GraphiQL CSP = %q", csp)
+	}
+	// Its assets come from the binary (see graphiql.TestGraphiQLRunsAQueryOffline).
+	for _, asset := range []string{"assets/graphiql.min.js", "assets/react.production.min.js", "assets/react-dom.production.min.js", "assets/graphiql.min.css", "init.js"} {
+		if res := serve(t, f.h, request{method: http.MethodGet, target: "/graphiql/" + asset}); res.status != 200 || len(res.raw) == 0 {
+			t.Errorf("%s: %d", asset, res.status)
+		}
+	}
 	if res := serve(t, f.h, request{method: http.MethodGet, target: "/nope"}); res.status != 404 {
 		t.Errorf("/nope: %d", res.status)
 	}
