@@ -15,10 +15,13 @@ var serverOnlyDirectives = map[string]bool{
 	"goModel": true, "goField": true, "goTag": true, "goExtraField": true, "goEnum": true,
 }
 
+// publishedSchema is the parsed schema every executable schema shares.
+func publishedSchema() *ast.Schema { return generated.NewExecutableSchema(generated.Config{}).Schema() }
+
 // The executable schema's parsed schema is shared by every
 // generated.NewExecutableSchema; stripping it once here, before any server
 // exists, keeps the server-only directives out of introspection.
-func init() { stripServerOnlyDirectives(generated.NewExecutableSchema(generated.Config{}).Schema()) }
+func init() { stripServerOnlyDirectives(publishedSchema()) }
 
 // stripServerOnlyDirectives removes the server-only directives' definitions
 // and every use of them from the schema.
@@ -54,6 +57,6 @@ func publicDirectives(list ast.DirectiveList) ast.DirectiveList {
 // GraphQL SDL: what client tooling such as relay-compiler compiles against.
 func PublishedSDL() string {
 	var buf bytes.Buffer
-	formatter.NewFormatter(&buf, formatter.WithIndent("  ")).FormatSchema(generated.NewExecutableSchema(generated.Config{}).Schema())
+	formatter.NewFormatter(&buf, formatter.WithIndent("  ")).FormatSchema(publishedSchema())
 	return buf.String()
 }
