@@ -5,6 +5,8 @@
 #   input.resource.teams[0] is the team.
 package okrgraph.team
 
+import data.okrgraph.okr
+
 # METADATA
 # title: Decision
 # description: |
@@ -23,9 +25,9 @@ decision := {"allow": false, "reasons": ["no team given"]} if {
 } else := {"allow": true, "reasons": ["org admin"]} if {
 	denials[input.action]
 	input.subject.role in {"ADMIN", "OWNER"}
-} else := {"allow": false, "reasons": [sprintf(denials[input.action], [input.resource.teams[0].id])]}
+} else := {"allow": false, "reasons": [sprintf(denials[input.action], [okr.team_label(input.resource.teams[0])])]}
 
 denials := {
-	"team.manage_members": "only team owners, team admins and org admins may manage the members of team %s",
-	"team.manage_settings": "only team owners and org admins may change the settings of team %s",
+	"team.manage_members": "only team owners, team admins and org admins may manage the members of %s",
+	"team.manage_settings": "only team owners and org admins may change the settings of %s",
 }

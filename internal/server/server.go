@@ -435,7 +435,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		if err := s.ready(ctx); err != nil {
 			s.logger.WarnContext(ctx, "not ready", "error", err, "request_id", RequestIDFrom(ctx))
 			w.WriteHeader(http.StatusServiceUnavailable)
-			_ = json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "error": err.Error()})
+			// The cause (a driver error naming hosts, users, databases) goes
+			// to the log only: /readyz answers unauthenticated callers.
+			_ = json.NewEncoder(w).Encode(map[string]string{
+				"status":     "unavailable",
+				"error":      "the database does not answer; the server log has the cause",
+				"request_id": RequestIDFrom(ctx),
+			})
 			return
 		}
 	}

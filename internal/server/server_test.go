@@ -451,13 +451,20 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 
 	g := newFixture(t, func(c *Config) {
-		c.Ready = func(context.Context) error { return errors.New("database unavailable") }
+		c.Ready = func(context.Context) error {
+			return errors.New(`dial tcp 10.1.2.3:5432: pq: password authentication failed for user "okrgraph"`)
+		}
 	})
 	res = serve(t, g.h, request{method: http.MethodGet, target: "/readyz"})
 	var body map[string]string
 	_ = json.Unmarshal([]byte(res.raw), &body)
-	if res.status != 503 || body["status"] != "unavailable" || body["error"] != "database unavailable" {
+	if res.status != 503 || body["status"] != "unavailable" || body["error"] == "" {
 		t.Errorf("readyz failing: %d %s", res.status, res.raw)
+	}
+	for _, secret := range []string{"10.1.2.3", "okrgraph", "pq:", "password"} {
+		if strings.Contains(res.raw, secret) {
+			t.Errorf("readyz shows the driver error (%q) to an unauthenticated caller: %s", secret, res.raw)
+		}
 	}
 
 	// No Ready func: ready.
