@@ -12,9 +12,10 @@ import (
 
 // Limits on client strings, in bytes.
 const (
-	// MaxText bounds any string (the largest legitimate one is a policy
-	// module of 64 KiB).
-	MaxText = 64 << 10
+	// MaxText bounds any string: the size of a whole tenant policy, so
+	// that a policy module over its own limit (64 KiB) still reaches the
+	// policy validator, which lists the problem.
+	MaxText = 256 << 10
 	// MaxFilter bounds a string of a where filter (titleContains, ...).
 	MaxFilter = 1 << 10
 )
