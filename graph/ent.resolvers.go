@@ -22,12 +22,12 @@ func (r *oKRItemResolver) Owners(ctx context.Context, obj *ent.OKRItem) ([]*ent.
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id int) (ent.Noder, error) {
-	return r.Client.Noder(ctx, id)
+	return r.node(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []int) ([]ent.Noder, error) {
-	return r.Client.Noders(ctx, ids)
+	return r.nodes(ctx, ids)
 }
 
 // Members is the resolver for the members field.

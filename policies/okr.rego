@@ -94,6 +94,8 @@ other_edit_decision := {"allow": true, "reasons": ["owner of one of its teams"]}
 	input.subject.id == input.resource.parent.delegate.id
 	some owner in input.resource.owners
 	owner in input.resource.parent.owners
+} else := {"allow": false, "reasons": ["a check-in owner may only check in and set the data link; ask an owner of the OKR for other changes"]} if {
+	input.subject.id == input.resource.checkin_owner
 } else := {"allow": false, "reasons": ["only its owners, creator, owners of its teams, org admins, owners' managers, owners of the parent OKR, users with an edit grant and the delegate may edit this OKR"]}
 
 delegate_objective := {"allow": true, "reasons": ["delegate of the objective"]}
@@ -253,7 +255,7 @@ team_level_decision := {"allow": false, "reasons": ["a team OKR needs at least o
 	]
 	count(denials) > 0
 } else := {"allow": true, "reasons": reasons} if {
-	reasons := [sprintf("team %s: %s", [team.id, msg]) |
+	reasons := [sprintf("%s: %s", [team_label(team), msg]) |
 		some team in input.resource.teams
 		some msg in team_decision(team).reasons
 	]
@@ -297,10 +299,19 @@ team_decision(team) := {"allow": true, "reasons": ["owner of the team"]} if {
 } else := {"allow": true, "reasons": ["listed OKR creator of the team"]} if {
 	team.okr_creation == "LISTED"
 	input.subject.id in team.listed
-} else := {"allow": false, "reasons": [sprintf("only members of team %s may create OKRs in it", [team.id])]} if {
+} else := {"allow": false, "reasons": [sprintf("only members of %s may create OKRs in it", [team_label(team)])]} if {
 	team.okr_creation == "TEAM_MEMBERS"
-} else := {"allow": false, "reasons": [sprintf("only team owners may create OKRs in team %s", [team.id])]} if {
+} else := {"allow": false, "reasons": [sprintf("only team owners may create OKRs in %s", [team_label(team)])]} if {
 	team.okr_creation == "TEAM_OWNERS"
-} else := {"allow": false, "reasons": [sprintf("only listed users may create OKRs in team %s", [team.id])]} if {
+} else := {"allow": false, "reasons": [sprintf("only listed users may create OKRs in %s", [team_label(team)])]} if {
 	team.okr_creation == "LISTED"
-} else := {"allow": false, "reasons": [sprintf("team %s has an unknown OKR creation setting %q", [team.id, team.okr_creation])]}
+} else := {"allow": false, "reasons": [sprintf("%s has an unknown OKR creation setting %q", [team_label(team), team.okr_creation])]}
+
+# METADATA
+# title: Team label
+# description: |
+#   How reasons name a team: by its name, quoted (team "Sales"); by its id
+#   only when the facts carry no name.
+team_label(team) := sprintf("team %q", [team.name]) if {
+	team.name != ""
+} else := sprintf("team %s", [team.id])

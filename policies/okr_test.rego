@@ -274,7 +274,17 @@ test_checkin_denied_to_others if {
 
 test_checkin_owner_may_not_edit if {
 	r := object.union(objective, {"checkin_owner": "checker"})
-	denied(decide("okr.update", user("checker"), r), edit_msg)
+	denied(decide("okr.update", user("checker"), r), "a check-in owner may only check in and set the data link; ask an owner of the OKR for other changes")
+	allowed(decide("okr.checkin", user("checker"), r), "check-in owner")
+}
+
+test_reasons_name_teams_by_name if {
+	r := object.union(objective, {"level": "TEAM", "teams": [{"id": "t1", "name": "Sales", "okr_creation": "TEAM_OWNERS"}]})
+	denied(decide("okr.create", member_of({"t1": "MEMBER"}), r), `only team owners may create OKRs in team "Sales"`)
+	r2 := object.union(objective, {"level": "TEAM", "teams": [{"id": "t1", "name": "Sales", "okr_creation": "TEAM_MEMBERS"}]})
+	denied(decide("okr.create", user("x"), r2), `only members of team "Sales" may create OKRs in it`)
+	r3 := object.union(objective, {"level": "TEAM", "teams": [{"id": "t1", "name": "Sales", "okr_creation": "LISTED"}]})
+	denied(decide("okr.create", user("x"), r3), `only listed users may create OKRs in team "Sales"`)
 }
 
 # Correct or delete a check-in.

@@ -5,6 +5,8 @@
 #   input.resource.teams[0] is the team.
 package okrgraph.team
 
+import data.okrgraph.okr
+
 # METADATA
 # title: Decision
 # description: |
@@ -22,14 +24,14 @@ decision := {"allow": false, "reasons": ["no team given"]} if {
 } else := {"allow": true, "reasons": ["org admin"]} if {
 	denials[input.action]
 	input.subject.role in {"ADMIN", "OWNER"}
-} else := {"allow": false, "reasons": [sprintf("team admins may not make, demote or remove an owner of team %s", [input.resource.teams[0].id])]} if {
+} else := {"allow": false, "reasons": [sprintf("team admins may not make, demote or remove an owner of %s", [okr.team_label(input.resource.teams[0])])]} if {
 	input.action == "team.manage_members"
 	input.subject.team_roles[input.resource.teams[0].id] == "ADMIN"
 	owner_role_involved
 } else := {"allow": true, "reasons": ["admin of the team"]} if {
 	input.action == "team.manage_members"
 	input.subject.team_roles[input.resource.teams[0].id] == "ADMIN"
-} else := {"allow": false, "reasons": [sprintf(denials[input.action], [input.resource.teams[0].id])]}
+} else := {"allow": false, "reasons": [sprintf(denials[input.action], [okr.team_label(input.resource.teams[0])])]}
 
 # The change touches the OWNER team role: the target is an owner, or is
 # to become one.
@@ -38,7 +40,7 @@ owner_role_involved if input.resource.team_member.role == "OWNER"
 owner_role_involved if input.resource.team_member.new_role == "OWNER"
 
 denials := {
-	"team.manage_members": "only team owners, team admins and org admins may manage the members of team %s",
-	"team.manage_settings": "only team owners and org admins may change the settings of team %s",
-	"team.delete": "only team owners and org admins may delete team %s",
+	"team.manage_members": "only team owners, team admins and org admins may manage the members of %s",
+	"team.manage_settings": "only team owners and org admins may change the settings of %s",
+	"team.delete": "only team owners and org admins may delete %s",
 }

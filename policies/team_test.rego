@@ -85,3 +85,8 @@ test_missing_team_denied if {
 test_unknown_team_action_undefined if {
 	not decide("team.fly", in_team("OWNER"), t1)
 }
+
+test_reasons_name_the_team if {
+	sales := [{"id": "t1", "name": "Sales"}]
+	decide("team.manage_settings", in_team("ADMIN"), sales) == {"allow": false, "reasons": [`only team owners and org admins may change the settings of team "Sales"`]}
+}

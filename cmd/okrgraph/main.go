@@ -7,6 +7,7 @@
 //	okrgraph remind [--dry-run] [--org SLUG]  send due check-in reminders
 //	okrgraph policy validate|test|push|activate|rollback|deactivate|list ...
 //	                                     tenant policies kept in git (policy.go)
+//	okrgraph schema                      print the published GraphQL schema (SDL)
 //
 // Configuration comes from the environment (see README.md).
 package main
@@ -28,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"okrgraph/graph"
 	"okrgraph/internal/app"
 	"okrgraph/internal/decisionlog"
 	"okrgraph/internal/demo"
@@ -46,6 +48,7 @@ const usage = `usage:
                                           remind check-in owners (and delegates) of items due a check-in
   okrgraph policy validate|test|push|activate|rollback|deactivate|list [--org SLUG --as EMAIL] [--version N] [DIR]
                                           an organization's own Rego policy (okrgraph policy help)
+  okrgraph schema                         print the GraphQL schema clients see (SDL), e.g. for relay-compiler
 
 environment:
   OKRGRAPH_DATABASE_URL   postgres://... or sqlite:PATH (default sqlite:okrgraph.db)
@@ -84,6 +87,8 @@ func main() {
 		err = remind(ctx, os.Args[2:])
 	case "policy":
 		err = policyCmd(ctx, os.Args[2:], os.Stdout)
+	case "schema":
+		_, err = fmt.Print(graph.PublishedSDL())
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

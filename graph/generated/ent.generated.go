@@ -5545,10 +5545,10 @@ func (ec *executionContext) _Query_policyVersion(ctx context.Context, field grap
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.PolicyVersion) graphql.Marshaler {
-			return ec.marshalNPolicyVersion2ᚖokrgraphᚋentᚐPolicyVersion(ctx, selections, v)
+			return ec.marshalOPolicyVersion2ᚖokrgraphᚋentᚐPolicyVersion(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_policyVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5797,10 +5797,10 @@ func (ec *executionContext) _Query_reviewCycle(ctx context.Context, field graphq
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.ReviewCycle) graphql.Marshaler {
-			return ec.marshalNReviewCycle2ᚖokrgraphᚋentᚐReviewCycle(ctx, selections, v)
+			return ec.marshalOReviewCycle2ᚖokrgraphᚋentᚐReviewCycle(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_reviewCycle(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -5885,10 +5885,10 @@ func (ec *executionContext) _Query_review(ctx context.Context, field graphql.Col
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Review) graphql.Marshaler {
-			return ec.marshalNReview2ᚖokrgraphᚋentᚐReview(ctx, selections, v)
+			return ec.marshalOReview2ᚖokrgraphᚋentᚐReview(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_review(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -16018,6 +16018,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Review(ctx, sel, obj)
+	case *ent.PolicyVersion:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PolicyVersion(ctx, sel, obj)
+	case *ent.PolicyAudit:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._PolicyAuditEntry(ctx, sel, obj)
 	case *ent.Organization:
 		if obj == nil {
 			return graphql.Null
@@ -17421,7 +17431,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "policyVersion":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_policyVersion(ctx, field)
 				})
@@ -17457,7 +17467,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "reviewCycle":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_reviewCycle(ctx, field)
 				})
@@ -17469,7 +17479,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				})
 		case "review":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_review(ctx, field)
 				})

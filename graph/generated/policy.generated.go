@@ -2109,7 +2109,7 @@ func (ec *executionContext) _DeactivatePolicyPayload(ctx context.Context, sel as
 	return out
 }
 
-var policyAuditEntryImplementors = []string{"PolicyAuditEntry"}
+var policyAuditEntryImplementors = []string{"PolicyAuditEntry", "Node"}
 
 func (ec *executionContext) _PolicyAuditEntry(ctx context.Context, sel ast.SelectionSet, obj *ent.PolicyAudit) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, policyAuditEntryImplementors)
@@ -2793,7 +2793,7 @@ func (ec *executionContext) _PolicyValidation(ctx context.Context, sel ast.Selec
 	return out
 }
 
-var policyVersionImplementors = []string{"PolicyVersion"}
+var policyVersionImplementors = []string{"PolicyVersion", "Node"}
 
 func (ec *executionContext) _PolicyVersion(ctx context.Context, sel ast.SelectionSet, obj *ent.PolicyVersion) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, policyVersionImplementors)

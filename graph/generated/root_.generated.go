@@ -8186,8 +8186,11 @@ enum PolicyVersionStatus {
   ARCHIVED
 }
 
-"""A saved version of the organization's policy. Versions never change once saved."""
-type PolicyVersion {
+"""
+A saved version of the organization's policy. Versions never change once
+saved. Also reachable through node(id:) (org admins).
+"""
+type PolicyVersion implements Node {
   id: ID!
   """1, 2, 3… per organization."""
   number: Int!
@@ -8274,8 +8277,8 @@ enum PolicyAuditAction {
   DEACTIVATE
 }
 
-"""One entry of the organization's policy audit log."""
-type PolicyAuditEntry {
+"""One entry of the organization's policy audit log. Also reachable through node(id:) (org admins)."""
+type PolicyAuditEntry implements Node {
   id: ID!
   action: PolicyAuditAction!
   actor: User
@@ -8293,8 +8296,8 @@ type DeactivatePolicyPayload {
 extend type Query {
   """The selected organization's policy versions, newest first."""
   policyVersions: [PolicyVersion!]!
-  """One version of the selected organization's policy."""
-  policyVersion(id: ID!): PolicyVersion!
+  """One version of the selected organization's policy; null with a NOT_FOUND error when there is none with the id."""
+  policyVersion(id: ID!): PolicyVersion
   """The active version; null when only the default policy applies."""
   activePolicy: PolicyVersion
   """The newest entries of the policy audit log (first: default 50, at most 500)."""
@@ -8455,8 +8458,8 @@ extend type Query {
     orderBy: ReviewCycleOrder
     where: ReviewCycleWhereInput
   ): ReviewCycleConnection!
-  """A review cycle; NOT_FOUND when you may not see it."""
-  reviewCycle(id: ID!): ReviewCycle!
+  """A review cycle; null with a NOT_FOUND error when you may not see it."""
+  reviewCycle(id: ID!): ReviewCycle
   """
   The reviews you may read: those you write, yours once shared, and once
   submitted those of your direct and indirect reports and those you
@@ -8470,8 +8473,8 @@ extend type Query {
     orderBy: ReviewOrder
     where: ReviewWhereInput
   ): ReviewConnection!
-  """A review, when the policy lets you read it (review.read); NOT_FOUND otherwise."""
-  review(id: ID!): Review!
+  """A review, when the policy lets you read it (review.read); null with a NOT_FOUND error otherwise."""
+  review(id: ID!): Review
 }
 
 extend type Mutation {

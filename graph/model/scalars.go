@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"okrgraph/internal/apperr"
+	"okrgraph/internal/textcheck"
 )
 
 // MarshalIntID writes an id as a GraphQL ID (a JSON string).
@@ -57,6 +58,9 @@ func UnmarshalTime(v any) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, apperr.BadInput("time", "%q is not an RFC 3339 time", s)
+	}
+	if p := textcheck.TimeProblem(t); p != "" {
+		return time.Time{}, apperr.BadInput("time", "%s %s", s, p)
 	}
 	return t, nil
 }

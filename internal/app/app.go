@@ -235,7 +235,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		ErrorPresenter: graph.ErrorPresenter(log),
 		Identify:       a.identify,
 		Ready:          db.Ping,
-		Extensions:     []graphql.HandlerExtension{a.Metrics.Extension()},
+		Extensions:     []graphql.HandlerExtension{graph.InputCheck{}, a.Metrics.Extension()},
 		Metrics:        metricsRoute(a.Metrics, cfg.MetricsToken),
 		Console:        console.Handler("/console"),
 		Export:         server.ExportHandler(a.OKRs.Tree),

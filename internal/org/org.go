@@ -709,7 +709,7 @@ func loadTeam(ctx context.Context, c *ent.Client, id int, field string) (*ent.Te
 func TeamResource(t *ent.Team, listed []int) authz.Resource {
 	return authz.Resource{
 		ID:    access.ID(t.ID),
-		Teams: []authz.Team{{ID: access.ID(t.ID), OKRCreation: t.OkrCreation.String(), Listed: access.IDs(listed)}},
+		Teams: []authz.Team{{ID: access.ID(t.ID), Name: t.Name, OKRCreation: t.OkrCreation.String(), Listed: access.IDs(listed)}},
 	}
 }
 

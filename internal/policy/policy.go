@@ -217,6 +217,18 @@ func (s *Service) Audit(ctx context.Context, first *int) ([]*ent.PolicyAudit, er
 		All(ctx)
 }
 
+// AuditEntry returns one entry of the organization's policy audit log.
+func (s *Service) AuditEntry(ctx context.Context, id int) (*ent.PolicyAudit, error) {
+	if _, err := s.require(ctx, s.Client); err != nil {
+		return nil, err
+	}
+	e, err := s.Client.PolicyAudit.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFound("policy audit entry", id)
+	}
+	return e, err
+}
+
 // Validate checks modules without saving them.
 func (s *Service) Validate(ctx context.Context, mods []module.Module) (*Validation, error) {
 	a, err := s.require(ctx, s.Client)

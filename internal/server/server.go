@@ -19,11 +19,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"okrgraph/internal/server/graphiql"
 )
 
 const (
@@ -224,7 +225,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Export != nil {
 		mux.Handle("GET /export/", noStore(s.authenticateExport(cfg.Export)))
 	}
-	mux.Handle("GET /{$}", playground.Handler("okrgraph", "/graphql"))
+	mux.Handle("GET /{$}", graphiql.Page("okrgraph", "/graphql"))
+	mux.Handle("GET "+graphiql.AssetPrefix, graphiql.Assets())
 	mux.Handle("GET /healthz", noStore(http.HandlerFunc(s.healthz)))
 	mux.Handle("GET /readyz", noStore(http.HandlerFunc(s.readyz)))
 	if cfg.Console != nil {
@@ -503,7 +505,13 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 		if err := s.ready(ctx); err != nil {
 			s.logger.WarnContext(ctx, "not ready", "error", err, "request_id", RequestIDFrom(ctx))
 			w.WriteHeader(http.StatusServiceUnavailable)
-			_ = json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "error": err.Error()})
+			// The cause (a driver error naming hosts, users, databases) goes
+			// to the log only: /readyz answers unauthenticated callers.
+			_ = json.NewEncoder(w).Encode(map[string]string{
+				"status":     "unavailable",
+				"error":      "the database does not answer; the server log has the cause",
+				"request_id": RequestIDFrom(ctx),
+			})
 			return
 		}
 	}

@@ -378,7 +378,9 @@ func TestComplexityLimit(t *testing.T) {
 	if ok.status != 200 {
 		t.Fatalf("within limit: %d %s", ok.status, ok.raw)
 	}
-	res := serve(t, f.h, authed(t, post(`{"query":"{ a: hello b: hello c: hello }"}`), Claims{Subject: "u1"}))
+	over := post(`{"query":"{ a: hello b: hello c: hello }"}`)
+	over.accept = MediaTypeGraphQLResponse // status codes for request errors
+	res := serve(t, f.h, authed(t, over, Claims{Subject: "u1"}))
 	if res.status != 400 || res.code() != "COMPLEXITY_LIMIT_EXCEEDED" || res.hasData() {
 		t.Errorf("over limit: %d %s", res.status, res.raw)
 	}
@@ -397,7 +399,9 @@ func TestIntrospectionAndPersistedQueries(t *testing.T) {
 	sum := sha256.Sum256([]byte(q))
 	ext := `{"persistedQuery":{"version":1,"sha256Hash":"` + hex.EncodeToString(sum[:]) + `"}}`
 	hashOnly := `{"extensions":` + ext + `}`
-	res = serve(t, f.h, authed(t, post(hashOnly), u))
+	hashReq := post(hashOnly)
+	hashReq.accept = MediaTypeGraphQLResponse // status codes for request errors
+	res = serve(t, f.h, authed(t, hashReq, u))
 	if res.status != 400 || res.code() != "PERSISTED_QUERY_NOT_FOUND" {
 		t.Fatalf("unknown hash: %d %s", res.status, res.raw)
 	}
@@ -405,7 +409,7 @@ func TestIntrospectionAndPersistedQueries(t *testing.T) {
 	if res.status != 200 {
 		t.Fatalf("register: %d %s", res.status, res.raw)
 	}
-	res = serve(t, f.h, authed(t, post(hashOnly), u))
+	res = serve(t, f.h, authed(t, hashReq, u))
 	if res.status != 200 || res.data["hello"] != "hello, world" {
 		t.Fatalf("by hash: %d %s", res.status, res.raw)
 	}
@@ -449,13 +453,20 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 
 	g := newFixture(t, func(c *Config) {
-		c.Ready = func(context.Context) error { return errors.New("database unavailable") }
+		c.Ready = func(context.Context) error {
+			return errors.New(`dial tcp 10.1.2.3:5432: pq: password authentication failed for user "okrgraph"`)
+		}
 	})
 	res = serve(t, g.h, request{method: http.MethodGet, target: "/readyz"})
 	var body map[string]string
 	_ = json.Unmarshal([]byte(res.raw), &body)
-	if res.status != 503 || body["status"] != "unavailable" || body["error"] != "database unavailable" {
+	if res.status != 503 || body["status"] != "unavailable" || body["error"] == "" {
 		t.Errorf("readyz failing: %d %s", res.status, res.raw)
+	}
+	for _, secret := range []string{"10.1.2.3", "okrgraph", "pq:", "password"} {
+		if strings.Contains(res.raw, secret) {
+			t.Errorf("readyz shows the driver error (%q) to an unauthenticated caller: %s", secret, res.raw)
+		}
 	}
 
 	// No Ready func: ready.
@@ -472,6 +483,15 @@ func TestGraphiQLAndRouting(t *testing.T) {
 	if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "text/html") ||
 		!strings.Contains(strings.ToLower(res.raw), "graphiql") || !strings.Contains(res.raw, "/graphql") {
 		t.Errorf("GraphiQL: %d %q", res.status, res.header.Get("Content-Type"))
+	}
+	if csp := res.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("GraphiQL CSP = %q", csp)
+	}
+	// Its assets come from the binary (see graphiql.TestGraphiQLRunsAQueryOffline).
+	for _, asset := range []string{"assets/graphiql.min.js", "assets/react.production.min.js", "assets/react-dom.production.min.js", "assets/graphiql.min.css", "init.js"} {
+		if res := serve(t, f.h, request{method: http.MethodGet, target: "/graphiql/" + asset}); res.status != 200 || len(res.raw) == 0 {
+			t.Errorf("%s: %d", asset, res.status)
+		}
 	}
 	if res := serve(t, f.h, request{method: http.MethodGet, target: "/nope"}); res.status != 404 {
 		t.Errorf("/nope: %d", res.status)

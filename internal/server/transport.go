@@ -78,9 +78,11 @@ var defaultCodeStatus = map[string]int{
 // so that unsupported methods and media types get proper 405/415 answers
 // instead of gqlgen's generic 400 "transport not supported".
 //
-// Response media type is negotiated from Accept (q-values honoured; with no
-// Accept, or a wildcard, application/graphql-response+json is used; 406 when
-// neither supported type is acceptable).
+// Response media type is negotiated from Accept (q-values honoured; 406 when
+// neither supported type is acceptable). Following the spec's rule for
+// legacy clients, a request without Accept, or whose Accept names neither
+// type but only wildcards (*/*, application/*), gets application/json;
+// application/graphql-response+json is used when the client asks for it.
 //
 // Status codes:
 //   - HTTP-level problems, both media types: 405 (method; GET with a
@@ -500,14 +502,17 @@ func contentType(mediaType string) string {
 }
 
 // negotiate picks the response media type from the Accept header (RFC 9110
-// §12.5.1): each offer gets the q of the most specific matching range; the
-// highest q > 0 wins, ties going to application/graphql-response+json. No
-// Accept header means application/graphql-response+json. ok is false when
-// neither offer is acceptable.
+// §12.5.1): each offer gets the q of the most specific matching range and
+// the highest q > 0 wins. On a tie the offer the client named explicitly
+// wins; when both are named application/graphql-response+json wins, when
+// neither is (only wildcards) application/json does. No Accept header means
+// application/json (GraphQL over HTTP: legacy clients that send no Accept,
+// or */*, expect application/json). ok is false when neither offer is
+// acceptable.
 func negotiate(h http.Header) (mediaType string, ok bool) {
 	accept := strings.Join(h.Values("Accept"), ",")
 	if strings.TrimSpace(accept) == "" {
-		return MediaTypeGraphQLResponse, true
+		return MediaTypeJSON, true
 	}
 	offers := [...]string{MediaTypeGraphQLResponse, MediaTypeJSON}
 	var q [len(offers)]float64
@@ -541,16 +546,21 @@ func negotiate(h http.Header) (mediaType string, ok bool) {
 			}
 		}
 	}
-	best := -1
-	for i := range offers {
-		if specificity[i] >= 0 && q[i] > 0 && (best < 0 || q[i] > q[best]) {
-			best = i
-		}
-	}
-	if best < 0 {
+	const grj, jsn = 0, 1
+	okGRJ := specificity[grj] >= 0 && q[grj] > 0
+	okJSON := specificity[jsn] >= 0 && q[jsn] > 0
+	switch {
+	case !okGRJ && !okJSON:
 		return "", false
+	case !okJSON || okGRJ && q[grj] > q[jsn]:
+		return MediaTypeGraphQLResponse, true
+	case !okGRJ || q[jsn] > q[grj]:
+		return MediaTypeJSON, true
+	case specificity[grj] == 2 && specificity[grj] >= specificity[jsn]:
+		return MediaTypeGraphQLResponse, true // named explicitly
+	default:
+		return MediaTypeJSON, true // named explicitly, or wildcards only
 	}
-	return offers[best], true
 }
 
 // matchMediaRange returns how specifically rng matches mediaType: 2 exact,

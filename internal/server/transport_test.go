@@ -168,8 +168,8 @@ func TestTransportResponseData(t *testing.T) {
 	if res.data["a"] != "hello, ann" || res.data["b"] != "hello, world" || res.data["introspectionEnabled"] != true {
 		t.Errorf("data = %v", res.data)
 	}
-	if res.header.Get("Content-Type") != "application/graphql-response+json; charset=utf-8" {
-		t.Errorf("default media type: Content-Type = %q", res.header.Get("Content-Type"))
+	if res.header.Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Errorf("default media type (no Accept): Content-Type = %q", res.header.Get("Content-Type"))
 	}
 }
 
@@ -180,9 +180,16 @@ func TestTransportNegotiation(t *testing.T) {
 		accept string
 		want   string // "" = 406
 	}{
-		{"", MediaTypeGraphQLResponse},
-		{"*/*", MediaTypeGraphQLResponse},
-		{"application/*", MediaTypeGraphQLResponse},
+		// Legacy clients: no Accept, or only wildcards, get application/json.
+		{"", MediaTypeJSON},
+		{"*/*", MediaTypeJSON},
+		{"application/*", MediaTypeJSON},
+		{"text/html, application/xhtml+xml, */*;q=0.8", MediaTypeJSON},
+		{"application/*, */*", MediaTypeJSON},
+		{"application/graphql-response+json, */*", MediaTypeGraphQLResponse},
+		{"application/json, */*", MediaTypeJSON},
+		{"application/graphql-response+json;q=0.9, */*", MediaTypeJSON},
+		{"application/graphql-response+json, application/*", MediaTypeGraphQLResponse},
 		{"application/json", MediaTypeJSON},
 		{"application/graphql-response+json", MediaTypeGraphQLResponse},
 		{"application/graphql-response+json, application/json;q=0.9", MediaTypeGraphQLResponse},

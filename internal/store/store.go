@@ -78,7 +78,9 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 	if wrap != nil {
 		drv = wrap(drv)
 	}
-	return &DB{Client: ent.NewClient(ent.Driver(drv)), SQL: db, Dialect: dia}, nil
+	client := ent.NewClient(ent.Driver(drv))
+	client.Use(textGuard)
+	return &DB{Client: client, SQL: db, Dialect: dia}, nil
 }
 
 func sqliteDSN(path string) (string, error) {
