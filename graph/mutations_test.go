@@ -54,8 +54,9 @@ const tenantModule = "package okrgraph.tenant.generated\n\ndeny contains \"no ti
 // order they run (later ones use what earlier ones made). A mutation added
 // to the schema without an entry here fails TestEveryMutationAnswersItsPayload.
 var mutationOrder = []string{
-	"updateProfile", "createOrganization", "updateOrganization", "addMember", "updateMember",
-	"createTeam", "updateTeam", "setTeamMember", "removeTeamMember", "createTimePeriod", "closeTimePeriod",
+	"updateProfile", "createOrganization", "updateOrganization", "addMember", "updateMember", "removeMember", "leaveOrganization",
+	"createApiToken", "revokeApiToken",
+	"createTeam", "updateTeam", "setTeamMember", "removeTeamMember", "deleteTeam", "createTimePeriod", "closeTimePeriod",
 	"createOKRItem", "updateOKRItem", "checkIn", "updateCheckIn", "addComment", "deleteComment",
 	"likeOKRItem", "unlikeOKRItem", "followOKRItem", "unfollowOKRItem", "likeCheckIn", "unlikeCheckIn",
 	"setDataLink", "setWeights", "setDelegate", "setCheckinOwner", "grantAccess", "revokeAccess",
@@ -94,6 +95,16 @@ func mutationCases() map[string]mutationCase {
 		"updateMember": {"adam", func(t *testing.T, e *testenv.Env, f *mutationFixtures) map[string]any {
 			return in(map[string]any{"id": f.id(t, "addMember", "membership", "id"), "observer": true})
 		}},
+		"removeMember": {"adam", func(t *testing.T, e *testenv.Env, f *mutationFixtures) map[string]any {
+			return idArg(f.id(t, "addMember", "membership", "id"))
+		}},
+		"leaveOrganization": {"carl", func(t *testing.T, e *testenv.Env, f *mutationFixtures) map[string]any { return nil }},
+		"createApiToken": {"adam", func(t *testing.T, e *testenv.Env, f *mutationFixtures) map[string]any {
+			return in(map[string]any{"name": "Generated BI token"})
+		}},
+		"revokeApiToken": {"adam", func(t *testing.T, e *testenv.Env, f *mutationFixtures) map[string]any {
+			return idArg(f.id(t, "createApiToken", "token", "id"))
+		}},
 		"createTeam": {"adam", func(t *testing.T, e *testenv.Env, f *mutationFixtures) map[string]any {
 			return in(map[string]any{"name": "Generated team"})
 		}},
@@ -105,6 +116,9 @@ func mutationCases() map[string]mutationCase {
 		}},
 		"removeTeamMember": {"adam", func(t *testing.T, e *testenv.Env, f *mutationFixtures) map[string]any {
 			return in(map[string]any{"teamId": f.id(t, "createTeam", "team", "id"), "userId": e.UserID(t, "steve")})
+		}},
+		"deleteTeam": {"adam", func(t *testing.T, e *testenv.Env, f *mutationFixtures) map[string]any {
+			return idArg(f.id(t, "createTeam", "team", "id"))
 		}},
 		"createTimePeriod": {"adam", func(t *testing.T, e *testenv.Env, f *mutationFixtures) map[string]any {
 			return in(map[string]any{"name": "Generated", "startsAt": now.Add(-24 * time.Hour).Format(time.RFC3339), "endsAt": now.Add(60 * 24 * time.Hour).Format(time.RFC3339)})
