@@ -72,7 +72,7 @@ func TestLevelChangeIsDecidedAsCreate(t *testing.T) {
 		forbiddenWith(t, steve.Do(t, upd, map[string]any{"in": map[string]any{"id": it.ID, "level": "ORGANIZATION"}}),
 			"only org admins may create organization OKRs")
 		forbiddenWith(t, steve.Do(t, upd, map[string]any{"in": map[string]any{"id": it.ID, "level": "TEAM", "teamIds": []string{team}}}),
-			"only team owners may create OKRs in team "+team)
+			`only team owners may create OKRs in team "Owners only"`)
 		if s := state(t, steve, it.ID); s.Node.Level != "INDIVIDUAL" || len(s.Node.Teams) != 0 {
 			t.Fatalf("refused level change wrote: %+v", s.Node)
 		}

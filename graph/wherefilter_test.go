@@ -12,11 +12,13 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"okrgraph/ent"
+	"okrgraph/ent/activity"
 	"okrgraph/ent/checkin"
 	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/review"
 	"okrgraph/ent/reviewcycle"
+	"okrgraph/ent/schema/change"
 	"okrgraph/ent/user"
 	"okrgraph/graph/generated"
 	"okrgraph/internal/scope"
@@ -130,7 +132,7 @@ func TestWhereFiltersRevealNothingHidden(t *testing.T) {
 				}
 			}
 		}
-		for _, typ := range []string{"OKRItemWhereInput", "CheckInWhereInput", "CommentWhereInput", "ReviewWhereInput", "ReviewCycleWhereInput", "GrantWhereInput", "OrganizationWhereInput"} {
+		for _, typ := range []string{"OKRItemWhereInput", "CheckInWhereInput", "CommentWhereInput", "ReviewWhereInput", "ReviewCycleWhereInput", "GrantWhereInput", "OrganizationWhereInput", "ActivityWhereInput"} {
 			if len(hidden[typ]) == 0 {
 				t.Fatalf("no row of %s is hidden from steve: the population proves nothing", typ)
 			}
@@ -233,6 +235,7 @@ var idsByType = map[string]func(context.Context, *ent.Client) ([]int, error){
 	"PolicyVersionWhereInput":  func(ctx context.Context, c *ent.Client) ([]int, error) { return c.PolicyVersion.Query().IDs(ctx) },
 	"PolicyAuditWhereInput":    func(ctx context.Context, c *ent.Client) ([]int, error) { return c.PolicyAudit.Query().IDs(ctx) },
 	"ReviewApproverWhereInput": func(ctx context.Context, c *ent.Client) ([]int, error) { return c.ReviewApprover.Query().IDs(ctx) },
+	"ActivityWhereInput":       func(ctx context.Context, c *ent.Client) ([]int, error) { return c.Activity.Query().IDs(ctx) },
 }
 
 // hideFromSteve adds rows steve may not see, each string field carrying
@@ -269,6 +272,10 @@ func hideFromSteve(t *testing.T, e *testenv.Env, orgID int) {
 		testenv.Must(t, err)
 	}
 	_, err = db.Grant.Create().SetOrgID(orgID).SetItemID(obj.ID).SetUserID(olivia).SetKind("EDIT").Save(ctx)
+	testenv.Must(t, err)
+	mark := "title " + hiddenMark
+	_, err = db.Activity.Create().SetOrgID(orgID).SetItemID(obj.ID).SetActorID(martha).SetKind(activity.KindUPDATED).
+		SetChanges([]change.Change{{Field: "title", After: &mark}}).Save(ctx)
 	testenv.Must(t, err)
 
 	// Reviews steve may not read get the marker in their comments; a draft

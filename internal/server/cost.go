@@ -300,7 +300,12 @@ func (c *coster) multiplier(f *ast.Field, def *ast.FieldDefinition, parent, chil
 			v    int
 			ok   bool
 		}{{"first", first, hasFirst}, {"last", last, hasLast}} {
-			if a.ok && (a.v < 0 || a.v > l.MaxPage) {
+			if a.ok && a.v < 0 {
+				c.err = &gqlerror.Error{Message: fmt.Sprintf("%s: %s must not be negative", f.Alias, a.name),
+					Extensions: map[string]any{"code": CodeBadUserInput, "field": a.name}}
+				return 1
+			}
+			if a.ok && a.v > l.MaxPage {
 				c.err = tooCostly("%s: %s must be between 0 and %d", f.Alias, a.name, l.MaxPage)
 				return 1
 			}

@@ -58,10 +58,16 @@ func Backends() []string {
 // database holding the demo organization.
 func Run(t *testing.T, fn func(t *testing.T, e *Env)) {
 	t.Helper()
+	RunWith(t, Config{Demo: true}, fn)
+}
+
+// RunWith is Run with the app configured by cfg.
+func RunWith(t *testing.T, cfg Config, fn func(t *testing.T, e *Env)) {
+	t.Helper()
 	for _, b := range Backends() {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
-			fn(t, New(t, b, Config{Demo: true}))
+			fn(t, New(t, b, cfg))
 		})
 	}
 }
