@@ -328,7 +328,9 @@ func TestConsoleOIDCSignIn(t *testing.T) {
 			}
 			stored, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.parse(sessionStorage.getItem("okrgraph.console")).token`))
 			testenv.Must(t, err)
-			var out struct{ Viewer struct{ User struct{ ID string } } }
+			var out struct {
+				Viewer struct{ User struct{ ID string } }
+			}
 			e.WithToken(stored, "acme").MustDo(t, `{ viewer { user { id } } }`, nil, &out)
 			if out.Viewer.User.ID != adamID {
 				t.Fatalf("the console's token is user %s, want Adam %s", out.Viewer.User.ID, adamID)
