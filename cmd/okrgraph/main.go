@@ -58,6 +58,8 @@ environment:
   OKRGRAPH_OIDC_AUDIENCE  audience required in those tokens (required with OKRGRAPH_OIDC_ISSUER)
   OKRGRAPH_OIDC_SSO       true: users of that issuer are provisioned by SSO (cannot edit their name)
   OKRGRAPH_OIDC_ADOPT_LOCAL_USERS true: a verified sign-in takes over the development-token user with that email (migration)
+  OKRGRAPH_CONSOLE_CLIENT_ID public OIDC client id of the policy console (/console signs in with the issuer: code + PKCE)
+  OKRGRAPH_CONSOLE_ISSUER  the console's issuer when several are configured (default: the only one)
   OKRGRAPH_OIDC_CONFIG    JSON file of several issuers: {"issuers":[{"issuer","audience","sso","claims":{"email","email_verified","name"}}]}
   OKRGRAPH_ADDR           listen address (default 127.0.0.1:8080)
   OKRGRAPH_CORS_ORIGINS   comma-separated SPA origins allowed by CORS
@@ -205,16 +207,18 @@ func serve(ctx context.Context, args []string) error {
 		}
 	}
 	a, err := app.New(ctx, app.Config{
-		MaxTreeItems:   maxTree,
-		DatabaseURL:    databaseURL(),
-		JWTSecret:      sec,
-		OIDC:           issuers,
-		Addr:           addr,
-		CORSOrigins:    list("OKRGRAPH_CORS_ORIGINS"),
-		PlatformAdmins: list("OKRGRAPH_PLATFORM_ADMINS"),
-		Logger:         log,
-		DecisionLog:    decisionlog.Config{Retention: retention},
-		MetricsToken:   metricsToken,
+		MaxTreeItems:    maxTree,
+		DatabaseURL:     databaseURL(),
+		JWTSecret:       sec,
+		OIDC:            issuers,
+		ConsoleClientID: os.Getenv("OKRGRAPH_CONSOLE_CLIENT_ID"),
+		ConsoleIssuer:   os.Getenv("OKRGRAPH_CONSOLE_ISSUER"),
+		Addr:            addr,
+		CORSOrigins:     list("OKRGRAPH_CORS_ORIGINS"),
+		PlatformAdmins:  list("OKRGRAPH_PLATFORM_ADMINS"),
+		Logger:          log,
+		DecisionLog:     decisionlog.Config{Retention: retention},
+		MetricsToken:    metricsToken,
 	})
 	if err != nil {
 		return err

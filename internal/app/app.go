@@ -77,6 +77,15 @@ type Config struct {
 	OIDC []identity.Issuer
 	// OIDCOptions tune the verifier (tests: the HTTP client, the refetch floor).
 	OIDCOptions identity.Options
+	// ConsoleClientID, when set, is the policy console's public OIDC
+	// client id (OKRGRAPH_CONSOLE_CLIENT_ID): the console signs in with
+	// ConsoleIssuer (authorization code + PKCE) instead of taking a
+	// pasted token.
+	ConsoleClientID string
+	// ConsoleIssuer is the issuer of the console's sign-in
+	// (OKRGRAPH_CONSOLE_ISSUER); it must be one of OIDC, and may be left
+	// empty when OIDC has exactly one.
+	ConsoleIssuer string
 	// WrapDriver wraps the database driver (tests count queries with it).
 	WrapDriver func(dialect.Driver) dialect.Driver
 	// DecisionLog configures the decision log (its Client and hooks are
@@ -214,6 +223,16 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 		authenticators = append(authenticators, oidcAuth{v})
 	}
+	consoleOIDC, err := consoleSignIn(cfg)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	consoleHandler, err := console.Handler("/console", consoleOIDC)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	schema := generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{
 		Client:        db.Client,
 		Orgs:          a.Orgs,
@@ -237,7 +256,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Ready:          db.Ping,
 		Extensions:     []graphql.HandlerExtension{graph.InputCheck{}, a.Metrics.Extension()},
 		Metrics:        metricsRoute(a.Metrics, cfg.MetricsToken),
-		Console:        console.Handler("/console"),
+		Console:        consoleHandler,
 		Export:         server.ExportHandler(a.OKRs.Tree),
 	})
 	if err != nil {
@@ -246,6 +265,36 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.Server = srv
 	return a, nil
+}
+
+// consoleSignIn is the console's OIDC sign-in, nil without a client id.
+// The console sends the id_token (audience: the client id) when the
+// server's audience for the issuer is the client id, else the access token.
+func consoleSignIn(cfg Config) (*console.OIDC, error) {
+	if cfg.ConsoleClientID == "" {
+		if cfg.ConsoleIssuer != "" {
+			return nil, errors.New("OKRGRAPH_CONSOLE_ISSUER needs OKRGRAPH_CONSOLE_CLIENT_ID")
+		}
+		return nil, nil
+	}
+	want := strings.TrimSuffix(cfg.ConsoleIssuer, "/")
+	if want == "" {
+		if len(cfg.OIDC) != 1 {
+			return nil, fmt.Errorf("OKRGRAPH_CONSOLE_CLIENT_ID: %d OIDC issuers are configured; name the console's with OKRGRAPH_CONSOLE_ISSUER", len(cfg.OIDC))
+		}
+		want = strings.TrimSuffix(cfg.OIDC[0].Issuer, "/")
+	}
+	for _, is := range cfg.OIDC {
+		if strings.TrimSuffix(is.Issuer, "/") != want {
+			continue
+		}
+		token := "access_token"
+		if is.Audience == cfg.ConsoleClientID {
+			token = "id_token"
+		}
+		return &console.OIDC{Issuer: is.Issuer, ClientID: cfg.ConsoleClientID, Token: token, Scopes: console.Scopes}, nil
+	}
+	return nil, fmt.Errorf("OKRGRAPH_CONSOLE_ISSUER %q is not one of the configured OIDC issuers", want)
 }
 
 // Handler is the HTTP handler of the app.

@@ -15,6 +15,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"okrgraph/internal/app"
+	"okrgraph/internal/browsertest"
+	"okrgraph/internal/identity"
+	"okrgraph/internal/identity/idptest"
 	"okrgraph/internal/testenv"
 )
 
@@ -262,5 +266,158 @@ func TestConsoleAssets(t *testing.T) {
 	e.App.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/console", nil))
 	if rec.Code != http.StatusMovedPermanently {
 		t.Errorf("/console: %d", rec.Code)
+	}
+}
+
+const consoleClient = "okrgraph-console"
+
+// oidcApp starts an app whose console signs in with idp (the id_token,
+// audience = the console's client id), adopting the demo's local users.
+func oidcApp(t *testing.T, backend string, idp *idptest.IdP) (*testenv.Env, *httptest.Server) {
+	e := testenv.New(t, backend, testenv.Config{Demo: true, Tweak: func(c *app.Config) {
+		c.OIDC = []identity.Issuer{{Issuer: idp.URL(), Audience: consoleClient, AdoptLocal: true}}
+		c.ConsoleClientID = consoleClient
+	}})
+	srv := httptest.NewServer(e.App.Handler())
+	t.Cleanup(srv.Close)
+	return e, srv
+}
+
+// TestConsoleOIDCSignIn: with an OIDC client configured, an admin signs in
+// to the console with the issuer (authorization code + PKCE, through a real
+// browser and a real test IdP that checks the verifier), becomes the demo's
+// Adam (his verified email adopts the local user), sees the versions, and
+// the code leaves the address bar; an answer the tab did not ask for is
+// refused; signing out forgets the token.
+func TestConsoleOIDCSignIn(t *testing.T) {
+	for _, b := range testenv.Backends() {
+		t.Run(b, func(t *testing.T) {
+			t.Parallel()
+			idp := idptest.New(t)
+			e, srv := oidcApp(t, b, idp)
+			adamID := e.UserID(t, "adam")
+			e.As("adam", "acme").MustDo(t, `mutation { savePolicyDraft(modules: [{name: "policy.rego", source: "package okrgraph.tenant.x\n"}], comment: "before SSO") { id } }`, nil, &struct{}{})
+			idp.Client(consoleClient, srv.URL+"/console/", idptest.Claims{Subject: "idp-adam-7", Email: "adam@acme.example", EmailVerified: true, Name: "Adam"})
+			br := browsertest.New(t, 4*time.Minute)
+			ctx := br.Ctx
+
+			// A forged answer (no sign-in started in this tab) is refused.
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(srv.URL+"/console/?code=stolen&state=forged"),
+				waitText("#signin-error", "state mismatch"),
+			)
+			if err != nil {
+				t.Fatalf("forged answer: %v", err)
+			}
+			err = chromedp.Do(ctx,
+				chromedp.Navigate(srv.URL+"/console/"),
+				chromedp.WaitVisible(chromedp.CSS("#oidc-signin")),
+				setValue("#org", "acme"),
+				chromedp.Click(chromedp.CSS("#oidc-signin")),
+				chromedp.WaitVisible(chromedp.CSS("#app")),
+				waitText("#who", "adam@acme.example — acme (ADMIN)"),
+				waitText("#version", "v1 DRAFT — before SSO"),
+			)
+			if err != nil {
+				t.Fatalf("sign in with the IdP: %v (console errors %q)", err, br.ConsoleErrors())
+			}
+			search, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.search`))
+			testenv.Must(t, err)
+			if search != "" {
+				t.Errorf("the code stayed in the address bar: %q", search)
+			}
+			stored, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.parse(sessionStorage.getItem("okrgraph.console")).token`))
+			testenv.Must(t, err)
+			var out struct {
+				Viewer struct{ User struct{ ID string } }
+			}
+			e.WithToken(stored, "acme").MustDo(t, `{ viewer { user { id } } }`, nil, &out)
+			if out.Viewer.User.ID != adamID {
+				t.Fatalf("the console's token is user %s, want Adam %s", out.Viewer.User.ID, adamID)
+			}
+			if local, err := chromedp.Run(ctx, chromedp.Evaluate[int](`localStorage.length`)); err != nil || local != 0 {
+				t.Errorf("localStorage holds %d entries (%v)", local, err)
+			}
+			var authorized bool
+			for _, u := range br.Requests() {
+				if strings.HasPrefix(u, idp.URL()+"/authorize?") {
+					authorized = strings.Contains(u, "code_challenge_method=S256") && strings.Contains(u, "scope=openid+email+profile")
+				}
+			}
+			if !authorized {
+				t.Errorf("no S256 authorization request in %q", br.Requests())
+			}
+			if nl := br.NonLoopback(); len(nl) > 0 {
+				t.Errorf("requests off this machine: %q", nl)
+			}
+
+			err = chromedp.Do(ctx,
+				chromedp.Click(chromedp.CSS("#signout")),
+				chromedp.WaitVisible(chromedp.CSS("#oidc-signin")),
+			)
+			if err != nil {
+				t.Fatalf("sign out: %v", err)
+			}
+			if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`sessionStorage.length`)); err != nil || n != 0 {
+				t.Errorf("after sign-out sessionStorage holds %d entries (%v)", n, err)
+			}
+		})
+	}
+}
+
+// TestConsoleConfig: config.json and the CSP name the issuer only when the
+// console's client is configured; the token the console sends follows the
+// issuer's audience; a client id without a known issuer stops the start.
+func TestConsoleConfig(t *testing.T) {
+	t.Parallel()
+	idp := idptest.New(t)
+	get := func(h http.Handler, path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec
+	}
+	plain := testenv.New(t, "sqlite", testenv.Config{Tweak: func(c *app.Config) {
+		c.OIDC = []identity.Issuer{{Issuer: idp.URL(), Audience: "okrgraph"}}
+	}})
+	rec := get(plain.App.Handler(), "/console/config.json")
+	if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != "{}" {
+		t.Errorf("without a console client: %d %s", rec.Code, rec.Body)
+	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self';") {
+		t.Errorf("without a console client the CSP connects elsewhere: %q", csp)
+	}
+	for aud, token := range map[string]string{consoleClient: "id_token", "okrgraph-api": "access_token"} {
+		e := testenv.New(t, "sqlite", testenv.Config{Tweak: func(c *app.Config) {
+			c.OIDC = []identity.Issuer{{Issuer: idp.URL(), Audience: aud}}
+			c.ConsoleClientID = consoleClient
+		}})
+		for _, path := range []string{"/console/", "/console/config.json"} {
+			rec := get(e.App.Handler(), path)
+			if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "connect-src 'self' "+idp.URL()+";") {
+				t.Errorf("%s: CSP %q does not allow exactly the issuer", path, csp)
+			}
+		}
+		var cfg struct {
+			OIDC struct{ Issuer, ClientID, Token, Scopes string }
+		}
+		rec := get(e.App.Handler(), "/console/config.json")
+		testenv.Must(t, json.Unmarshal([]byte(strings.ReplaceAll(rec.Body.String(), "client_id", "clientid")), &cfg))
+		if cfg.OIDC.Issuer != idp.URL() || cfg.OIDC.ClientID != consoleClient || cfg.OIDC.Token != token || cfg.OIDC.Scopes != "openid email profile" {
+			t.Errorf("audience %s: config %s", aud, rec.Body)
+		}
+	}
+	other := idptest.New(t)
+	for name, c := range map[string]app.Config{
+		"unknown issuer":    {OIDC: []identity.Issuer{{Issuer: idp.URL(), Audience: "a"}}, ConsoleClientID: "c", ConsoleIssuer: other.URL()},
+		"no issuer":         {ConsoleClientID: "c"},
+		"two issuers":       {OIDC: []identity.Issuer{{Issuer: idp.URL(), Audience: "a"}, {Issuer: other.URL(), Audience: "a"}}, ConsoleClientID: "c"},
+		"issuer, no client": {OIDC: []identity.Issuer{{Issuer: idp.URL(), Audience: "a"}}, ConsoleIssuer: idp.URL()},
+	} {
+		c.DatabaseURL = "sqlite:" + filepath.Join(t.TempDir(), "x.db")
+		c.JWTSecret = []byte(strings.Repeat("s", 32))
+		if a, err := app.New(context.Background(), c); err == nil {
+			a.Close()
+			t.Errorf("%s: the app started", name)
+		}
 	}
 }

@@ -51,15 +51,109 @@ async function run(label, fn) {
 }
 
 // --- Sign in ---------------------------------------------------------
-// OIDC hook: when the server publishes an issuer (authorization code +
-// PKCE), signInWithOIDC should run the flow and call signedIn(token, org).
-// Until then the console takes a pasted token.
-const oidc = null;
+// With an OIDC client configured (config.json names the issuer and the
+// console's public client id) the console signs in with the issuer: the
+// authorization code flow with PKCE (S256), run here, the bearer token kept
+// in sessionStorage only. Without one it takes a pasted token.
+let oidc = null; // { issuer, client_id, token: "id_token"|"access_token", scopes }
+const PENDING = "okrgraph.console.oidc";
+const SESSION = "okrgraph.console";
+
+function b64url(bytes) {
+  let s = "";
+  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function randomString(n) {
+  const b = new Uint8Array(n);
+  crypto.getRandomValues(b);
+  return b64url(b);
+}
+
+function jwtClaims(raw) {
+  const p = String(raw).split(".")[1] || "";
+  const b64 = p.replace(/-/g, "+").replace(/_/g, "/");
+  return JSON.parse(atob(b64.padEnd(Math.ceil(b64.length / 4) * 4, "=")));
+}
+
+// The page's own address, where the issuer sends the browser back.
+function redirectURI() { return new URL(".", location.href).href; }
+
+async function loadConfig() {
+  try {
+    const res = await fetch("config.json", { credentials: "same-origin", cache: "no-store" });
+    if (res.ok) oidc = (await res.json()).oidc || null;
+  } catch (e) { oidc = null; }
+}
+
+async function discover() {
+  const res = await fetch(oidc.issuer.replace(/\/+$/, "") + "/.well-known/openid-configuration", { credentials: "omit" });
+  if (!res.ok) throw new Error("The identity provider's discovery document: HTTP " + res.status);
+  const d = await res.json();
+  if (String(d.issuer).replace(/\/+$/, "") !== oidc.issuer.replace(/\/+$/, "")) throw new Error("The identity provider names another issuer: " + d.issuer);
+  if (!d.authorization_endpoint || !d.token_endpoint) throw new Error("The identity provider publishes no authorization or token endpoint.");
+  return d;
+}
+
+async function signInWithOIDC() {
+  const org = $("org").value.trim();
+  if (!org) {
+    $("org").focus();
+    throw new Error("Enter the organization (slug) first.");
+  }
+  if (!window.crypto || !crypto.subtle) throw new Error("This browser cannot sign in with the identity provider on this page (it needs HTTPS).");
+  const d = await discover();
+  const verifier = randomString(32); // 43 characters
+  const challenge = b64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  const pending = { state: randomString(16), nonce: randomString(16), verifier, org, tokenEndpoint: d.token_endpoint };
+  sessionStorage.setItem(PENDING, JSON.stringify(pending));
+  const u = new URL(d.authorization_endpoint);
+  for (const [k, v] of Object.entries({
+    response_type: "code", client_id: oidc.client_id, redirect_uri: redirectURI(), scope: oidc.scopes || "openid email profile",
+    state: pending.state, nonce: pending.nonce, code_challenge: challenge, code_challenge_method: "S256",
+  })) u.searchParams.set(k, v);
+  location.assign(u.href);
+}
+
+// finishOIDC handles the issuer's redirect back: the state must be the one
+// this tab sent; the code is exchanged (public client: the code verifier
+// proves the exchange comes from whoever started the sign-in).
+async function finishOIDC(params) {
+  const pending = JSON.parse(sessionStorage.getItem(PENDING) || "null");
+  sessionStorage.removeItem(PENDING);
+  history.replaceState(null, "", location.pathname); // the code leaves the address bar and history
+  if (!pending || params.get("state") !== pending.state) throw new Error("This sign-in answer was not started here (state mismatch): sign in again.");
+  if (params.get("error")) throw new Error("The identity provider refused: " + params.get("error") + (params.get("error_description") ? " — " + params.get("error_description") : ""));
+  const code = params.get("code");
+  if (!code) throw new Error("The identity provider sent no code.");
+  const res = await fetch(pending.tokenEndpoint, {
+    method: "POST",
+    credentials: "omit",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" },
+    body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirectURI(), client_id: oidc.client_id, code_verifier: pending.verifier }),
+  });
+  let body = {};
+  try { body = await res.json(); } catch (e) { /* reported below */ }
+  if (!res.ok) throw new Error("The identity provider refused the code: " + (body.error || "HTTP " + res.status) + (body.error_description ? " — " + body.error_description : ""));
+  if (body.id_token && jwtClaims(body.id_token).nonce !== pending.nonce) throw new Error("The identity provider's ID token is not for this sign-in (nonce mismatch).");
+  const token = body[oidc.token];
+  if (!token) throw new Error("The identity provider sent no " + oidc.token + ".");
+  $("org").value = pending.org;
+  return signedIn(token, pending.org);
+}
+
+function signOut() {
+  sessionStorage.removeItem(SESSION);
+  sessionStorage.removeItem(PENDING);
+  state.token = "";
+  location.replace(location.pathname);
+}
 
 function signedIn(token, org) {
   state.token = token;
   state.org = org;
-  sessionStorage.setItem("okrgraph.console", JSON.stringify({ token, org }));
+  sessionStorage.setItem(SESSION, JSON.stringify({ token, org }));
   return start();
 }
 
@@ -451,13 +545,21 @@ async function loadAudit() {
 // --- Wiring ------------------------------------------------------------
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("oidc-signin").hidden = $("oidc-hint").hidden = !oidc;
+  $("oidc-signin").addEventListener("click", () => {
+    $("signin-error").textContent = "";
+    signInWithOIDC().catch((err) => { $("signin-error").textContent = String(err.message || err); });
+  });
   $("signin-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     $("signin-error").textContent = "";
+    if (!$("org").value.trim()) {
+      $("signin-error").textContent = "Enter the organization (slug).";
+      $("org").focus();
+      return;
+    }
     signedIn($("token").value.trim(), $("org").value.trim());
   });
-  $("signout").addEventListener("click", () => { sessionStorage.removeItem("okrgraph.console"); location.reload(); });
+  $("signout").addEventListener("click", signOut);
   $("version").addEventListener("change", showVersion);
   $("module").addEventListener("change", () => { keepEdits(); state.current = Number($("module").value); showModules(); });
   $("add-module").addEventListener("click", () => {
@@ -489,8 +591,19 @@ document.addEventListener("DOMContentLoaded", () => {
   $("diff").addEventListener("click", showDiff);
   $("log-form").addEventListener("submit", (ev) => run("Decision log", () => loadLog(ev)));
   $("audit-refresh").addEventListener("click", () => run("Audit", loadAudit));
-  const saved = sessionStorage.getItem("okrgraph.console");
-  if (saved) {
-    try { const s = JSON.parse(saved); signedIn(s.token, s.org); } catch (e) { sessionStorage.removeItem("okrgraph.console"); }
-  }
+  resume();
 });
+
+async function resume() {
+  await loadConfig();
+  $("oidc-signin").hidden = $("oidc-hint").hidden = !oidc;
+  const params = new URLSearchParams(location.search);
+  if (oidc && params.has("state") && (params.has("code") || params.has("error"))) {
+    try { await finishOIDC(params); } catch (err) { $("signin-error").textContent = String(err.message || err); }
+    return;
+  }
+  const saved = sessionStorage.getItem(SESSION);
+  if (saved) {
+    try { const s = JSON.parse(saved); await signedIn(s.token, s.org); } catch (e) { sessionStorage.removeItem(SESSION); }
+  }
+}
