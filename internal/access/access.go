@@ -211,6 +211,46 @@ func (g *Guard) Decide(ctx context.Context, in *authz.Input) (authz.Decision, er
 	return d, err
 }
 
+// MultiDecider evaluates the decisions on several actions at once
+// (internal/authz's Engine and Router).
+type MultiDecider interface {
+	DecideAll(ctx context.Context, in *authz.Input, actions []string) ([]authz.Decision, error)
+}
+
+// DecideAll evaluates in for each action of actions (in.Action is
+// ignored) in one policy evaluation when the Decider can, else one by
+// one; an evaluation error is logged and denies.
+func (g *Guard) DecideAll(ctx context.Context, in *authz.Input, actions []string) ([]authz.Decision, error) {
+	md, ok := g.Decider.(MultiDecider)
+	if !ok {
+		ds := make([]authz.Decision, len(actions))
+		var first error
+		for i, a := range actions {
+			one := *in
+			one.Action = a
+			d, err := g.Decide(ctx, &one)
+			ds[i] = d
+			if first == nil {
+				first = err
+			}
+		}
+		return ds, first
+	}
+	ds, err := md.DecideAll(ctx, in, actions)
+	if err != nil {
+		if g.Log != nil {
+			g.Log.ErrorContext(ctx, "policy evaluation failed", "actions", actions, "err", err)
+		}
+		for i := range ds {
+			if len(ds[i].Reasons) == 0 {
+				ds[i].Reasons = []string{"the policy could not be evaluated"}
+			}
+			ds[i].Allow = false
+		}
+	}
+	return ds, err
+}
+
 // CheckMembers verifies that ids are distinct users who are members of the
 // org: a repeated id is BAD_USER_INPUT, a non-member NOT_FOUND, both naming
 // field.

@@ -15,9 +15,23 @@ import "github.com/open-policy-agent/opa/v1/ast"
 // Keys and common enumeration values are shared, immutable terms; the other
 // terms come from one slab; subject and org terms are memoized (memo.go).
 func inputValue(in *Input, m *inputMemo) ast.Value {
+	return inputValueActions(in, m, nil)
+}
+
+// inputValueActions is inputValue with input.actions set to actions (when
+// not nil) in place of input.action, for the decisions query.
+func inputValueActions(in *Input, m *inputMemo, actions []string) ast.Value {
 	b := builder{slab: make([]ast.Term, 0, 12)}
 	var f fields
-	f.str(&b, kAction, in.Action)
+	if actions == nil {
+		f.str(&b, kAction, in.Action)
+	} else {
+		terms := make([]*ast.Term, len(actions))
+		for i, a := range actions {
+			terms[i] = actionTerm(a)
+		}
+		f.add(kActions, ast.ArrayTerm(terms...))
+	}
 	f.obj(kSubject, m.subject(&in.Subject))
 	f.obj(kResource, b.resource(&in.Resource))
 	f.obj(kOrg, m.org(&in.Org))

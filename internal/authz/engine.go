@@ -39,6 +39,13 @@ const DecisionQuery = "data.okrgraph.main.decision"
 // Orgs without one never pay for the combination.
 const TenantDecisionQuery = "data.okrgraph.final.decision"
 
+// DecisionsQuery and TenantDecisionsQuery answer several actions on one
+// input in one evaluation (policies/main.rego, final.rego: decisions).
+const (
+	DecisionsQuery       = "data.okrgraph.main.decisions"
+	TenantDecisionsQuery = "data.okrgraph.final.decisions"
+)
+
 // DefaultTimeout is the evaluation deadline of the default (trusted)
 // policy unless WithTimeout says otherwise. It only catches real faults: a
 // busy machine must never make the default policy deny (a decision takes
@@ -120,7 +127,8 @@ func withExtraModule(name, src string) Option {
 // Engine is the Rego-backed Authorizer. Build it once with NewEngine; it is
 // safe for concurrent use.
 type Engine struct {
-	query   rego.PreparedEvalQuery
+	query   rego.PreparedEvalQuery // one decision
+	multi   rego.PreparedEvalQuery // the decisions on several actions
 	timeout time.Duration
 	logger  *slog.Logger
 	static  []rego.EvalOption // eval options shared by every decision
@@ -209,14 +217,19 @@ func newEngine(cfg config, caps *ast.Capabilities, modules []*ast.Module) (*Engi
 	if q == "" {
 		q = DecisionQuery
 	}
-	query, err := prepare(caps, modules, store, q)
+	mq := DecisionsQuery
+	if q == TenantDecisionQuery {
+		mq = TenantDecisionsQuery
+	}
+	queries, err := prepare(caps, modules, store, q, mq)
 	if err != nil {
 		return nil, err
 	}
 	return &Engine{
 		tenant:  q == TenantDecisionQuery,
 		gate:    cfg.gate,
-		query:   query,
+		query:   queries[0],
+		multi:   queries[1],
 		timeout: cfg.timeout,
 		logger:  cfg.logger,
 		static: []rego.EvalOption{
@@ -231,23 +244,35 @@ func newEngine(cfg config, caps *ast.Capabilities, modules []*ast.Module) (*Engi
 	}, nil
 }
 
-func prepare(caps *ast.Capabilities, modules []*ast.Module, store storage.Store, query string) (rego.PreparedEvalQuery, error) {
-	ropts := []func(*rego.Rego){
-		rego.Query(query),
-		rego.SetRegoVersion(ast.RegoV1),
-		rego.Capabilities(caps),
-		rego.Strict(true),
-		rego.StrictBuiltinErrors(false), // a failing built-in makes its expression undefined
-		rego.Store(store),
+func prepare(caps *ast.Capabilities, modules []*ast.Module, store storage.Store, queries ...string) ([]rego.PreparedEvalQuery, error) {
+	// The modules are compiled once, for the first query; the others reuse
+	// its compiler.
+	var compiler *ast.Compiler
+	out := make([]rego.PreparedEvalQuery, len(queries))
+	for i, query := range queries {
+		ropts := []func(*rego.Rego){
+			rego.Query(query),
+			rego.SetRegoVersion(ast.RegoV1),
+			rego.Capabilities(caps),
+			rego.Strict(true),
+			rego.StrictBuiltinErrors(false), // a failing built-in makes its expression undefined
+			rego.Store(store),
+		}
+		if compiler == nil {
+			for _, m := range modules {
+				ropts = append(ropts, rego.ParsedModule(m))
+			}
+			ropts = append(ropts, rego.CompilerHook(func(c *ast.Compiler) { compiler = c }))
+		} else {
+			ropts = append(ropts, rego.Compiler(compiler))
+		}
+		pq, err := rego.New(ropts...).PrepareForEval(context.Background())
+		if err != nil {
+			return nil, fmt.Errorf("authz: compile policies: %w", err)
+		}
+		out[i] = pq
 	}
-	for _, m := range modules {
-		ropts = append(ropts, rego.ParsedModule(m))
-	}
-	pq, err := rego.New(ropts...).PrepareForEval(context.Background())
-	if err != nil {
-		return rego.PreparedEvalQuery{}, fmt.Errorf("authz: compile policies: %w", err)
-	}
-	return pq, nil
+	return out, nil
 }
 
 // emptyMetadata is shared by all evaluations: only custom built-ins read
@@ -267,21 +292,82 @@ func keepTerm(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
 // context cancelled before the call is refused; one cancelled during the
 // evaluation does not interrupt it (the deadline bounds it anyway).
 func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) {
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	defer func() {
 		if r := recover(); r != nil {
 			d, err = e.fail(ctx, in, fmt.Errorf("panic: %v", r))
 		}
 	}()
+	v, err := e.eval(ctx, in, nil)
+	if err != nil {
+		return e.fail(ctx, in, err)
+	}
+	d, err = decode(v)
+	if err != nil {
+		return e.fail(ctx, in, err)
+	}
+	return d, nil
+}
+
+// DecideAll decides every action of actions on in (whose Action it
+// ignores) in one evaluation: decisions[i] is what Decide would answer for
+// actions[i], tenant rules included, with the input built once. On any
+// failure every decision denies with the failure's reason and the error
+// wraps ErrPolicyEvaluation.
+func (e *Engine) DecideAll(ctx context.Context, in *Input, actions []string) (ds []Decision, err error) {
+	ds = make([]Decision, len(actions))
+	failAll := func(cause error) ([]Decision, error) {
+		d, err := e.fail(ctx, in, cause)
+		for i := range ds {
+			ds[i] = Decision{Allow: false, Reasons: d.Reasons}
+		}
+		return ds, err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			ds, err = failAll(fmt.Errorf("panic: %v", r))
+		}
+	}()
+	if len(actions) == 0 {
+		return ds, nil
+	}
+	v, err := e.eval(ctx, in, actions)
+	if err != nil {
+		return failAll(err)
+	}
+	t, ok := v.(*ast.Term)
+	if !ok {
+		return failAll(fmt.Errorf("malformed decisions: %T", v))
+	}
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return failAll(fmt.Errorf("malformed decisions: %v", t))
+	}
+	for i, a := range actions {
+		dt := obj.Get(actionTerm(a))
+		if dt == nil {
+			return failAll(fmt.Errorf("the decision on %s is undefined", a))
+		}
+		if ds[i], err = decode(dt); err != nil {
+			return failAll(err)
+		}
+	}
+	return ds, nil
+}
+
+// eval evaluates the engine's decision query on in, or its decisions
+// query on in with actions when actions is not nil, within the deadline;
+// it returns the result term or the failure (unwrapped).
+func (e *Engine) eval(ctx context.Context, in *Input, actions []string) (v any, err error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	switch {
 	case e == nil:
-		return e.fail(ctx, in, errors.New("nil engine"))
+		return nil, errors.New("nil engine")
 	case in == nil:
-		return e.fail(ctx, in, errors.New("nil input"))
+		return nil, errors.New("nil input")
 	case ctx.Err() != nil:
-		return e.fail(ctx, in, context.Cause(ctx))
+		return nil, context.Cause(ctx)
 	}
 	timeout := e.timeout
 	if dl, ok := ctx.Deadline(); ok {
@@ -296,7 +382,7 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) 
 		}
 		run, gerr := g.enter(ctx, in.Org.ID, st.cancel.Cancel)
 		if gerr != nil {
-			return e.fail(ctx, in, gerr)
+			return nil, gerr
 		}
 		// The request's end (deadline, disconnect) ends its tenant work.
 		stop := context.AfterFunc(ctx, st.cancel.Cancel)
@@ -307,33 +393,42 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) 
 		}()
 		defer func() {
 			if run.leave() {
-				d, err = e.fail(ctx, in, ErrTenantMemory)
+				v, err = nil, ErrTenantMemory
 			}
 		}()
 	}
 
+	query := &e.query
+	if actions != nil {
+		query = &e.multi
+	}
+	value := inputValueActions(in, &e.memo, actions)
 	var opts [12]rego.EvalOption
 	n := copy(opts[:], e.static)
-	opts[n] = rego.EvalParsedInput(inputValue(in, &e.memo))
+	opts[n] = rego.EvalParsedInput(value)
 	opts[n+1] = rego.EvalExternalCancel(&st.cancel)
 	opts[n+2] = rego.EvalVirtualCache(&st.vc)
-	rs, err := e.query.Eval(ctx, opts[:n+3]...)
+	rs, err := query.Eval(ctx, opts[:n+3]...)
 	switch {
 	case st.cancel.Cancelled() && ctx.Err() != nil:
-		return e.fail(ctx, in, context.Cause(ctx))
+		return nil, context.Cause(ctx)
 	case st.cancel.Cancelled():
-		return e.fail(ctx, in, fmt.Errorf("evaluation exceeded its %v deadline: %w", timeout, context.DeadlineExceeded))
-
+		return nil, fmt.Errorf("evaluation exceeded its %v deadline: %w", timeout, context.DeadlineExceeded)
 	case err != nil:
-		return e.fail(ctx, in, err)
+		return nil, err
 	case len(rs) != 1 || len(rs[0].Expressions) != 1:
-		return e.fail(ctx, in, errors.New("the decision is undefined"))
+		return nil, errors.New("the decision is undefined")
 	}
-	d, err = decode(rs[0].Expressions[0].Value)
-	if err != nil {
-		return e.fail(ctx, in, err)
+	return rs[0].Expressions[0].Value, nil
+}
+
+var kActions = key("actions")
+
+func actionTerm(a string) *ast.Term {
+	if t, ok := enumTerms[a]; ok {
+		return t
 	}
-	return d, nil
+	return ast.StringTerm(a)
 }
 
 var (

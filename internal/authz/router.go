@@ -103,6 +103,55 @@ func (r *Router) decideVersion(ctx context.Context, in *Input) (Decision, int, e
 	return d, version, err
 }
 
+// DecideAll decides every action of actions on in (whose Action it
+// ignores) with one evaluation of the org's engine: decisions[i] is what
+// Decide would answer for actions[i], tenant rules included. The Observer
+// is told of each decision as if it had been asked alone (Elapsed is the
+// evaluation's share).
+func (r *Router) DecideAll(ctx context.Context, in *Input, actions []string) ([]Decision, error) {
+	start := time.Now()
+	ds, version, err := r.decideAllVersion(ctx, in, actions)
+	if r.Observer != nil && len(actions) > 0 {
+		elapsed := time.Since(start) / time.Duration(len(actions))
+		enforced := IsEnforcing(ctx)
+		for i, a := range actions {
+			one := *in
+			one.Action = a
+			o := Observation{Input: &one, Decision: ds[i], Version: version, Err: err, Elapsed: elapsed, Enforced: enforced}
+			r.Observer.ObserveDecision(ctx, &o)
+		}
+	}
+	return ds, err
+}
+
+func (r *Router) decideAllVersion(ctx context.Context, in *Input, actions []string) ([]Decision, int, error) {
+	e, version, err := r.engineFor(ctx, in.Org.ID)
+	if err != nil {
+		// Rare: decide each action alone, which denies all but the
+		// protected ones (decideVersion).
+		ds := make([]Decision, len(actions))
+		var first error
+		for i, a := range actions {
+			one := *in
+			one.Action = a
+			d, _, err := r.decideVersion(ctx, &one)
+			ds[i] = d
+			if first == nil {
+				first = err
+			}
+		}
+		return ds, 0, first
+	}
+	ds, err := e.DecideAll(ctx, in, actions)
+	if err != nil && version > 0 {
+		reason := []string{fmt.Sprintf("this organization's policy (version %d) failed: the action is denied until it is fixed", version)}
+		for i := range ds {
+			ds[i].Reasons = reason
+		}
+	}
+	return ds, version, err
+}
+
 // protectedAction mirrors policies/final.rego: actions tenant rules can
 // neither deny nor grant.
 func protectedAction(action string) bool {
