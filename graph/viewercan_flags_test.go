@@ -19,7 +19,7 @@ func TestViewerCanFlagsEqualSingleDecisions(t *testing.T) {
 	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
 		adam := e.As("adam", "acme")
 		var schema struct {
-			Perms struct{ Fields []struct{ Name string } } `json:"perms"`
+			Perms struct{ Fields []struct{ Name string } }     `json:"perms"`
 			Acts  struct{ EnumValues []struct{ Name string } } `json:"acts"`
 		}
 		adam.MustDo(t, `{ perms: __type(name: "OKRItemPermissions") { fields { name } } acts: __type(name: "OKRAction") { enumValues { name } } }`, nil, &schema)
