@@ -166,3 +166,57 @@ func TestRouterDecideAll(t *testing.T) {
 		}
 	}
 }
+
+// viewerCanActions are the actions of an item's viewerCan field.
+var viewerCanActions = []string{
+	ActionOKRUpdate, ActionOKRDelete, ActionOKRChangeOwners, ActionOKRSetDelegate, ActionOKRSetCheckInOwner,
+	ActionOKRCheckIn, ActionOKRAlign, ActionOKRComment, ActionOKRClone, ActionOKRManageGrants,
+}
+
+// BenchmarkViewerCan compares the ten flags of one item's viewerCan as ten
+// decisions (one input and one evaluation each) and as one DecideAll, with
+// the default policy and with a typical tenant policy.
+func BenchmarkViewerCan(b *testing.B) {
+	def, err := NewEngine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ten, err := NewTenantEngine(typicalTenant(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, in := range []struct {
+		name  string
+		input *Input
+	}{
+		{"owner", updateInput()},
+		{"stranger", with(updateInput(), func(in *Input) { in.Subject = member("u-zed") })},
+	} {
+		for _, e := range []struct {
+			name   string
+			engine *Engine
+		}{{"default", def}, {"tenant", ten}} {
+			b.Run(in.name+"/"+e.name+"/each", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					for _, a := range viewerCanActions {
+						one := *in.input
+						one.Action = a
+						if _, err := e.engine.Decide(ctx, &one); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+			})
+			b.Run(in.name+"/"+e.name+"/all", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := e.engine.DecideAll(ctx, in.input, viewerCanActions); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
