@@ -10,7 +10,7 @@ import (
 )
 
 // TestViewerCanFlagsEqualSingleDecisions: every viewerCan flag (answered by
-// one policy evaluation per item) equals viewerDecision on the same action
+// Guard.DecideAll, the input built once per item) equals viewerDecision on the same action
 // (one evaluation per action), for every demo user on every item they
 // see, under the default policy and under an active tenant policy that
 // denies some actions and grants others. The pairs of flag and action come

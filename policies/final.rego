@@ -41,14 +41,3 @@ decision := {"allow": false, "reasons": denials, "by": "tenant"} if {
 protected if startswith(input.action, "org.")
 
 protected if input.action == "okr.view"
-
-# METADATA
-# title: Decisions
-# description: |
-#   The final decision on each action of input.actions, in one evaluation
-#   ({action: decision}): tenant rules apply to each exactly as to a single
-#   decision on that action.
-decisions := {action: d |
-	some action in input.actions
-	d := decision with input.action as action
-}

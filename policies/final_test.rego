@@ -74,27 +74,3 @@ test_tenant_cannot_grant_outside_okrs if {
 		with data.okrgraph.tenant as grant_all
 	not d.allow
 }
-
-item_actions := ["okr.update", "okr.delete", "okr.checkin", "okr.comment", "okr.manage_grants", "okr.view"]
-
-test_decisions_follow_tenant_denial if {
-	ds := final.decisions with input as {"actions": item_actions, "subject": member, "resource": own, "org": org}
-		with data.okrgraph.tenant as deny_all
-	every action in item_actions {
-		ds[action] == final.decision with input as {"action": action, "subject": member, "resource": own, "org": org}
-			with data.okrgraph.tenant as deny_all
-	}
-	not ds["okr.update"].allow
-	ds["okr.view"].allow
-}
-
-test_decisions_follow_tenant_grant if {
-	ds := final.decisions with input as {"actions": item_actions, "subject": member, "resource": other, "org": org}
-		with data.okrgraph.tenant as grant_all
-	every action in item_actions {
-		ds[action] == final.decision with input as {"action": action, "subject": member, "resource": other, "org": org}
-			with data.okrgraph.tenant as grant_all
-	}
-	ds["okr.update"].allow
-	ds["okr.update"].by == "tenant"
-}

@@ -104,15 +104,3 @@ decision := d if {
 } else := {"allow": false, "reasons": ["not a member of this organization"]} if {
 	input.subject.id == ""
 } else := {"allow": false, "reasons": [sprintf("unknown action %q", [input.action])]}
-
-# METADATA
-# title: Decisions
-# description: |
-#   The decision on each action of input.actions, in one evaluation:
-#   {action: decision}, each exactly what decision says with input.action
-#   set to that action. internal/authz asks it for the viewerCan flags of
-#   an item, so the input is built and evaluated once per item.
-decisions := {action: d |
-	some action in input.actions
-	d := decision with input.action as action
-}

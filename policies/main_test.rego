@@ -107,38 +107,3 @@ test_every_known_action_is_decided if {
 		not startswith(d.reasons[0], "unknown action")
 	}
 }
-
-viewer_actions := [
-	"okr.update", "okr.delete", "okr.change_owners", "okr.set_delegate", "okr.set_checkin_owner",
-	"okr.checkin", "okr.align", "okr.comment", "okr.clone", "okr.manage_grants",
-]
-
-decisions_of(subject) := ds if {
-	ds := main.decisions with input as {
-		"actions": viewer_actions,
-		"subject": subject,
-		"resource": public_okr,
-		"org": {"id": "org1"},
-	}
-}
-
-test_decisions_equal_single_decisions if {
-	some subject in [member, object.union(member, {"id": "u2"}), object.union(member, {"role": "ADMIN"})]
-	ds := decisions_of(subject)
-	count(ds) == count(viewer_actions)
-	every action in viewer_actions {
-		ds[action] == decide(action, subject)
-	}
-}
-
-test_decisions_allow_and_deny if {
-	ds := decisions_of(member)
-	ds["okr.comment"].allow
-	not ds["okr.update"].allow
-	owner := decisions_of(object.union(member, {"id": "u2"}))
-	owner["okr.update"].allow
-}
-
-test_decisions_empty_without_actions if {
-	main.decisions == {} with input as {"subject": member, "resource": public_okr, "org": {"id": "org1"}}
-}

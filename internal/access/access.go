@@ -211,15 +211,15 @@ func (g *Guard) Decide(ctx context.Context, in *authz.Input) (authz.Decision, er
 	return d, err
 }
 
-// MultiDecider evaluates the decisions on several actions at once
-// (internal/authz's Engine and Router).
+// MultiDecider decides several actions on the same facts, building the
+// input once (internal/authz's Engine and Router).
 type MultiDecider interface {
 	DecideAll(ctx context.Context, in *authz.Input, actions []string) ([]authz.Decision, error)
 }
 
 // DecideAll evaluates in for each action of actions (in.Action is
-// ignored) in one policy evaluation when the Decider can, else one by
-// one; an evaluation error is logged and denies.
+// ignored), through the Decider's DecideAll when it has one; an
+// evaluation error is logged and denies.
 func (g *Guard) DecideAll(ctx context.Context, in *authz.Input, actions []string) ([]authz.Decision, error) {
 	md, ok := g.Decider.(MultiDecider)
 	if !ok {

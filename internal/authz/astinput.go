@@ -15,27 +15,37 @@ import "github.com/open-policy-agent/opa/v1/ast"
 // Keys and common enumeration values are shared, immutable terms; the other
 // terms come from one slab; subject and org terms are memoized (memo.go).
 func inputValue(in *Input, m *inputMemo) ast.Value {
-	return inputValueActions(in, m, nil)
+	var x inputFields
+	x.build(in, m)
+	return x.value(actionTerm(in.Action))
 }
 
-// inputValueActions is inputValue with input.actions set to actions (when
-// not nil) in place of input.action, for the decisions query.
-func inputValueActions(in *Input, m *inputMemo, actions []string) ast.Value {
+// inputFields is the input document but its action, built once for
+// several decisions on the same facts (Engine.DecideAll).
+type inputFields struct{ f fields }
+
+func inputBase(in *Input, m *inputMemo) *inputFields {
+	x := &inputFields{}
+	x.build(in, m)
+	return x
+}
+
+func (x *inputFields) build(in *Input, m *inputMemo) {
 	b := builder{slab: make([]ast.Term, 0, 12)}
-	var f fields
-	if actions == nil {
-		f.str(&b, kAction, in.Action)
-	} else {
-		terms := make([]*ast.Term, len(actions))
-		for i, a := range actions {
-			terms[i] = actionTerm(a)
-		}
-		f.add(kActions, ast.ArrayTerm(terms...))
-	}
+	f := &x.f
+	f.n = 1 // items[0] is the action's (value)
 	f.obj(kSubject, m.subject(&in.Subject))
 	f.obj(kResource, b.resource(&in.Resource))
 	f.obj(kOrg, m.org(&in.Org))
-	return ast.NewObject(f.items[:f.n]...)
+}
+
+// value is the input document with action (nil or an empty string: none).
+func (x *inputFields) value(action *ast.Term) ast.Value {
+	if action == nil || action.Value.Compare(ast.String("")) == 0 {
+		return ast.NewObject(x.f.items[1:x.f.n]...)
+	}
+	x.f.items[0] = [2]*ast.Term{kAction, action} // NewObject copies the pairs
+	return ast.NewObject(x.f.items[:x.f.n]...)
 }
 
 var trueT = ast.InternedBooleanTrue

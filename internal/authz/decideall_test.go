@@ -174,7 +174,7 @@ var viewerCanActions = []string{
 }
 
 // BenchmarkViewerCan compares the ten flags of one item's viewerCan as ten
-// decisions (one input and one evaluation each) and as one DecideAll, with
+// decisions (one input each) and as one DecideAll (one input, ten evaluations), with
 // the default policy and with a typical tenant policy.
 func BenchmarkViewerCan(b *testing.B) {
 	def, err := NewEngine()

@@ -39,13 +39,6 @@ const DecisionQuery = "data.okrgraph.main.decision"
 // Orgs without one never pay for the combination.
 const TenantDecisionQuery = "data.okrgraph.final.decision"
 
-// DecisionsQuery and TenantDecisionsQuery answer several actions on one
-// input in one evaluation (policies/main.rego, final.rego: decisions).
-const (
-	DecisionsQuery       = "data.okrgraph.main.decisions"
-	TenantDecisionsQuery = "data.okrgraph.final.decisions"
-)
-
 // DefaultTimeout is the evaluation deadline of the default (trusted)
 // policy unless WithTimeout says otherwise. It only catches real faults: a
 // busy machine must never make the default policy deny (a decision takes
@@ -127,8 +120,7 @@ func withExtraModule(name, src string) Option {
 // Engine is the Rego-backed Authorizer. Build it once with NewEngine; it is
 // safe for concurrent use.
 type Engine struct {
-	query   rego.PreparedEvalQuery // one decision
-	multi   rego.PreparedEvalQuery // the decisions on several actions
+	query   rego.PreparedEvalQuery
 	timeout time.Duration
 	logger  *slog.Logger
 	static  []rego.EvalOption // eval options shared by every decision
@@ -217,19 +209,14 @@ func newEngine(cfg config, caps *ast.Capabilities, modules []*ast.Module) (*Engi
 	if q == "" {
 		q = DecisionQuery
 	}
-	mq := DecisionsQuery
-	if q == TenantDecisionQuery {
-		mq = TenantDecisionsQuery
-	}
-	queries, err := prepare(caps, modules, store, q, mq)
+	query, err := prepare(caps, modules, store, q)
 	if err != nil {
 		return nil, err
 	}
 	return &Engine{
 		tenant:  q == TenantDecisionQuery,
 		gate:    cfg.gate,
-		query:   queries[0],
-		multi:   queries[1],
+		query:   query,
 		timeout: cfg.timeout,
 		logger:  cfg.logger,
 		static: []rego.EvalOption{
@@ -244,35 +231,23 @@ func newEngine(cfg config, caps *ast.Capabilities, modules []*ast.Module) (*Engi
 	}, nil
 }
 
-func prepare(caps *ast.Capabilities, modules []*ast.Module, store storage.Store, queries ...string) ([]rego.PreparedEvalQuery, error) {
-	// The modules are compiled once, for the first query; the others reuse
-	// its compiler.
-	var compiler *ast.Compiler
-	out := make([]rego.PreparedEvalQuery, len(queries))
-	for i, query := range queries {
-		ropts := []func(*rego.Rego){
-			rego.Query(query),
-			rego.SetRegoVersion(ast.RegoV1),
-			rego.Capabilities(caps),
-			rego.Strict(true),
-			rego.StrictBuiltinErrors(false), // a failing built-in makes its expression undefined
-			rego.Store(store),
-		}
-		if compiler == nil {
-			for _, m := range modules {
-				ropts = append(ropts, rego.ParsedModule(m))
-			}
-			ropts = append(ropts, rego.CompilerHook(func(c *ast.Compiler) { compiler = c }))
-		} else {
-			ropts = append(ropts, rego.Compiler(compiler))
-		}
-		pq, err := rego.New(ropts...).PrepareForEval(context.Background())
-		if err != nil {
-			return nil, fmt.Errorf("authz: compile policies: %w", err)
-		}
-		out[i] = pq
+func prepare(caps *ast.Capabilities, modules []*ast.Module, store storage.Store, query string) (rego.PreparedEvalQuery, error) {
+	ropts := []func(*rego.Rego){
+		rego.Query(query),
+		rego.SetRegoVersion(ast.RegoV1),
+		rego.Capabilities(caps),
+		rego.Strict(true),
+		rego.StrictBuiltinErrors(false), // a failing built-in makes its expression undefined
+		rego.Store(store),
 	}
-	return out, nil
+	for _, m := range modules {
+		ropts = append(ropts, rego.ParsedModule(m))
+	}
+	pq, err := rego.New(ropts...).PrepareForEval(context.Background())
+	if err != nil {
+		return rego.PreparedEvalQuery{}, fmt.Errorf("authz: compile policies: %w", err)
+	}
+	return pq, nil
 }
 
 // emptyMetadata is shared by all evaluations: only custom built-ins read
@@ -297,67 +272,68 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) 
 			d, err = e.fail(ctx, in, fmt.Errorf("panic: %v", r))
 		}
 	}()
-	v, err := e.eval(ctx, in, nil)
+	if e == nil || in == nil {
+		return e.fail(ctx, in, errors.New("nil engine or input"))
+	}
+	return e.decideValue(ctx, in, inputValue(in, &e.memo))
+}
+
+func (e *Engine) decideValue(ctx context.Context, in *Input, value ast.Value) (Decision, error) {
+	v, err := e.eval(ctx, in, value)
 	if err != nil {
 		return e.fail(ctx, in, err)
 	}
-	d, err = decode(v)
+	d, err := decode(v)
 	if err != nil {
 		return e.fail(ctx, in, err)
 	}
 	return d, nil
 }
 
-// DecideAll decides every action of actions on in (whose Action it
-// ignores) in one evaluation: decisions[i] is what Decide would answer for
-// actions[i], tenant rules included, with the input built once. On any
-// failure every decision denies with the failure's reason and the error
-// wraps ErrPolicyEvaluation.
-func (e *Engine) DecideAll(ctx context.Context, in *Input, actions []string) (ds []Decision, err error) {
-	ds = make([]Decision, len(actions))
-	failAll := func(cause error) ([]Decision, error) {
-		d, err := e.fail(ctx, in, cause)
-		for i := range ds {
-			ds[i] = Decision{Allow: false, Reasons: d.Reasons}
-		}
-		return ds, err
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			ds, err = failAll(fmt.Errorf("panic: %v", r))
-		}
-	}()
-	if len(actions) == 0 {
-		return ds, nil
-	}
-	v, err := e.eval(ctx, in, actions)
-	if err != nil {
-		return failAll(err)
-	}
-	t, ok := v.(*ast.Term)
-	if !ok {
-		return failAll(fmt.Errorf("malformed decisions: %T", v))
-	}
-	obj, ok := t.Value.(ast.Object)
-	if !ok {
-		return failAll(fmt.Errorf("malformed decisions: %v", t))
-	}
-	for i, a := range actions {
-		dt := obj.Get(actionTerm(a))
-		if dt == nil {
-			return failAll(fmt.Errorf("the decision on %s is undefined", a))
-		}
-		if ds[i], err = decode(dt); err != nil {
-			return failAll(err)
+// DecideAll decides each action of actions on in (whose Action it
+// ignores): decisions[i] is what Decide answers for actions[i], failures
+// included (a failing action denies; the first error is returned). The
+// input document is built once and only its action changes.
+func (e *Engine) DecideAll(ctx context.Context, in *Input, actions []string) ([]Decision, error) {
+	ds, errs := e.decideEach(ctx, in, actions)
+	for _, err := range errs {
+		if err != nil {
+			return ds, err
 		}
 	}
 	return ds, nil
 }
 
-// eval evaluates the engine's decision query on in, or its decisions
-// query on in with actions when actions is not nil, within the deadline;
-// it returns the result term or the failure (unwrapped).
-func (e *Engine) eval(ctx context.Context, in *Input, actions []string) (v any, err error) {
+// decideEach is DecideAll with the error of each action.
+func (e *Engine) decideEach(ctx context.Context, in *Input, actions []string) (ds []Decision, errs []error) {
+	ds, errs = make([]Decision, len(actions)), make([]error, len(actions))
+	i := 0
+	defer func() {
+		if r := recover(); r != nil {
+			for ; i < len(ds); i++ {
+				ds[i], errs[i] = e.fail(ctx, in, fmt.Errorf("panic: %v", r))
+			}
+		}
+	}()
+	if e == nil || in == nil {
+		for i = range ds {
+			ds[i], errs[i] = e.fail(ctx, in, errors.New("nil engine or input"))
+		}
+		return ds, errs
+	}
+	base := inputBase(in, &e.memo)
+	for i = range actions {
+		one := *in
+		one.Action = actions[i]
+		ds[i], errs[i] = e.decideValue(ctx, &one, base.value(actionTerm(actions[i])))
+	}
+	return ds, errs
+}
+
+// eval evaluates the engine's decision query on value (the input document
+// of in) within the deadline; it returns the result term or the failure
+// (unwrapped).
+func (e *Engine) eval(ctx context.Context, in *Input, value ast.Value) (v any, err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -398,17 +374,12 @@ func (e *Engine) eval(ctx context.Context, in *Input, actions []string) (v any, 
 		}()
 	}
 
-	query := &e.query
-	if actions != nil {
-		query = &e.multi
-	}
-	value := inputValueActions(in, &e.memo, actions)
 	var opts [12]rego.EvalOption
 	n := copy(opts[:], e.static)
 	opts[n] = rego.EvalParsedInput(value)
 	opts[n+1] = rego.EvalExternalCancel(&st.cancel)
 	opts[n+2] = rego.EvalVirtualCache(&st.vc)
-	rs, err := query.Eval(ctx, opts[:n+3]...)
+	rs, err := e.query.Eval(ctx, opts[:n+3]...)
 	switch {
 	case st.cancel.Cancelled() && ctx.Err() != nil:
 		return nil, context.Cause(ctx)
@@ -421,8 +392,6 @@ func (e *Engine) eval(ctx context.Context, in *Input, actions []string) (v any, 
 	}
 	return rs[0].Expressions[0].Value, nil
 }
-
-var kActions = key("actions")
 
 func actionTerm(a string) *ast.Term {
 	if t, ok := enumTerms[a]; ok {

@@ -103,53 +103,52 @@ func (r *Router) decideVersion(ctx context.Context, in *Input) (Decision, int, e
 	return d, version, err
 }
 
-// DecideAll decides every action of actions on in (whose Action it
-// ignores) with one evaluation of the org's engine: decisions[i] is what
-// Decide would answer for actions[i], tenant rules included. The Observer
-// is told of each decision as if it had been asked alone (Elapsed is the
-// evaluation's share).
+// DecideAll decides each action of actions on in (whose Action it
+// ignores) with the org's engine, found once: decisions[i] is what Decide
+// answers for actions[i], tenant rules and failures included (the first
+// error is returned). The Observer is told of each decision as if it had
+// been asked alone.
 func (r *Router) DecideAll(ctx context.Context, in *Input, actions []string) ([]Decision, error) {
 	start := time.Now()
-	ds, version, err := r.decideAllVersion(ctx, in, actions)
+	ds, errs, version := r.decideEach(ctx, in, actions)
 	if r.Observer != nil && len(actions) > 0 {
 		elapsed := time.Since(start) / time.Duration(len(actions))
 		enforced := IsEnforcing(ctx)
 		for i, a := range actions {
 			one := *in
 			one.Action = a
-			o := Observation{Input: &one, Decision: ds[i], Version: version, Err: err, Elapsed: elapsed, Enforced: enforced}
+			o := Observation{Input: &one, Decision: ds[i], Version: version, Err: errs[i], Elapsed: elapsed, Enforced: enforced}
 			r.Observer.ObserveDecision(ctx, &o)
 		}
 	}
-	return ds, err
+	for _, err := range errs {
+		if err != nil {
+			return ds, err
+		}
+	}
+	return ds, nil
 }
 
-func (r *Router) decideAllVersion(ctx context.Context, in *Input, actions []string) ([]Decision, int, error) {
+func (r *Router) decideEach(ctx context.Context, in *Input, actions []string) ([]Decision, []error, int) {
 	e, version, err := r.engineFor(ctx, in.Org.ID)
 	if err != nil {
 		// Rare: decide each action alone, which denies all but the
 		// protected ones (decideVersion).
-		ds := make([]Decision, len(actions))
-		var first error
+		ds, errs := make([]Decision, len(actions)), make([]error, len(actions))
 		for i, a := range actions {
 			one := *in
 			one.Action = a
-			d, _, err := r.decideVersion(ctx, &one)
-			ds[i] = d
-			if first == nil {
-				first = err
-			}
+			ds[i], _, errs[i] = r.decideVersion(ctx, &one)
 		}
-		return ds, 0, first
+		return ds, errs, 0
 	}
-	ds, err := e.DecideAll(ctx, in, actions)
-	if err != nil && version > 0 {
-		reason := []string{fmt.Sprintf("this organization's policy (version %d) failed: the action is denied until it is fixed", version)}
-		for i := range ds {
-			ds[i].Reasons = reason
+	ds, errs := e.decideEach(ctx, in, actions)
+	for i, err := range errs {
+		if err != nil && version > 0 {
+			ds[i].Reasons = []string{fmt.Sprintf("this organization's policy (version %d) failed: the action is denied until it is fixed", version)}
 		}
 	}
-	return ds, version, err
+	return ds, errs, version
 }
 
 // protectedAction mirrors policies/final.rego: actions tenant rules can

@@ -31,8 +31,8 @@ var viewerActions = []string{
 	authz.ActionOKRAlign, authz.ActionOKRComment, authz.ActionOKRClone, authz.ActionOKRManageGrants,
 }
 
-// ViewerCan evaluates every item action for the viewer, in one policy
-// evaluation (authz's decisions query). page lists the
+// ViewerCan evaluates every item action for the viewer (Guard.DecideAll:
+// the policy input is built once per item, one evaluation per action). page lists the
 // items resolved alongside it (the list or connection it came in): their
 // facts are loaded together on first use, so a page of items costs a fixed
 // number of queries.
