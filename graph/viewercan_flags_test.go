@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
+	"okrgraph/internal/app"
 	"okrgraph/internal/demo"
 	"okrgraph/internal/testenv"
 )
@@ -16,7 +18,10 @@ import (
 // denies some actions and grants others. The pairs of flag and action come
 // from the schema (OKRItemPermissions fields, OKRAction values).
 func TestViewerCanFlagsEqualSingleDecisions(t *testing.T) {
-	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
+	// A generous tenant deadline: this checks agreement, not speed, and a
+	// loaded machine must not time one side out.
+	cfg := testenv.Config{Demo: true, Tweak: func(c *app.Config) { c.TenantPolicyTimeout = time.Minute }}
+	testenv.RunWith(t, cfg, func(t *testing.T, e *testenv.Env) {
 		adam := e.As("adam", "acme")
 		var schema struct {
 			Perms struct{ Fields []struct{ Name string } }     `json:"perms"`

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // allOKRActions are every okr.* action the policy knows, plus a few that
@@ -89,7 +90,7 @@ deny contains "frozen" if {
 
 allow contains "everyone edits" if input.action in {"okr.update", "okr.change_owners"}
 `
-	te, err := NewTenantEngine([]Module{{Name: "x.rego", Source: tenant}})
+	te, err := NewTenantEngine([]Module{{Name: "x.rego", Source: tenant}}, WithTimeout(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +136,8 @@ func TestRouterDecideAll(t *testing.T) {
 	src := &fakeSource{active: map[string]int{}, versions: map[string]map[int][]Module{}}
 	src.set("b", 4, "package okrgraph.tenant.x\n\ndeny contains \"tenant says no\" if input.action == \"okr.update\"\n")
 	rec := &recorder{}
-	r := &Router{Default: def, Source: src, Observer: Observers{rec}}
+	// Generous deadlines: a loaded machine must not time one side out.
+	r := &Router{Default: def, Source: src, Observer: Observers{rec}, Options: []Option{WithTimeout(time.Minute)}}
 	ctx := context.Background()
 	actions := []string{ActionOKRUpdate, ActionOKRView}
 	for _, org := range []string{"a", "b"} {
