@@ -183,7 +183,7 @@ func BenchmarkViewerCan(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ten, err := NewTenantEngine(typicalTenant(b))
+	ten, err := NewTenantEngine(typicalTenant(b), WithTimeout(time.Minute))
 	if err != nil {
 		b.Fatal(err)
 	}
