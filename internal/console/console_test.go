@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,51 +24,6 @@ import (
 // ScreenshotEnv names a file the browser test saves a screenshot of the
 // console to (docs/console.png in the docs).
 const ScreenshotEnv = "OKRGRAPH_CONSOLE_SCREENSHOT"
-
-// chromium finds Debian's chromium; without it the test is skipped, unless
-// CI=true where it must be there.
-func chromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("chromium is not installed (apt-get install chromium)")
-	}
-	t.Skip("chromium is not installed")
-	return ""
-}
-
-// browser starts a headless chromium with a fresh profile.
-func browser(t *testing.T) context.Context {
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium(t)),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 2400),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	// The first run starts the browser, which lives as long as ctx: no
-	// deadline on it; the steps get a generous one (a loaded CI machine is
-	// slow, and nothing here measures speed).
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
-	t.Cleanup(cancelTimeout)
-	return ctx
-}
 
 // setValue sets a field's value as typing would, firing its input event.
 func setValue(sel, value string) chromedp.Action[chromedp.Void] {
@@ -111,7 +65,9 @@ func TestConsoleHeadline(t *testing.T) {
 	e := testenv.New(t, "sqlite", testenv.Config{Demo: true})
 	srv := httptest.NewServer(e.App.Handler())
 	t.Cleanup(srv.Close)
-	ctx := browser(t)
+	// Offline but for loopback, with a generous bound (a loaded CI machine
+	// is slow; nothing here measures speed).
+	ctx := browsertest.New(t, 4*time.Minute).Ctx
 
 	for _, who := range []string{"steve", "martha"} {
 		r := e.As(who, "acme").Do(t, `mutation($in: CreateOKRItemInput!) { createOKRItem(input: $in) { item { id } } }`,
