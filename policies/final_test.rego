@@ -74,3 +74,41 @@ test_tenant_cannot_grant_outside_okrs if {
 		with data.okrgraph.tenant as grant_all
 	not d.allow
 }
+
+viewer_actions := ["okr.view", "okr.update", "okr.delete", "okr.manage_grants", "okr.checkin", "org.manage_policy"]
+
+# decisions answers for each action what decision answers for it alone.
+decisions_match(subject, resource, tenant) if {
+	ds := final.decisions with input as {"actions": viewer_actions, "subject": subject, "resource": resource, "org": org}
+		with data.okrgraph.tenant as tenant
+	count(ds) == count(viewer_actions)
+	every action in viewer_actions {
+		d := final.decision with input as {"action": action, "subject": subject, "resource": resource, "org": org}
+			with data.okrgraph.tenant as tenant
+		ds[action] == d
+	}
+}
+
+test_decisions_equal_single_decisions_without_tenant_rules if {
+	decisions_match(member, own, {})
+	decisions_match(member, other, {})
+	decisions_match(observer, other, {})
+}
+
+test_decisions_tenant_denial if {
+	decisions_match(member, own, deny_all)
+	ds := final.decisions with input as {"actions": viewer_actions, "subject": admin, "resource": own, "org": org}
+		with data.okrgraph.tenant as deny_all
+	ds["okr.update"] == {"allow": false, "reasons": ["frozen by the tenant"], "by": "tenant"}
+	ds["okr.view"].allow
+	ds["org.manage_policy"].allow
+}
+
+test_decisions_tenant_grant if {
+	decisions_match(member, other, grant_all)
+	decisions_match(observer, other, grant_all)
+	ds := final.decisions with input as {"actions": viewer_actions, "subject": member, "resource": other, "org": org}
+		with data.okrgraph.tenant as grant_all
+	ds["okr.delete"] == {"allow": true, "reasons": ["everyone edits"], "by": "tenant"}
+	not ds["org.manage_policy"].allow
+}

@@ -107,3 +107,21 @@ test_every_known_action_is_decided if {
 		not startswith(d.reasons[0], "unknown action")
 	}
 }
+
+# decisions answers every action of input.actions as decision does alone.
+test_decisions_equal_single_decisions if {
+	actions := ["okr.view", "okr.update", "okr.change_owners", "okr.checkin.delete", "org.manage", "team.delete", "profile.update", "review.read", "okr.nonsense"]
+	every subject in [member, object.union(member, {"role": "ADMIN"}), object.union(member, {"observer": true}), {"type": "service", "scopes": ["read"]}, {"id": "u9"}] {
+		ds := main.decisions with input as {"actions": actions, "subject": subject, "resource": public_okr, "org": {"id": "org1"}}
+		count(ds) == count(actions)
+		every action in actions {
+			ds[action] == decide(action, subject)
+		}
+	}
+}
+
+test_decisions_deny_and_allow if {
+	ds := main.decisions with input as {"actions": ["okr.view", "okr.update"], "subject": member, "resource": public_okr, "org": {"id": "org1"}}
+	ds["okr.view"].allow
+	not ds["okr.update"].allow
+}

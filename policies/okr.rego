@@ -110,17 +110,17 @@ edit_grantee := {"allow": true, "reasons": ["has an edit grant"]}
 #   Change owners, set the delegate, the check-in owner, manage grants:
 #   everyone who may edit except the delegate and edit grantees (who could
 #   otherwise replace the owners and keep their grant).
-manage_decision := d if {
+manage_decision(action) := d if {
 	d := edit_decision
 	d.allow == true
 	not d in {delegate_objective, delegate_key_result, edit_grantee}
-} else := {"allow": false, "reasons": [sprintf("an edit grant does not allow to %s this OKR", [manage_verbs[input.action]])]} if {
+} else := {"allow": false, "reasons": [sprintf("an edit grant does not allow to %s this OKR", [manage_verbs[action]])]} if {
 	edit_decision == edit_grantee
-} else := {"allow": false, "reasons": [sprintf("the delegate may not %s this OKR", [manage_verbs[input.action]])]} if {
+} else := {"allow": false, "reasons": [sprintf("the delegate may not %s this OKR", [manage_verbs[action]])]} if {
 	edit_decision.allow == true
 } else := {"allow": false, "reasons": [sprintf(
 	"only its owners, creator, owners of its teams, org admins, owners' managers, owners of the parent OKR and users with an edit grant may %s this OKR",
-	[manage_verbs[input.action]],
+	[manage_verbs[action]],
 )]}
 
 manage_verbs := {
@@ -152,9 +152,9 @@ checkin_decision := {"allow": true, "reasons": ["check-in owner"]} if {
 #   Check-ins"). input.resource is the check-in's item and
 #   input.resource.checkin the check-in (id, author, age_seconds), so a
 #   tenant policy can widen it, e.g. to the author within a day.
-checkin_correction_decision := {"allow": true, "reasons": ["org admin"]} if {
+checkin_correction_decision(action) := {"allow": true, "reasons": ["org admin"]} if {
 	input.subject.role in {"ADMIN", "OWNER"}
-} else := {"allow": false, "reasons": [sprintf("only org admins may %s a check-in", [correction_verbs[input.action]])]}
+} else := {"allow": false, "reasons": [sprintf("only org admins may %s a check-in", [correction_verbs[action]])]}
 
 correction_verbs := {
 	"okr.checkin.update": "correct",

@@ -12,16 +12,16 @@ package okrgraph.org
 #   org.team_creation is EVERYONE (empty means ADMINS); every member may
 #   leave (the service keeps the last owner). Undefined for unknown org.*
 #   actions.
-decision := {"allow": true, "reasons": ["every member may leave the organization"]} if {
-	input.action == "org.leave"
+decide(action) := {"allow": true, "reasons": ["every member may leave the organization"]} if {
+	action == "org.leave"
 } else := {"allow": true, "reasons": ["org admin"]} if {
-	denials[input.action]
+	denials[action]
 	input.subject.role in {"ADMIN", "OWNER"}
 } else := {"allow": true, "reasons": ["team creation is open to everyone"]} if {
-	input.action == "org.create_team"
+	action == "org.create_team"
 	input.org.team_creation == "EVERYONE"
 } else := {"allow": false, "reasons": [msg]} if {
-	msg := denials[input.action]
+	msg := denials[action]
 }
 
 denials := {

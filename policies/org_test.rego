@@ -3,7 +3,7 @@ package okrgraph.org_test
 import data.okrgraph.org
 
 decide(action, role, settings) := d if {
-	d := org.decision with input as {
+	d := org.decide(input.action) with input as {
 		"action": action,
 		"subject": {"id": "u1", "role": role},
 		"resource": {},

@@ -11,12 +11,12 @@ package okrgraph.profile
 # description: |
 #   profile.update by the profile's own user unless provisioned through
 #   SSO. Undefined for unknown profile.* actions.
-decision := {"allow": false, "reasons": ["only the user themself may edit a profile"]} if {
-	input.action == "profile.update"
+decide(action) := {"allow": false, "reasons": ["only the user themself may edit a profile"]} if {
+	action == "profile.update"
 	not input.subject.id == input.resource.user
 } else := {"allow": false, "reasons": ["profiles provisioned through SSO are edited at the identity provider"]} if {
-	input.action == "profile.update"
+	action == "profile.update"
 	input.subject.sso == true
 } else := {"allow": true, "reasons": ["editing your own profile"]} if {
-	input.action == "profile.update"
+	action == "profile.update"
 }

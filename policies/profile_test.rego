@@ -3,7 +3,7 @@ package okrgraph.profile_test
 import data.okrgraph.profile
 
 decide(subject, user) := d if {
-	d := profile.decision with input as {
+	d := profile.decide(input.action) with input as {
 		"action": "profile.update",
 		"subject": subject,
 		"resource": {"user": user},
@@ -25,5 +25,5 @@ test_nobody_edits_another_profile if {
 }
 
 test_unknown_profile_action_undefined if {
-	not profile.decision with input as {"action": "profile.delete", "subject": {"id": "u1", "role": "MEMBER"}, "resource": {"user": "u1"}}
+	not profile.decide(input.action) with input as {"action": "profile.delete", "subject": {"id": "u1", "role": "MEMBER"}, "resource": {"user": "u1"}}
 }

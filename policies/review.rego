@@ -24,24 +24,24 @@ package okrgraph.review
 # title: Decision
 # description: |
 #   The answer for a review.* action; undefined for unknown ones.
-decision := view_cycle_decision if {
-	input.action == "review.view_cycle"
+decide(action) := view_cycle_decision if {
+	action == "review.view_cycle"
 } else := manage_cycle_decision if {
-	input.action == "review.manage_cycle"
+	action == "review.manage_cycle"
 } else := read_decision if {
-	input.action == "review.read"
+	action == "review.read"
 } else := track_decision if {
-	input.action == "review.track"
+	action == "review.track"
 } else := write_decision if {
-	input.action == "review.write"
+	action == "review.write"
 } else := submit_decision if {
-	input.action == "review.submit"
+	action == "review.submit"
 } else := approve_decision if {
-	input.action == "review.approve"
+	action == "review.approve"
 } else := send_back_decision if {
-	input.action == "review.send_back"
+	action == "review.send_back"
 } else := share_decision if {
-	input.action == "review.share"
+	action == "review.share"
 }
 
 # Statuses in which the reviewer has handed the review in.

@@ -30,7 +30,7 @@ self_review(status) := {"type": "SELF", "status": status, "reviewee": "steve", "
 named_review(status) := object.union(manager_review(status), {"approvers": ["dora"]})
 
 decide(action, subject, rv, cycle) := d if {
-	d := review.decision with input as {
+	d := review.decide(input.action) with input as {
 		"action": action,
 		"subject": subject,
 		"resource": {"id": "r1", "review": rv, "cycle": cycle},
@@ -39,7 +39,7 @@ decide(action, subject, rv, cycle) := d if {
 }
 
 cycle_decision(action, subject, cycle) := d if {
-	d := review.decision with input as {
+	d := review.decide(input.action) with input as {
 		"action": action,
 		"subject": subject,
 		"resource": {"cycle": cycle},

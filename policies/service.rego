@@ -16,14 +16,14 @@ package okrgraph.service
 #   okr.view of a non-private item with the "read" scope; every review.*
 #   action, every private item and every other action are refused with a
 #   sentence.
-decision := {"allow": false, "reasons": ["service identities (API tokens) never read performance reviews"]} if {
-	startswith(input.action, "review.")
+decide(action) := {"allow": false, "reasons": ["service identities (API tokens) never read performance reviews"]} if {
+	startswith(action, "review.")
 } else := {"allow": false, "reasons": ["service identities (API tokens) never see private OKRs"]} if {
-	input.action == "okr.view"
+	action == "okr.view"
 	input.resource.private == true
 } else := {"allow": true, "reasons": ["API tokens with the read scope read OKRs that are not private"]} if {
-	input.action == "okr.view"
+	action == "okr.view"
 	"read" in input.subject.scopes
 } else := {"allow": false, "reasons": ["this API token has no read scope"]} if {
-	input.action == "okr.view"
+	action == "okr.view"
 } else := {"allow": false, "reasons": ["API tokens are read-only: they may read OKRs but never change anything"]}

@@ -15,23 +15,23 @@ import data.okrgraph.okr
 #   the target's current role and the new one, "" for none): never to make,
 #   demote or remove an OWNER. team.manage_settings and team.delete by team
 #   owners and org admins. Undefined for unknown team.* actions.
-decision := {"allow": false, "reasons": ["no team given"]} if {
-	denials[input.action]
+decide(action) := {"allow": false, "reasons": ["no team given"]} if {
+	denials[action]
 	not input.resource.teams[0].id
 } else := {"allow": true, "reasons": ["owner of the team"]} if {
-	denials[input.action]
+	denials[action]
 	input.subject.team_roles[input.resource.teams[0].id] == "OWNER"
 } else := {"allow": true, "reasons": ["org admin"]} if {
-	denials[input.action]
+	denials[action]
 	input.subject.role in {"ADMIN", "OWNER"}
 } else := {"allow": false, "reasons": [sprintf("team admins may not make, demote or remove an owner of %s", [okr.team_label(input.resource.teams[0])])]} if {
-	input.action == "team.manage_members"
+	action == "team.manage_members"
 	input.subject.team_roles[input.resource.teams[0].id] == "ADMIN"
 	owner_role_involved
 } else := {"allow": true, "reasons": ["admin of the team"]} if {
-	input.action == "team.manage_members"
+	action == "team.manage_members"
 	input.subject.team_roles[input.resource.teams[0].id] == "ADMIN"
-} else := {"allow": false, "reasons": [sprintf(denials[input.action], [okr.team_label(input.resource.teams[0])])]}
+} else := {"allow": false, "reasons": [sprintf(denials[action], [okr.team_label(input.resource.teams[0])])]}
 
 # The change touches the OWNER team role: the target is an owner, or is
 # to become one.

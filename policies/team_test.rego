@@ -3,7 +3,7 @@ package okrgraph.team_test
 import data.okrgraph.team
 
 decide(action, subject, teams) := d if {
-	d := team.decision with input as {
+	d := team.decide(input.action) with input as {
 		"action": action,
 		"subject": subject,
 		"resource": {"teams": teams},
@@ -13,7 +13,7 @@ decide(action, subject, teams) := d if {
 
 # A team.manage_members decision on a target of role `role` given `new_role`.
 decide_member(subject, role, new_role) := d if {
-	d := team.decision with input as {
+	d := team.decide(input.action) with input as {
 		"action": "team.manage_members",
 		"subject": subject,
 		"resource": {"teams": t1, "team_member": {"user": "u2", "role": role, "new_role": new_role}},

@@ -48,6 +48,13 @@ func (x *inputFields) value(action *ast.Term) ast.Value {
 	return ast.NewObject(x.f.items[:x.f.n]...)
 }
 
+// actionsValue is the input document of DecisionsQuery: the actions
+// instead of an action.
+func (x *inputFields) actionsValue(actions []*ast.Term) ast.Value {
+	x.f.items[0] = [2]*ast.Term{kActions, ast.ArrayTerm(actions...)}
+	return ast.NewObject(x.f.items[:x.f.n]...)
+}
+
 var trueT = ast.InternedBooleanTrue
 
 // enumTerms are shared terms for strings that recur in every input.
@@ -81,6 +88,7 @@ func key(s string) *ast.Term { return ast.StringTerm(s) }
 // Object keys, named after the JSON tags of input.go.
 var (
 	kAction   = key("action")
+	kActions  = key("actions")
 	kSubject  = key("subject")
 	kResource = key("resource")
 	kOrg      = key("org")

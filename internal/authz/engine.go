@@ -34,10 +34,18 @@ type Authorizer interface {
 // DecisionQuery is the query of the default policy's decisions.
 const DecisionQuery = "data.okrgraph.main.decision"
 
+// DecisionsQuery answers several actions on the same facts in one
+// evaluation (input.actions instead of input.action), sharing the rules
+// they have in common: {action: decision}.
+const DecisionsQuery = "data.okrgraph.main.decisions"
+
 // TenantDecisionQuery is the query of an org with its own policy: the
 // default decision combined with the tenant's rules (policies/final.rego).
 // Orgs without one never pay for the combination.
 const TenantDecisionQuery = "data.okrgraph.final.decision"
+
+// TenantDecisionsQuery is DecisionsQuery for an org with its own policy.
+const TenantDecisionsQuery = "data.okrgraph.final.decisions"
 
 // DefaultTimeout is the evaluation deadline of the default (trusted)
 // policy unless WithTimeout says otherwise. It only catches real faults: a
@@ -121,6 +129,7 @@ func withExtraModule(name, src string) Option {
 // safe for concurrent use.
 type Engine struct {
 	query   rego.PreparedEvalQuery
+	all     rego.PreparedEvalQuery // DecisionsQuery (or the tenant one)
 	timeout time.Duration
 	logger  *slog.Logger
 	static  []rego.EvalOption // eval options shared by every decision
@@ -209,7 +218,17 @@ func newEngine(cfg config, caps *ast.Capabilities, modules []*ast.Module) (*Engi
 	if q == "" {
 		q = DecisionQuery
 	}
-	query, err := prepare(caps, modules, store, q)
+	var compiler *ast.Compiler
+	query, err := prepare(caps, store, q, rego.CompilerHook(func(c *ast.Compiler) { compiler = c }), modules)
+	if err != nil {
+		return nil, err
+	}
+	qAll := DecisionsQuery
+	if q == TenantDecisionQuery {
+		qAll = TenantDecisionsQuery
+	}
+	// The same compiled modules answer both queries.
+	all, err := prepare(caps, store, qAll, rego.Compiler(compiler), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -217,6 +236,7 @@ func newEngine(cfg config, caps *ast.Capabilities, modules []*ast.Module) (*Engi
 		tenant:  q == TenantDecisionQuery,
 		gate:    cfg.gate,
 		query:   query,
+		all:     all,
 		timeout: cfg.timeout,
 		logger:  cfg.logger,
 		static: []rego.EvalOption{
@@ -231,8 +251,9 @@ func newEngine(cfg config, caps *ast.Capabilities, modules []*ast.Module) (*Engi
 	}, nil
 }
 
-func prepare(caps *ast.Capabilities, modules []*ast.Module, store storage.Store, query string) (rego.PreparedEvalQuery, error) {
+func prepare(caps *ast.Capabilities, store storage.Store, query string, opt func(*rego.Rego), modules []*ast.Module) (rego.PreparedEvalQuery, error) {
 	ropts := []func(*rego.Rego){
+		opt,
 		rego.Query(query),
 		rego.SetRegoVersion(ast.RegoV1),
 		rego.Capabilities(caps),
@@ -279,7 +300,7 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) 
 }
 
 func (e *Engine) decideValue(ctx context.Context, in *Input, value ast.Value) (Decision, error) {
-	v, err := e.eval(ctx, in, value)
+	v, err := e.eval(ctx, &e.query, in, value, 1)
 	if err != nil {
 		return e.fail(ctx, in, err)
 	}
@@ -293,7 +314,8 @@ func (e *Engine) decideValue(ctx context.Context, in *Input, value ast.Value) (D
 // DecideAll decides each action of actions on in (whose Action it
 // ignores): decisions[i] is what Decide answers for actions[i], failures
 // included (a failing action denies; the first error is returned). The
-// input document is built once and only its action changes.
+// input document is built once and one evaluation of DecisionsQuery
+// answers every action.
 func (e *Engine) DecideAll(ctx context.Context, in *Input, actions []string) ([]Decision, error) {
 	ds, errs := e.decideEach(ctx, in, actions)
 	for _, err := range errs {
@@ -305,6 +327,13 @@ func (e *Engine) DecideAll(ctx context.Context, in *Input, actions []string) ([]
 }
 
 // decideEach is DecideAll with the error of each action.
+//
+// One evaluation of the engine's decisions query answers all actions.
+// Should it fail in a way a single decision might not (an error raised by
+// one action's rules, the memory budget of a larger evaluation, a malformed
+// answer), each action is decided alone instead, so every answer is
+// exactly Decide's. A deadline, cancellation or busy gate fails every
+// action at once: its deadline is that of len(actions) decisions.
 func (e *Engine) decideEach(ctx context.Context, in *Input, actions []string) (ds []Decision, errs []error) {
 	ds, errs = make([]Decision, len(actions)), make([]error, len(actions))
 	i := 0
@@ -321,19 +350,66 @@ func (e *Engine) decideEach(ctx context.Context, in *Input, actions []string) (d
 		}
 		return ds, errs
 	}
+	if len(actions) == 0 {
+		return ds, errs
+	}
 	base := inputBase(in, &e.memo)
+	terms := make([]*ast.Term, len(actions))
+	for j, a := range actions {
+		terms[j] = actionTerm(a)
+	}
+	v, err := e.eval(ctx, &e.all, in, base.actionsValue(terms), len(actions))
+	if err == nil {
+		err = decodeAll(v, terms, ds)
+	}
+	switch {
+	case err == nil:
+		return ds, errs
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, ErrTenantBusy) || ctx.Err() != nil:
+		for i = range actions {
+			one := *in
+			one.Action = actions[i]
+			ds[i], errs[i] = e.fail(ctx, &one, err)
+		}
+		return ds, errs
+	}
 	for i = range actions {
 		one := *in
 		one.Action = actions[i]
-		ds[i], errs[i] = e.decideValue(ctx, &one, base.value(actionTerm(actions[i])))
+		ds[i], errs[i] = e.decideValue(ctx, &one, base.value(terms[i]))
 	}
 	return ds, errs
 }
 
-// eval evaluates the engine's decision query on value (the input document
-// of in) within the deadline; it returns the result term or the failure
-// (unwrapped).
-func (e *Engine) eval(ctx context.Context, in *Input, value ast.Value) (v any, err error) {
+// decodeAll reads the {action: decision} object of DecisionsQuery into
+// ds, one per action term.
+func decodeAll(v any, actions []*ast.Term, ds []Decision) error {
+	t, ok := v.(*ast.Term)
+	if !ok {
+		return fmt.Errorf("malformed decisions: %T", v)
+	}
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return fmt.Errorf("malformed decisions: %v", t)
+	}
+	for i, a := range actions {
+		d := obj.Get(a)
+		if d == nil {
+			return fmt.Errorf("no decision on %v", a)
+		}
+		var err error
+		if ds[i], err = decode(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eval evaluates query (the engine's decision or decisions query) on value
+// (the input document of in) within the deadline of n decisions; it
+// returns the result term or the failure (unwrapped).
+func (e *Engine) eval(ctx context.Context, query *rego.PreparedEvalQuery, in *Input, value ast.Value, n int) (v any, err error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -345,7 +421,7 @@ func (e *Engine) eval(ctx context.Context, in *Input, value ast.Value) (v any, e
 	case ctx.Err() != nil:
 		return nil, context.Cause(ctx)
 	}
-	timeout := e.timeout
+	timeout := e.timeout * time.Duration(max(n, 1))
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(dl))
 	}
@@ -375,11 +451,11 @@ func (e *Engine) eval(ctx context.Context, in *Input, value ast.Value) (v any, e
 	}
 
 	var opts [12]rego.EvalOption
-	n := copy(opts[:], e.static)
-	opts[n] = rego.EvalParsedInput(value)
-	opts[n+1] = rego.EvalExternalCancel(&st.cancel)
-	opts[n+2] = rego.EvalVirtualCache(&st.vc)
-	rs, err := e.query.Eval(ctx, opts[:n+3]...)
+	k := copy(opts[:], e.static)
+	opts[k] = rego.EvalParsedInput(value)
+	opts[k+1] = rego.EvalExternalCancel(&st.cancel)
+	opts[k+2] = rego.EvalVirtualCache(&st.vc)
+	rs, err := query.Eval(ctx, opts[:k+3]...)
 	switch {
 	case st.cancel.Cancelled() && ctx.Err() != nil:
 		return nil, context.Cause(ctx)
