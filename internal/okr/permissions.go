@@ -31,25 +31,62 @@ var viewerActions = []string{
 	authz.ActionOKRAlign, authz.ActionOKRComment, authz.ActionOKRClone, authz.ActionOKRManageGrants,
 }
 
-// ViewerCan evaluates every item action for the viewer (Guard.DecideAll:
-// the policy input is built once per item, one evaluation per action). page lists the
-// items resolved alongside it (the list or connection it came in): their
-// facts are loaded together on first use, so a page of items costs a fixed
-// number of queries.
+// ViewerCan evaluates every item action for the viewer: one policy
+// evaluation per item answers all of them (Guard.DecideAll), on an input
+// built once. page lists the items resolved alongside it (the list or
+// connection it came in): the first of them to be asked loads their facts
+// together and evaluates the flags of the whole page, in its own
+// goroutine; its siblings, resolved concurrently, wait and reuse the
+// answers. A page thus costs a fixed number of queries, and the policy's
+// deep evaluation grows one goroutine's stack rather than one per item.
 func (s *Service) ViewerCan(ctx context.Context, it *ent.OKRItem, page []*ent.OKRItem) (*Permissions, error) {
-	a, r, err := s.viewerFacts(ctx, it, page)
+	a, err := access.ReadActor(ctx, s.Client)
 	if err != nil {
 		return nil, err
 	}
-	var p Permissions
-	ds, _ := s.Guard.DecideAll(ctx, a.Input("", r), viewerActions)
-	for i, dst := range []*bool{
-		&p.Update, &p.Delete, &p.ChangeOwners, &p.SetDelegate, &p.SetCheckInOwner,
-		&p.CheckIn, &p.Align, &p.Comment, &p.Clone, &p.ManageGrants,
-	} {
-		*dst = ds[i].Allow
+	l, _ := access.Memo(ctx, flagsKey{}, func() (*flagsLoader, error) {
+		return &flagsLoader{done: map[int]*Permissions{}}, nil
+	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if p, ok := l.done[it.ID]; ok {
+		return p, nil
 	}
-	return &p, nil
+	facts := s.facts(ctx)
+	batch := []*ent.OKRItem{it}
+	for _, p := range page {
+		if _, ok := l.done[p.ID]; !ok && p.ID != it.ID {
+			batch = append(batch, p)
+		}
+	}
+	for _, item := range batch {
+		r, err := facts.load(ctx, item, page)
+		if err != nil {
+			if item == it {
+				return nil, err
+			}
+			continue // its own resolver reports the error
+		}
+		ds, _ := s.Guard.DecideAll(ctx, a.Input("", r), viewerActions)
+		var p Permissions
+		for i, dst := range []*bool{
+			&p.Update, &p.Delete, &p.ChangeOwners, &p.SetDelegate, &p.SetCheckInOwner,
+			&p.CheckIn, &p.Align, &p.Comment, &p.Clone, &p.ManageGrants,
+		} {
+			*dst = ds[i].Allow
+		}
+		l.done[item.ID] = &p
+	}
+	return l.done[it.ID], nil
+}
+
+type flagsKey struct{}
+
+// flagsLoader keeps the viewerCan flags of the items one request asked
+// about (ViewerCan).
+type flagsLoader struct {
+	mu   sync.Mutex
+	done map[int]*Permissions
 }
 
 // Decision explains the policy's decision on one action for the viewer.
@@ -70,11 +107,16 @@ func (s *Service) viewerFacts(ctx context.Context, it *ent.OKRItem, page []*ent.
 	if err != nil {
 		return nil, authz.Resource{}, err
 	}
+	r, err := s.facts(ctx).load(ctx, it, page)
+	return a, r, err
+}
+
+// facts is the request's factsLoader.
+func (s *Service) facts(ctx context.Context) *factsLoader {
 	l, _ := access.Memo(ctx, loaderKey{}, func() (*factsLoader, error) {
 		return &factsLoader{client: s.Client, done: map[int]authz.Resource{}}, nil
 	})
-	r, err := l.load(ctx, it, page)
-	return a, r, err
+	return l
 }
 
 type loaderKey struct{}
