@@ -142,7 +142,7 @@ var _ Authorizer = (*Engine)(nil)
 
 // NewEngine compiles the embedded policies (plus any extra modules) once,
 // in Rego v1 strict mode against the restricted Capabilities, and prepares
-// DecisionQuery.
+// DecisionQuery and DecisionsQuery on the same compiled modules.
 func NewEngine(opts ...Option) (*Engine, error) {
 	cfg := newConfig(opts)
 	caps := Capabilities()
