@@ -1,0 +1,4 @@
+package okr
+
+// ItemFacts exposes itemFacts to the agreement test.
+var ItemFacts = itemFacts
