@@ -85,6 +85,9 @@ func (s *Service) CheckIn(ctx context.Context, in CheckInInput) (*ent.CheckIn, *
 		// and each sees the last one; check-ins elsewhere under the same
 		// root meet only where their rollups do.
 		t, err := lockRollupChain(ctx, c, a.OrgID, it.ID)
+		for try := 0; err == nil && t.stale(it.ID) && try < 3; try++ {
+			t, err = lockRollupChain(ctx, c, a.OrgID, it.ID)
+		}
 		if err != nil {
 			return out{}, err
 		}

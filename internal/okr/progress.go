@@ -221,6 +221,12 @@ func lockRollupChain(ctx context.Context, c *ent.Client, orgID, id int) (tree, e
 					s.AppendSelectAs(tp.C(col), as)
 				}
 			}
+			// Whether the row's parent (as locked) is a ROLLUP
+			// objective, for stale.
+			s.AppendSelectExprAs(sql.ExprFunc(func(b *sql.Builder) {
+				b.WriteString("(SELECT COUNT(*) FROM okr_items p WHERE p.id = ").Ident(s.C(okritem.FieldParentID)).
+					WriteString(" AND p.kind = 'OBJECTIVE' AND p.progress_mode = 'ROLLUP')")
+			}), parentRolls)
 			if s.Dialect() == dialect.Postgres {
 				s.ForUpdate(sql.WithLockTables(okritem.Table))
 			}
@@ -241,6 +247,39 @@ const (
 	periodStarts = "period_starts_at"
 	periodEnds   = "period_ends_at"
 )
+
+// parentRolls is the column lockRollupChain adds: 1 when the row's parent
+// is a ROLLUP objective.
+const parentRolls = "parent_rolls"
+
+// stale reports whether the chain locked in t for item id misses an
+// objective its rollup reaches: on PostgreSQL the recursive part of the
+// lock reads the tree as of the statement's start, so an item or
+// objective moved by a transaction that commits while the lock waits
+// comes back with a parent that was not locked. The caller locks again.
+func (t tree) stale(id int) bool {
+	for it, n := t[id], 0; it != nil && it.ParentID != nil && n <= MaxDepth; n++ {
+		if it.ID != id && (it.Kind != okritem.KindOBJECTIVE || it.ProgressMode != okritem.ProgressModeROLLUP) {
+			return false // the rollup stops here
+		}
+		next := t[*it.ParentID]
+		if next == nil {
+			v, err := it.Value(parentRolls)
+			if err != nil {
+				return false
+			}
+			switch v := v.(type) {
+			case int64:
+				return v > 0
+			case float64:
+				return v > 0
+			}
+			return false
+		}
+		it = next
+	}
+	return false
+}
 
 // lockedPeriod is the time period of an item read by lockRollupChain.
 func lockedPeriod(it *ent.OKRItem) (start, end time.Time, ok bool) {
