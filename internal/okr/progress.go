@@ -39,6 +39,7 @@ import (
 	"okrgraph/ent"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/predicate"
+	"okrgraph/ent/timeperiod"
 	"okrgraph/internal/apperr"
 	"okrgraph/internal/scope"
 )
@@ -207,8 +208,27 @@ func lockRollupChain(ctx context.Context, c *ent.Client, orgID, id int) (tree, e
 		Order(okritem.ByID()).
 		Unique(false).
 		Modify(func(s *sql.Selector) {
+			// The rows' time periods, for their status bands (read,
+			// not locked).
+			tp := sql.Table(timeperiod.Table).As("tp")
+			s.LeftJoin(tp).On(s.C(okritem.FieldTimePeriodID), tp.C(timeperiod.FieldID))
+			for col, as := range map[string]string{timeperiod.FieldStartsAt: periodStarts, timeperiod.FieldEndsAt: periodEnds} {
+				if s.Dialect() == dialect.SQLite {
+					// SQLite's driver has no scan type for a NULL
+					// of a joined row: never NULL (asTime skips "").
+					s.AppendSelectExprAs(sql.Expr("COALESCE("+tp.C(col)+", '')"), as)
+				} else {
+					s.AppendSelectAs(tp.C(col), as)
+				}
+			}
+			// Whether the row's parent (as locked) is a ROLLUP
+			// objective, for stale.
+			s.AppendSelectExprAs(sql.ExprFunc(func(b *sql.Builder) {
+				b.WriteString("(SELECT COUNT(*) FROM okr_items p WHERE p.id = ").Ident(s.C(okritem.FieldParentID)).
+					WriteString(" AND p.kind = 'OBJECTIVE' AND p.progress_mode = 'ROLLUP')")
+			}), parentRolls)
 			if s.Dialect() == dialect.Postgres {
-				s.ForUpdate()
+				s.ForUpdate(sql.WithLockTables(okritem.Table))
 			}
 		}).
 		All(scope.System(ctx))
@@ -220,6 +240,154 @@ func lockRollupChain(ctx context.Context, c *ent.Client, orgID, id int) (tree, e
 		t[it.ID] = it
 	}
 	return t, nil
+}
+
+// The time period columns lockRollupChain adds to its rows.
+const (
+	periodStarts = "period_starts_at"
+	periodEnds   = "period_ends_at"
+)
+
+// parentRolls is the column lockRollupChain adds: 1 when the row's parent
+// is a ROLLUP objective.
+const parentRolls = "parent_rolls"
+
+// stale reports whether the chain locked in t for item id misses an
+// objective its rollup reaches: on PostgreSQL the recursive part of the
+// lock reads the tree as of the statement's start, so an item or
+// objective moved by a transaction that commits while the lock waits
+// comes back with a parent that was not locked. The caller locks again.
+func (t tree) stale(id int) bool {
+	for it, n := t[id], 0; it != nil && it.ParentID != nil && n <= MaxDepth; n++ {
+		if it.ID != id && (it.Kind != okritem.KindOBJECTIVE || it.ProgressMode != okritem.ProgressModeROLLUP) {
+			return false // the rollup stops here
+		}
+		next := t[*it.ParentID]
+		if next == nil {
+			v, err := it.Value(parentRolls)
+			if err != nil {
+				return false
+			}
+			switch v := v.(type) {
+			case int64:
+				return v > 0
+			case float64:
+				return v > 0
+			}
+			return false
+		}
+		it = next
+	}
+	return false
+}
+
+// lockedPeriod is the time period of an item read by lockRollupChain.
+func lockedPeriod(it *ent.OKRItem) (start, end time.Time, ok bool) {
+	if it.TimePeriodID == nil {
+		return start, end, false
+	}
+	s, err1 := it.Value(periodStarts)
+	e, err2 := it.Value(periodEnds)
+	if err1 != nil || err2 != nil {
+		return start, end, false
+	}
+	start, ok1 := asTime(s)
+	end, ok2 := asTime(e)
+	return start, end, ok1 && ok2
+}
+
+// asTime reads a time selected by expression: PostgreSQL's driver gives a
+// time.Time; SQLite, which knows no type for an expression, the text it
+// stored (see store.Open's _time_format).
+func asTime(v any) (time.Time, bool) {
+	switch v := v.(type) {
+	case time.Time:
+		return v, true
+	case []byte:
+		return asTime(string(v))
+	case string:
+		for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999Z07:00", time.RFC3339Nano, "2006-01-02 15:04:05"} {
+			if t, err := time.Parse(layout, v); err == nil {
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
+}
+
+// rollupChain computes, for item it whose new values are set and which
+// was locked with its chain in t by lockRollupChain, the new progress and
+// status of the ROLLUP objectives above it, deepest first: the weighted
+// mean of their children's progress (as meanOfChildren computes it) and
+// their status band (as followBand sets it). One query reads the
+// children of those objectives; their progress is stable while the
+// objectives are locked, for whoever changes a child's progress locks
+// the objective above it too. The objectives are returned as copies with
+// the new values, for writeCheckIn.
+func rollupChain(ctx context.Context, c *ent.Client, t tree, it *ent.OKRItem, now time.Time) ([]*ent.OKRItem, error) {
+	var chain []*ent.OKRItem
+	for id := it.ParentID; id != nil && len(chain) <= MaxDepth; {
+		o := t[*id]
+		if o == nil || o.Kind != okritem.KindOBJECTIVE || o.ProgressMode != okritem.ProgressModeROLLUP {
+			break
+		}
+		cp := *o
+		chain = append(chain, &cp)
+		id = o.ParentID
+	}
+	if len(chain) == 0 {
+		return nil, nil
+	}
+	ids := make([]int, len(chain))
+	for i, o := range chain {
+		ids[i] = o.ID
+	}
+	kids, err := c.OKRItem.Query().
+		Where(okritem.ParentIDIn(ids...)).
+		Select(okritem.FieldID, okritem.FieldParentID, okritem.FieldWeight, okritem.FieldProgress).
+		All(scope.System(ctx))
+	if err != nil {
+		return nil, err
+	}
+	byParent := make(map[int][]*ent.OKRItem, len(chain))
+	for _, k := range kids {
+		byParent[*k.ParentID] = append(byParent[*k.ParentID], k)
+	}
+	fresh := map[int]float64{it.ID: it.Progress}
+	for _, o := range chain {
+		var sum, weighted, plain float64
+		for _, k := range byParent[o.ID] {
+			w := 1.0
+			if k.Weight != nil {
+				w = *k.Weight
+			}
+			p, ok := fresh[k.ID]
+			if !ok {
+				p = k.Progress
+			}
+			sum += w
+			weighted += w * p
+			plain += p
+		}
+		switch n := len(byParent[o.ID]); {
+		case sum > 0:
+			o.Progress = weighted / sum
+		case n > 0:
+			o.Progress = plain / float64(n)
+		default:
+			o.Progress = 0
+		}
+		fresh[o.ID] = o.Progress
+		if o.Status != okritem.StatusCLOSED {
+			if start, end, ok := lockedPeriod(o); ok {
+				o.Status = okritem.Status(Band(o.Progress, start, end, now))
+			} else if o.Progress > 0 {
+				o.Status = okritem.StatusON_TRACK
+			}
+		}
+		o.UpdatedAt = now
+	}
+	return chain, nil
 }
 
 // depth is the number of ancestors of id in t.
