@@ -768,6 +768,24 @@ func (_m *OKRItem) String() string {
 	return builder.String()
 }
 
+// SetNamedOwners sets the owners edge loaded under name
+// (the GraphQL alias), replacing what was loaded under it.
+func (_m *OKRItem) SetNamedOwners(name string, nodes []*User) {
+	if _m.Edges.namedOwners != nil {
+		delete(_m.Edges.namedOwners, name)
+	}
+	_m.appendNamedOwners(name, nodes...)
+}
+
+// SetNamedChildren sets the children edge loaded under name
+// (the GraphQL alias), replacing what was loaded under it.
+func (_m *OKRItem) SetNamedChildren(name string, nodes []*OKRItem) {
+	if _m.Edges.namedChildren != nil {
+		delete(_m.Edges.namedChildren, name)
+	}
+	_m.appendNamedChildren(name, nodes...)
+}
+
 // NamedOwners returns the Owners named value or an error if the edge was not
 // loaded in eager-loading with this name.
 func (_m *OKRItem) NamedOwners(name string) ([]*User, error) {

@@ -38,8 +38,14 @@ func (r *queryResolver) Members(ctx context.Context, after *entgql.Cursor[int], 
 
 // Okrs is the resolver for the okrs field.
 func (r *queryResolver) Okrs(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.OKRItemOrder, where *ent.OKRItemWhereInput) (*ent.OKRItemConnection, error) {
-	return r.Client.OKRItem.Query().
-		Paginate(ctx, after, first, before, last, ent.WithOKRItemOrder(orderBy), ent.WithOKRItemFilter(where.Filter))
+	page := func(ctx context.Context) (*ent.OKRItemConnection, error) {
+		return r.Client.OKRItem.Query().
+			Paginate(ctx, after, first, before, last, ent.WithOKRItemOrder(orderBy), ent.WithOKRItemFilter(where.Filter))
+	}
+	if plan, ok := planNested(ctx); ok {
+		return r.okrsNested(ctx, plan, page)
+	}
+	return page(ctx)
 }
 
 // Teams is the resolver for the teams field.

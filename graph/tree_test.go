@@ -90,6 +90,9 @@ func TestTreeScalesTo100k(t *testing.T) {
 		e.As("steve", "acme").MustDo(t, `{ okrTree { id } }`, nil, &before)
 		var samBefore struct{ OkrTree []struct{ ID string } }
 		e.As("sam", "acme").MustDo(t, `{ okrTree { id } }`, nil, &samBefore)
+		var nestedBefore, samNestedBefore int
+		nestedBefore, _ = nestedTree(t, e, e.As("steve", "acme"))
+		samNestedBefore, _ = nestedTree(t, e, e.As("sam", "acme"))
 		owner := atoi(t, e.UserID(t, "sam"))
 		items, private := bigTree(t, e, 1000, owner)
 
@@ -141,6 +144,15 @@ func TestTreeScalesTo100k(t *testing.T) {
 			t.Errorf("csv export: status %d, %d records, want %d", cv.Code, len(recs), steveWant+1)
 		}
 
+		// The nested children form: the same items, in at most three
+		// statements, with a member token and a read-only token.
+		if got, stmts := nestedTree(t, e, e.As("sam", "acme")); got-samNestedBefore != items || stmts > 3 {
+			t.Errorf("owner: nested children added %d items in %d statements, want %d in at most 3", got-samNestedBefore, stmts, items)
+		}
+		if got, stmts := nestedTree(t, e, ro); got-nestedBefore != items-private || stmts > 3 {
+			t.Errorf("read-only token: nested children added %d items in %d statements, want %d in at most 3", got-nestedBefore, stmts, items-private)
+		}
+
 		// The bound: a clear error, not part of a tree.
 		r := e.As("steve", "acme").Do(t, `{ okrTree(maxItems: 1000) { id } }`, nil)
 		if r.Code() != "BAD_USER_INPUT" {
@@ -151,6 +163,62 @@ func TestTreeScalesTo100k(t *testing.T) {
 			t.Errorf("an export beyond maxItems must end with an error line and abort")
 		}
 	})
+}
+
+// nestedQuery asks for the whole tree in the nested form, as BI tools ask
+// PostGraphile: the roots, then children four levels deep, each item with
+// its owners.
+var nestedQuery = func() string {
+	sel := "id kind title weight progress owners { id }"
+	for range 4 {
+		sel = "id kind title weight progress owners { id } children { edges { node { " + sel + " } } }"
+	}
+	return "{ okrs(where: {hasParent: false}) { edges { node { " + sel + " } } } }"
+}()
+
+// nestedTree pulls the nested tree as c and returns how many items it
+// holds (checking each item's owners are listed) and how many SQL
+// statements the request took beyond authenticating it.
+func nestedTree(t *testing.T, e *testenv.Env, c *testenv.Client) (items int, stmts int64) {
+	t.Helper()
+	type node struct {
+		ID       string
+		Owners   []struct{ ID string }
+		Children *struct {
+			Edges []struct{ Node json.RawMessage }
+		}
+	}
+	var out struct {
+		Okrs struct {
+			Edges []struct{ Node json.RawMessage }
+		}
+	}
+	var typename any
+	auth := e.CountQueries(func() { c.MustDo(t, `{ __typename }`, nil, &typename) })
+	stmts = e.CountQueries(func() { c.MustDo(t, nestedQuery, nil, &out) }) - auth
+	var walk func([]json.RawMessage)
+	walk = func(raw []json.RawMessage) {
+		for _, r := range raw {
+			var n node
+			testenv.Must(t, json.Unmarshal(r, &n))
+			if items++; len(n.Owners) == 0 {
+				t.Fatalf("item %s has no owners in the nested form", n.ID)
+			}
+			if n.Children != nil {
+				kids := make([]json.RawMessage, len(n.Children.Edges))
+				for i, ed := range n.Children.Edges {
+					kids[i] = ed.Node
+				}
+				walk(kids)
+			}
+		}
+	}
+	roots := make([]json.RawMessage, len(out.Okrs.Edges))
+	for i, ed := range out.Okrs.Edges {
+		roots[i] = ed.Node
+	}
+	walk(roots)
+	return items, stmts
 }
 
 // TestTreeRefusals: the flat tree and the export refuse what they must,

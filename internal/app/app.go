@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -240,12 +241,18 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		ReviewService: a.Reviews,
 		Policies:      a.Policies,
 	}})
+	limits := cfg.Limits
+	if limits.MaxTreeItems <= 0 {
+		// A walk down children is bounded by the same tree bound as the
+		// flat tree (internal/okr: LoadSubtree refuses more at run time).
+		limits.MaxTreeItems = cmp.Or(cfg.MaxTreeItems, okr.DefaultMaxTreeItems)
+	}
 	srv, err := server.New(server.Config{
 		Addr:           cfg.Addr,
 		JWTSecret:      cfg.JWTSecret,
 		Authenticators: authenticators,
 		CORSOrigins:    cfg.CORSOrigins,
-		Limits:         cfg.Limits,
+		Limits:         limits,
 		RequestTimeout: cfg.RequestTimeout,
 		Concurrency:    cfg.Concurrency,
 		Tenant:         tenantKeys,

@@ -170,10 +170,44 @@ func (s *Service) TreeRows(ctx context.Context, opts TreeOptions) ([]*TreeRow, e
 // the keys sort depth first, children in id order.
 const keyWidth = 19
 
-// treeQuery is the tree statement. In the recursive step, the org check
-// (children share their parent's org; it is kept as a safeguard) is
-// written so no planner walks the org index instead of parent_id's. Parameters: $1 org, $2 viewer, $3 depth
-// bound, $4 row limit, $5 root (when rooted).
+// visibleInvolves is the SQL condition "the viewer ({viewer}) is involved
+// in item i": creator, delegate, check-in owner, an owner or a listed
+// viewer (the private-item interceptor's rule, ent/schema/okritem.go).
+const visibleInvolves = "(i.creator_id = {viewer} OR i.delegate_id = {viewer} OR i.checkin_owner_id = {viewer}" +
+	" OR EXISTS (SELECT 1 FROM okr_item_owners o WHERE o.okr_item_id = i.id AND o.user_id = {viewer})" +
+	" OR EXISTS (SELECT 1 FROM okr_item_viewers v WHERE v.okr_item_id = i.id AND v.user_id = {viewer}))"
+
+// visibleWalk is the recursive CTE t(id, depth[, sort_key], inv) shared by
+// the flat tree and the nested subtree loader: it starts at the items of
+// anchor (a condition on okr_items i) and descends while the viewer may
+// see the child, at most {depth} levels. A private key result is also
+// visible to whoever is involved in its (private) objective: inv carries
+// that down one level. key, when not empty, is the expression of one id's
+// sort key (the column sort_key concatenates them from the root). In the
+// recursive step the org check (children share their parent's org; it is
+// kept as a safeguard) is written so no planner walks the org index
+// instead of parent_id's. Parameters are the tokens {org}, {viewer} and
+// {depth}.
+func visibleWalk(anchor, key string) string {
+	inv := "CASE WHEN i.private THEN " + visibleInvolves + " ELSE false END"
+	cols, first, step := "id, depth, inv", "i.id, 0, ", "i.id, t.depth + 1, "
+	if key != "" {
+		cols = "id, depth, sort_key, inv"
+		first += "CAST(" + key + " AS TEXT), "
+		step += "t.sort_key || " + key + ", "
+	}
+	return `WITH RECURSIVE t(` + cols + `) AS (
+SELECT ` + first + inv + `
+FROM okr_items i WHERE i.org_id = {org} AND ` + anchor + `
+UNION ALL
+SELECT ` + step + inv + `
+FROM t JOIN okr_items i ON i.parent_id = t.id
+WHERE i.org_id + 0 = {org} AND t.depth < {depth} AND CASE WHEN NOT i.private THEN true WHEN i.kind = 'KEY_RESULT' AND t.inv THEN true ELSE ` + visibleInvolves + ` END
+)`
+}
+
+// treeQuery is the flat tree statement. Parameters: $1 org, $2 viewer, $3
+// depth bound, $4 row limit, $5 root (when rooted).
 func treeQuery(dia string, rooted bool) string {
 	pad := "printf('%019d', i.id)"
 	collate := ""
@@ -181,26 +215,16 @@ func treeQuery(dia string, rooted bool) string {
 		pad = "lpad(CAST(i.id AS TEXT), 19, '0')"
 		collate = ` COLLATE "C"`
 	}
-	involves := "(i.creator_id = $2 OR i.delegate_id = $2 OR i.checkin_owner_id = $2" +
-		" OR EXISTS (SELECT 1 FROM okr_item_owners o WHERE o.okr_item_id = i.id AND o.user_id = $2)" +
-		" OR EXISTS (SELECT 1 FROM okr_item_viewers v WHERE v.okr_item_id = i.id AND v.user_id = $2))"
-	anchor := "i.parent_id IS NULL AND (NOT i.private OR " + involves + ")"
+	anchor := "i.parent_id IS NULL AND (NOT i.private OR " + visibleInvolves + ")"
 	if rooted {
 		anchor = "i.id = $5"
 	}
-	return `WITH RECURSIVE t(id, depth, sort_key, inv) AS (
-SELECT i.id, 0, CAST(` + pad + ` AS TEXT), CASE WHEN i.private THEN ` + involves + ` ELSE false END
-FROM okr_items i WHERE i.org_id = $1 AND ` + anchor + `
-UNION ALL
-SELECT i.id, t.depth + 1, t.sort_key || ` + pad + `, CASE WHEN i.private THEN ` + involves + ` ELSE false END
-FROM t JOIN okr_items i ON i.parent_id = t.id
-WHERE i.org_id + 0 = $1 AND t.depth < $3 AND CASE WHEN NOT i.private THEN true WHEN i.kind = 'KEY_RESULT' AND t.inv THEN true ELSE ` + involves + ` END
-)
+	return strings.NewReplacer("{org}", "$1", "{viewer}", "$2", "{depth}", "$3").Replace(visibleWalk(anchor, pad) + `
 SELECT i.id, i.parent_id, t.depth, t.sort_key, i.kind, i.level, i.title, i.status, i.progress, i.progress_mode,
  i.weight, i.metric_start, i.metric_target, i.metric_current, i.unit, i.private, i.time_period_id, CAST(i.owner_order AS TEXT)
 FROM t JOIN okr_items i ON i.id = t.id
 ORDER BY t.sort_key` + collate + `
-LIMIT $4`
+LIMIT $4`)
 }
 
 // pathOf turns a sort key (zero-padded ids) into "id/id/id".

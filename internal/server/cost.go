@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,6 +48,18 @@ type Limits struct {
 	ListFactor int
 	// MaxNodeIDs bounds the ids of one nodes(ids:) field.
 	MaxNodeIDs int
+	// MaxTreeItems is the most items one walk down `children`
+	// connections returns (each item has one parent, so a chain of them
+	// under one item or under a page of roots cannot return more items
+	// than the tree holds; the nested read refuses a bigger tree at run
+	// time). Keep it equal to the server's tree bound
+	// (OKRGRAPH_TREE_MAX_ITEMS).
+	MaxTreeItems int
+	// MaxTreeCost bounds the values of such walks when the tree bound,
+	// not the page sizes, bounds them: MaxTreeItems times the values
+	// asked per item (a whole tree with about 40 values per item at the
+	// default bound).
+	MaxTreeCost int
 }
 
 // DefaultLimits are the limits used for zero fields of Limits.
@@ -61,6 +74,8 @@ var DefaultLimits = Limits{
 	MaxPage:       1_000,
 	ListFactor:    10,
 	MaxNodeIDs:    1_000,
+	MaxTreeItems:  250_000,
+	MaxTreeCost:   10_000_000,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -80,6 +95,8 @@ func (l Limits) withDefaults() Limits {
 	pick(&l.MaxPage, d.MaxPage)
 	pick(&l.ListFactor, d.ListFactor)
 	pick(&l.MaxNodeIDs, d.MaxNodeIDs)
+	pick(&l.MaxTreeItems, d.MaxTreeItems)
+	pick(&l.MaxTreeCost, d.MaxTreeCost)
 	return l
 }
 
@@ -157,7 +174,7 @@ func (g *costGuard) check(query string, vars map[string]any) (string, *gqlerror.
 				root = g.schema.Query
 			}
 		}
-		total = total.add(c.selections(op.SelectionSet, root))
+		total = total.add(c.settle(c.selections(op.SelectionSet, root), 1, false, false, false))
 		if c.err != nil {
 			return "", c.err
 		}
@@ -171,6 +188,8 @@ func (g *costGuard) check(query string, vars map[string]any) (string, *gqlerror.
 		return "", tooCostly("the query nests %d levels deep; the limit is %d", total.depth, l.MaxDepth)
 	case total.cost > float64(l.MaxCost):
 		return "", tooCostly("the query could resolve about %s values; the limit is %d: ask for smaller pages (first/last) or fewer nested lists", num(total.cost), l.MaxCost)
+	case total.tree > float64(l.MaxTreeCost):
+		return "", tooCostly("the query could resolve about %s values down children connections (up to %d items each walk); the limit is %d: ask for fewer values per item, start at the roots (where: {hasParent: false}) or one item, or give first", num(total.tree), l.MaxTreeItems, l.MaxTreeCost)
 	}
 	if !c.rewrite {
 		return "", nil
@@ -189,13 +208,81 @@ func num(f float64) string {
 
 // cost is the estimate of a selection set. Values are floats: they
 // saturate instead of overflowing on absurd documents.
+//
+// A walk down `children` connections is bounded twice: by the product of
+// its page sizes (no first on children: unbounded), and by the tree —
+// each item has one parent, so under one item, or under one page of
+// distinct items, each level of the walk holds at most MaxTreeItems items,
+// and under one item or a page of roots all levels together do. While a
+// walk is costed bottom-up, chainT[d] is the values asked per item d+1
+// levels below the selection's item and chainP[d] the product estimate of
+// that level for one item; the field that starts the walk settles them
+// into cost (the product bound is the smaller) or tree (the tree bound
+// is).
 type cost struct {
-	cost, fields, aliases float64
-	depth                 int
+	cost, tree, fields, aliases float64
+	depth                       int
+	chainT, chainP              []float64
 }
 
 func (a cost) add(b cost) cost {
-	return cost{a.cost + b.cost, a.fields + b.fields, a.aliases + b.aliases, max(a.depth, b.depth)}
+	out := cost{a.cost + b.cost, a.tree + b.tree, a.fields + b.fields, a.aliases + b.aliases, max(a.depth, b.depth), nil, nil}
+	out.chainT = addChains(a.chainT, b.chainT)
+	out.chainP = addChains(a.chainP, b.chainP)
+	return out
+}
+
+func addChains(a, b []float64) []float64 {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	if len(b) == 0 {
+		return a
+	}
+	out := slices.Clone(a)
+	for i, v := range b {
+		out[i] += v
+	}
+	return out
+}
+
+// settle turns the walks below one instance of a field's value into
+// values: m is how many values the field returns (its page or list
+// size); list: several values, distinct: a connection's (no repeats),
+// roots: of tree roots. The walk is bounded by m times its product
+// estimate or by the tree.
+func (c *coster) settle(sub cost, m float64, list, distinct, roots bool) cost {
+	if len(sub.chainT) == 0 {
+		return sub
+	}
+	var sumP, sumT, maxT float64
+	for i := range sub.chainT {
+		sumP += sub.chainP[i]
+		sumT += sub.chainT[i]
+		maxT = max(maxT, sub.chainT[i])
+	}
+	byPages := m * sumP
+	T := float64(c.g.limits.MaxTreeItems)
+	byTree := T * maxT
+	switch {
+	case roots:
+		byTree = T * maxT // a page of roots: disjoint subtrees
+	case distinct:
+		// A page of distinct items that may nest: each level of the
+		// walk holds each item at most once (under its one ancestor
+		// that many levels up).
+		byTree = T * sumT
+	case list:
+		byTree = m * T * sumT // values may repeat (nodes(ids:))
+	}
+	// The values are per instance of sub; the caller multiplies by m.
+	if byPages <= byTree {
+		sub.cost += byPages / max(m, 1)
+	} else {
+		sub.tree += byTree / max(m, 1)
+	}
+	sub.chainT, sub.chainP = nil, nil
+	return sub
 }
 
 type fragCost struct {
@@ -272,9 +359,28 @@ func (c *coster) field(f *ast.Field, parent *ast.Definition) cost {
 	sub := c.selections(f.SelectionSet, child)
 	mult := c.multiplier(f, def, parent, child)
 	out := cost{
-		cost:   1 + mult*sub.cost,
 		fields: 1 + sub.fields,
 		depth:  1 + sub.depth,
+	}
+	switch {
+	case isChildren(f, parent, child):
+		// One level of a walk: per item below, the connection's values.
+		w := sub.cost + sub.tree
+		out.cost = 1
+		out.chainT = append([]float64{w}, sub.chainT...)
+		out.chainP = append([]float64{mult * w}, sub.chainP...)
+		for i := 1; i < len(out.chainP); i++ {
+			out.chainP[i] *= mult
+		}
+	case isConnection(parent) || parent != nil && strings.HasSuffix(parent.Name, "Edge") && f.Name == "node":
+		// edges of a connection, node of an edge: the walk passes through.
+		out.cost, out.tree = 1+sub.cost, sub.tree
+		out.chainT, out.chainP = sub.chainT, sub.chainP
+	default:
+		conn := isConnection(child)
+		list := def != nil && (def.Type.Elem != nil || conn)
+		sub = c.settle(sub, mult, list, conn, conn && c.rootsOnly(f))
+		out.cost, out.tree = 1+mult*sub.cost, mult*sub.tree
 	}
 	out.aliases = sub.aliases
 	if f.Alias != "" && f.Alias != f.Name {
@@ -318,6 +424,10 @@ func (c *coster) multiplier(f *ast.Field, def *ast.FieldDefinition, parent, chil
 		case hasLast:
 			return float64(last)
 		}
+		if isChildren(f, parent, child) {
+			// All the children: the walk is bounded by the tree.
+			return math.Inf(1)
+		}
 		if def.Arguments.ForName("first") != nil {
 			c.setDefaultPage(f)
 		}
@@ -339,6 +449,29 @@ func (c *coster) multiplier(f *ast.Field, def *ast.FieldDefinition, parent, chil
 		return float64(min(n, l.MaxPage))
 	}
 	return float64(l.ListFactor)
+}
+
+// isChildren: f is the children connection of an OKR item.
+func isChildren(f *ast.Field, parent, child *ast.Definition) bool {
+	return parent != nil && parent.Name == "OKRItem" && f.Name == "children" && isConnection(child)
+}
+
+// rootsOnly: f filters its items to roots of the tree (where: {hasParent:
+// false}, literally or by a variable), whose subtrees are disjoint.
+func (c *coster) rootsOnly(f *ast.Field) bool {
+	arg := f.Arguments.ForName("where")
+	if arg == nil || arg.Value == nil {
+		return false
+	}
+	switch v := arg.Value; v.Kind {
+	case ast.ObjectValue:
+		hp := v.Children.ForName("hasParent")
+		return hp != nil && hp.Kind == ast.BooleanValue && hp.Raw == "false"
+	case ast.Variable:
+		w, ok := c.vars[v.Raw].(map[string]any)
+		return ok && w["hasParent"] == false
+	}
+	return false
 }
 
 func isConnection(t *ast.Definition) bool {
