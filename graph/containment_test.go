@@ -245,6 +245,8 @@ func TestContainmentQueryCost(t *testing.T) {
 		want        string
 	}{
 		{"nested connections", `{ okrs(first:1000){edges{node{id parent{children(first:1000){edges{node{id parent{children(first:1000){edges{node{id}}}}}}}}}}} }`, nil, "could resolve"},
+		{"a connection under every item of a whole-tree walk", `{ okrs(where: {hasParent: false}) { edges { node { id children { edges { node { id children { edges { node { id comments(first: 100) { edges { node { id body } } } } } } } } } } } } }`, nil, "down children"},
+		{"a whole-tree walk under each of a page of items that may nest", `{ okrs(first: 1000) { edges { node { id title owners { id name } children { edges { node { id title owners { id name } children { edges { node { id title owners { id name } children { edges { node { id title owners { id name } children { edges { node { id title owners { id name } } } } } } } } } } } } } } } } }`, nil, "down children"},
 		{"25 levels of doubled fragments", doubled(25), nil, "fragments expanded"},
 		{"8000 repeated selections", "{" + strings.Repeat(" viewer { user { id } }", 8000) + " }", nil, "bytes"},
 		{"200 aliases", aliases(200), nil, "fields"},
@@ -279,40 +281,60 @@ func TestContainmentQueryCost(t *testing.T) {
 }
 
 // TestContainmentDefaultPage: a connection asked without first or last
-// reads DefaultPage items, eager-loaded children included.
+// reads DefaultPage items; children, bounded by the tree rather than by a
+// page, read all of an item's children (whether ent or the subtree
+// loader serves them).
 func TestContainmentDefaultPage(t *testing.T) {
 	for _, b := range testenv.Backends() {
 		t.Run(b, func(t *testing.T) {
 			t.Parallel()
 			e := testenv.New(t, b, testenv.Config{Demo: true, Tweak: func(c *app.Config) { c.Limits.DefaultPage = 2 }})
 			steve := e.As("steve", "acme")
-			var out struct {
-				Okrs struct {
-					TotalCount int
-					Edges      []struct {
-						Node struct {
-							Children struct {
-								TotalCount int
-								Edges      []any
-							}
-						}
+			type conn struct {
+				TotalCount int
+				PageInfo   struct{ HasNextPage bool }
+				Edges      []struct {
+					Node struct {
+						ID       string
+						Children *conn
 					}
 				}
 			}
+			var out struct{ Okrs conn }
 			steve.MustDo(t, `query($n: Int) { okrs(last: $n) { totalCount edges { node { children { totalCount edges { node { id } } } } } } }`, nil, &out)
 			if out.Okrs.TotalCount <= 2 || len(out.Okrs.Edges) != 2 {
 				t.Fatalf("total %d, %d edges; want 2 of more", out.Okrs.TotalCount, len(out.Okrs.Edges))
 			}
-			steve.MustDo(t, `{ okrs(first: 50) { totalCount edges { node { children { totalCount edges { node { id } } } } } } }`, nil, &out)
-			capped := false
-			for _, n := range out.Okrs.Edges {
-				if len(n.Node.Children.Edges) > 2 {
-					t.Fatalf("%d children; the default page is 2", len(n.Node.Children.Edges))
+			// ent's path (totalCount) and the subtree loader's: every child.
+			var viaEnt, viaLoader struct{ Okrs conn }
+			steve.MustDo(t, `{ okrs(first: 50) { edges { node { id children { totalCount edges { node { id } } } } } } }`, nil, &viaEnt)
+			steve.MustDo(t, `{ okrs(first: 50) { edges { node { id children { edges { node { id } } } } } } }`, nil, &viaLoader)
+			total := map[string]int{}
+			more := false
+			for _, n := range viaEnt.Okrs.Edges {
+				kids := n.Node.Children
+				if len(kids.Edges) != kids.TotalCount {
+					t.Fatalf("%s: %d of %d children", n.Node.ID, len(kids.Edges), kids.TotalCount)
 				}
-				capped = capped || n.Node.Children.TotalCount > 2
+				total[n.Node.ID] = kids.TotalCount
+				more = more || kids.TotalCount > 2
 			}
-			if !capped {
-				t.Log("no item has more than 2 children in the demo: eager-load cap not exercised")
+			for _, n := range viaLoader.Okrs.Edges {
+				if got, want := len(n.Node.Children.Edges), total[n.Node.ID]; got != want {
+					t.Fatalf("%s: the subtree loader gives %d children, ent %d", n.Node.ID, got, want)
+				}
+			}
+			if !more {
+				t.Fatal("no item has more than 2 children in the demo: the default page is not shown not to apply")
+			}
+			// first on children: that many, and hasNextPage.
+			var capped struct{ Okrs conn }
+			steve.MustDo(t, `{ okrs(first: 50) { edges { node { id children(first: 2) { pageInfo { hasNextPage } edges { node { id } } } } } } }`, nil, &capped)
+			for _, n := range capped.Okrs.Edges {
+				all := total[n.Node.ID]
+				if got := n.Node.Children; len(got.Edges) != min(all, 2) || got.PageInfo.HasNextPage != (all > 2) {
+					t.Fatalf("children(first: 2) of %s: %d edges, hasNextPage %v; %d children", n.Node.ID, len(got.Edges), got.PageInfo.HasNextPage, all)
+				}
 			}
 		})
 	}

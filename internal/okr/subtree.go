@@ -10,13 +10,16 @@ package okr
 // ids passed as one JSON parameter) and one for their owners, and hands
 // them to the GraphQL layer as ent's named eager-loaded edges. The items
 // are read through ent, so the private-item interceptor still filters
-// them: the walk only decides which subtree to read.
+// them: the walk only decides which subtree to read. The owners' ids come
+// with the items (a correlated aggregate of okr_item_owners), the users
+// in one more statement.
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"entgo.io/ent/dialect"
@@ -84,24 +87,52 @@ func (s *Service) LoadSubtree(ctx context.Context, roots []*ent.OKRItem, opts Su
 		return func(b *sql.Builder) { writeSQL(b, q, args) }
 	}
 
-	items, err := s.Client.OKRItem.Query().Where(func(sel *sql.Selector) {
+	owned := opts.RootOwners
+	for _, l := range opts.Levels {
+		owned = owned || l.Owners
+	}
+	const ownersCol = "okrgraph_owner_ids"
+	agg := "group_concat(o.user_id)"
+	if s.dialect() == dialect.Postgres {
+		agg = "string_agg(CAST(o.user_id AS TEXT), ',')"
+	}
+	minDepth := 1
+	if opts.RootOwners {
+		minDepth = 0 // the roots' owner ids come with the walk
+	}
+	items, err := s.Client.OKRItem.Query().Modify(func(sel *sql.Selector) {
 		sel.Where(sql.P(func(b *sql.Builder) {
 			b.WriteString(sel.C(okritem.FieldID)).WriteString(" IN (")
-			walk(1, limit+1)(b)
+			walk(minDepth, limit+len(roots)+1)(b)
 			b.WriteString(")")
 		}))
+		if owned {
+			sel.AppendSelectExprAs(sql.Expr("(SELECT "+agg+" FROM okr_item_owners o WHERE o.okr_item_id = "+sel.C(okritem.FieldID)+")"), ownersCol)
+		}
 	}).All(ctx)
 	if err != nil {
 		return fmt.Errorf("subtree: %w", err)
 	}
-	if len(items) > limit {
-		return apperr.BadInput("children", "the tree has more than %d items: ask for fewer levels of children or use first", limit)
+	isRoot := make(map[int]bool, len(roots))
+	for _, id := range ids {
+		isRoot[id] = true
 	}
+	byID := make(map[int]*ent.OKRItem, len(items))
 	byParent := make(map[int][]*ent.OKRItem)
+	n := 0
 	for _, it := range items {
+		byID[it.ID] = it
+		if !isRoot[it.ID] {
+			n++
+		}
+		// A root may also be a child of another root (a page of okrs
+		// that nest): it is that root's child as well.
 		if it.ParentID != nil {
 			byParent[*it.ParentID] = append(byParent[*it.ParentID], it)
 		}
+	}
+	if n > limit {
+		return apperr.BadInput("children", "the tree has more than %d items: ask for fewer levels of children or use first", limit)
 	}
 
 	// Attach level by level from the roots, keeping each connection's first.
@@ -132,66 +163,66 @@ func (s *Service) LoadSubtree(ctx context.Context, roots []*ent.OKRItem, opts Su
 		return nil
 	}
 
-	// Owners of the whole walk (roots included) in one statement; the
-	// user's own interceptors apply as to any owners read.
-	const ownedCol = "okrgraph_owned_item"
-	users, err := s.Client.User.Query().Modify(func(sel *sql.Selector) {
-		t := sql.Table("okr_item_owners")
-		sel.Join(t).On(sel.C(user.FieldID), t.C("user_id"))
+	// The owners: the users owning items of the organization, in one
+	// statement (their own interceptors apply, as to any read of owners),
+	// matched to the items by the owner ids read with them.
+	users, err := s.Client.User.Query().Where(func(sel *sql.Selector) {
 		sel.Where(sql.P(func(b *sql.Builder) {
-			b.WriteString(t.C("okr_item_id")).WriteString(" IN (")
-			walk(0, limit+len(roots)+1)(b)
+			b.WriteString(sel.C(user.FieldID)).WriteString(" IN (SELECT o.user_id FROM okr_item_owners o JOIN okr_items i ON i.id = o.okr_item_id WHERE i.org_id = ")
+			b.Arg(sc.OrgID)
 			b.WriteString(")")
 		}))
-		sel.AppendSelectAs(t.C("okr_item_id"), ownedCol)
 	}).All(ctx)
 	if err != nil {
 		return fmt.Errorf("subtree owners: %w", err)
 	}
-	owners := make(map[int][]*ent.User)
-	shared := make(map[int]*ent.User)
+	userByID := make(map[int]*ent.User, len(users))
 	for _, u := range users {
-		v, err := u.Value(ownedCol)
+		userByID[u.ID] = u
+	}
+	for _, it := range kept {
+		src := byID[it.ID]
+		if src == nil {
+			return fmt.Errorf("subtree: item %d not read", it.ID)
+		}
+		v, err := src.Value(ownersCol)
 		if err != nil {
 			return fmt.Errorf("subtree owners: %w", err)
 		}
-		item, ok := asInt(v)
-		if !ok {
-			return fmt.Errorf("subtree owners: item id %T", v)
+		var us []*ent.User
+		for part := range strings.SplitSeq(asString(v), ",") {
+			if part == "" {
+				continue
+			}
+			id, err := strconv.Atoi(strings.TrimSpace(part))
+			if err != nil {
+				return fmt.Errorf("subtree owners of %d: %w", it.ID, err)
+			}
+			if u := userByID[id]; u != nil {
+				us = append(us, u)
+			}
 		}
-		if prev, ok := shared[u.ID]; ok {
-			u = prev
-		} else {
-			shared[u.ID] = u
-		}
-		owners[item] = append(owners[item], u)
-	}
-	for _, it := range kept {
-		us := owners[it.ID]
 		slices.SortFunc(us, func(a, b *ent.User) int { return a.ID - b.ID })
 		it.SetNamedOwners(opts.OwnersName, us)
 	}
 	return nil
 }
 
-func asInt(v any) (int, bool) {
+// asString reads an aggregated text column as scanned by ent.
+func asString(v any) string {
 	switch x := v.(type) {
-	case int64:
-		return int(x), true
-	case int:
-		return x, true
 	case *sql.UnknownType:
-		return asInt(any(*x))
+		return asString(any(*x))
 	case *any:
-		return asInt(*x)
-	case *sql.NullInt64:
-		return int(x.Int64), x.Valid
+		return asString(*x)
+	case string:
+		return x
 	case []byte:
-		var n int
-		_, err := fmt.Sscan(string(x), &n)
-		return n, err == nil
+		return string(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
 	}
-	return 0, false
+	return ""
 }
 
 // writeSQL writes q into b, each {name} token as a bind parameter of

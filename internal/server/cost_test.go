@@ -145,3 +145,61 @@ func TestCostGuardAllowsIntrospection(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// nestedChildren is `children` levels deep under sel, sel at every level.
+func nestedChildren(levels int, sel string) string {
+	out := sel
+	for range levels {
+		out = sel + " children { edges { node { " + out + " } } }"
+	}
+	return out
+}
+
+// TestCostGuardTreeWalks: a walk down children is bounded by the tree, so
+// a whole tree pull is within the limits, while what multiplies inside it
+// (other connections and lists under each item, pages of items that may
+// nest, repeated ids) is still counted and refused.
+func TestCostGuardTreeWalks(t *testing.T) {
+	t.Parallel()
+	g := realGuard()
+	item := "id kind title weight progress owners { id }"
+	accepted := []string{
+		// the BI pull: the roots, then four levels of all children
+		`{ okrs(where: {hasParent: false}) { edges { node { ` + nestedChildren(4, item) + ` } } } }`,
+		// from one item, five levels
+		`query($id: ID!) { node(id: $id) { ... on OKRItem { ` + nestedChildren(5, "id title") + ` } } }`,
+		// small pages multiply as before
+		`{ okrs(first: 10) { edges { node { id comments(first: 10) { edges { node { id } } } children(first: 10) { edges { node { id comments(first: 10) { edges { node { id } } } } } } } } } }`,
+	}
+	for _, q := range accepted {
+		rewritten, err := g.check(q, map[string]any{"id": "1"})
+		if err != nil {
+			t.Errorf("refused %.120s: %v", q, err)
+		}
+		if strings.Contains(rewritten, "children(first") {
+			t.Errorf("children got a default page: %s", rewritten)
+		}
+	}
+	vars := map[string]any{"w": map[string]any{"hasParent": false}}
+	if _, err := g.check(`query($w: OKRItemWhereInput) { okrs(where: $w) { edges { node { `+nestedChildren(4, item)+` } } } }`, vars); err != nil {
+		t.Errorf("roots by a variable: %v", err)
+	}
+	refused := []struct{ name, query, want string }{
+		{"a connection under every item of the walk",
+			`{ okrs(where: {hasParent: false}) { edges { node { ` + nestedChildren(3, "id comments(first: 100) { edges { node { id body } } }") + ` } } } }`, "down children"},
+		{"a page that may nest, many levels",
+			`{ okrs(first: 1000) { edges { node { ` + nestedChildren(5, item) + ` } } } }`, "down children"},
+		{"repeated ids",
+			`{ nodes(ids: ["1","1","1","1","1","1","1","1","1","1"]) { ... on OKRItem { ` + nestedChildren(3, item) + ` } } }`, "down children"},
+		{"aliased walks",
+			`{ a: okrs(where: {hasParent: false}) { edges { node { ` + nestedChildren(3, item) + ` } } } b: okrs(where: {hasParent: false}) { edges { node { ` + nestedChildren(3, item) + ` } } } c: okrs(where: {hasParent: false}) { edges { node { ` + nestedChildren(3, item) + ` } } } }`, "down children"},
+		{"pages inside the walk",
+			`{ okrs(first: 1000) { edges { node { id children(first: 1000) { edges { node { id checkins(first: 1000) { edges { node { id } } } } } } } } } }`, "could resolve"},
+	}
+	for _, c := range refused {
+		_, err := g.check(c.query, map[string]any{})
+		if err == nil || err.Extensions["code"] != CodeQueryTooCostly || !strings.Contains(err.Message, c.want) {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}
