@@ -12,11 +12,15 @@ package graph
 
 import (
 	"context"
+	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"okrgraph/ent"
+	"okrgraph/ent/okritem"
 	"okrgraph/internal/okr"
 )
 
@@ -73,8 +77,9 @@ func planNested(ctx context.Context) (nestedPlan, bool) {
 	}
 	opts := okr.SubtreeOptions{ChildrenName: "children", OwnersName: "owners"}
 	sel := nodeSel
+	cols := &columnSet{}
 	for depth := 0; ; depth++ {
-		owners, children, ok := planItem(oc, sel)
+		owners, children, ok := planItem(oc, sel, cols)
 		if !ok {
 			return nestedPlan{}, false
 		}
@@ -102,6 +107,9 @@ func planNested(ctx context.Context) (nestedPlan, bool) {
 	if len(opts.Levels) == 0 {
 		return nestedPlan{}, false
 	}
+	if !cols.all {
+		opts.Columns = cols.names
+	}
 	pfc := *fc
 	pfc.Field.Field = &ast.Field{Alias: fc.Field.Alias, Name: fc.Field.Name, Arguments: fc.Field.Arguments,
 		Definition: fc.Field.Definition, ObjectDefinition: fc.Field.ObjectDefinition, SelectionSet: page, Position: fc.Field.Position}
@@ -111,9 +119,11 @@ func planNested(ctx context.Context) (nestedPlan, bool) {
 
 // planItem checks one level's OKRItem selection: leaf fields, owners with
 // leaf fields, and at most one children field (returned).
-func planItem(oc *graphql.OperationContext, sel ast.SelectionSet) (owners bool, children *graphql.CollectedField, ok bool) {
+func planItem(oc *graphql.OperationContext, sel ast.SelectionSet, cols *columnSet) (owners bool, children *graphql.CollectedField, ok bool) {
 	for _, f := range graphql.CollectFields(oc, sel, itemTypes) {
 		switch {
+		case len(f.Selections) == 0:
+			cols.add(f.Name)
 		case f.Name == "children":
 			if f.Alias != f.Name {
 				return false, nil, false
@@ -129,7 +139,7 @@ func planItem(oc *graphql.OperationContext, sel ast.SelectionSet) (owners bool, 
 				}
 			}
 			owners = true
-		case len(f.Selections) > 0:
+		default:
 			return false, nil, false // another edge or object: ent's path
 		}
 	}
@@ -175,6 +185,38 @@ func planChildren(oc *graphql.OperationContext, f *graphql.CollectedField) (okr.
 		}
 	}
 	return level, node, true
+}
+
+// columnSet gathers the columns the selected leaf fields read: a field of
+// okr_items of the same name (snake_case), or all columns when a field is
+// not one (a resolver may need any).
+type columnSet struct {
+	all   bool
+	names []string
+}
+
+func (c *columnSet) add(field string) {
+	if c.all || field == "__typename" {
+		return
+	}
+	var b strings.Builder
+	for i, r := range field {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	col := b.String()
+	if !okritem.ValidColumn(col) {
+		c.all = true
+		return
+	}
+	if !slices.Contains(c.names, col) {
+		c.names = append(c.names, col)
+	}
 }
 
 // okrsNested reads a page of okrs with the subtree it selects.

@@ -50,6 +50,9 @@ type SubtreeOptions struct {
 	RootOwners bool
 	// Levels are the children levels under the page, outermost first.
 	Levels []SubtreeLevel
+	// Columns the selected fields read (nil: all); the loader adds what
+	// it needs itself.
+	Columns []string
 }
 
 // LoadSubtree loads the levels of children under roots (items the viewer
@@ -100,7 +103,17 @@ func (s *Service) LoadSubtree(ctx context.Context, roots []*ent.OKRItem, opts Su
 	if opts.RootOwners {
 		minDepth = 0 // the roots' owner ids come with the walk
 	}
-	items, err := s.Client.OKRItem.Query().Modify(func(sel *sql.Selector) {
+	q := s.Client.OKRItem.Query()
+	if opts.Columns != nil {
+		cols := []string{okritem.FieldID, okritem.FieldOrgID, okritem.FieldParentID, okritem.FieldOwnerOrder}
+		for _, c := range opts.Columns {
+			if !slices.Contains(cols, c) {
+				cols = append(cols, c)
+			}
+		}
+		q.Select(cols...)
+	}
+	items, err := q.Modify(func(sel *sql.Selector) {
 		sel.Where(sql.P(func(b *sql.Builder) {
 			b.WriteString(sel.C(okritem.FieldID)).WriteString(" IN (")
 			walk(minDepth, limit+len(roots)+1)(b)
