@@ -309,7 +309,12 @@ func TestNestedSameAsEnt(t *testing.T) {
 				fastStmts := e.CountQueries(func() { c.MustDo(t, fast, nil, &a) })
 				slowStmts := e.CountQueries(func() { c.MustDo(t, slow, nil, &b) })
 				if b = json.RawMessage(strings.ReplaceAll(string(b), `"kids":`, `"children":`)); string(a) != string(b) {
-					t.Errorf("%s %s%s: the subtree loader answers\n%.600s\nent answers\n%.600s", who, q.roots, q.first, a, b)
+					i := 0
+					for i < min(len(a), len(b)) && a[i] == b[i] {
+						i++
+					}
+					from := max(0, i-300)
+					t.Errorf("%s %s%s: from byte %d the subtree loader answers\n%.400s\nent answers\n%.400s", who, q.roots, q.first, i, a[from:], b[from:])
 				}
 				if fastStmts >= slowStmts {
 					t.Errorf("%s %s%s: %d statements, ent's path %d", who, q.roots, q.first, fastStmts, slowStmts)

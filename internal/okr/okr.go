@@ -3,6 +3,7 @@
 package okr
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -675,8 +676,10 @@ func loadPeriod(ctx context.Context, c *ent.Client, id int) (*ent.TimePeriod, er
 	return tp, err
 }
 
-// Owners returns an item's owners in their assigned order, from the
-// eager-loaded edge when the GraphQL query collected it.
+// Owners returns an item's owners in their assigned order (owners the
+// order does not list after those it does, by id, so the answer does not
+// depend on the order the database returns rows in), from the eager-loaded
+// edge when the GraphQL query collected it.
 func (s *Service) Owners(ctx context.Context, it *ent.OKRItem) ([]*ent.User, error) {
 	users, err := it.Owners(ctx)
 	if err != nil {
@@ -686,7 +689,13 @@ func (s *Service) Owners(ctx context.Context, it *ent.OKRItem) ([]*ent.User, err
 	for i, id := range it.OwnerOrder {
 		pos[id] = i
 	}
+	rank := func(u *ent.User) int {
+		if p, ok := pos[u.ID]; ok {
+			return p
+		}
+		return len(it.OwnerOrder)
+	}
 	out := slices.Clone(users)
-	slices.SortStableFunc(out, func(a, b *ent.User) int { return pos[a.ID] - pos[b.ID] })
+	slices.SortFunc(out, func(a, b *ent.User) int { return cmp.Or(rank(a)-rank(b), a.ID-b.ID) })
 	return out, nil
 }
