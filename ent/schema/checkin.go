@@ -119,12 +119,9 @@ func itemVisible(column string) ent.Interceptor {
 				return
 			}
 			t := sql.Table("okr_items").As("visible_items")
-			involved := sql.Select("id").From(sql.Table("okr_items")).
-				Where(involves(func(c string) string { return c }, s.UserID))
-			sel.Where(sql.In(sel.C(column), sql.Select(t.C("id")).From(t).Where(sql.Or(
-				sql.EQ(t.C("private"), false),
-				involves(t.C, s.UserID),
-				sql.And(sql.EQ(t.C("kind"), "KEY_RESULT"), sql.In(t.C("parent_id"), involved)),
+			sel.Where(sql.Exists(sql.Select(t.C("id")).From(t).Where(sql.And(
+				sql.ColumnsEQ(t.C("id"), sel.C(column)),
+				visibleTo(t.C, s.UserID),
 			))))
 		})
 		return nil

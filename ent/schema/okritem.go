@@ -193,6 +193,10 @@ func (OKRItem) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("org_id", "level"),
 		index.Fields("org_id", "time_period_id"),
+		// Lists newest first (the SPA's dashboard orders by update or
+		// creation time) walk these backwards and stop at the page.
+		index.Fields("org_id", "updated_at"),
+		index.Fields("org_id", "created_at"),
 		index.Fields("parent_id"),
 		index.Fields("delegate_id"),
 	}
@@ -224,31 +228,54 @@ func (OKRItem) Interceptors() []ent.Interceptor {
 					sel.Where(sql.False())
 					return
 				}
-				sel.Where(sql.Or(
-					sql.EQ(sel.C("private"), false),
-					involves(sel.C, s.UserID),
-					sql.And(
-						sql.EQ(sel.C("kind"), "KEY_RESULT"),
-						sql.In(sel.C("parent_id"), func() *sql.Selector {
-							p := sql.Select("id").From(sql.Table("okr_items"))
-							return p.Where(involves(func(c string) string { return c }, s.UserID))
-						}()),
-					),
-				))
+				sel.Where(visibleTo(sel.C, s.UserID))
 			})
 			return nil
 		}),
 	}
 }
 
+// visibleTo is the visibility rule of an item whose columns col qualifies:
+// public, or the user is involved in it, or it is a key result whose
+// objective the user is involved in. Every subquery is correlated to the
+// row (EXISTS on a primary key), so the database evaluates them only for
+// the private rows it meets and the planner can reach items through any
+// index (owners by user, org and update time) instead of scanning the
+// table to hash "every item the user is involved in" first.
+func visibleTo(col func(string) string, userID int) *sql.Predicate {
+	parent := sql.Table("okr_items").As("vis_parent")
+	return sql.Or(
+		sql.EQ(col("private"), false),
+		involves(col, userID),
+		sql.And(
+			sql.EQ(col("kind"), "KEY_RESULT"),
+			sql.Exists(sql.Select(parent.C("id")).From(parent).Where(sql.And(
+				sql.ColumnsEQ(parent.C("id"), col("parent_id")),
+				involves(parent.C, userID),
+			))),
+		),
+	)
+}
+
 // involves matches items where the user is creator, delegate, check-in
-// owner, an owner or a listed viewer. col qualifies a column name.
+// owner, an owner or a listed viewer. col qualifies a column name of the
+// item's table.
 func involves(col func(string) string, userID int) *sql.Predicate {
 	return sql.Or(
 		sql.EQ(col("creator_id"), userID),
 		sql.EQ(col("delegate_id"), userID),
 		sql.EQ(col("checkin_owner_id"), userID),
-		sql.In(col("id"), sql.Select("okr_item_id").From(sql.Table("okr_item_owners")).Where(sql.EQ("user_id", userID))),
-		sql.In(col("id"), sql.Select("okr_item_id").From(sql.Table("okr_item_viewers")).Where(sql.EQ("user_id", userID))),
+		linked("okr_item_owners", col("id"), userID),
+		linked("okr_item_viewers", col("id"), userID),
 	)
+}
+
+// linked is true when the join table links item (a qualified id column)
+// to the user: one primary-key probe per row.
+func linked(table, item string, userID int) *sql.Predicate {
+	t := sql.Table(table).As("vis_" + table)
+	return sql.Exists(sql.Select(t.C("okr_item_id")).From(t).Where(sql.And(
+		sql.ColumnsEQ(t.C("okr_item_id"), item),
+		sql.EQ(t.C("user_id"), userID),
+	)))
 }

@@ -126,8 +126,9 @@ func (d *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	// ent gives many-to-many join tables only their (item, user) primary
-	// key; "the items a user owns / may view" (the dashboard's
-	// hasOwnersWith filter and the private-item rule) needs the other way.
+	// key; "the items a user owns / may view / follows, the items of a
+	// team" (the dashboard's hasOwnersWith, hasFollowersWith and
+	// hasTeamsWith filters) need the other way.
 	for _, stmt := range extraIndexes {
 		if _, err := d.SQL.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate: %s: %w", stmt, err)
@@ -150,6 +151,8 @@ func (d *DB) Migrate(ctx context.Context) error {
 var extraIndexes = []string{
 	"CREATE INDEX IF NOT EXISTS okr_item_owners_user_id ON okr_item_owners (user_id, okr_item_id)",
 	"CREATE INDEX IF NOT EXISTS okr_item_viewers_user_id ON okr_item_viewers (user_id, okr_item_id)",
+	"CREATE INDEX IF NOT EXISTS okr_item_followers_user_id ON okr_item_followers (user_id, okr_item_id)",
+	"CREATE INDEX IF NOT EXISTS okr_item_teams_team_id ON okr_item_teams (team_id, okr_item_id)",
 }
 
 // normalizeTimes rewrites the times an older SQLite file stored as Go's
