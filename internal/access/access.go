@@ -6,6 +6,7 @@ package access
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -15,7 +16,6 @@ import (
 	"okrgraph/ent"
 	"okrgraph/ent/apitoken"
 	"okrgraph/ent/membership"
-	"okrgraph/ent/teammembership"
 	"okrgraph/internal/apperr"
 	"okrgraph/internal/authz"
 	"okrgraph/internal/scope"
@@ -36,8 +36,10 @@ type Guard struct {
 // identity of an API token (Membership nil, Subject.Type "service"), with
 // their policy subject and their organization's settings.
 type Actor struct {
-	UserID     int
-	OrgID      int
+	UserID int
+	OrgID  int
+	// Membership is the member's membership: id, org, user, role,
+	// observer, performance admin and manager (its times are not read).
 	Membership *ent.Membership
 	Subject    authz.Subject
 	Org        authz.Org
@@ -78,45 +80,108 @@ func LoadActor(ctx context.Context, c *ent.Client) (*Actor, error) {
 	if s.Service {
 		return loadService(ctx, c, s)
 	}
-	m, err := c.Membership.Query().
-		Where(membership.UserID(s.UserID), membership.OrgID(s.OrgID)).
-		Only(ctx)
-	if ent.IsNotFound(err) {
+	return loadMember(ctx, c, s)
+}
+
+// memberQuery reads the acting membership and its organization's settings
+// in one statement; no row means the user is not (or no longer) a member.
+const memberQuery = `SELECT m.id, m.role, m.observer, m.performance_admin, m.manager_id, o.okr_creation, o.team_creation
+FROM memberships m JOIN organizations o ON o.id = m.org_id
+WHERE m.user_id = $1 AND m.org_id = $2`
+
+// actorListsQuery reads every list fact of an actor in one statement, one
+// tagged row per value: 'r' the reports down the reporting line of
+// membership $3 (n: the depth of the nearest path, 1 for direct reports),
+// 'c' the org's listed OKR creators (those still members, as the users'
+// tenant filter has it), 't' the actor's team roles in the org.
+const actorListsQuery = `WITH RECURSIVE r(id, user_id, depth) AS (
+  SELECT id, user_id, 1 FROM memberships WHERE manager_id = $3
+  UNION ALL
+  SELECT m.id, m.user_id, r.depth + 1 FROM memberships m JOIN r ON m.manager_id = r.id WHERE r.depth < $4
+)
+SELECT 'r', user_id, MIN(depth), '' FROM r GROUP BY user_id
+UNION ALL
+SELECT 'c', c.user_id, 0, '' FROM organization_okr_creators c
+  WHERE c.organization_id = $2 AND (c.user_id = $1 OR c.user_id IN (SELECT user_id FROM memberships WHERE org_id = $2))
+UNION ALL
+SELECT 't', tm.team_id, 0, tm.role FROM team_memberships tm WHERE tm.user_id = $1 AND tm.org_id = $2
+ORDER BY 1, 2`
+
+// loadMember gathers a member's facts in two statements (memberQuery,
+// actorListsQuery), read afresh on every call: removing a member or
+// changing their role applies to the very next request.
+func loadMember(ctx context.Context, c *ent.Client, s scope.Scope) (*Actor, error) {
+	var (
+		m           ent.Membership
+		role        string
+		manager     sql.NullInt64
+		okrCreation string
+		teamCreate  string
+		found       bool
+	)
+	rows, err := c.QueryContext(ctx, memberQuery, s.UserID, s.OrgID)
+	if err != nil {
+		return nil, fmt.Errorf("actor: %w", err)
+	}
+	for rows.Next() {
+		if err := rows.Scan(&m.ID, &role, &m.Observer, &m.PerformanceAdmin, &manager, &okrCreation, &teamCreate); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("actor: %w", err)
+		}
+		found = true
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !found {
 		return nil, apperr.NotFound("organization", s.OrgID)
 	}
-	if err != nil {
-		return nil, err
+	m.OrgID, m.UserID, m.Role = s.OrgID, s.UserID, membership.Role(role)
+	if manager.Valid {
+		mid := int(manager.Int64)
+		m.ManagerID = &mid
 	}
-	org, err := c.Organization.Get(ctx, s.OrgID)
+	var direct, all, listed []int
+	teamRoles := map[string]string{}
+	rows, err = c.QueryContext(ctx, actorListsQuery, s.UserID, s.OrgID, m.ID, maxChain)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("actor: %w", err)
 	}
-	listed, err := org.QueryOkrCreators().IDs(ctx)
-	if err != nil {
-		return nil, err
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			tag, text string
+			id, n     int
+		)
+		if err := rows.Scan(&tag, &id, &n, &text); err != nil {
+			return nil, fmt.Errorf("actor: %w", err)
+		}
+		switch tag {
+		case "r":
+			if n == 1 {
+				direct = append(direct, id)
+			}
+			all = append(all, id)
+		case "c":
+			listed = append(listed, id)
+		case "t":
+			teamRoles[ID(id)] = text
+		}
 	}
-	tms, err := c.TeamMembership.Query().
-		Where(teammembership.UserID(s.UserID)).
-		All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	teamRoles := make(map[string]string, len(tms))
-	for _, tm := range tms {
-		teamRoles[ID(tm.TeamID)] = tm.Role.String()
-	}
-	direct, all, err := Reports(ctx, c, m.ID)
-	if err != nil {
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	return &Actor{
 		UserID:     s.UserID,
 		OrgID:      s.OrgID,
-		Membership: m,
+		Membership: &m,
 		Subject: authz.Subject{
 			Type:             authz.SubjectUser,
 			UserID:           ID(s.UserID),
-			Role:             m.Role.String(),
+			Role:             role,
 			Observer:         m.Observer,
 			PerformanceAdmin: m.PerformanceAdmin,
 			TeamRoles:        teamRoles,
@@ -124,10 +189,10 @@ func LoadActor(ctx context.Context, c *ent.Client) (*Actor, error) {
 			Reports:          IDs(all),
 		},
 		Org: authz.Org{
-			ID:                ID(org.ID),
-			OKRCreation:       org.OkrCreation.String(),
+			ID:                ID(s.OrgID),
+			OKRCreation:       okrCreation,
 			OKRCreationListed: IDs(listed),
-			TeamCreation:      org.TeamCreation.String(),
+			TeamCreation:      teamCreate,
 		},
 	}, nil
 }

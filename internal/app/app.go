@@ -361,10 +361,11 @@ func (a *App) identify(ctx context.Context, c server.Claims, orgRef string) (con
 	}
 	s := scope.Scope{UserID: u.ID}
 	if orgRef != "" {
-		if s.OrgID, err = a.Orgs.ResolveOrg(ctx, u.ID, orgRef); err != nil {
+		var lastSeen *time.Time
+		if s.OrgID, lastSeen, err = a.Orgs.ResolveOrg(ctx, u.ID, orgRef); err != nil {
 			return nil, requestError(err)
 		}
-		if err := a.Orgs.Touch(ctx, u.ID, s.OrgID); err != nil {
+		if err := a.Orgs.Touch(ctx, u.ID, s.OrgID, lastSeen); err != nil {
 			a.Log.WarnContext(ctx, "recording the sign-in failed", "err", err)
 		}
 	}

@@ -2,11 +2,12 @@ package okr
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 
 	"okrgraph/ent"
 	"okrgraph/ent/grant"
-	"okrgraph/ent/membership"
 	"okrgraph/ent/okritem"
 	"okrgraph/ent/team"
 	"okrgraph/internal/access"
@@ -23,57 +24,67 @@ func Facts(ctx context.Context, c *ent.Client, it *ent.OKRItem) (authz.Resource,
 	return all[it.ID], nil
 }
 
-// FactsBatch describes many items for the policy with a fixed number of
-// queries, whatever the number of items: teams, viewers, grants, parents,
-// the parents' align grants and viewers, and the owners' managers are each
-// loaded once for the whole batch. Facts are read with a privileged scope:
-// the policy must see a private parent even when the actor cannot.
+// factsChunk bounds the items of one facts read, so its bind parameters
+// stay far below the databases' limits whatever the page size.
+const factsChunk = 500
+
+// FactsBatch describes many items for the policy in at most two
+// statements per 500 items, whatever their number: the parents, then
+// every list fact (teams and their listed creators, viewers and grants of
+// the items and their parents, the owners' managers) in one tagged query
+// (factsQuery). Facts are read with a privileged scope: the policy must
+// see a private parent even when the actor cannot.
 func FactsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem) (map[int]authz.Resource, error) {
+	out := make(map[int]authz.Resource, len(items))
+	for len(items) > 0 {
+		n := min(len(items), factsChunk)
+		if err := factsBatch(ctx, c, items[:n], out); err != nil {
+			return nil, err
+		}
+		items = items[n:]
+	}
+	return out, nil
+}
+
+func factsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem, out map[int]authz.Resource) error {
 	sys := scope.System(ctx)
-	ids := make([]int, len(items))
-	for i, it := range items {
-		ids[i] = it.ID
-	}
-	loaded, err := c.OKRItem.Query().
-		Where(okritem.IDIn(ids...)).
-		Select(okritem.FieldID, okritem.FieldParentID).
-		WithTeams(func(q *ent.TeamQuery) { q.WithOkrCreators(func(q *ent.UserQuery) { q.Select("id") }) }).
-		WithViewers(func(q *ent.UserQuery) { q.Select("id") }).
-		WithGrants().
-		All(sys)
-	if err != nil {
-		return nil, err
-	}
-	byID := make(map[int]*ent.OKRItem, len(loaded))
-	var parentIDs, owners []int
-	for _, it := range loaded {
-		byID[it.ID] = it
-	}
+	var ids, parentIDs, owners, orgs []int
 	for _, it := range items {
-		if it.ParentID != nil {
+		ids = append(ids, it.ID)
+		if it.ParentID != nil && !slices.Contains(parentIDs, *it.ParentID) {
 			parentIDs = append(parentIDs, *it.ParentID)
 		}
-		owners = append(owners, it.OwnerOrder...)
+		for _, o := range it.OwnerOrder {
+			if !slices.Contains(owners, o) {
+				owners = append(owners, o)
+			}
+		}
+		if !slices.Contains(orgs, it.OrgID) {
+			orgs = append(orgs, it.OrgID)
+		}
 	}
 	parents := map[int]*ent.OKRItem{}
 	if len(parentIDs) > 0 {
-		ps, err := c.OKRItem.Query().
-			Where(okritem.IDIn(parentIDs...)).
-			WithGrants(func(q *ent.GrantQuery) { q.Where(grant.KindEQ(grant.KindALIGN)) }).
-			WithViewers(func(q *ent.UserQuery) { q.Select("id") }).
-			All(sys)
+		ps, err := c.OKRItem.Query().Where(okritem.IDIn(parentIDs...)).All(sys)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, p := range ps {
 			parents[p.ID] = p
 		}
 	}
-	managerOf, err := managers(sys, c, items, owners)
+	f, err := loadFacts(sys, c, ids, parentIDs, orgs, owners)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make(map[int]authz.Resource, len(items))
+	for _, p := range parents {
+		p.Edges.Viewers = f.viewers[p.ID]
+		for _, g := range f.grants[p.ID] {
+			if g.Kind == grant.KindALIGN {
+				p.Edges.Grants = append(p.Edges.Grants, g)
+			}
+		}
+	}
 	for _, it := range items {
 		r := authz.Resource{
 			ID:                  access.ID(it.ID),
@@ -93,16 +104,14 @@ func FactsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem) (map[i
 		}
 		var mgrs []int
 		for _, o := range it.OwnerOrder {
-			if m, ok := managerOf[key{it.OrgID, o}]; ok && !slices.Contains(mgrs, m) {
+			if m, ok := f.managerOf[key{it.OrgID, o}]; ok && !slices.Contains(mgrs, m) {
 				mgrs = append(mgrs, m)
 			}
 		}
 		r.OwnerManagers = access.IDs(mgrs)
-		if l := byID[it.ID]; l != nil {
-			r.Teams = TeamFacts(l.Edges.Teams)
-			r.Viewers = userIDs(l.Edges.Viewers)
-			r.Grants = GrantFacts(l.Edges.Grants)
-		}
+		r.Teams = TeamFacts(f.teams[it.ID])
+		r.Viewers = userIDs(f.viewers[it.ID])
+		r.Grants = GrantFacts(f.grants[it.ID])
 		if it.ParentID != nil {
 			if p := parents[*it.ParentID]; p != nil {
 				r.Parent = parentFacts(p)
@@ -115,37 +124,104 @@ func FactsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem) (map[i
 		}
 		out[it.ID] = r
 	}
-	return out, nil
+	return nil
+}
+
+// factsQuery reads the list facts of items ($items) and their parents
+// ($parents) in one statement, one tagged row per value:
+//
+//	't' item, team, team name, team's OKR creation setting
+//	'l' team, a listed OKR creator of the team
+//	'v' item or parent, a listed viewer
+//	'g' item or parent, grantee, grant kind
+//	'm' org, owner, the owner's direct manager
+const factsQuery = `SELECT 't', it.okr_item_id, t.id, 0, t.name, t.okr_creation
+  FROM okr_item_teams it JOIN teams t ON t.id = it.team_id WHERE it.okr_item_id IN (%[1]s)
+UNION ALL
+SELECT 'l', tc.team_id, tc.user_id, 0, '', ''
+  FROM team_okr_creators tc WHERE tc.team_id IN (SELECT team_id FROM okr_item_teams WHERE okr_item_id IN (%[1]s))
+UNION ALL
+SELECT 'v', v.okr_item_id, v.user_id, 0, '', '' FROM okr_item_viewers v WHERE v.okr_item_id IN (%[1]s%[2]s)
+UNION ALL
+SELECT 'g', g.item_id, g.user_id, g.id, g.kind, '' FROM grants g WHERE g.item_id IN (%[1]s%[2]s)
+UNION ALL
+SELECT 'm', m.org_id, m.user_id, mgr.user_id, '', ''
+  FROM memberships m JOIN memberships mgr ON mgr.id = m.manager_id
+  WHERE m.org_id IN (%[3]s) AND m.user_id IN (%[4]s)
+ORDER BY 1, 2, 4, 3`
+
+// facts are the list facts factsQuery read.
+type facts struct {
+	teams     map[int][]*ent.Team  // by item
+	viewers   map[int][]*ent.User  // by item or parent
+	grants    map[int][]*ent.Grant // by item or parent
+	managerOf map[key]int
+}
+
+func loadFacts(ctx context.Context, c *ent.Client, ids, parentIDs, orgs, owners []int) (*facts, error) {
+	var args []any
+	list := func(vs []int) string {
+		var b strings.Builder
+		for i, v := range vs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			args = append(args, v)
+			fmt.Fprintf(&b, "$%d", len(args))
+		}
+		return b.String()
+	}
+	itemList := list(ids)
+	parentList := ""
+	if len(parentIDs) > 0 {
+		parentList = ", " + list(parentIDs)
+	}
+	orgList := list(orgs)
+	ownerList := "NULL"
+	if len(owners) > 0 {
+		ownerList = list(owners)
+	}
+	rows, err := c.QueryContext(ctx, fmt.Sprintf(factsQuery, itemList, parentList, orgList, ownerList), args...)
+	if err != nil {
+		return nil, fmt.Errorf("facts: %w", err)
+	}
+	defer rows.Close()
+	f := &facts{teams: map[int][]*ent.Team{}, viewers: map[int][]*ent.User{}, grants: map[int][]*ent.Grant{}, managerOf: map[key]int{}}
+	teams := map[int]*ent.Team{}
+	listed := map[int][]*ent.User{}
+	for rows.Next() {
+		var (
+			tag, s1, s2 string
+			a, b, n     int
+		)
+		if err := rows.Scan(&tag, &a, &b, &n, &s1, &s2); err != nil {
+			return nil, fmt.Errorf("facts: %w", err)
+		}
+		switch tag {
+		case "t":
+			t := teams[b]
+			if t == nil {
+				t = &ent.Team{ID: b, Name: s1, OkrCreation: team.OkrCreation(s2)}
+				teams[b] = t
+			}
+			f.teams[a] = append(f.teams[a], t)
+		case "l":
+			listed[a] = append(listed[a], &ent.User{ID: b})
+		case "v":
+			f.viewers[a] = append(f.viewers[a], &ent.User{ID: b})
+		case "g":
+			f.grants[a] = append(f.grants[a], &ent.Grant{ID: n, ItemID: a, UserID: b, Kind: grant.Kind(s1)})
+		case "m":
+			f.managerOf[key{a, b}] = n
+		}
+	}
+	for id, t := range teams {
+		t.Edges.OkrCreators = listed[id]
+	}
+	return f, rows.Err()
 }
 
 type key struct{ org, user int }
-
-// managers maps each owner (per org) to their direct manager's user id.
-func managers(ctx context.Context, c *ent.Client, items []*ent.OKRItem, owners []int) (map[key]int, error) {
-	out := map[key]int{}
-	if len(owners) == 0 {
-		return out, nil
-	}
-	orgs := make([]int, 0, 1)
-	for _, it := range items {
-		if !slices.Contains(orgs, it.OrgID) {
-			orgs = append(orgs, it.OrgID)
-		}
-	}
-	ms, err := c.Membership.Query().
-		Where(membership.OrgIDIn(orgs...), membership.UserIDIn(owners...), membership.ManagerIDNotNil()).
-		WithManager(func(q *ent.MembershipQuery) { q.Select(membership.FieldUserID) }).
-		All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range ms {
-		if m.Edges.Manager != nil {
-			out[key{m.OrgID, m.UserID}] = m.Edges.Manager.UserID
-		}
-	}
-	return out, nil
-}
 
 // people are the users who may view a private item besides org-wide
 // viewers: owners, creator, delegate, check-in owner and listed viewers.

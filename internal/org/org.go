@@ -9,8 +9,6 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -37,9 +35,6 @@ type Service struct {
 	// MayCreateOrg decides who may create organizations: nil lets any
 	// authenticated user; a deployment may restrict it to platform admins.
 	MayCreateOrg func(email string) bool
-
-	touched  sync.Map // [2]int{user, org} -> time.Time of the last sign-in write
-	touchedN atomic.Int64
 }
 
 // Identity is a verified caller: a user is the pair (Issuer, Subject).
@@ -136,49 +131,48 @@ func (s *Service) Provision(ctx context.Context, id Identity) (*ent.User, error)
 	return u, err
 }
 
-// Touch records the member's sign-in to the org (Membership.lastSignInAt),
-// at most once a minute: this process remembers its recent writes so most
+// TouchEvery is how stale a member's recorded sign-in
+// (Membership.lastSignInAt) may get before a request writes it again.
+const TouchEvery = time.Minute
+
+// Touch records the member's sign-in to the org (Membership.lastSignInAt)
+// when the time ResolveOrg read (lastSeen) is older than TouchEvery: most
 // requests send no statement at all, and the UPDATE itself only matches a
-// row whose time is older (several instances stay within the minute).
-func (s *Service) Touch(ctx context.Context, userID, orgID int) error {
+// row whose time is still older (concurrent requests and several
+// instances write at most about once per TouchEvery).
+func (s *Service) Touch(ctx context.Context, userID, orgID int, lastSeen *time.Time) error {
 	now := time.Now()
-	key := [2]int{userID, orgID}
-	if last, ok := s.touched.Load(key); ok && now.Sub(last.(time.Time)) < time.Minute {
+	if lastSeen != nil && now.Sub(*lastSeen) < TouchEvery {
 		return nil
-	}
-	s.touched.Store(key, now)
-	if s.touchedN.Add(1)%4096 == 0 {
-		// Forget old entries now and then so the map stays small.
-		s.touched.Range(func(k, v any) bool {
-			if now.Sub(v.(time.Time)) >= time.Minute {
-				s.touched.Delete(k)
-			}
-			return true
-		})
 	}
 	_, err := s.Client.Membership.Update().
 		Where(membership.UserID(userID), membership.OrgID(orgID),
-			membership.Or(membership.LastSeenAtIsNil(), membership.LastSeenAtLT(now.Add(-time.Minute)))).
+			membership.Or(membership.LastSeenAtIsNil(), membership.LastSeenAtLT(now.Add(-TouchEvery)))).
 		SetLastSeenAt(now).
 		Save(scope.System(ctx))
 	return err
 }
 
 // ResolveOrg finds the organization named by an X-Org value (slug or id)
-// that userID belongs to. Non-members get NOT_FOUND, as for unknown orgs.
-func (s *Service) ResolveOrg(ctx context.Context, userID int, ref string) (int, error) {
+// that userID belongs to, with the time the member's sign-in was last
+// recorded (for Touch), in one statement. Non-members get NOT_FOUND, as
+// for unknown orgs.
+func (s *Service) ResolveOrg(ctx context.Context, userID int, ref string) (int, *time.Time, error) {
 	ctx = scope.System(ctx)
-	q := s.Client.Organization.Query()
+	q := s.Client.Membership.Query().Where(membership.UserID(userID))
 	if id, err := strconv.Atoi(ref); err == nil {
-		q.Where(organization.ID(id))
+		q.Where(membership.OrgID(id))
 	} else {
-		q.Where(organization.Slug(strings.ToLower(ref)))
+		q.Where(membership.HasOrganizationWith(organization.Slug(strings.ToLower(ref))))
 	}
-	id, err := q.Where(organization.HasMembershipsWith(membership.UserID(userID))).OnlyID(ctx)
+	m, err := q.Only(ctx)
 	if ent.IsNotFound(err) {
-		return 0, apperr.NotFound("organization", ref)
+		return 0, nil, apperr.NotFound("organization", ref)
 	}
-	return id, err
+	if err != nil {
+		return 0, nil, err
+	}
+	return m.OrgID, m.LastSeenAt, nil
 }
 
 // LocalIssuer is the issuer of HS256 development tokens' users.

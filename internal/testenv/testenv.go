@@ -114,9 +114,13 @@ func New(t testing.TB, backend string, cfg Config) *Env {
 		RequestTimeout: 2 * time.Minute,
 		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		WrapDriver: func(d dialect.Driver) dialect.Driver {
-			return dialect.DebugWithContext(d, func(context.Context, ...any) {
+			return dialect.DebugWithContext(d, func(_ context.Context, v ...any) {
 				if e.counted.Load() {
 					e.queries.Add(1)
+					if os.Getenv("OKRGRAPH_TEST_SQL") != "" {
+						// Lists the statements CountQueries counts.
+						fmt.Fprintln(os.Stderr, v...)
+					}
 				}
 			})
 		},
