@@ -192,6 +192,11 @@ func (sl stringSlot) request(s *ast.Schema, bad string) (string, map[string]any,
 // rowCounts counts the rows of every table.
 func rowCounts(t *testing.T, e *testenv.Env) string {
 	t.Helper()
+	// The decision log writes earlier requests' decisions in the
+	// background: flushed first, they cannot land between two counts.
+	if e.App.Decisions != nil {
+		testenv.Must(t, e.App.Decisions.Flush(context.Background()))
+	}
 	var b strings.Builder
 	for _, tbl := range migrate.Tables {
 		var n int
