@@ -144,31 +144,8 @@ func (d *DB) Migrate(ctx context.Context) error {
 		if err := normalizeTimes(ctx, d.SQL); err != nil {
 			return fmt.Errorf("migrate times: %w", err)
 		}
-		// Without statistics SQLite takes "org_id = ?" for a selective
-		// index and walks every item of the org to find the few a filter
-		// names (the dashboard's owned items). ANALYZE gathers them
-		// (sqlite_stat1) at every start, reading at most about 1000 rows
-		// of each index (analysis_limit); PostgreSQL's autovacuum keeps
-		// its own up to date.
-		if err := analyze(ctx, d.SQL); err != nil {
-			return fmt.Errorf("migrate: gather statistics: %w", err)
-		}
 	}
 	return nil
-}
-
-// analyze refreshes SQLite's planner statistics in bounded time.
-func analyze(ctx context.Context, db *sql.DB) error {
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA analysis_limit=1000"); err != nil {
-		return err
-	}
-	_, err = conn.ExecContext(ctx, "ANALYZE")
-	return err
 }
 
 var extraIndexes = []string{
