@@ -358,16 +358,6 @@ var (
 				Columns: []*schema.Column{OkrItemsColumns[31], OkrItemsColumns[28]},
 			},
 			{
-				Name:    "okritem_org_id_updated_at",
-				Unique:  false,
-				Columns: []*schema.Column{OkrItemsColumns[31], OkrItemsColumns[25]},
-			},
-			{
-				Name:    "okritem_org_id_created_at",
-				Unique:  false,
-				Columns: []*schema.Column{OkrItemsColumns[31], OkrItemsColumns[24]},
-			},
-			{
 				Name:    "okritem_parent_id",
 				Unique:  false,
 				Columns: []*schema.Column{OkrItemsColumns[27]},

@@ -193,10 +193,6 @@ func (OKRItem) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("org_id", "level"),
 		index.Fields("org_id", "time_period_id"),
-		// Lists newest first (the SPA's dashboard orders by update or
-		// creation time) walk these backwards and stop at the page.
-		index.Fields("org_id", "updated_at"),
-		index.Fields("org_id", "created_at"),
 		index.Fields("parent_id"),
 		index.Fields("delegate_id"),
 	}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -129,7 +130,11 @@ func (d *DB) Migrate(ctx context.Context) error {
 	// key; "the items a user owns / may view / follows, the items of a
 	// team" (the dashboard's hasOwnersWith, hasFollowersWith and
 	// hasTeamsWith filters) need the other way.
-	for _, stmt := range extraIndexes {
+	stmts := extraIndexes
+	if d.Dialect == dialect.Postgres {
+		stmts = append(slices.Clip(stmts), postgresIndexes...)
+	}
+	for _, stmt := range stmts {
 		if _, err := d.SQL.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migrate: %s: %w", stmt, err)
 		}
@@ -146,6 +151,16 @@ func (d *DB) Migrate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// postgresIndexes serve lists newest first (the SPA's dashboard orders by
+// update or creation time): PostgreSQL walks them backwards and stops at
+// the page. SQLite, planning without statistics, would also walk them
+// for a filtered list and visit every item of the org before the page is
+// full (the dashboard benchmark ran 40% slower), so it does without.
+var postgresIndexes = []string{
+	"CREATE INDEX IF NOT EXISTS okritem_org_id_updated_at ON okr_items (org_id, updated_at)",
+	"CREATE INDEX IF NOT EXISTS okritem_org_id_created_at ON okr_items (org_id, created_at)",
 }
 
 var extraIndexes = []string{
