@@ -44,7 +44,7 @@ type CheckInInput struct {
 // value repeats the current value; a MANUAL objective's carries the new
 // progress; a ROLLUP objective's records status, confidence and note.
 //
-// The actor, the item, its facts (itemFacts: two statements) and the
+// The actor, the item, its facts (Facts: two statements) and the
 // policy decision are read before the transaction, so no row lock (and, on SQLite, not the single write
 // slot) is held while they are gathered. The transaction then locks the
 // item and the ROLLUP objectives above it up to the first key result or
@@ -68,7 +68,7 @@ func (s *Service) CheckIn(ctx context.Context, in CheckInInput) (*ent.CheckIn, *
 	if err := checkCheckInShape(it, in); err != nil {
 		return nil, nil, err
 	}
-	r, err := itemFacts(ctx, s.Client, it)
+	r, err := Facts(ctx, s.Client, it)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -6,9 +6,6 @@ import (
 	"okrgraph/ent"
 )
 
-// ItemFacts exposes itemFacts to the agreement test.
-var ItemFacts = itemFacts
-
 // LockRollupChainStale locks item id's rollup chain, forgets the locked
 // row drop (0: none), and reports how many rows were locked and whether
 // the chain then looks stale.
