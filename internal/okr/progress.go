@@ -495,8 +495,9 @@ func checkProgressShape(kind okritem.Kind, milestone *bool, mode *okritem.Progre
 
 // RecomputeAll recomputes the progress of every item of an organization
 // from its metrics and its children, bottom-up in memory, and writes the
-// values that changed in batches. For repairs and seeding; normal writes
-// keep progress exact as they go.
+// values that changed in batches; the ROLLUP objectives among them take
+// the status of their band (followBand). For repairs and seeding; normal
+// writes keep progress exact as they go.
 func RecomputeAll(ctx context.Context, c *ent.Client, orgID int) (changed int, err error) {
 	sys := scope.System(ctx)
 	items, err := c.OKRItem.Query().
@@ -567,6 +568,11 @@ func RecomputeAll(ctx context.Context, c *ent.Client, orgID int) (changed int, e
 			}).
 			Exec(sys)
 		if err != nil {
+			return 0, err
+		}
+		// A ROLLUP objective's status follows its band, as on every
+		// write that moves its progress.
+		if err := followBand(ctx, c, chunk); err != nil {
 			return 0, err
 		}
 	}
