@@ -171,13 +171,11 @@ func writeCheckIn(ctx context.Context, c *ent.Client, it *ent.OKRItem, chain []*
 		Where(okritem.IDIn(ids...)).
 		SetUpdatedAt(now).
 		Modify(func(u *sql.UpdateBuilder) {
-			u.Set(okritem.FieldProgress, sql.ExprFunc(func(b *sql.Builder) {
-				b.WriteString("CASE ").Ident(okritem.FieldID)
-				for _, r := range rows {
-					b.WriteString(" WHEN ").Arg(r.ID).WriteString(" THEN CAST(").Arg(r.Progress).WriteString(" AS DOUBLE PRECISION)")
-				}
-				b.WriteString(" END")
-			}))
+			byID := make(map[int]float64, len(rows))
+			for _, r := range rows {
+				byID[r.ID] = r.Progress
+			}
+			u.Set(okritem.FieldProgress, progressByID(ids, func(id int) float64 { return byID[id] }))
 			u.Set(okritem.FieldStatus, sql.ExprFunc(func(b *sql.Builder) {
 				b.WriteString("CASE ").Ident(okritem.FieldID)
 				for _, r := range rows {

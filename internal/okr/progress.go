@@ -355,35 +355,16 @@ func rollupChain(ctx context.Context, c *ent.Client, t tree, it *ent.OKRItem, no
 	}
 	fresh := map[int]float64{it.ID: it.Progress}
 	for _, o := range chain {
-		var sum, weighted, plain float64
-		for _, k := range byParent[o.ID] {
-			w := 1.0
-			if k.Weight != nil {
-				w = *k.Weight
+		o.Progress = weightedMean(byParent[o.ID], func(k *ent.OKRItem) float64 {
+			if p, ok := fresh[k.ID]; ok {
+				return p
 			}
-			p, ok := fresh[k.ID]
-			if !ok {
-				p = k.Progress
-			}
-			sum += w
-			weighted += w * p
-			plain += p
-		}
-		switch n := len(byParent[o.ID]); {
-		case sum > 0:
-			o.Progress = weighted / sum
-		case n > 0:
-			o.Progress = plain / float64(n)
-		default:
-			o.Progress = 0
-		}
+			return k.Progress
+		})
 		fresh[o.ID] = o.Progress
 		if o.Status != okritem.StatusCLOSED {
-			if start, end, ok := lockedPeriod(o); ok {
-				o.Status = okritem.Status(Band(o.Progress, start, end, now))
-			} else if o.Progress > 0 {
-				o.Status = okritem.StatusON_TRACK
-			}
+			start, end, ok := lockedPeriod(o)
+			o.Status = bandStatus(o.Status, o.Progress, start, end, ok, now)
 		}
 		o.UpdatedAt = now
 	}
@@ -524,24 +505,7 @@ func RecomputeAll(ctx context.Context, c *ent.Client, orgID int) (changed int, e
 		}
 		p := ownProgress(it)
 		if it.Kind == okritem.KindOBJECTIVE && it.ProgressMode == okritem.ProgressModeROLLUP && depth <= MaxDepth {
-			p = 0
-			var sum, weighted, plain float64
-			for _, k := range kids[it.ID] {
-				w := 1.0
-				if k.Weight != nil {
-					w = *k.Weight
-				}
-				kp := visit(k, depth+1)
-				sum += w
-				weighted += w * kp
-				plain += kp
-			}
-			switch n := len(kids[it.ID]); {
-			case sum > 0:
-				p = weighted / sum
-			case n > 0:
-				p = plain / float64(n)
-			}
+			p = weightedMean(kids[it.ID], func(k *ent.OKRItem) float64 { return visit(k, depth+1) })
 		}
 		progress[it.ID] = p
 		return p
@@ -558,13 +522,7 @@ func RecomputeAll(ctx context.Context, c *ent.Client, orgID int) (changed int, e
 		err := c.OKRItem.Update().
 			Where(okritem.IDIn(chunk...)).
 			Modify(func(u *sql.UpdateBuilder) {
-				u.Set(okritem.FieldProgress, sql.ExprFunc(func(b *sql.Builder) {
-					b.WriteString("CASE ").Ident(okritem.FieldID)
-					for _, id := range chunk {
-						b.WriteString(" WHEN ").Arg(id).WriteString(" THEN CAST(").Arg(progress[id]).WriteString(" AS DOUBLE PRECISION)")
-					}
-					b.WriteString(" END")
-				}))
+				u.Set(okritem.FieldProgress, progressByID(chunk, func(id int) float64 { return progress[id] }))
 			}).
 			Exec(sys)
 		if err != nil {
@@ -676,4 +634,55 @@ func settle(ctx context.Context, c *ent.Client, t tree, saved *ent.OKRItem, oldP
 		}
 	}
 	return rollup(ctx, c, t, saved.ParentID, oldParent)
+}
+
+// weightedMean is the progress a ROLLUP objective takes from its
+// children: their progress (as progressOf gives it) weighted by their
+// weights (1 when unset), the plain mean when the weights sum to 0, and
+// 0 without children. meanOfChildren is its SQL twin.
+func weightedMean(kids []*ent.OKRItem, progressOf func(*ent.OKRItem) float64) float64 {
+	var sum, weighted, plain float64
+	for _, k := range kids {
+		w := 1.0
+		if k.Weight != nil {
+			w = *k.Weight
+		}
+		p := progressOf(k)
+		sum += w
+		weighted += w * p
+		plain += p
+	}
+	switch {
+	case sum > 0:
+		return weighted / sum
+	case len(kids) > 0:
+		return plain / float64(len(kids))
+	}
+	return 0
+}
+
+// bandStatus is the status an open ROLLUP objective takes at progress:
+// its band in its time period (start, end when hasPeriod), else ON_TRACK
+// once it has progress, else the status it has.
+func bandStatus(cur okritem.Status, progress float64, start, end time.Time, hasPeriod bool, now time.Time) okritem.Status {
+	switch {
+	case hasPeriod:
+		return okritem.Status(Band(progress, start, end, now))
+	case progress > 0:
+		return okritem.StatusON_TRACK
+	}
+	return cur
+}
+
+// progressByID is the SQL expression giving each row of ids the progress
+// progressOf returns for it (CASE id WHEN … THEN …), for UPDATEs that
+// write many items' progress at once.
+func progressByID(ids []int, progressOf func(id int) float64) sql.Querier {
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.WriteString("CASE ").Ident(okritem.FieldID)
+		for _, id := range ids {
+			b.WriteString(" WHEN ").Arg(id).WriteString(" THEN CAST(").Arg(progressOf(id)).WriteString(" AS DOUBLE PRECISION)")
+		}
+		b.WriteString(" END")
+	})
 }

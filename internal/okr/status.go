@@ -65,13 +65,12 @@ func followBand(ctx context.Context, c *ent.Client, ids []int) error {
 	}
 	now := time.Now()
 	for _, o := range objs {
-		st := o.Status
-		switch tp := o.Edges.TimePeriod; {
-		case tp != nil:
-			st = okritem.Status(Band(o.Progress, tp.StartsAt, tp.EndsAt, now))
-		case o.Progress > 0:
-			st = okritem.StatusON_TRACK
+		var start, end time.Time
+		tp := o.Edges.TimePeriod
+		if tp != nil {
+			start, end = tp.StartsAt, tp.EndsAt
 		}
+		st := bandStatus(o.Status, o.Progress, start, end, tp != nil, now)
 		if st == o.Status {
 			continue
 		}
