@@ -12,35 +12,6 @@ import (
 // only guards against damaged data.
 const maxChain = 1000
 
-// reportsQuery walks the reporting line down from a membership in one
-// recursive query (PostgreSQL and SQLite alike).
-const reportsQuery = `WITH RECURSIVE r(id, user_id, depth) AS (
-  SELECT id, user_id, 1 FROM memberships WHERE manager_id = $1
-  UNION ALL
-  SELECT m.id, m.user_id, r.depth + 1 FROM memberships m JOIN r ON m.manager_id = r.id WHERE r.depth < $2
-) SELECT user_id, MIN(depth) FROM r GROUP BY user_id ORDER BY user_id`
-
-// Reports returns the user ids of the direct reports of the membership and
-// of all its reports, direct and indirect.
-func Reports(ctx context.Context, c *ent.Client, membershipID int) (direct, all []int, err error) {
-	rows, err := c.QueryContext(ctx, reportsQuery, membershipID, maxChain)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reports: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var user, depth int
-		if err := rows.Scan(&user, &depth); err != nil {
-			return nil, nil, err
-		}
-		if depth == 1 {
-			direct = append(direct, user)
-		}
-		all = append(all, user)
-	}
-	return direct, all, rows.Err()
-}
-
 // chainQuery walks the reporting line up from a membership.
 const chainQuery = `WITH RECURSIVE up(id, manager_id, depth) AS (
   SELECT id, manager_id, 0 FROM memberships WHERE id = $1
