@@ -53,12 +53,7 @@ func (s *Service) ViewerCan(ctx context.Context, it *ent.OKRItem, page []*ent.OK
 		return p, nil
 	}
 	facts := s.facts(ctx)
-	batch := []*ent.OKRItem{it}
-	for _, p := range page {
-		if _, ok := l.done[p.ID]; !ok && p.ID != it.ID {
-			batch = append(batch, p)
-		}
-	}
+	batch := pageBatch(l.done, it, page)
 	for _, item := range batch {
 		r, err := facts.load(ctx, item, page)
 		if err != nil {
@@ -136,12 +131,7 @@ func (l *factsLoader) load(ctx context.Context, it *ent.OKRItem, page []*ent.OKR
 	if r, ok := l.done[it.ID]; ok {
 		return r, nil
 	}
-	batch := []*ent.OKRItem{it}
-	for _, p := range page {
-		if _, ok := l.done[p.ID]; !ok && p.ID != it.ID {
-			batch = append(batch, p)
-		}
-	}
+	batch := pageBatch(l.done, it, page)
 	res, err := FactsBatch(ctx, l.client, batch)
 	if err != nil {
 		return authz.Resource{}, err
@@ -150,4 +140,17 @@ func (l *factsLoader) load(ctx context.Context, it *ent.OKRItem, page []*ent.OKR
 		l.done[id] = r
 	}
 	return res[it.ID], nil
+}
+
+// pageBatch is it followed by the items of its page that done has no
+// answer for yet: what a per-request loader computes at once when it is
+// first asked about it.
+func pageBatch[V any](done map[int]V, it *ent.OKRItem, page []*ent.OKRItem) []*ent.OKRItem {
+	batch := []*ent.OKRItem{it}
+	for _, p := range page {
+		if _, ok := done[p.ID]; !ok && p.ID != it.ID {
+			batch = append(batch, p)
+		}
+	}
+	return batch
 }
