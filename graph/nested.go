@@ -58,17 +58,12 @@ func planNested(ctx context.Context) (nestedPlan, bool) {
 			page = append(page, f.Field)
 			continue
 		}
-		if f.Alias != f.Name {
+		sel, hasNode, ok := edgesNode(oc, f)
+		if !ok {
 			return nestedPlan{}, false
 		}
-		for _, e := range graphql.CollectFields(oc, f.Selections, edgeTypes) {
-			switch {
-			case e.Name == "node" && e.Alias == e.Name:
-				nodeSel, found = e.Selections, true
-			case e.Name == "cursor" || e.Name == "__typename":
-			default:
-				return nestedPlan{}, false
-			}
+		if hasNode {
+			nodeSel, found = sel, true
 		}
 		page = append(page, &ast.Field{Alias: f.Alias, Name: f.Name, Definition: f.Definition, ObjectDefinition: f.ObjectDefinition, Position: f.Position})
 	}
@@ -168,23 +163,37 @@ func planChildren(oc *graphql.OperationContext, f *graphql.CollectedField) (okr.
 		switch c.Name {
 		case "pageInfo", "__typename":
 		case "edges":
-			if c.Alias != c.Name {
+			sel, hasNode, ok := edgesNode(oc, c)
+			if !ok {
 				return level, nil, false
 			}
-			for _, e := range graphql.CollectFields(oc, c.Selections, edgeTypes) {
-				switch {
-				case e.Name == "node" && e.Alias == e.Name:
-					node = e.Selections
-				case e.Name == "cursor" || e.Name == "__typename":
-				default:
-					return level, nil, false
-				}
+			if hasNode {
+				node = sel
 			}
 		default:
 			return level, nil, false // totalCount: ent's path counts
 		}
 	}
 	return level, node, true
+}
+
+// edgesNode checks an unaliased edges field selecting only node (not
+// aliased), cursor and __typename, and returns node's selection (hasNode
+// false when node is not selected).
+func edgesNode(oc *graphql.OperationContext, edges graphql.CollectedField) (node ast.SelectionSet, hasNode, ok bool) {
+	if edges.Alias != edges.Name {
+		return nil, false, false
+	}
+	for _, e := range graphql.CollectFields(oc, edges.Selections, edgeTypes) {
+		switch {
+		case e.Name == "node" && e.Alias == e.Name:
+			node, hasNode = e.Selections, true
+		case e.Name == "cursor" || e.Name == "__typename":
+		default:
+			return nil, false, false
+		}
+	}
+	return node, hasNode, true
 }
 
 // columnSet gathers the columns the selected leaf fields read: a field of
