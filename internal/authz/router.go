@@ -114,10 +114,13 @@ func (r *Router) DecideAll(ctx context.Context, in *Input, actions []string) ([]
 	if r.Observer != nil && len(actions) > 0 {
 		elapsed := time.Since(start) / time.Duration(len(actions))
 		enforced := IsEnforcing(ctx)
+		// One copy of the input and one observation serve every action:
+		// observers do not keep them beyond the call (Observer).
+		one := *in
+		o := Observation{Input: &one, Version: version, Elapsed: elapsed, Enforced: enforced}
 		for i, a := range actions {
-			one := *in
 			one.Action = a
-			o := Observation{Input: &one, Decision: ds[i], Version: version, Err: errs[i], Elapsed: elapsed, Enforced: enforced}
+			o.Decision, o.Err = ds[i], errs[i]
 			r.Observer.ObserveDecision(ctx, &o)
 		}
 	}
