@@ -163,7 +163,12 @@ type recorder struct {
 
 func (r *recorder) ObserveDecision(_ context.Context, o *Observation) {
 	r.mu.Lock()
-	r.got = append(r.got, *o)
+	c := *o // observers keep nothing of o: copy the input too
+	if o.Input != nil {
+		in := *o.Input
+		c.Input = &in
+	}
+	r.got = append(r.got, c)
 	r.mu.Unlock()
 }
 
