@@ -18,7 +18,6 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"entgo.io/ent/schema/field"
-	_ "github.com/lib/pq"  // PostgreSQL driver
 	_ "modernc.org/sqlite" // embedded SQLite driver (pure Go)
 
 	"okrgraph/ent"
@@ -60,9 +59,18 @@ func Open(rawURL string, wrap func(dialect.Driver) dialect.Driver) (*DB, error) 
 		}
 		driverName, dia = "sqlite", dialect.SQLite
 	}
-	db, err := sql.Open(driverName, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+	var db *sql.DB
+	if dia == dialect.Postgres {
+		connector, err := newPGConnector(dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
+		db = sql.OpenDB(connector)
+	} else {
+		var err error
+		if db, err = sql.Open(driverName, dsn); err != nil {
+			return nil, fmt.Errorf("open database: %w", err)
+		}
 	}
 	if dia == dialect.SQLite {
 		// One writer at a time is SQLite's model; a small pool keeps
