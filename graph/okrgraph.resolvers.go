@@ -182,6 +182,9 @@ func (r *teamResolver) OkrCreationListed(ctx context.Context, obj *ent.Team) ([]
 
 // User is the resolver for the user field.
 func (r *viewerResolver) User(ctx context.Context, obj *model.Viewer) (*ent.User, error) {
+	if u := viewerUser(ctx, obj.UserID); u != nil {
+		return u, nil
+	}
 	return r.Client.User.Get(ctx, obj.UserID)
 }
 

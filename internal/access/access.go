@@ -6,11 +6,11 @@ package access
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"okrgraph/ent"
@@ -71,11 +71,15 @@ func OrgScope(ctx context.Context) (scope.Scope, error) {
 }
 
 // LoadActor gathers the facts about the acting member of the selected
-// organization using client c (usually a transaction's).
+// organization using client c (usually a transaction's). The request's
+// first call is answered by the actor read with its identity (WithCache).
 func LoadActor(ctx context.Context, c *ent.Client) (*Actor, error) {
 	s, err := OrgScope(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if a := takeFirst(ctx, s); a != nil {
+		return a, nil
 	}
 	if s.Service {
 		return loadService(ctx, c, s)
@@ -83,52 +87,48 @@ func LoadActor(ctx context.Context, c *ent.Client) (*Actor, error) {
 	return loadMember(ctx, c, s)
 }
 
-// memberQuery reads the acting membership and its organization's settings
-// in one statement; no row means the user is not (or no longer) a member.
-const memberQuery = `SELECT m.id, m.role, m.observer, m.performance_admin, m.manager_id, o.okr_creation, o.team_creation
-FROM memberships m JOIN organizations o ON o.id = m.org_id
-WHERE m.user_id = $1 AND m.org_id = $2`
+// memberQuery reads the acting membership, its organization's settings
+// and the actor's list facts in one statement (memberColumns); no row
+// means the user is not (or no longer) a member.
+var memberQuery = func() string {
+	cols := make([]string, len(memberColumns))
+	for i, c := range memberColumns {
+		cols[i] = c.expr + " AS " + c.as
+	}
+	return "SELECT " + strings.Join(cols, ", ") +
+		" FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = $1 AND m.org_id = $2"
+}()
 
-// actorListsQuery reads every list fact of an actor in one statement, one
-// tagged row per value: 'r' the reports down the reporting line of
-// membership $3 (n: the depth of the nearest path, 1 for direct reports),
-// 'c' the org's listed OKR creators (those still members, as the users'
-// tenant filter has it), 't' the actor's team roles in the org.
-const actorListsQuery = `WITH RECURSIVE r(id, user_id, depth) AS (
-  SELECT id, user_id, 1 FROM memberships WHERE manager_id = $3
-  UNION ALL
-  SELECT m.id, m.user_id, r.depth + 1 FROM memberships m JOIN r ON m.manager_id = r.id WHERE r.depth < $4
-)
-SELECT 'r', user_id, MIN(depth), '' FROM r GROUP BY user_id
-UNION ALL
-SELECT 'c', c.user_id, 0, '' FROM organization_okr_creators c
-  WHERE c.organization_id = $2 AND (c.user_id = $1 OR c.user_id IN (SELECT user_id FROM memberships WHERE org_id = $2))
-UNION ALL
-SELECT 't', tm.team_id, 0, tm.role FROM team_memberships tm WHERE tm.user_id = $1 AND tm.org_id = $2
-ORDER BY 1, 2`
-
-// loadMember gathers a member's facts in two statements (memberQuery,
-// actorListsQuery), read afresh on every call: removing a member or
-// changing their role applies to the very next request.
+// loadMember gathers a member's facts in one statement (memberQuery),
+// read afresh on every call: removing a member or changing their role
+// applies to the very next request.
 func loadMember(ctx context.Context, c *ent.Client, s scope.Scope) (*Actor, error) {
-	var (
-		m           ent.Membership
-		role        string
-		manager     sql.NullInt64
-		okrCreation string
-		teamCreate  string
-		found       bool
-	)
 	rows, err := c.QueryContext(ctx, memberQuery, s.UserID, s.OrgID)
 	if err != nil {
 		return nil, fmt.Errorf("actor: %w", err)
 	}
-	for rows.Next() {
-		if err := rows.Scan(&m.ID, &role, &m.Observer, &m.PerformanceAdmin, &manager, &okrCreation, &teamCreate); err != nil {
-			rows.Close()
+	defer rows.Close()
+	var a *Actor
+	if rows.Next() {
+		vals := make([]any, len(memberColumns))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
 			return nil, fmt.Errorf("actor: %w", err)
 		}
-		found = true
+		a, err = memberActor(s.UserID, func(name string) any {
+			for i, c := range memberColumns {
+				if c.as == name {
+					return vals[i]
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err
@@ -136,110 +136,28 @@ func loadMember(ctx context.Context, c *ent.Client, s scope.Scope) (*Actor, erro
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if !found {
+	if a == nil {
 		return nil, apperr.NotFound("organization", s.OrgID)
 	}
-	m.OrgID, m.UserID, m.Role = s.OrgID, s.UserID, membership.Role(role)
-	if manager.Valid {
-		mid := int(manager.Int64)
-		m.ManagerID = &mid
-	}
-	var direct, all, listed []int
-	teamRoles := map[string]string{}
-	rows, err = c.QueryContext(ctx, actorListsQuery, s.UserID, s.OrgID, m.ID, maxChain)
-	if err != nil {
-		return nil, fmt.Errorf("actor: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			tag, text string
-			id, n     int
-		)
-		if err := rows.Scan(&tag, &id, &n, &text); err != nil {
-			return nil, fmt.Errorf("actor: %w", err)
-		}
-		switch tag {
-		case "r":
-			if n == 1 {
-				direct = append(direct, id)
-			}
-			all = append(all, id)
-		case "c":
-			listed = append(listed, id)
-		case "t":
-			teamRoles[ID(id)] = text
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return &Actor{
-		UserID:     s.UserID,
-		OrgID:      s.OrgID,
-		Membership: &m,
-		Subject: authz.Subject{
-			Type:             authz.SubjectUser,
-			UserID:           ID(s.UserID),
-			Role:             role,
-			Observer:         m.Observer,
-			PerformanceAdmin: m.PerformanceAdmin,
-			TeamRoles:        teamRoles,
-			DirectReports:    IDs(direct),
-			Reports:          IDs(all),
-		},
-		Org: authz.Org{
-			ID:                ID(s.OrgID),
-			OKRCreation:       okrCreation,
-			OKRCreationListed: IDs(listed),
-			TeamCreation:      teamCreate,
-		},
-	}, nil
+	return a, nil
 }
 
-// loadService gathers the facts about an API token's service identity: no
-// membership, no teams, no reports; the token's scopes. A revoked or
-// expired token (checked again here, inside the caller's transaction) is
-// UNAUTHENTICATED.
+// loadService gathers the facts about an API token's service identity in
+// one statement (serviceToken): no membership, no teams, no reports; the
+// token's scopes. A revoked or expired token (checked again here, inside
+// the caller's transaction) is UNAUTHENTICATED.
 func loadService(ctx context.Context, c *ent.Client, s scope.Scope) (*Actor, error) {
-	tok, err := c.APIToken.Query().
-		Where(apitoken.ServiceUserID(s.UserID), apitoken.OrgID(s.OrgID)).
-		Only(scope.System(ctx))
+	sc, err := serviceToken(ctx, c, apitoken.ServiceUserID(s.UserID), apitoken.OrgID(s.OrgID))
 	if ent.IsNotFound(err) {
 		return nil, apperr.Unauthenticated("this API token does not exist or was revoked")
 	}
 	if err != nil {
 		return nil, err
 	}
-	if tok.RevokedAt != nil {
-		return nil, apperr.Unauthenticated("this API token was revoked")
-	}
-	if tok.ExpiresAt != nil && !time.Now().Before(*tok.ExpiresAt) {
-		return nil, apperr.Unauthenticated("this API token has expired")
-	}
-	org, err := c.Organization.Get(ctx, s.OrgID)
-	if err != nil {
+	if err := sc.Live(time.Now()); err != nil {
 		return nil, err
 	}
-	listed, err := org.QueryOkrCreators().IDs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &Actor{
-		UserID: s.UserID,
-		OrgID:  s.OrgID,
-		Subject: authz.Subject{
-			Type:   authz.SubjectService,
-			UserID: ID(s.UserID),
-			Scopes: slices.Clone(tok.Scopes),
-		},
-		Org: authz.Org{
-			ID:                ID(org.ID),
-			OKRCreation:       org.OkrCreation.String(),
-			OKRCreationListed: IDs(listed),
-			TeamCreation:      org.TeamCreation.String(),
-		},
-	}, nil
+	return sc.Actor, nil
 }
 
 // Input starts a policy input for action by this actor.

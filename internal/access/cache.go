@@ -3,8 +3,10 @@ package access
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"okrgraph/ent"
+	"okrgraph/internal/scope"
 )
 
 type cacheKey struct{}
@@ -14,6 +16,10 @@ type cacheKey struct{}
 type cache struct {
 	mu   sync.Mutex
 	vals map[any]*entry
+	// first is the actor the request's identification read along with
+	// the caller (LoadCaller, LoadServiceToken): it answers the request's
+	// first actor read, once.
+	first atomic.Pointer[Actor]
 }
 
 type entry struct {
@@ -22,9 +28,32 @@ type entry struct {
 	err  error
 }
 
-// WithCache returns ctx carrying an empty per-request cache.
-func WithCache(ctx context.Context) context.Context {
-	return context.WithValue(ctx, cacheKey{}, &cache{vals: map[any]*entry{}})
+// WithCache returns ctx carrying an empty per-request cache. first, when
+// not nil, is the actor read with the request's identity: it answers the
+// request's first LoadActor (or ReadActor) of the same user and org, so
+// a request pays no statement of its own for its actor. Every later
+// LoadActor reads afresh, as before: a request that changes the actor's
+// role, teams or reports (a mutation) and then asks again sees the change.
+func WithCache(ctx context.Context, first *Actor) context.Context {
+	c := &cache{vals: map[any]*entry{}}
+	c.first.Store(first)
+	return context.WithValue(ctx, cacheKey{}, c)
+}
+
+// takeFirst returns the identity's actor when it is s's and still unused.
+func takeFirst(ctx context.Context, s scope.Scope) *Actor {
+	c, _ := ctx.Value(cacheKey{}).(*cache)
+	if c == nil {
+		return nil
+	}
+	a := c.first.Load()
+	if a == nil || a.UserID != s.UserID || a.OrgID != s.OrgID || (a.Membership == nil) != s.Service {
+		return nil
+	}
+	if !c.first.CompareAndSwap(a, nil) {
+		return nil
+	}
+	return a
 }
 
 // Memo returns the value cached under key in the request, computing it

@@ -348,45 +348,44 @@ func tenantKeys(ctx context.Context) (string, string) {
 }
 
 // identify provisions the caller's user and selects the organization. It
-// runs for every request: a member removed from the org, or a revoked API
-// token, is refused from the next request on (membership is checked here,
-// by ResolveOrg, and again by every policy decision's actor).
+// runs for every request, so a member removed from the org, or a revoked
+// API token, is refused from the next request on. It reads the user, the
+// membership and the actor's facts in one statement (org.Identify) and
+// hands that actor to the request's first actor read (access.WithCache);
+// the user row answers viewer { user } (graph.WithViewerUser).
 func (a *App) identify(ctx context.Context, c server.Claims, orgRef string) (context.Context, error) {
 	if c.Service {
 		return a.identifyService(ctx, c, orgRef)
 	}
-	u, err := a.Orgs.Provision(ctx, org.Identity{Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, Name: c.Name, SSO: c.SSO, AdoptLocal: c.AdoptLocal})
+	caller, err := a.Orgs.Identify(ctx, org.Identity{Issuer: c.Issuer, Subject: c.Subject, Email: c.Email, Name: c.Name, SSO: c.SSO, AdoptLocal: c.AdoptLocal}, orgRef)
 	if err != nil {
 		return nil, requestError(err)
 	}
-	s := scope.Scope{UserID: u.ID}
-	if orgRef != "" {
-		var lastSeen *time.Time
-		if s.OrgID, lastSeen, err = a.Orgs.ResolveOrg(ctx, u.ID, orgRef); err != nil {
-			return nil, requestError(err)
-		}
-		if err := a.Orgs.Touch(ctx, u.ID, s.OrgID, lastSeen); err != nil {
+	s := scope.Scope{UserID: caller.User.ID, OrgID: caller.OrgID}
+	if caller.Touch {
+		if err := a.Orgs.Touch(ctx, s.UserID, s.OrgID); err != nil {
 			a.Log.WarnContext(ctx, "recording the sign-in failed", "err", err)
 		}
 	}
-	return access.WithCache(scope.With(ctx, s)), nil
+	ctx = graph.WithViewerUser(ctx, caller.User)
+	return access.WithCache(scope.With(ctx, s), caller.Actor), nil
 }
 
 // identifyService scopes an API token's request to its own organization:
 // an X-Org naming any other is NOT_FOUND, as for every org one is not in.
+// The token's facts were read when it was verified (apiTokenAuth).
 func (a *App) identifyService(ctx context.Context, c server.Claims, orgRef string) (context.Context, error) {
-	userID, err1 := strconv.Atoi(c.Subject)
-	orgID, err2 := strconv.Atoi(c.Org)
-	if err1 != nil || err2 != nil {
-		return nil, errors.New("identify: malformed service claims")
+	sc, ok := c.Loaded.(*access.ServiceCaller)
+	if !ok {
+		return nil, errors.New("identify: service claims without their token")
 	}
 	if orgRef != "" && orgRef != c.Org {
-		if _, err := a.Orgs.ResolveServiceOrg(ctx, orgID, orgRef); err != nil {
+		if err := org.CheckServiceOrg(sc.Actor.OrgID, sc.OrgSlug, orgRef); err != nil {
 			return nil, requestError(err)
 		}
 	}
-	s := scope.Scope{UserID: userID, OrgID: orgID, Service: true}
-	return access.WithCache(scope.With(ctx, s)), nil
+	s := scope.Scope{UserID: sc.Actor.UserID, OrgID: sc.Actor.OrgID, Service: true}
+	return access.WithCache(scope.With(ctx, s), sc.Actor), nil
 }
 
 // apiTokenAuth verifies API tokens (okrg_…) against the database on every
@@ -396,16 +395,17 @@ type apiTokenAuth struct{ orgs *org.Service }
 func (apiTokenAuth) Handles(raw string) bool { return strings.HasPrefix(raw, org.APITokenPrefix) }
 
 func (t apiTokenAuth) Authenticate(ctx context.Context, raw string) (server.Claims, error) {
-	tok, err := t.orgs.AuthenticateAPIToken(ctx, raw)
+	sc, err := t.orgs.AuthenticateAPIToken(ctx, raw)
 	if err != nil {
 		return server.Claims{}, requestError(err)
 	}
 	return server.Claims{
 		Issuer:   org.ServiceIssuer,
-		Subject:  strconv.Itoa(tok.ServiceUserID),
-		Org:      strconv.Itoa(tok.OrgID),
+		Subject:  strconv.Itoa(sc.Token.ServiceUserID),
+		Org:      strconv.Itoa(sc.Token.OrgID),
 		Service:  true,
 		ReadOnly: true, // "read" is the only scope: no token may write
+		Loaded:   sc,
 	}, nil
 }
 

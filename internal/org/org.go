@@ -135,16 +135,14 @@ func (s *Service) Provision(ctx context.Context, id Identity) (*ent.User, error)
 // (Membership.lastSignInAt) may get before a request writes it again.
 const TouchEvery = time.Minute
 
-// Touch records the member's sign-in to the org (Membership.lastSignInAt)
-// when the time ResolveOrg read (lastSeen) is older than TouchEvery: most
-// requests send no statement at all, and the UPDATE itself only matches a
-// row whose time is still older (concurrent requests and several
-// instances write at most about once per TouchEvery).
-func (s *Service) Touch(ctx context.Context, userID, orgID int, lastSeen *time.Time) error {
+// Touch records the member's sign-in to the org (Membership.lastSignInAt);
+// Identify tells when it is due (the time it read is older than
+// TouchEvery): most requests send no statement at all, and the UPDATE
+// itself only matches a row whose time is still older (concurrent
+// requests and several instances write at most about once per
+// TouchEvery).
+func (s *Service) Touch(ctx context.Context, userID, orgID int) error {
 	now := time.Now()
-	if lastSeen != nil && now.Sub(*lastSeen) < TouchEvery {
-		return nil
-	}
 	_, err := s.Client.Membership.Update().
 		Where(membership.UserID(userID), membership.OrgID(orgID),
 			membership.Or(membership.LastSeenAtIsNil(), membership.LastSeenAtLT(now.Add(-TouchEvery)))).
@@ -153,46 +151,52 @@ func (s *Service) Touch(ctx context.Context, userID, orgID int, lastSeen *time.T
 	return err
 }
 
-// ResolveOrg finds the organization named by an X-Org value (slug or id)
-// that userID belongs to, with the time the member's sign-in was last
-// recorded (for Touch), in one statement. Non-members get NOT_FOUND, as
-// for unknown orgs.
-func (s *Service) ResolveOrg(ctx context.Context, userID int, ref string) (int, *time.Time, error) {
-	ctx = scope.System(ctx)
-	q := s.Client.Membership.Query().Where(membership.UserID(userID))
-	if id, err := strconv.Atoi(ref); err == nil {
-		q.Where(membership.OrgID(id))
-	} else {
-		q.Where(membership.HasOrganizationWith(organization.Slug(strings.ToLower(ref))))
+// Identify returns the user of a verified identity (provisioned on first
+// sign-in, as Provision) and, when orgRef (an X-Org value: slug or id) is
+// set, the user's membership of that org with the actor's facts: one
+// statement for a user who signed in before (access.LoadCaller), which
+// also tells whether the member's sign-in is due to be recorded (Touch).
+// Unknown
+// orgs and orgs the user is not a member of are NOT_FOUND alike.
+func (s *Service) Identify(ctx context.Context, id Identity, orgRef string) (*access.Caller, error) {
+	if id.Subject == "" {
+		return nil, apperr.Unauthenticated("token has no subject")
 	}
-	m, err := q.Only(ctx)
+	if id.Issuer == "" {
+		return nil, apperr.Unauthenticated("token has no issuer")
+	}
+	touchBefore := time.Now().Add(-TouchEvery)
+	caller, err := access.LoadCaller(ctx, s.Client, id.Issuer, id.Subject, orgRef, touchBefore)
 	if ent.IsNotFound(err) {
-		return 0, nil, apperr.NotFound("organization", ref)
+		// First sign-in: provision the user, then read again.
+		if _, err = s.Provision(ctx, id); err != nil {
+			return nil, err
+		}
+		caller, err = access.LoadCaller(ctx, s.Client, id.Issuer, id.Subject, orgRef, touchBefore)
 	}
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	return m.OrgID, m.LastSeenAt, nil
+	if orgRef != "" && caller.OrgID == 0 {
+		return nil, apperr.NotFound("organization", orgRef)
+	}
+	return caller, nil
 }
 
 // LocalIssuer is the issuer of HS256 development tokens' users.
 const LocalIssuer = "local"
 
-// ResolveServiceOrg checks that an X-Org value names the API token's own
-// organization orgID; any other is NOT_FOUND.
-func (s *Service) ResolveServiceOrg(ctx context.Context, orgID int, ref string) (int, error) {
-	ctx = scope.System(ctx)
-	q := s.Client.Organization.Query().Where(organization.ID(orgID))
+// CheckServiceOrg checks that an X-Org value (slug or id) names an API
+// token's own organization (orgID, slug); any other is NOT_FOUND.
+func CheckServiceOrg(orgID int, slug, ref string) error {
 	if id, err := strconv.Atoi(ref); err == nil {
-		q.Where(organization.ID(id))
-	} else {
-		q.Where(organization.Slug(strings.ToLower(ref)))
+		if id == orgID {
+			return nil
+		}
+	} else if strings.ToLower(ref) == slug {
+		return nil
 	}
-	id, err := q.OnlyID(ctx)
-	if ent.IsNotFound(err) {
-		return 0, apperr.NotFound("organization", ref)
-	}
-	return id, err
+	return apperr.NotFound("organization", ref)
 }
 
 // CreateOrganizationInput is the input of createOrganization.

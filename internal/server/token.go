@@ -38,6 +38,10 @@ type Claims struct {
 	// AdoptLocal: the issuer may take over the "local" user with the same
 	// verified email (migration from development tokens to an IdP).
 	AdoptLocal bool
+	// Loaded is what an Authenticator read while verifying the token (an
+	// API token's facts), handed to Identify; the server does not look
+	// at it.
+	Loaded any
 }
 
 // ErrTokenExpired is wrapped by authenticators for expired credentials.
