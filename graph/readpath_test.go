@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"math"
 	"testing"
 
 	"okrgraph/internal/testenv"
@@ -9,11 +10,12 @@ import (
 // maxDashboardStatements bounds the SQL statements of the SPA dashboard
 // read (benchDashboard: viewer, the first 20 owned OKRs with totalCount,
 // owners, progress status and every viewerCan flag) once the member's
-// sign-in is recorded. It counts statements, not time: identity (user,
-// org and membership), the actor (two), the page and its count, owners,
-// periods and the viewerCan facts of the page. A change that adds a
-// statement per item, or per request, fails here on both databases.
-const maxDashboardStatements = 11
+// sign-in is recorded. It counts statements, not time: the identity (the
+// user, org, membership and actor facts in one; viewer { user } is its
+// row), the page and its count, owners, periods and the viewerCan facts
+// of the page (two). A change that adds a statement per item, or per
+// request, fails here on both databases.
+const maxDashboardStatements = 7
 
 func TestDashboardStatementCount(t *testing.T) {
 	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
@@ -42,6 +44,36 @@ func TestDashboardStatementCount(t *testing.T) {
 		t.Logf("%s: %d statements for %d items", e.Backend, n, len(first.Okrs.Edges))
 		if n > maxDashboardStatements {
 			t.Fatalf("dashboard made %d SQL statements, want at most %d", n, maxDashboardStatements)
+		}
+	})
+}
+
+// maxCheckInStatements bounds the SQL statements of one check-in request
+// (lcCheckInMutation on a key result under an objective) once the
+// member's sign-in is recorded, counted as the bench counts them
+// (BEGIN and COMMIT included): the identity with the actor (one), the
+// item and its facts (three), then in one transaction BEGIN, the rollup
+// chain's lock, the children's read, the insert, one UPDATE and COMMIT.
+const maxCheckInStatements = 10
+
+func TestCheckInStatementCount(t *testing.T) {
+	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
+		c := e.As("olivia", "acme")
+		o := lcCreate(t, c, map[string]any{"kind": "OBJECTIVE", "title": "Counted"})
+		kr := lcCreate(t, c, map[string]any{"kind": "KEY_RESULT", "title": "Counted KR", "parentId": o, "metricTarget": 100})
+		lcCreate(t, c, map[string]any{"kind": "KEY_RESULT", "title": "Sibling KR", "parentId": o, "metricTarget": 10})
+		lcCheckIn(t, c, map[string]any{"itemId": kr, "value": 10.0}) // records the sign-in
+		n := e.CountQueries(func() { lcCheckIn(t, c, map[string]any{"itemId": kr, "value": 40.0}) })
+		t.Logf("%s: %d statements per check-in", e.Backend, n)
+		if n > maxCheckInStatements {
+			t.Fatalf("a check-in made %d SQL statements, want at most %d", n, maxCheckInStatements)
+		}
+		var out struct {
+			Node struct{ Progress float64 }
+		}
+		c.MustDo(t, `query($id: ID!) { node(id: $id) { ... on OKRItem { progress } } }`, map[string]any{"id": o}, &out)
+		if math.Abs(out.Node.Progress-0.2) > 1e-9 {
+			t.Fatalf("objective progress %v after the counted check-in, want 0.2", out.Node.Progress)
 		}
 	})
 }
