@@ -18,7 +18,9 @@ func TestIdentityIsOneStatement(t *testing.T) {
 	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
 		ctx := scope.System(context.Background())
 		sam := e.As("sam", "acme") // a manager: reports down two levels, a team
-		var tn struct{ Typename string `json:"__typename"` }
+		var tn struct {
+			Typename string `json:"__typename"`
+		}
 		sam.MustDo(t, `{ __typename }`, nil, &tn) // records the sign-in
 		count := func(name string, c *testenv.Client, q string, want int64) {
 			t.Helper()
@@ -36,7 +38,9 @@ func TestIdentityIsOneStatement(t *testing.T) {
 		count("admin, apiTokens", olivia, `{ apiTokens { id } }`, 2)
 
 		// The user row is the database's.
-		var v struct{ Viewer struct{ User struct{ ID, Name string } } }
+		var v struct {
+			Viewer struct{ User struct{ ID, Name string } }
+		}
 		sam.MustDo(t, `{ viewer { user { id name } } }`, nil, &v)
 		if v.Viewer.User.Name != "Sam Sales" || v.Viewer.User.ID != e.UserID(t, "sam") {
 			t.Fatalf("viewer %+v", v)
