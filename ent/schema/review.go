@@ -176,7 +176,7 @@ func (Review) Interceptors() []ent.Interceptor {
 // reportOf matches rows whose user column names a direct or indirect
 // report of the requester in the selected organization: the reporting
 // line walked down in one recursive subquery, as the actor's reports are
-// read (access.actorListsQuery).
+// read (access.memberColumns).
 func reportOf(col string, s scope.Scope) *sql.Predicate {
 	return sql.P(func(b *sql.Builder) {
 		b.WriteString(col).
