@@ -2,8 +2,10 @@ package okr
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"okrgraph/ent"
@@ -28,10 +30,10 @@ func Facts(ctx context.Context, c *ent.Client, it *ent.OKRItem) (authz.Resource,
 // stay far below the databases' limits whatever the page size.
 const factsChunk = 500
 
-// FactsBatch describes many items for the policy in at most two
-// statements per 500 items, whatever their number: the parents, then
-// every list fact (teams and their listed creators, viewers and grants of
-// the items and their parents, the owners' managers) in one tagged query
+// FactsBatch describes many items for the policy in one statement per
+// 500 items, whatever their number: the parents' facts and every list
+// fact (teams and their listed creators, viewers and grants of the items
+// and their parents, the owners' managers) in one tagged query
 // (factsQuery). Facts are read with a privileged scope: the policy must
 // see a private parent even when the actor cannot.
 func FactsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem) (map[int]authz.Resource, error) {
@@ -63,20 +65,11 @@ func factsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem, out ma
 			orgs = append(orgs, it.OrgID)
 		}
 	}
-	parents := map[int]*ent.OKRItem{}
-	if len(parentIDs) > 0 {
-		ps, err := c.OKRItem.Query().Where(okritem.IDIn(parentIDs...)).All(sys)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			parents[p.ID] = p
-		}
-	}
 	f, err := loadFacts(sys, c, ids, parentIDs, orgs, owners)
 	if err != nil {
 		return err
 	}
+	parents := f.parents
 	for _, p := range parents {
 		p.Edges.Viewers = f.viewers[p.ID]
 		for _, g := range f.grants[p.ID] {
@@ -135,7 +128,16 @@ func factsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem, out ma
 //	'v' item or parent, a listed viewer
 //	'g' item or parent, grantee, grant kind
 //	'm' org, owner, the owner's direct manager
-const factsQuery = `SELECT 't', it.okr_item_id, t.id, 0, t.name, t.okr_creation
+//	'p' parent, creator, delegate (0: none), owner order (JSON),
+//	    "kind:flags:check-in owner" (flags: p private, r alignment
+//	    restricted, k delegate key results, n notify owner)
+const factsQuery = `SELECT 'p', p.id, p.creator_id, COALESCE(p.delegate_id, 0), COALESCE(CAST(p.owner_order AS TEXT), '[]'),
+  p.kind || ':' || (CASE WHEN p.private THEN 'p' ELSE '' END) || (CASE WHEN p.alignment_restricted THEN 'r' ELSE '' END)
+  || (CASE WHEN p.delegate_key_results THEN 'k' ELSE '' END) || (CASE WHEN p.notify_owner THEN 'n' ELSE '' END)
+  || ':' || CAST(COALESCE(p.checkin_owner_id, 0) AS TEXT)
+  FROM okr_items p WHERE p.id IN (%[5]s)
+UNION ALL
+SELECT 't', it.okr_item_id, t.id, 0, t.name, t.okr_creation
   FROM okr_item_teams it JOIN teams t ON t.id = it.team_id WHERE it.okr_item_id IN (%[1]s)
 UNION ALL
 SELECT 'l', tc.team_id, tc.user_id, 0, '', ''
@@ -152,6 +154,7 @@ ORDER BY 1, 2, 4, 3`
 
 // facts are the list facts factsQuery read.
 type facts struct {
+	parents   map[int]*ent.OKRItem // the fields parentFacts and people read
 	teams     map[int][]*ent.Team  // by item
 	viewers   map[int][]*ent.User  // by item or parent
 	grants    map[int][]*ent.Grant // by item or parent
@@ -172,21 +175,22 @@ func loadFacts(ctx context.Context, c *ent.Client, ids, parentIDs, orgs, owners 
 		return b.String()
 	}
 	itemList := list(ids)
-	parentList := ""
+	parentList, parentsOnly := "", "NULL"
 	if len(parentIDs) > 0 {
-		parentList = ", " + list(parentIDs)
+		parentsOnly = list(parentIDs)
+		parentList = ", " + parentsOnly
 	}
 	orgList := list(orgs)
 	ownerList := "NULL"
 	if len(owners) > 0 {
 		ownerList = list(owners)
 	}
-	rows, err := c.QueryContext(ctx, fmt.Sprintf(factsQuery, itemList, parentList, orgList, ownerList), args...)
+	rows, err := c.QueryContext(ctx, fmt.Sprintf(factsQuery, itemList, parentList, orgList, ownerList, parentsOnly), args...)
 	if err != nil {
 		return nil, fmt.Errorf("facts: %w", err)
 	}
 	defer rows.Close()
-	f := &facts{teams: map[int][]*ent.Team{}, viewers: map[int][]*ent.User{}, grants: map[int][]*ent.Grant{}, managerOf: map[key]int{}}
+	f := &facts{parents: map[int]*ent.OKRItem{}, teams: map[int][]*ent.Team{}, viewers: map[int][]*ent.User{}, grants: map[int][]*ent.Grant{}, managerOf: map[key]int{}}
 	teams := map[int]*ent.Team{}
 	listed := map[int][]*ent.User{}
 	for rows.Next() {
@@ -198,6 +202,12 @@ func loadFacts(ctx context.Context, c *ent.Client, ids, parentIDs, orgs, owners 
 			return nil, fmt.Errorf("facts: %w", err)
 		}
 		switch tag {
+		case "p":
+			p, err := parentRow(a, b, n, s1, s2)
+			if err != nil {
+				return nil, err
+			}
+			f.parents[a] = p
 		case "t":
 			t := teams[b]
 			if t == nil {
@@ -222,6 +232,30 @@ func loadFacts(ctx context.Context, c *ent.Client, ids, parentIDs, orgs, owners 
 }
 
 type key struct{ org, user int }
+
+// parentRow is a parent as factsQuery's 'p' row describes it.
+func parentRow(id, creator, delegateID int, ownerOrder, rest string) (*ent.OKRItem, error) {
+	p := &ent.OKRItem{ID: id, CreatorID: creator}
+	if err := json.Unmarshal([]byte(ownerOrder), &p.OwnerOrder); err != nil {
+		return nil, fmt.Errorf("facts: owner order of %d: %w", id, err)
+	}
+	kind, rest, _ := strings.Cut(rest, ":")
+	flags, checkinOwner, _ := strings.Cut(rest, ":")
+	p.Kind = okritem.Kind(kind)
+	p.Private = strings.Contains(flags, "p")
+	p.AlignmentRestricted = strings.Contains(flags, "r")
+	p.DelegateKeyResults = strings.Contains(flags, "k")
+	p.NotifyOwner = strings.Contains(flags, "n")
+	if delegateID != 0 {
+		p.DelegateID = &delegateID
+	}
+	if n, err := strconv.Atoi(checkinOwner); err != nil {
+		return nil, fmt.Errorf("facts: check-in owner of %d: %w", id, err)
+	} else if n != 0 {
+		p.CheckinOwnerID = &n
+	}
+	return p, nil
+}
 
 // people are the users who may view a private item besides org-wide
 // viewers: owners, creator, delegate, check-in owner and listed viewers.
