@@ -156,8 +156,7 @@ func (s *Service) Touch(ctx context.Context, userID, orgID int) error {
 // set, the user's membership of that org with the actor's facts: one
 // statement for a user who signed in before (access.LoadCaller), which
 // also tells whether the member's sign-in is due to be recorded (Touch).
-// Unknown
-// orgs and orgs the user is not a member of are NOT_FOUND alike.
+// Unknown orgs and orgs the user is not a member of are NOT_FOUND alike.
 func (s *Service) Identify(ctx context.Context, id Identity, orgRef string) (*access.Caller, error) {
 	if id.Subject == "" {
 		return nil, apperr.Unauthenticated("token has no subject")
