@@ -68,6 +68,7 @@ environment:
   OKRGRAPH_METRICS_ADDR   serve /metrics (Prometheus) on this separate listener, e.g. 127.0.0.1:9090
   OKRGRAPH_METRICS_TOKEN  serve /metrics on the main listener to requests bearing this token
   OKRGRAPH_DECISION_LOG_RETENTION  how long decision log entries are kept (default 720h)
+  OKRGRAPH_DECISION_CACHE cached policy decisions per generation of the default policy's cache (default 16384; 0 disables every cache)
 `
 
 func main() {
@@ -206,7 +207,17 @@ func serve(ctx context.Context, args []string) error {
 			return fmt.Errorf("OKRGRAPH_TREE_MAX_ITEMS must be a positive integer, got %q", v)
 		}
 	}
+	decisionCache := 0
+	if v := os.Getenv("OKRGRAPH_DECISION_CACHE"); v != "" {
+		if decisionCache, err = strconv.Atoi(v); err != nil || decisionCache < 0 {
+			return fmt.Errorf("OKRGRAPH_DECISION_CACHE must be a non-negative integer, got %q", v)
+		}
+		if decisionCache == 0 {
+			decisionCache = -1
+		}
+	}
 	a, err := app.New(ctx, app.Config{
+		DecisionCache:   decisionCache,
 		MaxTreeItems:    maxTree,
 		DatabaseURL:     databaseURL(),
 		JWTSecret:       sec,

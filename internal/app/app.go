@@ -59,6 +59,10 @@ type Config struct {
 	// TenantGate bounds concurrent tenant evaluations per org and in all,
 	// and the heap one may grow (nil: authz.NewGate defaults).
 	TenantGate *authz.Gate
+	// DecisionCache is the entry limit per generation of the default
+	// policy's decision cache (0: authz.DefaultDecisionCacheEntries);
+	// negative disables every engine's cache (OKRGRAPH_DECISION_CACHE=0).
+	DecisionCache int
 	// Limits bound each GraphQL request's document and cost (zero fields:
 	// server.DefaultLimits); see docs/limits.md.
 	Limits server.Limits
@@ -152,10 +156,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		gate = authz.NewGate(0, 0, 0, 0)
 	}
 	tenantOpts := []authz.Option{authz.WithLogger(log), authz.WithTimeout(tenantTimeout), authz.WithGate(gate)}
+	if cfg.DecisionCache < 0 {
+		tenantOpts = append(tenantOpts, authz.WithDecisionCache(-1, 0))
+	}
 	a := &App{DB: db, Log: log, Metrics: metrics.New()}
 	decider := cfg.Decider
 	if decider == nil {
-		engine, err := authz.NewEngine(authz.WithLogger(log), authz.WithTimeout(cfg.PolicyTimeout))
+		engine, err := authz.NewEngine(authz.WithLogger(log), authz.WithTimeout(cfg.PolicyTimeout),
+			authz.WithDecisionCache(cfg.DecisionCache, 0))
 		if err != nil {
 			a.Close()
 			return nil, fmt.Errorf("policy engine: %w", err)

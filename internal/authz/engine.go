@@ -14,6 +14,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"path"
+	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,6 +77,11 @@ type config struct {
 	logger  *slog.Logger
 	extra   []sourceModule
 	gate    *Gate // tenant engines; nil: DefaultGate()
+	// Decision cache limits per generation; 0: the defaults of the engine's
+	// kind; cacheEntries < 0: no cache.
+	cacheEntries int
+	cacheBytes   int64
+	allBuiltins  bool // tests: compile against every built-in
 }
 
 type sourceModule struct{ name, src string }
@@ -118,6 +125,19 @@ func WithGate(g *Gate) Option {
 	return func(c *config) { c.gate = g }
 }
 
+// WithDecisionCache bounds the engine's decision cache (decisioncache.go):
+// entries and bytes per generation (the cache holds at most two). Zero
+// takes the default of the engine's kind (DefaultDecisionCacheEntries and
+// DefaultDecisionCacheBytes, or their tenant counterparts); entries < 0
+// disables the cache.
+func WithDecisionCache(entries int, bytes int64) Option {
+	return func(c *config) { c.cacheEntries, c.cacheBytes = entries, bytes }
+}
+
+// withAllBuiltins compiles against every built-in of this OPA version,
+// non-deterministic ones included (tests of the cache's soundness check).
+func withAllBuiltins() Option { return func(c *config) { c.allBuiltins = true } }
+
 // withExtraModule adds a Rego module to the compile step; its package must
 // be under TenantNamespace. This is the seam for per-tenant policies: only
 // tests use it until main.rego reads tenant rules.
@@ -134,8 +154,9 @@ type Engine struct {
 	logger  *slog.Logger
 	static  []rego.EvalOption // eval options shared by every decision
 	memo    inputMemo
-	tenant  bool  // evaluates tenant code: gated, cancelled with ctx
-	gate    *Gate // nil: DefaultGate()
+	tenant  bool           // evaluates tenant code: gated, cancelled with ctx
+	gate    *Gate          // nil: DefaultGate()
+	cache   *decisionCache // nil: none
 }
 
 var _ Authorizer = (*Engine)(nil)
@@ -146,6 +167,9 @@ var _ Authorizer = (*Engine)(nil)
 func NewEngine(opts ...Option) (*Engine, error) {
 	cfg := newConfig(opts)
 	caps := Capabilities()
+	if cfg.allBuiltins {
+		caps = ast.CapabilitiesForThisVersion()
+	}
 
 	modules, err := parseFS(policies.FS, caps)
 	if err != nil {
@@ -232,7 +256,7 @@ func newEngine(cfg config, caps *ast.Capabilities, modules []*ast.Module) (*Engi
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{
+	e := &Engine{
 		tenant:  q == TenantDecisionQuery,
 		gate:    cfg.gate,
 		query:   query,
@@ -248,7 +272,87 @@ func newEngine(cfg config, caps *ast.Capabilities, modules []*ast.Module) (*Engi
 			rego.EvalRuleIndexing(true),
 			rego.EvalEarlyExit(true),
 		},
-	}, nil
+	}
+	if entries, bytes := cfg.cacheLimits(e.tenant); entries > 0 && deterministic(compiler) {
+		e.cache = newDecisionCache(entries, bytes)
+		runtime.AddCleanup(e, (*decisionCache).release, e.cache)
+	}
+	return e, nil
+}
+
+// cacheLimits are the decision cache's limits per generation (0 entries:
+// no cache).
+func (c *config) cacheLimits(tenant bool) (int, int64) {
+	entries, bytes := c.cacheEntries, c.cacheBytes
+	if entries < 0 {
+		return 0, 0
+	}
+	if entries == 0 {
+		entries = DefaultDecisionCacheEntries
+		if tenant {
+			entries = DefaultTenantDecisionCacheEntries
+		}
+	}
+	if bytes <= 0 {
+		bytes = DefaultDecisionCacheBytes
+		if tenant {
+			bytes = DefaultTenantDecisionCacheBytes
+		}
+	}
+	return entries, bytes
+}
+
+// deterministic reports whether the compiled modules call only built-ins
+// whose result depends on their arguments alone: no clock, randomness,
+// network or runtime environment. Only then may decisions be cached. The
+// capabilities leave such built-ins out already; this checks the modules
+// themselves, whatever they were compiled with.
+func deterministic(c *ast.Compiler) bool {
+	if c == nil {
+		return false
+	}
+	ok := true
+	check := func(op ast.Ref) {
+		name := op.String()
+		if b, builtin := ast.BuiltinMap[name]; builtin && (b.Nondeterministic || removedBuiltins[name] || strings.HasPrefix(name, "net.")) {
+			ok = false
+		}
+	}
+	for _, m := range c.Modules {
+		ast.NewGenericVisitor(func(x any) bool {
+			switch x := x.(type) {
+			case *ast.Expr:
+				if x.IsCall() {
+					check(x.Operator())
+				}
+			case ast.Call:
+				if len(x) > 0 {
+					if op, isRef := x[0].Value.(ast.Ref); isRef {
+						check(op)
+					}
+				}
+			}
+			return !ok
+		}).Walk(m)
+	}
+	return ok
+}
+
+// CacheStats reports what the engine's decision cache did (Enabled false:
+// it has none).
+func (e *Engine) CacheStats() CacheStats {
+	if e == nil || e.cache == nil {
+		return CacheStats{}
+	}
+	return e.cache.stats()
+}
+
+// releaseCache drops the engine's cached decisions and keeps no new ones:
+// the Router no longer routes to it.
+func (e *Engine) releaseCache() {
+	if e != nil && e.cache != nil {
+		e.cache.release()
+	}
 }
 
 func prepare(caps *ast.Capabilities, store storage.Store, query string, opt func(*rego.Rego), modules []*ast.Module) (rego.PreparedEvalQuery, error) {
@@ -296,7 +400,23 @@ func (e *Engine) Decide(ctx context.Context, in *Input) (d Decision, err error) 
 	if e == nil || in == nil {
 		return e.fail(ctx, in, errors.New("nil engine or input"))
 	}
-	return e.decideValue(ctx, in, inputValue(in, &e.memo))
+	c := e.cache
+	if c == nil {
+		return e.decideValue(ctx, in, inputValue(in, &e.memo))
+	}
+	buf := getKeyBuf()
+	head, tail := appendKey((*buf)[:0], keySingle, in, nil)
+	defer putKeyBuf(buf, head[:cap(head)])
+	if ent := c.get(head, tail); ent != nil {
+		d = ent.ds[0]
+		d.Reasons = slices.Clone(d.Reasons)
+		return d, nil
+	}
+	d, err = e.decideValue(ctx, in, inputValue(in, &e.memo))
+	if err == nil {
+		c.put(head, tail, []Decision{d})
+	}
+	return d, err
 }
 
 func (e *Engine) decideValue(ctx context.Context, in *Input, value ast.Value) (Decision, error) {
@@ -353,6 +473,16 @@ func (e *Engine) decideEach(ctx context.Context, in *Input, actions []string) (d
 	if len(actions) == 0 {
 		return ds, errs
 	}
+	var head, tail []byte // the cache key
+	if c := e.cache; c != nil {
+		buf := getKeyBuf()
+		head, tail = appendKey((*buf)[:0], keyAll, in, actions)
+		defer putKeyBuf(buf, head[:cap(head)])
+		if ent := c.get(head, tail); ent != nil && len(ent.ds) == len(actions) {
+			copyDecisions(ds, ent.ds)
+			return ds, errs
+		}
+	}
 	base := inputBase(in, &e.memo)
 	terms := make([]*ast.Term, len(actions))
 	for j, a := range actions {
@@ -364,6 +494,7 @@ func (e *Engine) decideEach(ctx context.Context, in *Input, actions []string) (d
 	}
 	switch {
 	case err == nil:
+		e.remember(head, tail, ds, errs)
 		return ds, errs
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
 		errors.Is(err, ErrTenantBusy) || ctx.Err() != nil:
@@ -379,7 +510,22 @@ func (e *Engine) decideEach(ctx context.Context, in *Input, actions []string) (d
 		one.Action = actions[i]
 		ds[i], errs[i] = e.decideValue(ctx, &one, base.value(terms[i]))
 	}
+	e.remember(head, tail, ds, errs)
 	return ds, errs
+}
+
+// remember caches DecideAll's decisions under key when every action was
+// decided without error.
+func (e *Engine) remember(head, tail []byte, ds []Decision, errs []error) {
+	if tail == nil || e.cache == nil {
+		return
+	}
+	for _, err := range errs {
+		if err != nil {
+			return
+		}
+	}
+	e.cache.put(head, tail, ds)
 }
 
 // decodeAll reads the {action: decision} object of DecisionsQuery into

@@ -183,6 +183,9 @@ func (r *Router) Invalidate(orgID string) {
 func (r *Router) Install(orgID string, version int, engine *Engine) {
 	e := r.entry(orgID)
 	e.mu.Lock()
+	if e.engine != engine {
+		e.engine.releaseCache()
+	}
 	e.version, e.engine, e.checked = version, engine, time.Now()
 	e.used.Store(time.Now().UnixNano())
 	if engine != nil {
@@ -256,6 +259,9 @@ func (r *Router) engineFor(ctx context.Context, orgID string) (*Engine, int, err
 			}
 			r.evict(e)
 		}
+		// The old version's engine decides nothing any more: its cached
+		// decisions go now rather than when the last request using it ends.
+		e.engine.releaseCache()
 		e.version, e.engine = v, engine
 	}
 	e.checked = time.Now()
@@ -286,6 +292,7 @@ func (r *Router) evict(keep *tenantEntry) {
 	slices.SortFunc(loaded, func(a, b *tenantEntry) int { return cmp.Compare(a.used.Load(), b.used.Load()) })
 	for _, e := range loaded[:len(loaded)+1-max] {
 		e.mu.Lock()
+		e.engine.releaseCache()
 		e.engine, e.version, e.checked = nil, 0, time.Time{}
 		e.mu.Unlock()
 	}

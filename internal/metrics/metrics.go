@@ -96,6 +96,18 @@ func New() *Metrics {
 	}
 	reg.MustRegister(m.requests, m.errors, m.tooCostly, m.decisions, m.decisionLatency, m.failures,
 		m.logDropped, m.logWriteErrors,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "okrgraph_policy_decision_cache_hits_total",
+			Help: "Decisions answered from an engine's decision cache (whole DecideAll batches count once), process-wide.",
+		}, func() float64 { h, _, _ := authz.DecisionCacheStats(); return float64(h) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "okrgraph_policy_decision_cache_misses_total",
+			Help: "Decision cache look-ups that had to evaluate the policy, process-wide.",
+		}, func() float64 { _, m, _ := authz.DecisionCacheStats(); return float64(m) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "okrgraph_policy_decision_cache_bytes",
+			Help: "Bytes held by all decision caches, as counted against their budget.",
+		}, func() float64 { _, _, b := authz.DecisionCacheStats(); return float64(b) }),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
