@@ -440,6 +440,12 @@ func TestFailClosedOnBadDecisions(t *testing.T) {
 			e, _ := quietEngine(t, "package okrgraph.main\n\n"+src)
 			d, err := e.Decide(context.Background(), updateInput())
 			assertFailClosed(t, d, err, nil)
+			// Never cached: the same input evaluates (and fails) again.
+			d, err = e.Decide(context.Background(), updateInput())
+			assertFailClosed(t, d, err, nil)
+			if st := e.CacheStats(); !st.Enabled || st.Hits != 0 || st.Entries != 0 || st.Misses != 2 {
+				t.Errorf("cache after two failures: %+v", st)
+			}
 		})
 	}
 }
