@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -219,17 +221,26 @@ var viewerCanActions = []string{
 }
 
 // BenchmarkViewerCan compares the ten flags of one item's viewerCan as ten
-// decisions (one input each) and as one DecideAll (one input, ten evaluations), with
-// the default policy and with a typical tenant policy.
+// decisions (one input each) and as one DecideAll (one input, one
+// evaluation), with the default policy and with a typical tenant policy,
+// evaluated every time (each, all: the decision cache off), answered from
+// the decision cache (each-hit, all-hit), and missing it (all-miss: a new
+// item every time, so the key is built, the policy evaluated and the
+// answer stored).
 func BenchmarkViewerCan(b *testing.B) {
-	def, err := NewEngine()
-	if err != nil {
-		b.Fatal(err)
+	engines := func(opts ...Option) (*Engine, *Engine) {
+		def, err := NewEngine(opts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ten, err := NewTenantEngine(typicalTenant(b), append(opts, WithTimeout(time.Minute))...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return def, ten
 	}
-	ten, err := NewTenantEngine(typicalTenant(b), WithTimeout(time.Minute))
-	if err != nil {
-		b.Fatal(err)
-	}
+	def, ten := engines(WithDecisionCache(-1, 0))
+	cdef, cten := engines()
 	ctx := context.Background()
 	for _, in := range []struct {
 		name  string
@@ -239,29 +250,89 @@ func BenchmarkViewerCan(b *testing.B) {
 		{"stranger", with(updateInput(), func(in *Input) { in.Subject = member("u-zed") })},
 	} {
 		for _, e := range []struct {
-			name   string
-			engine *Engine
-		}{{"default", def}, {"tenant", ten}} {
-			b.Run(in.name+"/"+e.name+"/each", func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					for _, a := range viewerCanActions {
-						one := *in.input
-						one.Action = a
-						if _, err := e.engine.Decide(ctx, &one); err != nil {
+			name          string
+			engine, cache *Engine
+		}{{"default", def, cdef}, {"tenant", ten, cten}} {
+			each := func(e *Engine) func(b *testing.B) {
+				return func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						for _, a := range viewerCanActions {
+							one := *in.input
+							one.Action = a
+							if _, err := e.Decide(ctx, &one); err != nil {
+								b.Fatal(err)
+							}
+						}
+					}
+				}
+			}
+			all := func(e *Engine) func(b *testing.B) {
+				return func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						if _, err := e.DecideAll(ctx, in.input, viewerCanActions); err != nil {
 							b.Fatal(err)
 						}
 					}
 				}
-			})
-			b.Run(in.name+"/"+e.name+"/all", func(b *testing.B) {
+			}
+			b.Run(in.name+"/"+e.name+"/each", each(e.engine))
+			b.Run(in.name+"/"+e.name+"/all", all(e.engine))
+			b.Run(in.name+"/"+e.name+"/each-hit", each(e.cache))
+			b.Run(in.name+"/"+e.name+"/all-hit", all(e.cache))
+			b.Run(in.name+"/"+e.name+"/all-miss", func(b *testing.B) {
+				one := *in.input
 				b.ReportAllocs()
+				i := 0
 				for b.Loop() {
-					if _, err := e.engine.DecideAll(ctx, in.input, viewerCanActions); err != nil {
+					i++
+					one.Resource.ID = strconv.Itoa(i)
+					if _, err := e.cache.DecideAll(ctx, &one, viewerCanActions); err != nil {
 						b.Fatal(err)
 					}
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkDecisionCacheParallel: cache hits from every P at once (a
+// dashboard's 20 items for 50 viewers), to show the shard locks do not
+// serialize them; compare ns/op with -cpu 1,2.
+func BenchmarkDecisionCacheParallel(b *testing.B) {
+	e, err := NewEngine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	var ins []*Input
+	for u := range 50 {
+		for i := range 20 {
+			ins = append(ins, with(updateInput(), func(in *Input) {
+				in.Subject.UserID = fmt.Sprintf("u-%d", u)
+				in.Resource.ID = fmt.Sprintf("okr-%d", i)
+			}))
+		}
+	}
+	for _, in := range ins {
+		if _, err := e.DecideAll(ctx, in, viewerCanActions); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := e.DecideAll(ctx, ins[i%len(ins)], viewerCanActions); err != nil {
+				b.Error(err)
+				return
+			}
+			i += 7
+		}
+	})
+	if st := e.CacheStats(); st.Misses != uint64(len(ins)) {
+		b.Errorf("%+v: the timed decisions were not all hits", st)
 	}
 }

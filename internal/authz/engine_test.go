@@ -553,8 +553,14 @@ func ExampleEngine_Decide() {
 // and org terms are memoized across calls, as for the many decisions of one
 // request; update-owner-cold defeats that memo by cycling through more
 // subjects than it holds.
+//
+// The decision cache is off: this measures evaluations (BenchmarkViewerCan
+// compares with hits).
 func BenchmarkDecision(b *testing.B) {
-	e := testEngine(b)
+	e, err := NewEngine(WithDecisionCache(-1, 0))
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	for _, bc := range []struct {
 		name string

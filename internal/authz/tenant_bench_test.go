@@ -24,13 +24,14 @@ func typicalTenant(b testing.TB) []Module {
 }
 
 // BenchmarkTenantDecision compares decisions with the default policy only
-// and with a typical tenant policy active, side by side.
+// and with a typical tenant policy active, side by side: evaluations (the
+// decision cache is off).
 func BenchmarkTenantDecision(b *testing.B) {
-	def, err := NewEngine()
+	def, err := NewEngine(WithDecisionCache(-1, 0))
 	if err != nil {
 		b.Fatal(err)
 	}
-	ten, err := NewTenantEngine(typicalTenant(b))
+	ten, err := NewTenantEngine(typicalTenant(b), WithDecisionCache(-1, 0))
 	if err != nil {
 		b.Fatal(err)
 	}
