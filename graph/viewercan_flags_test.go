@@ -1,13 +1,18 @@
 package graph_test
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
 
+	"okrgraph/ent/organization"
+	"okrgraph/internal/access"
 	"okrgraph/internal/app"
 	"okrgraph/internal/demo"
+	"okrgraph/internal/scope"
 	"okrgraph/internal/testenv"
 )
 
@@ -89,6 +94,16 @@ func TestViewerCanFlagsEqualSingleDecisions(t *testing.T) {
 			return got
 		}
 		def := check("default policy")
+		// Asked again, every decision comes from the engine's decision
+		// cache: the same flags, still equal to the single decisions.
+		ctx := context.Background()
+		before := e.App.Router.Default.CacheStats()
+		if again := check("default policy, cached"); !maps.Equal(again, def) {
+			t.Error("the cached flags differ")
+		}
+		if st := e.App.Router.Default.CacheStats(); st.Hits-before.Hits < uint64(len(def)/len(flags)) || st.Misses != before.Misses {
+			t.Errorf("asked again: %d hits, %d misses (before %+v)", st.Hits-before.Hits, st.Misses-before.Misses, before)
+		}
 
 		v := savePolicy(t, adam, []regoFile{{"flags.rego", `package okrgraph.tenant.flags
 
@@ -106,6 +121,14 @@ allow contains "members edit key results" if {
 `}}, "viewerCan flags")
 		mustActivate(t, adam, "activatePolicy", v.ID)
 		tenant := check("tenant policy")
+		if again := check("tenant policy, cached"); !maps.Equal(again, tenant) {
+			t.Error("the cached tenant flags differ")
+		}
+		org, err := e.App.DB.Client.Organization.Query().Where(organization.Slug("acme")).Only(scope.System(ctx))
+		testenv.Must(t, err)
+		if eng, n, err := e.App.Router.Engine(ctx, access.ID(org.ID)); err != nil || n == 0 || eng.CacheStats().Hits == 0 {
+			t.Errorf("tenant engine (version %d, %v): %+v", n, err, eng.CacheStats())
+		}
 		changed := 0
 		for k, flag := range tenant {
 			if def[k] != flag {
