@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"okrgraph/internal/app"
 	"okrgraph/internal/testenv"
 )
 
@@ -97,6 +98,22 @@ func BenchmarkDashboard(b *testing.B) {
 		c := e.As("sam", "acme")
 		benchDo(b, e, c, benchDashboard, func(int) map[string]any { return map[string]any{"me": sam} })
 	})
+}
+
+// BenchmarkDashboardUncached is BenchmarkDashboard with the decision
+// cache off, so that every viewerCan flag is evaluated (the dashboard of a
+// viewer not seen recently); BenchmarkDashboard repeats one viewer's, so
+// its flags come from the cache after the first request.
+func BenchmarkDashboardUncached(b *testing.B) {
+	for _, backend := range testenv.Backends() {
+		b.Run(backend, func(b *testing.B) {
+			e := testenv.New(b, backend, testenv.Config{Demo: true, Tweak: func(c *app.Config) { c.DecisionCache = -1 }})
+			sam := e.UserID(b, "sam")
+			bigTree(b, e, 97, atoi(b, sam))
+			c := e.As("sam", "acme")
+			benchDo(b, e, c, benchDashboard, func(int) map[string]any { return map[string]any{"me": sam} })
+		})
+	}
 }
 
 // BenchmarkCheckIn checks in on a demo key result, rolling up to its
