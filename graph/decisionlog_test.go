@@ -348,6 +348,9 @@ func TestMetrics(t *testing.T) {
 		`okrgraph_policy_decision_duration_seconds_count{policy="default"}`,
 		`okrgraph_decision_log_dropped_total 0`,
 		`okrgraph_graphql_rejected_too_costly_total 0`,
+		`okrgraph_policy_decision_cache_hits_total`,
+		`okrgraph_policy_decision_cache_misses_total`,
+		`okrgraph_policy_decision_cache_bytes`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)

@@ -57,3 +57,44 @@ func BenchmarkObserveDecision(b *testing.B) {
 		m.ObserveDecision(ctx, o)
 	}
 }
+
+// The decision cache's counters follow authz's: a decision asked twice is
+// one miss, then one hit.
+func TestDecisionCacheMetrics(t *testing.T) {
+	t.Parallel()
+	m := New()
+	e, err := authz.NewEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := func(name string) float64 {
+		mfs, err := m.Registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == name {
+				if c := mf.GetMetric()[0].GetCounter(); c != nil {
+					return c.GetValue()
+				}
+				return mf.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+		t.Fatalf("no metric %s", name)
+		return 0
+	}
+	hits, misses := value("okrgraph_policy_decision_cache_hits_total"), value("okrgraph_policy_decision_cache_misses_total")
+	in := &authz.Input{Action: authz.ActionOKRCreate, Subject: authz.Subject{UserID: "metrics-test", Type: authz.SubjectUser}, Org: authz.Org{ID: "7"}}
+	for range 2 {
+		if _, err := e.Decide(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Other tests decide alongside: the counters only grow.
+	if h, mi := value("okrgraph_policy_decision_cache_hits_total"), value("okrgraph_policy_decision_cache_misses_total"); h < hits+1 || mi < misses+1 {
+		t.Errorf("hits %v -> %v, misses %v -> %v", hits, h, misses, mi)
+	}
+	if b := value("okrgraph_policy_decision_cache_bytes"); b <= 0 {
+		t.Errorf("cache bytes %v", b)
+	}
+}
