@@ -556,3 +556,70 @@ func TestDecisionCacheConcurrent(t *testing.T) {
 		t.Errorf("no hit: %+v", st)
 	}
 }
+
+// The Router releases the cache of every engine it stops using: a new
+// version noticed, one installed, one evicted. The next decision on the
+// same input comes from the new policy.
+func TestRouterReleasesReplacedEngines(t *testing.T) {
+	t.Parallel()
+	def, err := NewEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	src := &fakeSource{active: map[string]int{}, versions: map[string]map[int][]Module{}}
+	r := &Router{Default: def, Source: src, MaxTenants: 1, CheckEvery: time.Hour}
+	engineOf := func(org string) *Engine {
+		e, _, err := r.Engine(ctx, org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	// decide asks twice (the second from the cache) and returns the answer.
+	decide := func(org string) Decision {
+		d, err := r.Decide(ctx, orgInput(org))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again, _ := r.Decide(ctx, orgInput(org)); !reflect.DeepEqual(again, d) {
+			t.Fatalf("%s: %+v, then %+v", org, d, again)
+		}
+		return d
+	}
+	released := func(e *Engine) bool { st := e.CacheStats(); return st.Entries == 0 && st.Bytes == 0 }
+
+	src.set("a", 1, denyCreate)
+	if decide("a").Allow {
+		t.Fatal("version 1 ignored")
+	}
+	v1 := engineOf("a")
+	if st := v1.CacheStats(); st.Hits == 0 || st.Entries == 0 {
+		t.Fatalf("version 1 cache: %+v", st)
+	}
+	// A new version, noticed through Invalidate.
+	src.set("a", 2, "package okrgraph.tenant.x\n\nallow contains \"fine\" if false\n")
+	r.Invalidate("a")
+	if !decide("a").Allow {
+		t.Fatal("version 2 not seen on the next decision")
+	}
+	v2 := engineOf("a")
+	if v2 == v1 || !released(v1) || released(v2) {
+		t.Fatalf("v1 %+v, v2 %+v", v1.CacheStats(), v2.CacheStats())
+	}
+	// Installed by this process.
+	v3, err := NewTenantEngine([]Module{{Name: "p.rego", Source: denyCreate}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Install("a", 3, v3)
+	if decide("a").Allow || !released(v2) {
+		t.Fatalf("after Install: v2 %+v", v2.CacheStats())
+	}
+	// Evicted: MaxTenants is 1, so org b's engine pushes a's out.
+	src.set("b", 1, denyCreate)
+	decide("b")
+	if !released(v3) || r.Tenants() != 1 {
+		t.Fatalf("evicted engine holds %+v (%d tenants)", v3.CacheStats(), r.Tenants())
+	}
+}
