@@ -156,6 +156,7 @@ func (g *generation) find(head, tail []byte) (*headEntries, *cacheEntry) {
 func (c *decisionCache) get(head, tail []byte) *cacheEntry {
 	s, i := c.shard(head)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	_, e := s.cur.find(head, tail)
 	if e == nil {
 		var h *headEntries
@@ -175,12 +176,10 @@ func (c *decisionCache) get(head, tail []byte) *cacheEntry {
 	}
 	if e == nil {
 		s.misses++
-		s.mu.Unlock()
 		cacheStats[i].misses.Add(1)
 		return nil
 	}
 	s.hits++
-	s.mu.Unlock()
 	cacheStats[i].hits.Add(1)
 	return e
 }
