@@ -42,17 +42,31 @@ type ForestOptions struct {
 	Owners bool
 }
 
-// visibleSQL is the interceptor's visibility rule for the okr_items row
-// aliased a (tokens {viewer}).
-func visibleSQL(a string) string {
+// hiddenSQL selects the private items of the organization the viewer may
+// not see: the interceptor's rule (public, or the viewer is involved in
+// the item, or it is a key result whose parent the viewer is involved in)
+// negated (NULL, as for a NULL delegate, is not visible), evaluated for
+// the private items only. On PostgreSQL the inner
+// OFFSET 0 keeps the planner from costing the correlated probes for every
+// item of the organization (the estimate would switch on JIT compilation,
+// seconds on a busy server).
+func hiddenSQL(dia string) string {
 	inv := func(x string) string {
 		return strings.ReplaceAll(visibleInvolves, "i.", x+".")
 	}
-	return "(NOT " + a + ".private OR " + inv(a) + " OR (" + a + ".kind = 'KEY_RESULT' AND EXISTS (SELECT 1 FROM okr_items vp WHERE vp.id = " + a + ".parent_id AND " + inv("vp") + ")))"
+	fence := ""
+	if dia == dialect.Postgres {
+		fence = " OFFSET 0"
+	}
+	return `SELECT x.id FROM (SELECT p.id, p.parent_id, p.kind, p.creator_id, p.delegate_id, p.checkin_owner_id
+ FROM okr_items p WHERE p.org_id = {org} AND p.private` + fence + `) x
+WHERE NOT COALESCE(` + inv("x") + ` OR (x.kind = 'KEY_RESULT' AND EXISTS (SELECT 1 FROM okr_items vp WHERE vp.id = x.parent_id AND ` + inv("vp") + `)), false)`
 }
 
 // forestQuery is the forest statement. Parameters: $1 org, $2 viewer, $3
-// depth, $4 how many roots (when first).
+// depth, $4 how many roots (when first). A root is a visible item without
+// a parent, under a hidden one, or (never in practice) under an item of
+// no organization the viewer is in.
 func forestQuery(dia string, owners, first bool) string {
 	pad := "printf('%019d', i.id)"
 	collate, agg := "", "group_concat(o.user_id)"
@@ -65,18 +79,19 @@ func forestQuery(dia string, owners, first bool) string {
 	if owners {
 		ownerCols = "(SELECT " + agg + " FROM okr_item_owners o WHERE o.okr_item_id = i.id AND (o.user_id = {viewer} OR o.user_id IN (SELECT m.user_id FROM memberships m WHERE m.org_id = {org}))), CAST(i.owner_order AS TEXT)"
 	}
-	roots := `SELECT i.id FROM okr_items i WHERE i.org_id = {org} AND ` + visibleSQL("i") +
-		` AND (i.parent_id IS NULL OR i.parent_id NOT IN (SELECT p.id FROM okr_items p WHERE p.org_id = {org} AND ` + visibleSQL("p") + `))`
+	roots := `SELECT i.id FROM okr_items i WHERE i.org_id = {org} AND i.id NOT IN (SELECT id FROM hidden)
+ AND (i.parent_id IS NULL OR i.parent_id IN (SELECT id FROM hidden) OR i.parent_id NOT IN (SELECT q.id FROM okr_items q WHERE q.org_id = {org}))`
 	if first {
 		roots += " ORDER BY i.id LIMIT $4"
 	}
-	q := `WITH RECURSIVE t(id, depth, sort_key) AS (
+	q := `WITH RECURSIVE hidden(id) AS (` + hiddenSQL(dia) + `),
+t(id, depth, sort_key) AS (
 SELECT i.id, 0, CAST(` + pad + ` AS TEXT)
 FROM (` + roots + `) i
 UNION ALL
 SELECT i.id, t.depth + 1, t.sort_key || ` + pad + `
 FROM t JOIN okr_items i ON i.parent_id = t.id
-WHERE i.org_id + 0 = {org} AND t.depth < {depth} AND ` + visibleSQL("i") + `
+WHERE i.org_id + 0 = {org} AND t.depth < {depth} AND i.id NOT IN (SELECT id FROM hidden)
 )
 SELECT i.id, i.parent_id, t.depth, i.kind, i.level, i.title, i.status, i.progress, i.progress_mode,
  i.weight, i.metric_start, i.metric_target, i.metric_current, i.unit, i.private, i.time_period_id, ` + ownerCols + `
