@@ -275,10 +275,11 @@ func TestFastPathDifferential(t *testing.T) {
 			{"member steve", e.Token("steve@acme.example"), slow.Token("steve@acme.example")},
 			{"owner olivia", e.Token("olivia@acme.example"), slow.Token("olivia@acme.example")},
 			{"member sam (the secret's subtree is a root for him)", e.Token("sam@acme.example"), slow.Token("sam@acme.example")},
+			{"observer oscar", e.Token("oscar@acme.example"), slow.Token("oscar@acme.example")},
 			{"read-only service token", secret, secret},
 		}
 		g := &fastGen{r: rand.New(rand.NewPCG(13, 5))}
-		ops := 50
+		ops := 40
 		if testing.Short() {
 			ops = 15
 		}
@@ -345,6 +346,22 @@ func TestFastPathTaken(t *testing.T) {
 		} {
 			if n := count(q); n <= 3 {
 				t.Errorf("%d statements: the fast path served %s", n, q)
+			}
+		}
+	})
+}
+
+// TestFastPathTreeBound: beyond the tree bound the fast path answers what
+// gqlgen answers (BAD_USER_INPUT), byte for byte.
+func TestFastPathTreeBound(t *testing.T) {
+	bound := func(c *app.Config) { c.MaxTreeItems = 5 }
+	testenv.RunWith(t, testenv.Config{Demo: true, Tweak: bound}, func(t *testing.T, e *testenv.Env) {
+		slow := testenv.New(t, e.Backend, testenv.Config{DatabaseURL: e.URL, Tweak: func(c *app.Config) { bound(c); c.NoTreeFastPath = true }})
+		for _, q := range []string{nestedQuery, "{ okrTree { id } }"} {
+			_, fb := rawDo(t, e, e.Token("steve@acme.example"), q, nil)
+			_, sb := rawDo(t, slow, slow.Token("steve@acme.example"), q, nil)
+			if !bytes.Equal(fb, sb) || !bytes.Contains(fb, []byte("BAD_USER_INPUT")) {
+				t.Errorf("%s:\nfast path %s\ngqlgen    %s", q, fb, sb)
 			}
 		}
 	})
