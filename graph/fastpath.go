@@ -33,6 +33,7 @@ package graph
 import (
 	"context"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -106,7 +107,7 @@ func (f FastPath) run(ctx context.Context, plan []fastRoot) (out []byte, ok bool
 			b = append(b, r.forest.open...)
 			if r.forest.edges {
 				w := forestWriter{b: b, root: r.forest}
-				err := f.OKRs.Forest(ctx, okr.ForestOptions{Depth: r.depth, Owners: r.owners, First: r.first}, w.row)
+				err := f.OKRs.Forest(ctx, okr.ForestOptions{Depth: r.depth, Owners: r.owners, First: r.first, Columns: r.columns}, w.row)
 				if err != nil || w.bad {
 					return nil, false
 				}
@@ -147,6 +148,8 @@ type fastRoot struct {
 	depth  int
 	owners bool
 	first  int
+	// columns the forest's fields read.
+	columns []string
 	// tree: okrTree's row fields.
 	tree     []fastLeaf
 	treeOpts okr.TreeOptions
@@ -215,6 +218,13 @@ var fastItemCols = map[string]fastCol{
 	"unit": colUnit, "private": colPrivate,
 }
 
+// fastColumns are the okr_items columns the OKRItem fields read.
+var fastColumns = map[fastCol]string{
+	colKind: "kind", colLevel: "level", colTitle: "title", colStatus: "status", colProgress: "progress",
+	colProgressMode: "progress_mode", colWeight: "weight", colMetricStart: "metric_start",
+	colMetricTarget: "metric_target", colMetricCurrent: "metric_current", colUnit: "unit", colPrivate: "private",
+}
+
 // fastTreeCols are the OKRTreeRow fields (all of them).
 var fastTreeCols = map[string]fastCol{
 	"__typename": colTreeTypename, "id": colID, "parentId": colParentID, "depth": colDepth, "ordinal": colOrdinal,
@@ -251,6 +261,7 @@ func planFast(oc *graphql.OperationContext) ([]fastRoot, bool) {
 				return nil, false
 			}
 			r.forest, r.depth, r.owners, r.first = conn, p.depth, p.owners, first
+			r.columns = append([]string{}, p.columns...)
 			served = true
 		case "okrTree":
 			opts, ok := treeArgs(oc, f)
@@ -329,9 +340,10 @@ func treeArgs(oc *graphql.OperationContext, f graphql.CollectedField) (okr.TreeO
 
 // fastPlanner plans one okrs field.
 type fastPlanner struct {
-	oc     *graphql.OperationContext
-	depth  int
-	owners bool
+	oc      *graphql.OperationContext
+	depth   int
+	owners  bool
+	columns []string
 }
 
 // conn plans a connection whose items are at depth.
@@ -447,6 +459,9 @@ func (p *fastPlanner) item(sel ast.SelectionSet, depth int) (*fastItem, bool) {
 				return nil, false
 			}
 			leaf.col = col
+			if c := fastColumns[col]; c != "" && !slices.Contains(p.columns, c) {
+				p.columns = append(p.columns, c)
+			}
 		}
 		if it.childrenKey == nil {
 			it.before = append(it.before, leaf)

@@ -37,6 +37,9 @@ type ForestOptions struct {
 	Depth int
 	// First keeps the first roots (in id order) only; 0 keeps all.
 	First int
+	// Columns names the okr_items columns the caller reads (nil: all of
+	// them); the others are read as their zero value (NULL, '', 0, false).
+	Columns []string
 	// Owners reads each item's owners visible to the viewer into
 	// TreeRow.OwnerIDs, in their assigned order (owner_order, then id).
 	Owners bool
@@ -67,7 +70,7 @@ WHERE NOT COALESCE(` + inv("x") + ` OR (x.kind = 'KEY_RESULT' AND EXISTS (SELECT
 // depth, $4 how many roots (when first). A root is a visible item without
 // a parent, under a hidden one, or (never in practice) under an item of
 // no organization the viewer is in.
-func forestQuery(dia string, owners, first bool) string {
+func forestQuery(dia string, owners, first bool, columns []string) string {
 	pad := "printf('%019d', i.id)"
 	collate, agg := "", "group_concat(o.user_id)"
 	if dia == dialect.Postgres {
@@ -93,11 +96,34 @@ SELECT i.id, t.depth + 1, t.sort_key || ` + pad + `
 FROM t JOIN okr_items i ON i.parent_id = t.id
 WHERE i.org_id + 0 = {org} AND t.depth < {depth} AND i.id NOT IN (SELECT id FROM hidden)
 )
-SELECT i.id, i.parent_id, t.depth, i.kind, i.level, i.title, i.status, i.progress, i.progress_mode,
- i.weight, i.metric_start, i.metric_target, i.metric_current, i.unit, i.private, i.time_period_id, ` + ownerCols + `
+SELECT i.id, ` + forestColumns(columns) + `, t.depth, ` + ownerCols + `
 FROM t JOIN okr_items i ON i.id = t.id
 ORDER BY t.sort_key` + collate
 	return strings.NewReplacer("{org}", "$1", "{viewer}", "$2", "{depth}", "$3").Replace(q)
+}
+
+// forestCols are the columns Forest reads after the id, with the zero
+// value read for a column not asked for.
+var forestCols = []struct{ name, zero string }{
+	{"parent_id", "NULL"}, {"kind", "''"}, {"level", "''"}, {"title", "''"}, {"status", "''"},
+	{"progress", "0"}, {"progress_mode", "''"}, {"weight", "NULL"}, {"metric_start", "NULL"},
+	{"metric_target", "NULL"}, {"metric_current", "NULL"}, {"unit", "''"}, {"private", "false"},
+	{"time_period_id", "NULL"},
+}
+
+func forestColumns(columns []string) string {
+	var b strings.Builder
+	for i, c := range forestCols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if columns == nil || slices.Contains(columns, c.name) {
+			b.WriteString("i." + c.name)
+		} else {
+			b.WriteString(c.zero + " AS " + c.name)
+		}
+	}
+	return b.String()
 }
 
 // Forest reads the viewer's forest (see the file comment) in the selected
@@ -119,7 +145,7 @@ func (s *Service) Forest(ctx context.Context, opts ForestOptions, each func(*Tre
 	if opts.First > 0 {
 		args = append(args, opts.First)
 	}
-	rows, err := s.Client.QueryContext(ctx, forestQuery(s.dialect(), opts.Owners, opts.First > 0), args...)
+	rows, err := s.Client.QueryContext(ctx, forestQuery(s.dialect(), opts.Owners, opts.First > 0, opts.Columns), args...)
 	if err != nil {
 		return fmt.Errorf("forest: %w", err)
 	}
@@ -135,8 +161,8 @@ func (s *Service) Forest(ctx context.Context, opts ForestOptions, each func(*Tre
 		rank               []int
 	)
 	for rows.Next() {
-		if err := rows.Scan(&r.ID, &parent, &r.Depth, &kind, &level, &r.Title, &st, &r.Progress, &mode,
-			&weight, &ms, &mt, &mc, &r.Unit, &r.Private, &period, &owners, &order); err != nil {
+		if err := rows.Scan(&r.ID, &parent, &kind, &level, &r.Title, &st, &r.Progress, &mode,
+			&weight, &ms, &mt, &mc, &r.Unit, &r.Private, &period, &r.Depth, &owners, &order); err != nil {
 			return fmt.Errorf("forest: %w", err)
 		}
 		if r.Depth > 0 {
