@@ -43,8 +43,9 @@ func benchDo(b *testing.B, e *testenv.Env, c *testenv.Client, query string, vars
 func noVars(int) map[string]any { return nil }
 
 // BenchmarkTree pulls the whole tree as a member: nested (children four
-// levels deep, as BI tools ask PostGraphile), flat (Query.okrTree) and as
-// the NDJSON export.
+// levels deep, as BI tools ask PostGraphile; served by graph.FastPath),
+// the same through gqlgen's execution (nested-gqlgen), flat
+// (Query.okrTree) and as the NDJSON export.
 func BenchmarkTree(b *testing.B) {
 	benchBackends(b, func(b *testing.B, e *testenv.Env) {
 		items, _ := bigTree(b, e, 97, atoi(b, e.UserID(b, "sam")))
@@ -56,6 +57,12 @@ func BenchmarkTree(b *testing.B) {
 		}
 		b.Run("nested", func(b *testing.B) {
 			benchDo(b, e, c, "{ okrs(where: {hasParent: false}) { edges { node { "+sel+" } } } }", noVars)
+		})
+		b.Run("nested-gqlgen", func(b *testing.B) {
+			// The same request answered field by field by gqlgen (an app
+			// on the same database without graph.FastPath).
+			slow := testenv.New(b, e.Backend, testenv.Config{DatabaseURL: e.URL, Tweak: func(c *app.Config) { c.NoTreeFastPath = true }})
+			benchDo(b, slow, slow.As("steve", "acme"), "{ okrs(where: {hasParent: false}) { edges { node { "+sel+" } } } }", noVars)
 		})
 		b.Run("flat", func(b *testing.B) {
 			benchDo(b, e, c, "{ okrTree { id parentId depth path kind title weight progress ownerIds } }", noVars)

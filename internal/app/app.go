@@ -77,6 +77,9 @@ type Config struct {
 	// MaxTreeItems bounds one read of the flat tree (Query.okrTree) or
 	// one export (default okr.DefaultMaxTreeItems).
 	MaxTreeItems int
+	// NoTreeFastPath leaves whole-tree reads to gqlgen's field-by-field
+	// execution (graph.FastPath); tests compare the two.
+	NoTreeFastPath bool
 	// OIDC lists the identity providers whose RS256/ES256 tokens are
 	// accepted (OKRGRAPH_OIDC_* or OKRGRAPH_OIDC_CONFIG).
 	OIDC []identity.Issuer
@@ -255,6 +258,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		// flat tree (internal/okr: LoadSubtree refuses more at run time).
 		limits.MaxTreeItems = cmp.Or(cfg.MaxTreeItems, okr.DefaultMaxTreeItems)
 	}
+	// Inside the metrics interceptor (registered later, so outer): it
+	// times and counts what the fast path answers too.
+	fastPath := graph.FastPath{OKRs: a.OKRs}
+	if cfg.NoTreeFastPath {
+		fastPath.OKRs = nil
+	}
 	srv, err := server.New(server.Config{
 		Addr:           cfg.Addr,
 		JWTSecret:      cfg.JWTSecret,
@@ -269,7 +278,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		ErrorPresenter: graph.ErrorPresenter(log),
 		Identify:       a.identify,
 		Ready:          db.Ping,
-		Extensions:     []graphql.HandlerExtension{graph.InputCheck{}, a.Metrics.Extension()},
+		Extensions:     []graphql.HandlerExtension{graph.InputCheck{}, fastPath, a.Metrics.Extension()},
 		Metrics:        metricsRoute(a.Metrics, cfg.MetricsToken),
 		Console:        consoleHandler,
 		Export:         server.ExportHandler(a.OKRs.Tree),

@@ -468,14 +468,7 @@ type wireResponse struct {
 }
 
 func writeJSON(w http.ResponseWriter, mediaType string, status int, resp *graphql.Response) {
-	b, err := json.Marshal(wireResponse{
-		Errors:     resp.Errors,
-		Data:       resp.Data,
-		Label:      resp.Label,
-		Path:       resp.Path,
-		HasNext:    resp.HasNext,
-		Extensions: resp.Extensions,
-	})
+	b, err := marshalResponse(resp)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b, _ = json.Marshal(wireResponse{Errors: gqlerror.List{codedError(CodeInternal, "internal server error")}})
@@ -485,6 +478,62 @@ func writeJSON(w http.ResponseWriter, mediaType string, status int, resp *graphq
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// marshalResponse writes resp as json.Marshal writes its wireResponse,
+// but splices the data in instead of running it through encoding/json's
+// validating compaction (a whole tree is megabytes): the data is compact
+// JSON written by gqlgen's marshalers (or graph.FastPath), so only the
+// escaping json.Marshal applies to a RawMessage is left to do (<, >, &,
+// U+2028, U+2029). TestMarshalResponse compares the two.
+func marshalResponse(resp *graphql.Response) ([]byte, error) {
+	head, err := json.Marshal(wireResponse{Errors: resp.Errors})
+	if err != nil || len(resp.Data) == 0 {
+		if err == nil {
+			return json.Marshal(wireResponse{Errors: resp.Errors, Label: resp.Label, Path: resp.Path, HasNext: resp.HasNext, Extensions: resp.Extensions})
+		}
+		return nil, err
+	}
+	tail, err := json.Marshal(wireResponse{Label: resp.Label, Path: resp.Path, HasNext: resp.HasNext, Extensions: resp.Extensions})
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(head)+len(resp.Data)+len(tail)+len(resp.Data)/64+16)
+	b = append(b, head[:len(head)-1]...) // without its closing brace
+	if len(head) > 2 {
+		b = append(b, ',')
+	}
+	b = append(b, `"data":`...)
+	b = appendEscapedJSON(b, resp.Data)
+	if len(tail) > 2 {
+		b = append(b, ',')
+		b = append(b, tail[1:]...)
+	} else {
+		b = append(b, '}')
+	}
+	return b, nil
+}
+
+// appendEscapedJSON appends compact JSON with the escapes json.Marshal
+// writes into an embedded RawMessage: <, > and & as \u003c, \u003e,
+// \u0026, and U+2028/U+2029 as \u2028/\u2029.
+func appendEscapedJSON(b, src []byte) []byte {
+	const hex = "0123456789abcdef"
+	start := 0
+	for i := 0; i < len(src); i++ {
+		switch c := src[i]; {
+		case c == '<' || c == '>' || c == '&':
+			b = append(b, src[start:i]...)
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			start = i + 1
+		case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8:
+			b = append(b, src[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[src[i+2]&0xF])
+			i += 2
+			start = i + 1
+		}
+	}
+	return append(b, src[start:]...)
 }
 
 // writeError writes a GraphQL-shaped error response:

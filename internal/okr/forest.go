@@ -1,0 +1,207 @@
+package okr
+
+// The viewer's forest: what `okrs(where: {hasParent: false})` with nested
+// `children` returns, in one statement.
+//
+// The roots are the items the viewer sees whose parent the viewer does not
+// see (or that have none): an item under a private objective hidden from
+// the viewer is a root for them, as the where-filter's hasParent (an edge
+// predicate confined like a query of okr_items, ent/edgefilter) decides.
+// Below them one recursive walk reads the visible children, depth first,
+// each level in id order (the connections' default order). Visibility is
+// written here exactly as the private-item interceptor's rule
+// (ent/schema/okritem.go visibleTo): public, or the viewer is involved in
+// the item, or it is a key result whose parent the viewer is involved in.
+// The owners come with each item, confined as a query of users is (the
+// viewer and the members of the organization), in the owners' assigned
+// order.
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"entgo.io/ent/dialect"
+
+	"okrgraph/ent/okritem"
+	"okrgraph/internal/apperr"
+	"okrgraph/internal/scope"
+)
+
+// ForestOptions describe a read of the viewer's forest.
+type ForestOptions struct {
+	// Depth is how many levels of children are read under the roots.
+	Depth int
+	// First keeps the first roots (in id order) only; 0 keeps all.
+	First int
+	// Columns names the okr_items columns the caller reads (nil: all of
+	// them); the others are read as their zero value (NULL, '', 0, false).
+	Columns []string
+	// Owners reads each item's owners visible to the viewer into
+	// TreeRow.OwnerIDs, in their assigned order (owner_order, then id).
+	Owners bool
+}
+
+// hiddenSQL selects the private items of the organization the viewer may
+// not see: the interceptor's rule (public, or the viewer is involved in
+// the item, or it is a key result whose parent the viewer is involved in)
+// negated (NULL, as for a NULL delegate, is not visible), evaluated for
+// the private items only. On PostgreSQL the inner
+// OFFSET 0 keeps the planner from costing the correlated probes for every
+// item of the organization (the estimate would switch on JIT compilation,
+// seconds on a busy server).
+func hiddenSQL(dia string) string {
+	inv := func(x string) string {
+		return strings.ReplaceAll(visibleInvolves, "i.", x+".")
+	}
+	fence := ""
+	if dia == dialect.Postgres {
+		fence = " OFFSET 0"
+	}
+	return `SELECT x.id FROM (SELECT p.id, p.parent_id, p.kind, p.creator_id, p.delegate_id, p.checkin_owner_id
+ FROM okr_items p WHERE p.org_id = {org} AND p.private` + fence + `) x
+WHERE NOT COALESCE(` + inv("x") + ` OR (x.kind = 'KEY_RESULT' AND EXISTS (SELECT 1 FROM okr_items vp WHERE vp.id = x.parent_id AND ` + inv("vp") + `)), false)`
+}
+
+// forestQuery is the forest statement. Parameters: $1 org, $2 viewer, $3
+// depth, $4 how many roots (when first). A root is a visible item without
+// a parent, under a hidden one, or (never in practice) under an item of
+// no organization the viewer is in.
+func forestQuery(dia string, owners, first bool, columns []string) string {
+	pad := "printf('%019d', i.id)"
+	collate, agg := "", "group_concat(o.user_id)"
+	if dia == dialect.Postgres {
+		pad = "lpad(CAST(i.id AS TEXT), 19, '0')"
+		collate = ` COLLATE "C"`
+		agg = "string_agg(CAST(o.user_id AS TEXT), ',')"
+	}
+	ownerCols := "NULL, NULL"
+	if owners {
+		ownerCols = "(SELECT " + agg + " FROM okr_item_owners o WHERE o.okr_item_id = i.id AND (o.user_id = {viewer} OR o.user_id IN (SELECT m.user_id FROM memberships m WHERE m.org_id = {org}))), CAST(i.owner_order AS TEXT)"
+	}
+	roots := `SELECT i.id FROM okr_items i WHERE i.org_id = {org} AND i.id NOT IN (SELECT id FROM hidden)
+ AND (i.parent_id IS NULL OR i.parent_id IN (SELECT id FROM hidden) OR i.parent_id NOT IN (SELECT q.id FROM okr_items q WHERE q.org_id = {org}))`
+	if first {
+		roots += " ORDER BY i.id LIMIT $4"
+	}
+	q := `WITH RECURSIVE hidden(id) AS (` + hiddenSQL(dia) + `),
+t(id, depth, sort_key) AS (
+SELECT i.id, 0, CAST(` + pad + ` AS TEXT)
+FROM (` + roots + `) i
+UNION ALL
+SELECT i.id, t.depth + 1, t.sort_key || ` + pad + `
+FROM t JOIN okr_items i ON i.parent_id = t.id
+WHERE i.org_id + 0 = {org} AND t.depth < {depth} AND i.id NOT IN (SELECT id FROM hidden)
+)
+SELECT i.id, ` + forestColumns(columns) + `, t.depth, ` + ownerCols + `
+FROM t JOIN okr_items i ON i.id = t.id
+ORDER BY t.sort_key` + collate
+	return strings.NewReplacer("{org}", "$1", "{viewer}", "$2", "{depth}", "$3").Replace(q)
+}
+
+// forestCols are the columns Forest reads after the id, with the zero
+// value read for a column not asked for.
+var forestCols = []struct{ name, zero string }{
+	{"parent_id", "NULL"}, {"kind", "''"}, {"level", "''"}, {"title", "''"}, {"status", "''"},
+	{"progress", "0"}, {"progress_mode", "''"}, {"weight", "NULL"}, {"metric_start", "NULL"},
+	{"metric_target", "NULL"}, {"metric_current", "NULL"}, {"unit", "''"}, {"private", "false"},
+	{"time_period_id", "NULL"},
+}
+
+func forestColumns(columns []string) string {
+	var b strings.Builder
+	for i, c := range forestCols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if columns == nil || slices.Contains(columns, c.name) {
+			b.WriteString("i." + c.name)
+		} else {
+			b.WriteString(c.zero + " AS " + c.name)
+		}
+	}
+	return b.String()
+}
+
+// Forest reads the viewer's forest (see the file comment) in the selected
+// organization and calls each for every row, depth first: roots in id
+// order, each followed by its subtree, children in id order. Path and
+// Ordinal are not set. The row passed to each is reused. More than the
+// tree bound of items below the roots fails with BAD_USER_INPUT, as the
+// nested `children` read does.
+func (s *Service) Forest(ctx context.Context, opts ForestOptions, each func(*TreeRow) error) error {
+	sc := scope.From(ctx)
+	if sc.UserID == 0 || sc.OrgID == 0 || sc.Privileged {
+		return apperr.Unauthenticated("authentication required")
+	}
+	limit, err := s.maxTreeItems(TreeOptions{})
+	if err != nil {
+		return err
+	}
+	args := []any{sc.OrgID, sc.UserID, opts.Depth}
+	if opts.First > 0 {
+		args = append(args, opts.First)
+	}
+	rows, err := s.Client.QueryContext(ctx, forestQuery(s.dialect(), opts.Owners, opts.First > 0, opts.Columns), args...)
+	if err != nil {
+		return fmt.Errorf("forest: %w", err)
+	}
+	defer rows.Close()
+	var (
+		r                  TreeRow
+		parent, period     sql.NullInt64
+		weight, ms, mt, mc sql.NullFloat64
+		kind, level, st    string
+		mode               string
+		owners, order      sql.NullString
+		n                  int
+		rank               []int
+	)
+	for rows.Next() {
+		if err := rows.Scan(&r.ID, &parent, &kind, &level, &r.Title, &st, &r.Progress, &mode,
+			&weight, &ms, &mt, &mc, &r.Unit, &r.Private, &period, &r.Depth, &owners, &order); err != nil {
+			return fmt.Errorf("forest: %w", err)
+		}
+		if r.Depth > 0 {
+			if n++; n > limit {
+				return apperr.BadInput("children", "the tree has more than %d items: ask for fewer levels of children or use first", limit)
+			}
+		}
+		r.ParentID = nullInt(parent)
+		r.TimePeriodID = nullInt(period)
+		r.Weight, r.MetricStart, r.MetricTarget, r.MetricCurrent = nullFloat(weight), nullFloat(ms), nullFloat(mt), nullFloat(mc)
+		r.Kind, r.Level, r.Status, r.ProgressMode = okritem.Kind(kind), okritem.Level(level), okritem.Status(st), okritem.ProgressMode(mode)
+		r.OwnerIDs = r.OwnerIDs[:0]
+		if opts.Owners && owners.String != "" {
+			if r.OwnerIDs, err = parseIDs("["+owners.String+"]", r.OwnerIDs); err != nil {
+				return fmt.Errorf("forest: item %d owners: %w", r.ID, err)
+			}
+			if rank, err = parseIDs(order.String, rank[:0]); err != nil {
+				return fmt.Errorf("forest: item %d owner order: %w", r.ID, err)
+			}
+			sortOwners(r.OwnerIDs, rank)
+		}
+		if err := each(&r); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// sortOwners orders owner ids as Service.Owners does: by their position in
+// order (the assigned order), those not in it last, then by id.
+func sortOwners(ids, order []int) {
+	pos := func(id int) int {
+		// The last position, as the map Owners builds keeps it.
+		for i := len(order) - 1; i >= 0; i-- {
+			if order[i] == id {
+				return i
+			}
+		}
+		return len(order)
+	}
+	slices.SortFunc(ids, func(a, b int) int { return cmp.Or(pos(a)-pos(b), a-b) })
+}
