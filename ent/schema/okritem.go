@@ -231,9 +231,10 @@ func (OKRItem) Interceptors() []ent.Interceptor {
 	}
 }
 
-// visibleTo is the visibility rule of an item whose columns col qualifies:
-// public, or the user is involved in it, or it is a key result whose
-// objective the user is involved in. Every subquery is correlated to the
+// visibleTo is the visibility rule of an item whose columns col qualifies
+// (the okr.view policy's): public, or the user is involved in it, or it is
+// a key result whose objective the user owns or is the delegate of, or,
+// when that objective is private too, is involved in. Every subquery is correlated to the
 // row (EXISTS on a primary key), so the database evaluates them only for
 // the private rows it meets and the planner can reach items through any
 // index (owners by user, org and update time) instead of scanning the
@@ -247,7 +248,11 @@ func visibleTo(col func(string) string, userID int) *sql.Predicate {
 			sql.EQ(col("kind"), "KEY_RESULT"),
 			sql.Exists(sql.Select(parent.C("id")).From(parent).Where(sql.And(
 				sql.ColumnsEQ(parent.C("id"), col("parent_id")),
-				involves(parent.C, userID),
+				sql.Or(
+					sql.EQ(parent.C("delegate_id"), userID),
+					linked("okr_item_owners", parent.C("id"), userID),
+					sql.And(sql.EQ(parent.C("private"), true), involves(parent.C, userID)),
+				),
 			))),
 		),
 	)

@@ -47,7 +47,8 @@ type ForestOptions struct {
 
 // hiddenSQL selects the private items of the organization the viewer may
 // not see: the interceptor's rule (public, or the viewer is involved in
-// the item, or it is a key result whose parent the viewer is involved in)
+// the item, or it is a key result the viewer sees through its objective:
+// viaObjective)
 // negated (NULL, as for a NULL delegate, is not visible), evaluated for
 // the private items only. On PostgreSQL the inner
 // OFFSET 0 keeps the planner from costing the correlated probes for every
@@ -63,7 +64,7 @@ func hiddenSQL(dia string) string {
 	}
 	return `SELECT x.id FROM (SELECT p.id, p.parent_id, p.kind, p.creator_id, p.delegate_id, p.checkin_owner_id
  FROM okr_items p WHERE p.org_id = {org} AND p.private` + fence + `) x
-WHERE NOT COALESCE(` + inv("x") + ` OR (x.kind = 'KEY_RESULT' AND EXISTS (SELECT 1 FROM okr_items vp WHERE vp.id = x.parent_id AND ` + inv("vp") + `)), false)`
+WHERE NOT COALESCE(` + inv("x") + ` OR (x.kind = 'KEY_RESULT' AND EXISTS (SELECT 1 FROM okr_items vp WHERE vp.id = x.parent_id AND ` + viaObjective("vp") + `)), false)`
 }
 
 // forestQuery is the forest statement. Parameters: $1 org, $2 viewer, $3

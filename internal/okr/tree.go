@@ -177,12 +177,21 @@ const visibleInvolves = "(i.creator_id = {viewer} OR i.delegate_id = {viewer} OR
 	" OR EXISTS (SELECT 1 FROM okr_item_owners o WHERE o.okr_item_id = i.id AND o.user_id = {viewer})" +
 	" OR EXISTS (SELECT 1 FROM okr_item_viewers v WHERE v.okr_item_id = i.id AND v.user_id = {viewer}))"
 
+// viaObjective is the SQL condition "the viewer sees a private key result
+// through its objective x" (okr.view): the viewer owns x or is its
+// delegate, or x is private too and the viewer is involved in it.
+func viaObjective(x string) string {
+	return "(" + x + ".delegate_id = {viewer} OR EXISTS (SELECT 1 FROM okr_item_owners vo WHERE vo.okr_item_id = " + x + ".id AND vo.user_id = {viewer})" +
+		" OR (" + x + ".private AND " + strings.ReplaceAll(visibleInvolves, "i.", x+".") + "))"
+}
+
 // visibleWalk is the recursive CTE t(id, depth[, sort_key], inv) shared by
 // the flat tree and the nested subtree loader: it starts at the items of
 // anchor (a condition on okr_items i) and descends while the viewer may
 // see the child, at most {depth} levels. A private key result is also
-// visible to whoever is involved in its (private) objective: inv carries
-// that down one level. key, when not empty, is the expression of one id's
+// visible to whoever is involved in its objective when that is private
+// (inv carries that down one level) and to the objective's owners and
+// delegate in any case (viaObjective). key, when not empty, is the expression of one id's
 // sort key (the column sort_key concatenates them from the root). In the
 // recursive step the org check (children share their parent's org; it is
 // kept as a safeguard) is written so no planner walks the org index
@@ -202,7 +211,7 @@ FROM okr_items i WHERE i.org_id = {org} AND ` + anchor + `
 UNION ALL
 SELECT ` + step + inv + `
 FROM t JOIN okr_items i ON i.parent_id = t.id
-WHERE i.org_id + 0 = {org} AND t.depth < {depth} AND CASE WHEN NOT i.private THEN true WHEN i.kind = 'KEY_RESULT' AND t.inv THEN true ELSE ` + visibleInvolves + ` END
+WHERE i.org_id + 0 = {org} AND t.depth < {depth} AND CASE WHEN NOT i.private THEN true WHEN i.kind = 'KEY_RESULT' AND (t.inv OR EXISTS (SELECT 1 FROM okr_items vp WHERE vp.id = i.parent_id AND ` + viaObjective("vp") + `)) THEN true ELSE ` + visibleInvolves + ` END
 )`
 }
 
