@@ -73,7 +73,12 @@ func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stmtCacheConn{base: cn, capacity: c.capacity, stmts: map[string]*list.Element{}}, nil
+	pc, ok := cn.(pqConn)
+	if !ok {
+		_ = cn.Close()
+		return nil, fmt.Errorf("store: unexpected PostgreSQL connection %T", cn)
+	}
+	return &stmtCacheConn{base: pc, capacity: c.capacity, stmts: map[string]*list.Element{}}, nil
 }
 
 // The interfaces of lib/pq's connection that database/sql looks for, and
@@ -101,7 +106,7 @@ type (
 // database/sql uses a connection from one goroutine at a time, so it needs
 // no lock.
 type stmtCacheConn struct {
-	base     driver.Conn
+	base     pqConn
 	capacity int
 	lru      list.List // of *cachedStmt, most recently used first
 	stmts    map[string]*list.Element
@@ -113,14 +118,6 @@ type cachedStmt struct {
 }
 
 var _ pqConn = (*stmtCacheConn)(nil)
-
-func (c *stmtCacheConn) pq() (pqConn, error) {
-	cn, ok := c.base.(pqConn)
-	if !ok {
-		return nil, fmt.Errorf("store: unexpected PostgreSQL connection %T", c.base)
-	}
-	return cn, nil
-}
 
 func (c *stmtCacheConn) Prepare(query string) (driver.Stmt, error) { return c.base.Prepare(query) }
 
@@ -136,62 +133,31 @@ func (c *stmtCacheConn) Close() error {
 }
 
 func (c *stmtCacheConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	cn, err := c.pq()
-	if err != nil {
-		return nil, err
-	}
-	return cn.BeginTx(ctx, opts)
+	return c.base.BeginTx(ctx, opts)
 }
 
 func (c *stmtCacheConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	cn, err := c.pq()
-	if err != nil {
-		return nil, err
-	}
-	return cn.PrepareContext(ctx, query)
+	return c.base.PrepareContext(ctx, query)
 }
 
 func (c *stmtCacheConn) CheckNamedValue(nv *driver.NamedValue) error {
-	cn, err := c.pq()
-	if err != nil {
-		return err
-	}
-	return cn.CheckNamedValue(nv)
+	return c.base.CheckNamedValue(nv)
 }
 
-func (c *stmtCacheConn) Ping(ctx context.Context) error {
-	cn, err := c.pq()
-	if err != nil {
-		return err
-	}
-	return cn.Ping(ctx)
-}
+func (c *stmtCacheConn) Ping(ctx context.Context) error { return c.base.Ping(ctx) }
 
-func (c *stmtCacheConn) ResetSession(ctx context.Context) error {
-	cn, err := c.pq()
-	if err != nil {
-		return err
-	}
-	return cn.ResetSession(ctx)
-}
+func (c *stmtCacheConn) ResetSession(ctx context.Context) error { return c.base.ResetSession(ctx) }
 
-func (c *stmtCacheConn) IsValid() bool {
-	cn, err := c.pq()
-	return err == nil && cn.IsValid()
-}
+func (c *stmtCacheConn) IsValid() bool { return c.base.IsValid() }
 
 // QueryContext runs a statement with parameters through its prepared
 // form; one without parameters goes as a simple query (one round trip
 // already).
 func (c *stmtCacheConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	cn, err := c.pq()
-	if err != nil {
-		return nil, err
-	}
 	if len(args) == 0 {
-		return cn.QueryContext(ctx, query, args)
+		return c.base.QueryContext(ctx, query, args)
 	}
-	st, err := c.prepared(ctx, cn, query)
+	st, err := c.prepared(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -203,14 +169,10 @@ func (c *stmtCacheConn) QueryContext(ctx context.Context, query string, args []d
 }
 
 func (c *stmtCacheConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	cn, err := c.pq()
-	if err != nil {
-		return nil, err
-	}
 	if len(args) == 0 {
-		return cn.ExecContext(ctx, query, args)
+		return c.base.ExecContext(ctx, query, args)
 	}
-	st, err := c.prepared(ctx, cn, query)
+	st, err := c.prepared(ctx, query)
 	if err != nil {
 		return nil, err
 	}
@@ -223,12 +185,12 @@ func (c *stmtCacheConn) ExecContext(ctx context.Context, query string, args []dr
 
 // prepared returns query's prepared statement, preparing it (and closing
 // the least recently used one beyond the capacity) when it is not cached.
-func (c *stmtCacheConn) prepared(ctx context.Context, cn pqConn, query string) (pqStmt, error) {
+func (c *stmtCacheConn) prepared(ctx context.Context, query string) (pqStmt, error) {
 	if el, ok := c.stmts[query]; ok {
 		c.lru.MoveToFront(el)
 		return el.Value.(*cachedStmt).stmt, nil
 	}
-	s, err := cn.PrepareContext(ctx, query)
+	s, err := c.base.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}

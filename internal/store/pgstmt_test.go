@@ -42,6 +42,23 @@ func pgURL(t *testing.T, params map[string]string) string {
 	return u.String()
 }
 
+// pgConn opens the store on a fresh schema (pgURL) and pins one of its
+// connections, both closed when t ends.
+func pgConn(t *testing.T, params map[string]string) *sql.Conn {
+	t.Helper()
+	db, err := Open(pgURL(t, params), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Client.Close() })
+	conn, err := db.SQL.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // preparedOn counts the statements the session of conn holds prepared
 // whose text starts with prefix.
 func preparedOn(t *testing.T, conn *sql.Conn, prefix string) int {
@@ -69,16 +86,7 @@ func TestPGStatementCache(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			db, err := Open(pgURL(t, tc.params), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Client.Close()
-			conn, err := db.SQL.Conn(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
+			conn := pgConn(t, tc.params)
 			// Three texts, each run three times, answer right every time.
 			for round := range 3 {
 				for k := range 3 {
@@ -104,16 +112,7 @@ func TestPGStatementCache(t *testing.T) {
 func TestPGStatementCacheForgetsStalePlans(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := Open(pgURL(t, nil), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Client.Close()
-	conn, err := db.SQL.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := pgConn(t, nil)
 	if _, err := conn.ExecContext(ctx, "CREATE TABLE t (id int PRIMARY KEY, a text)"); err != nil {
 		t.Fatal(err)
 	}
