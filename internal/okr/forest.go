@@ -11,7 +11,8 @@ package okr
 // each level in id order (the connections' default order). Visibility is
 // written here exactly as the private-item interceptor's rule
 // (ent/schema/okritem.go visibleTo): public, or the viewer is involved in
-// the item, or it is a key result whose parent the viewer is involved in.
+// the item, or it is a key result the viewer sees through its objective
+// (viaObjective in tree.go).
 // The owners come with each item, confined as a query of users is (the
 // viewer and the members of the organization), in the owners' assigned
 // order.
@@ -26,7 +27,6 @@ import (
 
 	"entgo.io/ent/dialect"
 
-	"okrgraph/ent/okritem"
 	"okrgraph/internal/apperr"
 	"okrgraph/internal/scope"
 )
@@ -152,18 +152,15 @@ func (s *Service) Forest(ctx context.Context, opts ForestOptions, each func(*Tre
 	}
 	defer rows.Close()
 	var (
-		r                  TreeRow
-		parent, period     sql.NullInt64
-		weight, ms, mt, mc sql.NullFloat64
-		kind, level, st    string
-		mode               string
-		owners, order      sql.NullString
-		n                  int
-		rank               []int
+		r             TreeRow
+		item          itemScan
+		owners, order sql.NullString
+		n             int
+		rank          []int
 	)
+	dest := append(append([]any{&r.ID}, item.dest(&r)...), &r.Depth, &owners, &order)
 	for rows.Next() {
-		if err := rows.Scan(&r.ID, &parent, &kind, &level, &r.Title, &st, &r.Progress, &mode,
-			&weight, &ms, &mt, &mc, &r.Unit, &r.Private, &period, &r.Depth, &owners, &order); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("forest: %w", err)
 		}
 		if r.Depth > 0 {
@@ -171,10 +168,7 @@ func (s *Service) Forest(ctx context.Context, opts ForestOptions, each func(*Tre
 				return apperr.BadInput("children", "the tree has more than %d items: ask for fewer levels of children or use first", limit)
 			}
 		}
-		r.ParentID = nullInt(parent)
-		r.TimePeriodID = nullInt(period)
-		r.Weight, r.MetricStart, r.MetricTarget, r.MetricCurrent = nullFloat(weight), nullFloat(ms), nullFloat(mt), nullFloat(mc)
-		r.Kind, r.Level, r.Status, r.ProgressMode = okritem.Kind(kind), okritem.Level(level), okritem.Status(st), okritem.ProgressMode(mode)
+		item.set(&r)
 		r.OwnerIDs = r.OwnerIDs[:0]
 		if opts.Owners && owners.String != "" {
 			if r.OwnerIDs, err = parseIDs("["+owners.String+"]", r.OwnerIDs); err != nil {

@@ -115,27 +115,22 @@ func (s *Service) Tree(ctx context.Context, opts TreeOptions, each func(*TreeRow
 	}
 	defer rows.Close()
 	var (
-		r                    TreeRow
-		parent, period       sql.NullInt64
-		weight, ms, mt, mc   sql.NullFloat64
-		key, kind, level, st string
-		mode, owners         string
-		n                    int
-		pbuf                 strings.Builder
+		r           TreeRow
+		item        itemScan
+		key, owners string
+		n           int
+		pbuf        strings.Builder
 	)
+	dest := append(append([]any{&r.ID, &r.Depth, &key}, item.dest(&r)...), &owners)
 	for rows.Next() {
-		if err := rows.Scan(&r.ID, &parent, &r.Depth, &key, &kind, &level, &r.Title, &st, &r.Progress, &mode,
-			&weight, &ms, &mt, &mc, &r.Unit, &r.Private, &period, &owners); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("tree: %w", err)
 		}
 		if n++; n > limit {
 			return apperr.BadInput("maxItems", "the tree has more than %d items: read a subtree (rootId)", limit)
 		}
 		r.Ordinal = n
-		r.ParentID = nullInt(parent)
-		r.TimePeriodID = nullInt(period)
-		r.Weight, r.MetricStart, r.MetricTarget, r.MetricCurrent = nullFloat(weight), nullFloat(ms), nullFloat(mt), nullFloat(mc)
-		r.Kind, r.Level, r.Status, r.ProgressMode = okritem.Kind(kind), okritem.Level(level), okritem.Status(st), okritem.ProgressMode(mode)
+		item.set(&r)
 		r.Path = pathOf(&pbuf, key)
 		if r.OwnerIDs, err = parseIDs(owners, r.OwnerIDs[:0]); err != nil {
 			return fmt.Errorf("tree: item %d owners: %w", r.ID, err)
@@ -145,6 +140,29 @@ func (s *Service) Tree(ctx context.Context, opts TreeOptions, each func(*TreeRow
 		}
 	}
 	return rows.Err()
+}
+
+// itemScan receives the item columns the flat tree and the forest read
+// alike, in this order: parent_id, kind, level, title, status, progress,
+// progress_mode, weight, metric_start, metric_target, metric_current,
+// unit, private, time_period_id; set moves them onto the row.
+type itemScan struct {
+	parent, period        sql.NullInt64
+	weight, ms, mt, mc    sql.NullFloat64
+	kind, level, st, mode string
+}
+
+// dest returns the scan destinations of the columns, for the row r.
+func (s *itemScan) dest(r *TreeRow) []any {
+	return []any{&s.parent, &s.kind, &s.level, &r.Title, &s.st, &r.Progress, &s.mode,
+		&s.weight, &s.ms, &s.mt, &s.mc, &r.Unit, &r.Private, &s.period}
+}
+
+func (s *itemScan) set(r *TreeRow) {
+	r.ParentID = nullInt(s.parent)
+	r.TimePeriodID = nullInt(s.period)
+	r.Weight, r.MetricStart, r.MetricTarget, r.MetricCurrent = nullFloat(s.weight), nullFloat(s.ms), nullFloat(s.mt), nullFloat(s.mc)
+	r.Kind, r.Level, r.Status, r.ProgressMode = okritem.Kind(s.kind), okritem.Level(s.level), okritem.Status(s.st), okritem.ProgressMode(s.mode)
 }
 
 // TreeRows reads the tree (see Tree) into memory.
@@ -229,7 +247,7 @@ func treeQuery(dia string, rooted bool) string {
 		anchor = "i.id = $5"
 	}
 	return strings.NewReplacer("{org}", "$1", "{viewer}", "$2", "{depth}", "$3").Replace(visibleWalk(anchor, pad) + `
-SELECT i.id, i.parent_id, t.depth, t.sort_key, i.kind, i.level, i.title, i.status, i.progress, i.progress_mode,
+SELECT i.id, t.depth, t.sort_key, i.parent_id, i.kind, i.level, i.title, i.status, i.progress, i.progress_mode,
  i.weight, i.metric_start, i.metric_target, i.metric_current, i.unit, i.private, i.time_period_id, CAST(i.owner_order AS TEXT)
 FROM t JOIN okr_items i ON i.id = t.id
 ORDER BY t.sort_key` + collate + `
