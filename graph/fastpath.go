@@ -352,78 +352,66 @@ func (p *fastPlanner) conn(f graphql.CollectedField, depth int) (*fastConn, bool
 		return nil, false
 	}
 	c := &fastConn{}
-	var pre, post []byte
-	n := 0
-	for _, e := range graphql.CollectFields(p.oc, f.Selections, connectionTypes) {
-		if len(e.Deferrables) > 0 {
-			return nil, false
-		}
-		key := fieldKey(n, e.Alias)
-		n++
-		switch {
-		case e.Name == "__typename":
-			kv := append(key, `"OKRItemConnection"`...)
-			if c.edges {
-				post = append(post, kv...)
-			} else {
-				pre = append(pre, kv...)
-			}
-		case e.Name == "edges" && !c.edges:
-			c.edges = true
-			pre = append(append(pre, key...), '[')
-			if depth > p.depth {
-				p.depth = depth
-			}
-			if !p.edge(c, e, depth) {
-				return nil, false
-			}
-		default:
-			return nil, false // totalCount, pageInfo, a second edges: gqlgen's
-		}
+	// Anything but __typename and one edges (totalCount, pageInfo, a
+	// second edges) is gqlgen's.
+	pre, post, edges, ok := p.wrapper(f.Selections, connectionTypes, "OKRItemConnection", "edges", func(e graphql.CollectedField) bool {
+		p.depth = max(p.depth, depth)
+		return p.edge(c, e, depth)
+	})
+	if !ok {
+		return nil, false
 	}
-	c.open = append([]byte{'{'}, pre...)
-	if c.edges {
-		c.close = append(append([]byte{']'}, post...), '}')
-	} else {
-		c.close = []byte{'}'}
+	c.edges, c.open, c.close = edges, pre, post
+	if edges {
+		c.open = append(c.open, '[')
+		c.close = append([]byte{']'}, post...)
 	}
 	return c, true
 }
 
-// edge plans the edges of c.
+// edge plans the edges of c: __typename and one node (a cursor is
+// gqlgen's).
 func (p *fastPlanner) edge(c *fastConn, f graphql.CollectedField, depth int) bool {
-	var pre, post []byte
-	node := false
-	n := 0
-	for _, e := range graphql.CollectFields(p.oc, f.Selections, edgeTypes) {
+	pre, post, _, ok := p.wrapper(f.Selections, edgeTypes, "OKRItemEdge", "node", func(e graphql.CollectedField) bool {
+		it, ok := p.item(e.Selections, depth)
+		c.node = it
+		return ok
+	})
+	c.edgeOpen, c.edgeClose = pre, post
+	return ok
+}
+
+// wrapper plans an object that selects only __typename (written as
+// typename) and at most one field named inner, which plan plans. It
+// returns the object's bytes before inner's value (`{`, the fields before
+// it and its key) and after it (the fields after it and `}`), and whether
+// inner is selected; ok is false for any other field.
+func (p *fastPlanner) wrapper(sel ast.SelectionSet, types []string, typename, inner string, plan func(graphql.CollectedField) bool) (pre, post []byte, found, ok bool) {
+	pre = []byte{'{'}
+	for n, e := range graphql.CollectFields(p.oc, sel, types) {
 		if len(e.Deferrables) > 0 {
-			return false
+			return nil, nil, false, false
 		}
 		key := fieldKey(n, e.Alias)
-		n++
 		switch {
 		case e.Name == "__typename":
-			kv := append(key, `"OKRItemEdge"`...)
-			if node {
+			kv := append(append(append(key, '"'), typename...), '"')
+			if found {
 				post = append(post, kv...)
 			} else {
 				pre = append(pre, kv...)
 			}
-		case e.Name == "node" && !node:
-			node = true
+		case e.Name == inner && !found:
+			found = true
 			pre = append(pre, key...)
-			it, ok := p.item(e.Selections, depth)
-			if !ok {
-				return false
+			if !plan(e) {
+				return nil, nil, false, false
 			}
-			c.node = it
 		default:
-			return false // cursor, a second node
+			return nil, nil, false, false
 		}
 	}
-	c.edgeOpen = append([]byte{'{'}, pre...)
-	c.edgeClose = append(post, '}')
-	return true
+	return pre, append(post, '}'), found, true
 }
 
 // item plans an OKRItem selection at depth.
