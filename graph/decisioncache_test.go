@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"okrgraph/ent/organization"
 	"okrgraph/internal/access"
 	"okrgraph/internal/app"
 	"okrgraph/internal/scope"
@@ -23,9 +22,7 @@ func TestDecisionCacheSeesPolicyChangesAtOnce(t *testing.T) {
 	testenv.RunWith(t, cfg, func(t *testing.T, e *testenv.Env) {
 		adam := e.As("adam", "acme")
 		ctx := scope.System(context.Background())
-		o, err := e.App.DB.Client.Organization.Query().Where(organization.Slug("acme")).Only(ctx)
-		testenv.Must(t, err)
-		orgID := access.ID(o.ID)
+		orgID := access.ID(mustOrg(t, e))
 		router := e.App.Router
 
 		const q = `{ okrs(first: 50) { edges { node { id viewerCan { update delete comment }

@@ -8,11 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"okrgraph/ent/organization"
 	"okrgraph/internal/access"
 	"okrgraph/internal/app"
 	"okrgraph/internal/demo"
-	"okrgraph/internal/scope"
 	"okrgraph/internal/testenv"
 )
 
@@ -124,9 +122,7 @@ allow contains "members edit key results" if {
 		if again := check("tenant policy, cached"); !maps.Equal(again, tenant) {
 			t.Error("the cached tenant flags differ")
 		}
-		org, err := e.App.DB.Client.Organization.Query().Where(organization.Slug("acme")).Only(scope.System(ctx))
-		testenv.Must(t, err)
-		if eng, n, err := e.App.Router.Engine(ctx, access.ID(org.ID)); err != nil || n == 0 || eng.CacheStats().Hits == 0 {
+		if eng, n, err := e.App.Router.Engine(ctx, access.ID(mustOrg(t, e))); err != nil || n == 0 || eng.CacheStats().Hits == 0 {
 			t.Errorf("tenant engine (version %d, %v): %+v", n, err, eng.CacheStats())
 		}
 		changed := 0
