@@ -258,8 +258,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		// flat tree (internal/okr: LoadSubtree refuses more at run time).
 		limits.MaxTreeItems = cmp.Or(cfg.MaxTreeItems, okr.DefaultMaxTreeItems)
 	}
-	// Inside the metrics interceptor (registered later, so outer): it
-	// times and counts what the fast path answers too.
+	// Inside the metrics interceptor (gqlgen nests response interceptors in
+	// registration order, the first outermost): it times and counts what
+	// the fast path answers too (TestMetrics).
 	fastPath := graph.FastPath{OKRs: a.OKRs}
 	if cfg.NoTreeFastPath {
 		fastPath.OKRs = nil
@@ -278,7 +279,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		ErrorPresenter: graph.ErrorPresenter(log),
 		Identify:       a.identify,
 		Ready:          db.Ping,
-		Extensions:     []graphql.HandlerExtension{graph.InputCheck{}, fastPath, a.Metrics.Extension()},
+		Extensions:     []graphql.HandlerExtension{graph.InputCheck{}, a.Metrics.Extension(), fastPath},
 		Metrics:        metricsRoute(a.Metrics, cfg.MetricsToken),
 		Console:        consoleHandler,
 		Export:         server.ExportHandler(a.OKRs.Tree),
