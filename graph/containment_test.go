@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"okrgraph/internal/app"
+	"okrgraph/internal/authz"
 	"okrgraph/internal/server"
 	"okrgraph/internal/testenv"
 )
@@ -373,6 +374,11 @@ func TestContainmentConcurrencyPerOrg(t *testing.T) {
 			e := testenv.New(t, b, testenv.Config{Demo: true, Tweak: func(c *app.Config) {
 				c.TenantPolicyTimeout = time.Second
 				c.Concurrency = server.Concurrency{PerOrg: 1, PerUser: 1, Wait: 10 * time.Millisecond}
+				// The slow decision must hold its slot for its whole
+				// second: the heap watchdog measures the process, which
+				// parallel tests grow by more than the default budget, and
+				// would cut it short (the flake this test had under load).
+				c.TenantGate = authz.NewGate(0, 0, time.Minute, 1<<40)
 			}})
 			adam, steve := e.As("adam", "acme"), e.As("steve", "acme")
 			mine := createdID(t, createObjective(t, steve, "INDIVIDUAL", "Steve's"))
