@@ -132,6 +132,14 @@ func (f FastPath) run(ctx context.Context, plan []fastRoot) (out []byte, ok bool
 				return nil, false
 			}
 			b = append(b, ']')
+		case r.page != nil:
+			if b, ok = f.writePage(ctx, b, r.page); !ok {
+				return nil, false
+			}
+		case r.viewer != nil:
+			if b, ok = writeViewer(ctx, b, r.viewer); !ok {
+				return nil, false
+			}
 		default:
 			b = append(b, `"Query"`...)
 		}
@@ -150,6 +158,10 @@ type fastRoot struct {
 	first  int
 	// columns the forest's fields read.
 	columns []string
+	// page: an okrs page (fastpage.go); viewer: the viewer object's
+	// selection.
+	page   *fastPage
+	viewer []pageField
 	// tree: okrTree's row fields.
 	tree     []fastLeaf
 	treeOpts okr.TreeOptions
@@ -253,7 +265,11 @@ func planFast(oc *graphql.OperationContext) ([]fastRoot, bool) {
 		case "okrs":
 			first, ok := forestArgs(oc, f)
 			if !ok {
-				return nil, false
+				if r.page, ok = planPage(oc, f); !ok {
+					return nil, false
+				}
+				served = true
+				break
 			}
 			p := &fastPlanner{oc: oc}
 			conn, ok := p.conn(f, 0)
@@ -263,6 +279,12 @@ func planFast(oc *graphql.OperationContext) ([]fastRoot, bool) {
 			r.forest, r.depth, r.owners, r.first = conn, p.depth, p.owners, first
 			r.columns = append([]string{}, p.columns...)
 			served = true
+		case "viewer":
+			fields, ok := planViewer(oc, f)
+			if !ok {
+				return nil, false
+			}
+			r.viewer = fields
 		case "okrTree":
 			opts, ok := treeArgs(oc, f)
 			if !ok || len(f.Selections) == 0 {

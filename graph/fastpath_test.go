@@ -186,8 +186,101 @@ func (g *fastGen) edges(levels int) string {
 	return strings.Join(conn, " ")
 }
 
-func (g *fastGen) root() string {
+// page generates an okrs page as the SPA's dashboard asks for it, with
+// the arguments, connection fields and item fields the page fast path
+// serves, and now and then one it leaves to gqlgen.
+func (g *fastGen) page() string {
+	var args []string
 	switch g.r.IntN(5) {
+	case 0:
+		args = append(args, "first: 3")
+	case 1:
+		args = append(args, "first: "+g.useVar("n", "Int"))
+	case 2:
+		args = append(args, "first: 20")
+	case 3:
+		if g.r.IntN(4) == 0 {
+			args = append(args, "last: 2") // gqlgen's
+		}
+	}
+	switch g.r.IntN(6) {
+	case 0, 1:
+		args = append(args, "where: {hasOwnersWith: [{id: "+g.useVar("me", "ID!")+"}]}")
+	case 2:
+		args = append(args, "where: "+g.useVar("wo", "OKRItemWhereInput"))
+	case 3:
+		if g.r.IntN(3) == 0 {
+			args = append(args, "where: {kind: KEY_RESULT}") // gqlgen's
+		}
+	}
+	switch g.r.IntN(6) {
+	case 0, 1:
+		args = append(args, "orderBy: [{field: UPDATED_AT, direction: DESC}]")
+	case 2:
+		args = append(args, "orderBy: {field: TITLE, direction: ASC}")
+	case 3:
+		args = append(args, "orderBy: [{field: PROGRESS, direction: DESC}, {field: TITLE, direction: ASC}]")
+	case 4:
+		args = append(args, "orderBy: [{field: KIND}]") // gqlgen's (direction by default)
+	}
+	flags := []string{"update", "delete", "changeOwners", "setDelegate", "setCheckInOwner", "checkIn", "align", "comment", "clone", "manageGrants", "__typename"}
+	node := g.leaves(genItemLeaves, "OKRItem", "Node")
+	if g.r.IntN(2) == 0 {
+		node = append(node, g.alias("owners")+" { "+strings.Join(g.leaves([]string{"id", "name", "__typename"}, "User", "Node"), " ")+" }")
+	}
+	if g.r.IntN(2) == 0 {
+		node = append(node, g.alias("progressStatus")+g.dir())
+	}
+	if g.r.IntN(2) == 0 {
+		node = append(node, g.alias("viewerCan")+" { "+strings.Join(g.leaves(flags, "OKRItemPermissions"), " ")+" }")
+	}
+	if g.r.IntN(30) == 0 {
+		node = append(node, genItemOther[g.r.IntN(len(genItemOther))])
+	}
+	g.r.Shuffle(len(node), func(i, j int) { node[i], node[j] = node[j], node[i] })
+	edge := []string{"node { " + strings.Join(node, " ") + " }"}
+	if g.r.IntN(3) == 0 {
+		edge = append(edge, g.alias("cursor"))
+	}
+	if g.r.IntN(5) == 0 {
+		edge = append(edge, "__typename")
+	}
+	g.r.Shuffle(len(edge), func(i, j int) { edge[i], edge[j] = edge[j], edge[i] })
+	conn := []string{"edges { " + strings.Join(edge, " ") + " }"}
+	if g.r.IntN(2) == 0 {
+		conn = append(conn, g.alias("totalCount")+g.dir())
+	}
+	if g.r.IntN(2) == 0 {
+		conn = append(conn, "pageInfo { "+strings.Join(g.leaves([]string{"hasNextPage", "hasPreviousPage", "startCursor", "endCursor", "__typename"}, "PageInfo"), " ")+" }")
+	}
+	if g.r.IntN(5) == 0 {
+		conn = append(conn, "__typename")
+	}
+	g.r.Shuffle(len(conn), func(i, j int) { conn[i], conn[j] = conn[j], conn[i] })
+	a := ""
+	if len(args) > 0 {
+		a = "(" + strings.Join(args, ", ") + ")"
+	}
+	return g.alias("okrs") + a + " { " + strings.Join(conn, " ") + " }"
+}
+
+func (g *fastGen) viewer() string {
+	sel := []string{"user { " + strings.Join(g.leaves([]string{"id", "name", "__typename"}, "User", "Node"), " ") + " }"}
+	if g.r.IntN(4) == 0 {
+		sel = append(sel, "__typename")
+	}
+	if g.r.IntN(20) == 0 {
+		sel = append(sel, "membership { role }") // gqlgen's
+	}
+	return "viewer { " + g.wrap(strings.Join(sel, " "), "Viewer") + " }"
+}
+
+func (g *fastGen) root() string {
+	switch g.r.IntN(8) {
+	case 5, 6:
+		return g.page()
+	case 7:
+		return g.viewer()
 	case 0:
 		sel := strings.Join(g.leaves(genTreeLeaves, "OKRTreeRow"), " ")
 		args := ""
@@ -220,6 +313,9 @@ func (g *fastGen) operation() (string, map[string]any) {
 	if g.r.IntN(4) == 0 {
 		roots = append(roots, "__typename")
 	}
+	if g.r.IntN(3) == 0 {
+		roots = append(roots, g.viewer())
+	}
 	if g.r.IntN(6) == 0 {
 		r := g.root()
 		if i := strings.Index(r, ": "); i >= 0 && i < strings.IndexAny(r, "({") {
@@ -245,8 +341,12 @@ func (g *fastGen) operation() (string, map[string]any) {
 			vals[n] = map[string]any{"hasParent": false}
 		case "max":
 			vals[n] = 5000
-		case "root":
+		case "root", "me":
 			vals[n] = nil // set by the caller
+		case "wo":
+			vals[n] = map[string]any{"hasOwnersWith": []any{map[string]any{"id": nil}}} // the caller sets the id
+		case "n":
+			vals[n] = 4
 		}
 	}
 	q := "query Gen"
@@ -271,6 +371,15 @@ func TestFastPathDifferential(t *testing.T) {
 		_, secret := createToken(t, e.As("olivia", "acme"), "bi")
 		var some struct{ OkrTree []struct{ ID string } }
 		e.As("steve", "acme").MustDo(t, `{ okrTree { id } }`, nil, &some)
+		// Pages of the items of these owners (olivia's private ones
+		// included); sam's name needs escaping.
+		owners := []string{e.UserID(t, "olivia"), e.UserID(t, "sam"), e.UserID(t, "steve")}
+		name := "Sam \"the\" \\ tab \t nl \n \x01 \u2028 <&> é"
+		if e.Backend == "sqlite" {
+			name += " \xff bad utf8"
+		}
+		_, err := e.App.DB.Client.ExecContext(scope.System(context.Background()), `UPDATE users SET name = $1 WHERE id = $2`, name, atoi(t, owners[1]))
+		testenv.Must(t, err)
 		viewers := []struct{ name, fast, slow string }{
 			{"member steve", e.Token("steve@acme.example"), slow.Token("steve@acme.example")},
 			{"owner olivia", e.Token("olivia@acme.example"), slow.Token("olivia@acme.example")},
@@ -279,15 +388,22 @@ func TestFastPathDifferential(t *testing.T) {
 			{"read-only service token", secret, secret},
 		}
 		g := &fastGen{r: rand.New(rand.NewPCG(13, 5))}
-		ops := 40
+		ops := 60
 		if testing.Short() {
-			ops = 15
+			ops = 20
 		}
 		served, refused := 0, 0
 		for i := range ops {
 			q, vars := g.operation()
 			if _, ok := vars["root"]; ok {
 				vars["root"] = some.OkrTree[g.r.IntN(len(some.OkrTree))].ID
+			}
+			me := owners[g.r.IntN(len(owners))]
+			if _, ok := vars["me"]; ok {
+				vars["me"] = me
+			}
+			if _, ok := vars["wo"]; ok {
+				vars["wo"] = map[string]any{"hasOwnersWith": []any{map[string]any{"id": me}}}
 			}
 			for _, v := range viewers {
 				var fs, ss int
@@ -337,6 +453,14 @@ func TestFastPathTaken(t *testing.T) {
 			if n := count(q); n > 3 || n != auth+1 {
 				t.Errorf("%d statements (%d to identify), want at most 3 and one statement of its own: %s", n, auth, q)
 			}
+		}
+		// The SPA's dashboard: the page with its count and owners in one
+		// statement, the time periods (progressStatus) and the page's
+		// policy facts (viewerCan) in one each; the viewer's user is the
+		// identification's.
+		me := map[string]any{"me": e.UserID(t, "olivia")}
+		if n := e.CountQueries(func() { c.MustDo(t, benchDashboard, me, &out) }); n != auth+3 {
+			t.Errorf("dashboard: %d statements (%d to identify), want 3 of its own", n, auth)
 		}
 		item := "id title owners { id } children { edges { %s node { id title } } }"
 		for _, q := range []string{

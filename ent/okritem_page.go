@@ -1,0 +1,99 @@
+// This file is written by hand, not generated: it extends the generated
+// OKRItem pager (gql_pagination.go) and is kept when ent regenerates.
+
+package ent
+
+import (
+	"context"
+	"fmt"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/sqlgraph"
+)
+
+// PageTotalColumn names the column FirstPage adds to the page statement:
+// the number of items the filter matches, before the limit.
+const PageTotalColumn = "page_total"
+
+// FirstPage answers what Paginate(ctx, nil, &first, nil, nil, opts...)
+// answers when totalCount is selected, in one statement instead of two:
+// the total comes with the page's rows as a window count (COUNT(*) OVER (),
+// evaluated before LIMIT). The filter, order, limit, cursors and the
+// interceptors (the private-item rule) are the generated pager's own, and
+// so is the connection it builds. Columns the caller adds with Modify
+// before come with each node (OKRItem.Value). first must be positive.
+func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, opts ...OKRItemPaginateOption) (*OKRItemConnection, error) {
+	if first <= 0 {
+		return nil, fmt.Errorf("ent: FirstPage needs a positive first, not %d", first)
+	}
+	if err := validateFirstLast(&first, nil); err != nil {
+		return nil, err
+	}
+	pager, err := newOKRItemPager(opts, false)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	_m.Limit(first + 1)
+	_m = pager.applyOrder(_m)
+	_m.modifiers = append(_m.modifiers, func(s *sql.Selector) {
+		s.AppendSelectExprAs(sql.Raw("COUNT(*) OVER ()"), PageTotalColumn)
+	})
+	// All, but scanning the added columns into typed values: ent would ask
+	// the driver for every column's type on every row to scan them.
+	ctx = setContextOp(ctx, _m.ctx, ent.OpQueryAll)
+	if err := _m.prepareQuery(ctx); err != nil {
+		return nil, err
+	}
+	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
+		query, ok := q.(*OKRItemQuery)
+		if !ok {
+			return nil, fmt.Errorf("ent: unexpected query type %T", q)
+		}
+		return query.sqlAll(ctx, typedExtraColumns)
+	})
+	nodes, err := withInterceptors[[]*OKRItem](ctx, _m, qr, _m.inters)
+	if err != nil {
+		return nil, err
+	}
+	conn := &OKRItemConnection{Edges: []*OKRItemEdge{}}
+	if len(nodes) > 0 {
+		v, err := nodes[0].Value(PageTotalColumn)
+		if err != nil {
+			return nil, err
+		}
+		n, ok := v.(int64)
+		if !ok {
+			return nil, fmt.Errorf("ent: page total is %T, not int64", v)
+		}
+		conn.TotalCount = int(n)
+	}
+	conn.build(nodes, pager, nil, &first, nil, nil)
+	return conn, nil
+}
+
+// typedExtraColumns scans the columns an OKRItem does not have as text
+// (the page total as an integer).
+func typedExtraColumns(_ context.Context, spec *sqlgraph.QuerySpec) {
+	scan := spec.ScanValues
+	spec.ScanValues = func(columns []string) ([]any, error) {
+		values, err := scan(columns)
+		if err != nil {
+			return nil, err
+		}
+		for i, v := range values {
+			if _, ok := v.(*sql.UnknownType); !ok {
+				continue
+			}
+			if columns[i] == PageTotalColumn {
+				values[i] = new(sql.NullInt64)
+			} else {
+				values[i] = new(sql.NullString)
+			}
+		}
+		return values, nil
+	}
+}

@@ -1,0 +1,485 @@
+package graph
+
+// The page read path outside gqlgen's per-field execution: the SPA's
+// dashboard, `okrs(first: n, where: {hasOwnersWith: [{id: $me}]},
+// orderBy: [...])` with totalCount, pageInfo, cursors, the items' fields,
+// owners { id name }, progressStatus and viewerCan, next to
+// `viewer { user { id name } }`.
+//
+// gqlgen resolves such a page field by field, with a goroutine per item
+// for owners, progressStatus and viewerCan, and ent reads it in three
+// statements (the page, its count, the owners). FastPath answers it with
+// one: okr.Service.Page reads the page through the connection's own
+// pager (filter, order, cursors, the private-item rule) with the count and
+// each item's owners as columns of the page's rows. progressStatus and
+// viewerCan come from the services their resolvers call, for the whole
+// page at once (okr.Service.ViewerCan evaluates the page's flags in one
+// pass, from the decision cache when it can). The planner accepts the
+// selections below and nothing else; the rest is gqlgen's, as for the
+// tree (fastpath.go), and TestFastPathDifferential compares both answers
+// byte for byte.
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"okrgraph/ent"
+	"okrgraph/graph/model"
+	"okrgraph/internal/okr"
+	"okrgraph/internal/scope"
+)
+
+// fastPage is an okrs page: its arguments and its connection's selection.
+type fastPage struct {
+	first  int
+	opts   []ent.OKRItemPaginateOption
+	fields []pageField
+	status bool // some node selects progressStatus
+	flags  bool // some node selects viewerCan
+}
+
+// pageField is a field of the page's selection: key is `"alias":` (with
+// its leading comma when not first); lit the value of a __typename; sub
+// the selection of an object.
+type pageField struct {
+	key  []byte
+	kind pageKind
+	lit  string
+	col  fastCol // pkLeaf
+	flag int     // pkFlag: the index in viewerFlags
+	sub  []pageField
+}
+
+type pageKind int
+
+const (
+	pkTypename pageKind = iota
+	pkTotalCount
+	pkPageInfo
+	pkHasNext
+	pkHasPrevious
+	pkStartCursor
+	pkEndCursor
+	pkEdges
+	pkCursor
+	pkNode
+	pkLeaf
+	pkOwners
+	pkOwnerID
+	pkOwnerName
+	pkStatus
+	pkViewerCan
+	pkFlag
+	pkUser
+)
+
+// viewerFlags are OKRItemPermissions' fields.
+var viewerFlags = []string{"update", "delete", "changeOwners", "setDelegate", "setCheckInOwner", "checkIn", "align", "comment", "clone", "manageGrants"}
+
+func flagOf(p *okr.Permissions, i int) bool {
+	return [...]bool{p.Update, p.Delete, p.ChangeOwners, p.SetDelegate, p.SetCheckInOwner, p.CheckIn, p.Align, p.Comment, p.Clone, p.ManageGrants}[i]
+}
+
+var (
+	pageInfoTypes    = []string{"PageInfo"}
+	permissionTypes  = []string{"OKRItemPermissions"}
+	viewerTypes      = []string{"Viewer"}
+	pageInfoChildren = map[string]pageKind{"hasNextPage": pkHasNext, "hasPreviousPage": pkHasPrevious, "startCursor": pkStartCursor, "endCursor": pkEndCursor}
+)
+
+// pageArgs accepts okrs with first (positive: the cost guard writes its
+// default page into a connection asked without first or last), orderBy
+// (fields and directions spelled out) and a where that is absent or
+// {hasOwnersWith: [{id: X}]}; nothing else (no cursors, no last).
+func pageArgs(oc *graphql.OperationContext, f graphql.CollectedField) (int, []ent.OKRItemPaginateOption, bool) {
+	first := 0
+	var opts []ent.OKRItemPaginateOption
+	for name, v := range f.ArgumentMap(oc.Variables) {
+		switch name {
+		case "first":
+			n, err := graphql.UnmarshalInt(v)
+			if v == nil || err != nil || n <= 0 {
+				return 0, nil, false
+			}
+			first = n
+		case "where":
+			if v == nil {
+				continue
+			}
+			where, ok := ownedWhere(v)
+			if !ok {
+				return 0, nil, false
+			}
+			opts = append(opts, ent.WithOKRItemFilter(where.Filter))
+		case "orderBy":
+			if v == nil {
+				continue
+			}
+			order, ok := pageOrder(v)
+			if !ok {
+				return 0, nil, false
+			}
+			opts = append(opts, ent.WithOKRItemOrder(order))
+		default:
+			if v != nil {
+				return 0, nil, false
+			}
+		}
+	}
+	return first, opts, first > 0
+}
+
+// ownedWhere reads {hasOwnersWith: [{id: X}]} as gqlgen would.
+func ownedWhere(v any) (*ent.OKRItemWhereInput, bool) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return nil, false
+	}
+	list, ok := m["hasOwnersWith"].([]any)
+	if !ok || len(list) != 1 {
+		return nil, false
+	}
+	u, ok := list[0].(map[string]any)
+	if !ok || len(u) != 1 || u["id"] == nil {
+		return nil, false
+	}
+	id, err := model.UnmarshalIntID(u["id"])
+	if err != nil {
+		return nil, false
+	}
+	return &ent.OKRItemWhereInput{HasOwnersWith: []*ent.UserWhereInput{{ID: &id}}}, true
+}
+
+// pageOrder reads a list of {field, direction} (or one, as input coercion
+// allows) with both spelled out.
+func pageOrder(v any) ([]*ent.OKRItemOrder, bool) {
+	list, ok := v.([]any)
+	if !ok {
+		list = []any{v}
+	}
+	var out []*ent.OKRItemOrder
+	for _, x := range list {
+		m, ok := x.(map[string]any)
+		if !ok || len(m) != 2 || m["field"] == nil || m["direction"] == nil {
+			return nil, false
+		}
+		o := &ent.OKRItemOrder{Field: new(ent.OKRItemOrderField)}
+		if o.Field.UnmarshalGQL(m["field"]) != nil || o.Direction.UnmarshalGQL(m["direction"]) != nil {
+			return nil, false
+		}
+		out = append(out, o)
+	}
+	return out, len(out) > 0
+}
+
+// planPage plans an okrs page; false when gqlgen must answer it.
+func planPage(oc *graphql.OperationContext, f graphql.CollectedField) (*fastPage, bool) {
+	first, opts, ok := pageArgs(oc, f)
+	if !ok {
+		return nil, false
+	}
+	p := &fastPage{first: first, opts: opts}
+	p.fields, ok = p.object(oc, f.Selections, connectionTypes, "OKRItemConnection", p.connField)
+	return p, ok
+}
+
+// object plans an object's selection whose fields field plans; __typename
+// is typename.
+func (p *fastPage) object(oc *graphql.OperationContext, sel ast.SelectionSet, types []string, typename string, field func(*graphql.OperationContext, graphql.CollectedField, *pageField) bool) ([]pageField, bool) {
+	var out []pageField
+	for i, f := range graphql.CollectFields(oc, sel, types) {
+		if len(f.Deferrables) > 0 || len(f.Arguments) > 0 {
+			return nil, false
+		}
+		pf := pageField{key: fieldKey(i, f.Alias)}
+		if f.Name == "__typename" {
+			pf.kind, pf.lit = pkTypename, typename
+		} else if !field(oc, f, &pf) {
+			return nil, false
+		}
+		out = append(out, pf)
+	}
+	return out, len(out) > 0
+}
+
+func (p *fastPage) connField(oc *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
+	ok := true
+	switch f.Name {
+	case "totalCount":
+		pf.kind = pkTotalCount
+	case "pageInfo":
+		pf.kind = pkPageInfo
+		pf.sub, ok = p.object(oc, f.Selections, pageInfoTypes, "PageInfo", func(_ *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
+			k, ok := pageInfoChildren[f.Name]
+			pf.kind = k
+			return ok
+		})
+	case "edges":
+		pf.kind = pkEdges
+		pf.sub, ok = p.object(oc, f.Selections, edgeTypes, "OKRItemEdge", p.edgeField)
+	default:
+		return false
+	}
+	return ok
+}
+
+func (p *fastPage) edgeField(oc *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
+	ok := true
+	switch f.Name {
+	case "cursor":
+		pf.kind = pkCursor
+	case "node":
+		pf.kind = pkNode
+		pf.sub, ok = p.object(oc, f.Selections, itemTypes, "OKRItem", p.itemField)
+	default:
+		return false
+	}
+	return ok
+}
+
+func (p *fastPage) itemField(oc *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
+	ok := true
+	switch f.Name {
+	case "owners":
+		pf.kind = pkOwners
+		pf.sub, ok = p.object(oc, f.Selections, userTypes, "User", userField)
+	case "progressStatus":
+		pf.kind = pkStatus
+		p.status = true
+	case "viewerCan":
+		pf.kind = pkViewerCan
+		p.flags = true
+		pf.sub, ok = p.object(oc, f.Selections, permissionTypes, "OKRItemPermissions", func(_ *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
+			for i, name := range viewerFlags {
+				if name == f.Name {
+					pf.kind, pf.flag = pkFlag, i
+					return true
+				}
+			}
+			return false
+		})
+	default:
+		col, known := fastItemCols[f.Name]
+		if !known || col == colItemTypename || len(f.Selections) > 0 {
+			return false
+		}
+		pf.kind, pf.col = pkLeaf, col
+	}
+	return ok
+}
+
+// userField plans id and name of a User.
+func userField(_ *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
+	switch f.Name {
+	case "id":
+		pf.kind = pkOwnerID
+	case "name":
+		pf.kind = pkOwnerName
+	default:
+		return false
+	}
+	return len(f.Selections) == 0
+}
+
+// planViewer plans viewer { user { id name } } (and __typename).
+func planViewer(oc *graphql.OperationContext, f graphql.CollectedField) ([]pageField, bool) {
+	if len(f.Arguments) > 0 {
+		return nil, false
+	}
+	var p fastPage
+	return p.object(oc, f.Selections, viewerTypes, "Viewer", func(oc *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
+		if f.Name != "user" {
+			return false
+		}
+		var ok bool
+		pf.kind = pkUser
+		pf.sub, ok = p.object(oc, f.Selections, userTypes, "User", userField)
+		return ok
+	})
+}
+
+// writeViewer writes the viewer object from the identification's user
+// row; false when the request has none (gqlgen reads it).
+func writeViewer(ctx context.Context, b []byte, fields []pageField) ([]byte, bool) {
+	u := viewerUser(ctx, scope.From(ctx).UserID)
+	if u == nil {
+		return nil, false
+	}
+	b = append(b, '{')
+	for _, f := range fields {
+		b = append(b, f.key...)
+		if f.kind == pkTypename {
+			b = appendString(b, f.lit)
+			continue
+		}
+		b = writeOwner(b, f.sub, okr.Owner{ID: u.ID, Name: u.Name})
+	}
+	return append(b, '}'), true
+}
+
+func writeOwner(b []byte, fields []pageField, o okr.Owner) []byte {
+	b = append(b, '{')
+	for _, f := range fields {
+		b = append(b, f.key...)
+		switch f.kind {
+		case pkTypename:
+			b = appendString(b, f.lit)
+		case pkOwnerID:
+			b = appendID(b, o.ID)
+		case pkOwnerName:
+			b = appendString(b, o.Name)
+		}
+	}
+	return append(b, '}')
+}
+
+// pageData is what a page's writer needs besides the connection.
+type pageData struct {
+	conn     *ent.OKRItemConnection
+	owners   [][]okr.Owner
+	statuses []*okr.ProgressStatus
+	flags    []*okr.Permissions
+	buf      bytes.Buffer
+	bad      bool
+}
+
+// writePage reads the page and writes its connection object; false when
+// gqlgen must answer instead.
+func (f FastPath) writePage(ctx context.Context, b []byte, p *fastPage) ([]byte, bool) {
+	conn, owners, err := f.OKRs.Page(ctx, p.first, p.opts...)
+	if err != nil {
+		return nil, false
+	}
+	d := &pageData{conn: conn, owners: owners}
+	items := make([]*ent.OKRItem, len(conn.Edges))
+	for i, e := range conn.Edges {
+		items[i] = e.Node
+	}
+	if p.status {
+		d.statuses = make([]*okr.ProgressStatus, len(items))
+		for i, it := range items {
+			if d.statuses[i], err = f.OKRs.ProgressStatus(ctx, it); err != nil {
+				return nil, false
+			}
+		}
+	}
+	if p.flags {
+		d.flags = make([]*okr.Permissions, len(items))
+		for i, it := range items {
+			if d.flags[i], err = f.OKRs.ViewerCan(ctx, it, items); err != nil || d.flags[i] == nil {
+				return nil, false
+			}
+		}
+	}
+	b = d.object(b, p.fields, -1)
+	return b, !d.bad
+}
+
+// object writes the fields of the connection, of its pageInfo, or of edge
+// i (i >= 0) and its node.
+func (d *pageData) object(b []byte, fields []pageField, i int) []byte {
+	b = append(b, '{')
+	for _, f := range fields {
+		b = append(b, f.key...)
+		switch f.kind {
+		case pkTypename:
+			b = appendString(b, f.lit)
+		case pkTotalCount:
+			b = appendInt(b, d.conn.TotalCount)
+		case pkPageInfo:
+			b = d.object(b, f.sub, -1)
+		case pkHasNext:
+			b = appendBool(b, d.conn.PageInfo.HasNextPage)
+		case pkHasPrevious:
+			b = appendBool(b, d.conn.PageInfo.HasPreviousPage)
+		case pkStartCursor:
+			b = d.cursor(b, d.conn.PageInfo.StartCursor)
+		case pkEndCursor:
+			b = d.cursor(b, d.conn.PageInfo.EndCursor)
+		case pkEdges:
+			b = append(b, '[')
+			for j := range d.conn.Edges {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = d.object(b, f.sub, j)
+			}
+			b = append(b, ']')
+		case pkCursor:
+			b = d.cursor(b, &d.conn.Edges[i].Cursor)
+		case pkNode:
+			b = d.node(b, f.sub, i)
+		}
+	}
+	return append(b, '}')
+}
+
+func (d *pageData) node(b []byte, fields []pageField, i int) []byte {
+	it := d.conn.Edges[i].Node
+	b = append(b, '{')
+	for _, f := range fields {
+		b = append(b, f.key...)
+		switch f.kind {
+		case pkTypename:
+			b = appendString(b, f.lit)
+		case pkLeaf:
+			b, d.bad = appendLeaves(b, []fastLeaf{{col: f.col}}, itemRow(it), d.bad)
+		case pkOwners:
+			b = append(b, '[')
+			for j, o := range d.owners[i] {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = writeOwner(b, f.sub, o)
+			}
+			b = append(b, ']')
+		case pkStatus:
+			if s := d.statuses[i]; s == nil {
+				b = append(b, "null"...)
+			} else {
+				d.buf.Reset()
+				s.MarshalGQL(&d.buf)
+				b = append(b, d.buf.Bytes()...)
+			}
+		case pkViewerCan:
+			b = append(b, '{')
+			for _, g := range f.sub {
+				b = append(b, g.key...)
+				if g.kind == pkTypename {
+					b = appendString(b, g.lit)
+				} else {
+					b = appendBool(b, flagOf(d.flags[i], g.flag))
+				}
+			}
+			b = append(b, '}')
+		}
+	}
+	return append(b, '}')
+}
+
+func (d *pageData) cursor(b []byte, c *ent.Cursor) []byte {
+	if c == nil {
+		return append(b, "null"...)
+	}
+	d.buf.Reset()
+	c.MarshalGQL(&d.buf)
+	return append(b, d.buf.Bytes()...)
+}
+
+// itemRow is the part of a tree row appendLeaves writes for an item.
+func itemRow(it *ent.OKRItem) *okr.TreeRow {
+	return &okr.TreeRow{
+		ID: it.ID, Kind: it.Kind, Level: it.Level, Title: it.Title, Status: it.Status,
+		Progress: it.Progress, ProgressMode: it.ProgressMode, Weight: it.Weight,
+		MetricStart: it.MetricStart, MetricTarget: it.MetricTarget, MetricCurrent: it.MetricCurrent,
+		Unit: it.Unit, Private: it.Private,
+	}
+}
+
+func appendInt(b []byte, n int) []byte { return strconv.AppendInt(b, int64(n), 10) }
+
+func appendBool(b []byte, v bool) []byte { return strconv.AppendBool(b, v) }
