@@ -2,7 +2,9 @@ package okr
 
 import (
 	"context"
+	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"okrgraph/ent"
 	"okrgraph/internal/access"
@@ -35,10 +37,11 @@ var viewerActions = []string{
 // evaluation per item answers all of them (Guard.DecideAll), on an input
 // built once. page lists the items resolved alongside it (the list or
 // connection it came in): the first of them to be asked loads their facts
-// together and evaluates the flags of the whole page, in its own
-// goroutine; its siblings, resolved concurrently, wait and reuse the
-// answers. A page thus costs a fixed number of queries, and the policy's
-// deep evaluation grows one goroutine's stack rather than one per item.
+// together and evaluates the flags of the whole page, spread over at most
+// GOMAXPROCS goroutines (eachParallel); its siblings, resolved
+// concurrently, wait and reuse the answers. A page thus costs a fixed
+// number of queries, and the policy's deep evaluation grows a few
+// goroutines' stacks rather than one per item.
 func (s *Service) ViewerCan(ctx context.Context, it *ent.OKRItem, page []*ent.OKRItem) (*Permissions, error) {
 	a, err := access.ReadActor(ctx, s.Client)
 	if err != nil {
@@ -53,8 +56,11 @@ func (s *Service) ViewerCan(ctx context.Context, it *ent.OKRItem, page []*ent.OK
 		return p, nil
 	}
 	facts := s.facts(ctx)
-	batch := pageBatch(l.done, it, page)
-	for _, item := range batch {
+	var (
+		items []*ent.OKRItem
+		res   []authz.Resource
+	)
+	for _, item := range pageBatch(l.done, it, page) {
 		r, err := facts.load(ctx, item, page)
 		if err != nil {
 			if item == it {
@@ -62,17 +68,64 @@ func (s *Service) ViewerCan(ctx context.Context, it *ent.OKRItem, page []*ent.OK
 			}
 			continue // its own resolver reports the error
 		}
-		ds, _ := s.Guard.DecideAll(ctx, a.Input("", r), viewerActions)
-		var p Permissions
-		for i, dst := range []*bool{
+		items, res = append(items, item), append(res, r)
+	}
+	out := make([]Permissions, len(items))
+	eachParallel(len(items), func(i int) {
+		ds, _ := s.Guard.DecideAll(ctx, a.Input("", res[i]), viewerActions)
+		p := &out[i]
+		for j, dst := range []*bool{
 			&p.Update, &p.Delete, &p.ChangeOwners, &p.SetDelegate, &p.SetCheckInOwner,
 			&p.CheckIn, &p.Align, &p.Comment, &p.Clone, &p.ManageGrants,
 		} {
-			*dst = ds[i].Allow
+			*dst = ds[j].Allow
 		}
-		l.done[item.ID] = &p
+	})
+	for i, item := range items {
+		l.done[item.ID] = &out[i]
 	}
 	return l.done[it.ID], nil
+}
+
+// eachParallel calls fn(0) ... fn(n-1) on up to GOMAXPROCS goroutines (the
+// caller's among them) and returns when all have returned. A page's
+// viewerCan flags that the decision cache does not hold cost a policy
+// evaluation each (a few hundred microseconds): spread over the cores, a
+// lone viewer's page comes back sooner. A panic in fn is re-raised in the
+// caller once every call has returned.
+func eachParallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		panicked any
+	)
+	call := func(i int) {
+		defer func() {
+			if r := recover(); r != nil {
+				mu.Lock()
+				if panicked == nil {
+					panicked = r
+				}
+				mu.Unlock()
+			}
+		}()
+		fn(i)
+	}
+	work := func() {
+		for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+			call(i)
+		}
+	}
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
 }
 
 type flagsKey struct{}
