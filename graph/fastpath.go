@@ -13,7 +13,8 @@ package graph
 //     arguments (any depth, __typename anywhere), or
 //   - okrTree(rootId, maxItems) with leaf fields of OKRTreeRow,
 //
-// (and Query.__typename) by writing the `data` JSON itself from one
+// (and Query.__typename; pages of okrs and viewer { user }: fastpage.go)
+// by writing the `data` JSON itself from one
 // recursive statement per root field (okr.Service.Forest / Tree), which
 // applies the visibility rule in SQL. Fields are collected with gqlgen's
 // own graphql.CollectFields, so fragments, inline fragments, @skip and
