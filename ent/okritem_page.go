@@ -22,8 +22,9 @@ const PageTotalColumn = "page_total"
 // evaluated before LIMIT). The filter, order, limit, cursors and the
 // interceptors (the private-item rule) are the generated pager's own, and
 // so is the connection it builds. Columns the caller adds with Modify
-// before come with each node (OKRItem.Value). first must be positive.
-func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, opts ...OKRItemPaginateOption) (*OKRItemConnection, error) {
+// before come with each node (OKRItem.Value), scanned into what scan
+// returns for them (nil, or a nil scan: as text). first must be positive.
+func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, scan func(column string) any, opts ...OKRItemPaginateOption) (*OKRItemConnection, error) {
 	if first <= 0 {
 		return nil, fmt.Errorf("ent: FirstPage needs a positive first, not %d", first)
 	}
@@ -53,7 +54,7 @@ func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, opts ...OKRIte
 		if !ok {
 			return nil, fmt.Errorf("ent: unexpected query type %T", q)
 		}
-		return query.sqlAll(ctx, typedExtraColumns)
+		return query.sqlAll(ctx, typedExtraColumns(scan))
 	})
 	nodes, err := withInterceptors[[]*OKRItem](ctx, _m, qr, _m.inters)
 	if err != nil {
@@ -75,25 +76,31 @@ func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, opts ...OKRIte
 	return conn, nil
 }
 
-// typedExtraColumns scans the columns an OKRItem does not have as text
-// (the page total as an integer).
-func typedExtraColumns(_ context.Context, spec *sqlgraph.QuerySpec) {
-	scan := spec.ScanValues
-	spec.ScanValues = func(columns []string) ([]any, error) {
-		values, err := scan(columns)
-		if err != nil {
-			return nil, err
-		}
-		for i, v := range values {
-			if _, ok := v.(*sql.UnknownType); !ok {
-				continue
+// typedExtraColumns scans the columns an OKRItem does not have into what
+// scan returns for them, as text when it returns nil (the page total as an
+// integer).
+func typedExtraColumns(scan func(string) any) func(context.Context, *sqlgraph.QuerySpec) {
+	return func(_ context.Context, spec *sqlgraph.QuerySpec) {
+		values := spec.ScanValues
+		spec.ScanValues = func(columns []string) ([]any, error) {
+			out, err := values(columns)
+			if err != nil {
+				return nil, err
 			}
-			if columns[i] == PageTotalColumn {
-				values[i] = new(sql.NullInt64)
-			} else {
-				values[i] = new(sql.NullString)
+			for i, v := range out {
+				if _, ok := v.(*sql.UnknownType); !ok {
+					continue
+				}
+				switch {
+				case columns[i] == PageTotalColumn:
+					out[i] = new(sql.NullInt64)
+				case scan != nil && scan(columns[i]) != nil:
+					out[i] = scan(columns[i])
+				default:
+					out[i] = new(sql.NullString)
+				}
 			}
+			return out, nil
 		}
-		return values, nil
 	}
 }

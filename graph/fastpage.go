@@ -8,13 +8,14 @@ package graph
 //
 // gqlgen resolves such a page field by field, with a goroutine per item
 // for owners, progressStatus and viewerCan, and ent reads it in three
-// statements (the page, its count, the owners). FastPath answers it with
-// one: okr.Service.Page reads the page through the connection's own
-// pager (filter, order, cursors, the private-item rule) with the count and
-// each item's owners as columns of the page's rows. progressStatus and
-// viewerCan come from the services their resolvers call, for the whole
-// page at once (okr.Service.ViewerCan evaluates the page's flags in one
-// pass, from the decision cache when it can). The planner accepts the
+// statements (the page, its count, the owners) and one more for the time
+// periods. FastPath answers it with one: okr.Service.Page reads the page
+// through the connection's own pager (filter, order, cursors, the
+// private-item rule) with the count, each item's owners and its period as
+// columns of the page's rows. viewerCan comes from the service its
+// resolver calls, for the whole page at once (okr.Service.ViewerCan
+// evaluates the page's flags in one pass, from the decision cache when it
+// can). The planner accepts the
 // selections below and nothing else; the rest is gqlgen's, as for the
 // tree (fastpath.go), and TestFastPathDifferential compares both answers
 // byte for byte.
@@ -38,7 +39,6 @@ type fastPage struct {
 	first  int
 	opts   []ent.OKRItemPaginateOption
 	fields []pageField
-	status bool // some node selects progressStatus
 	flags  bool // some node selects viewerCan
 }
 
@@ -249,7 +249,6 @@ func (p *fastPage) itemField(oc *graphql.OperationContext, f graphql.CollectedFi
 		pf.sub, ok = p.object(oc, f.Selections, userTypes, "User", userField)
 	case "progressStatus":
 		pf.kind = pkStatus
-		p.status = true
 	case "viewerCan":
 		pf.kind = pkViewerCan
 		p.flags = true
@@ -339,33 +338,24 @@ func writeOwner(b []byte, fields []pageField, o okr.Owner) []byte {
 
 // pageData is what a page's writer needs besides the connection.
 type pageData struct {
-	conn     *ent.OKRItemConnection
-	owners   [][]okr.Owner
-	statuses []*okr.ProgressStatus
-	flags    []*okr.Permissions
-	buf      bytes.Buffer
-	bad      bool
+	conn  *ent.OKRItemConnection
+	items []okr.PageItem
+	flags []*okr.Permissions
+	buf   bytes.Buffer
+	bad   bool
 }
 
 // writePage reads the page and writes its connection object; false when
 // gqlgen must answer instead.
 func (f FastPath) writePage(ctx context.Context, b []byte, p *fastPage) ([]byte, bool) {
-	conn, owners, err := f.OKRs.Page(ctx, p.first, p.opts...)
+	conn, page, err := f.OKRs.Page(ctx, p.first, p.opts...)
 	if err != nil {
 		return nil, false
 	}
-	d := &pageData{conn: conn, owners: owners}
+	d := &pageData{conn: conn, items: page}
 	items := make([]*ent.OKRItem, len(conn.Edges))
 	for i, e := range conn.Edges {
 		items[i] = e.Node
-	}
-	if p.status {
-		d.statuses = make([]*okr.ProgressStatus, len(items))
-		for i, it := range items {
-			if d.statuses[i], err = f.OKRs.ProgressStatus(ctx, it); err != nil {
-				return nil, false
-			}
-		}
 	}
 	if p.flags {
 		d.flags = make([]*okr.Permissions, len(items))
@@ -430,7 +420,7 @@ func (d *pageData) node(b []byte, fields []pageField, i int) []byte {
 			b, d.bad = appendLeaves(b, []fastLeaf{{col: f.col}}, itemRow(it), d.bad)
 		case pkOwners:
 			b = append(b, '[')
-			for j, o := range d.owners[i] {
+			for j, o := range d.items[i].Owners {
 				if j > 0 {
 					b = append(b, ',')
 				}
@@ -438,7 +428,7 @@ func (d *pageData) node(b []byte, fields []pageField, i int) []byte {
 			}
 			b = append(b, ']')
 		case pkStatus:
-			if s := d.statuses[i]; s == nil {
+			if s := d.items[i].Status; s == nil {
 				b = append(b, "null"...)
 			} else {
 				d.buf.Reset()

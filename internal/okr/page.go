@@ -7,11 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 
 	"okrgraph/ent"
+	"okrgraph/ent/okritem"
+	"okrgraph/ent/timeperiod"
 	"okrgraph/internal/apperr"
 	"okrgraph/internal/scope"
 )
@@ -22,20 +25,36 @@ type Owner struct {
 	Name string
 }
 
-// pageOwnersColumn names the column Page adds to the page statement.
-const pageOwnersColumn = "page_owners"
+// PageItem is what Page reads with an item besides its own columns.
+type PageItem struct {
+	// Owners are what Service.Owners returns, with their names.
+	Owners []Owner
+	// Status is what Service.ProgressStatus returns.
+	Status *ProgressStatus
+}
+
+// The columns Page adds to the page statement.
+const (
+	pageOwnersColumn      = "page_owners"
+	pagePeriodStartColumn = "page_period_starts_at"
+	pagePeriodEndColumn   = "page_period_ends_at"
+)
 
 // Page reads the first items of the okrs connection (filter and order in
-// opts, as the connection's resolver passes them) with its totalCount and
-// every item's owners in one statement: the connection the resolver would
-// answer, and for each of its edges the owners Service.Owners would
-// return (the users the viewer may see: themselves and the members of the
-// organization, in the assigned order, then by id), with their names.
-func (s *Service) Page(ctx context.Context, first int, opts ...ent.OKRItemPaginateOption) (*ent.OKRItemConnection, [][]Owner, error) {
+// opts, as the connection's resolver passes them) with its totalCount,
+// every item's owners and its time period in one statement: the
+// connection the resolver would answer and, for each of its edges, the
+// owners Service.Owners would return (the users the viewer may see:
+// themselves and the members of the organization, in the assigned order,
+// then by id) with their names, and the progress status
+// Service.ProgressStatus would (the period joined as a query of time
+// periods sees it: of the selected organization).
+func (s *Service) Page(ctx context.Context, first int, opts ...ent.OKRItemPaginateOption) (*ent.OKRItemConnection, []PageItem, error) {
 	sc := scope.From(ctx)
 	if sc.UserID == 0 || sc.OrgID == 0 || sc.Privileged {
 		return nil, nil, apperr.Unauthenticated("authentication required")
 	}
+	now := time.Now()
 	// SQLite may hold a name that is not UTF-8, which JSON would not carry
 	// byte for byte: it comes as hex there.
 	agg := "json_group_array(json_array(u.id, hex(u.name)))"
@@ -53,18 +72,56 @@ func (s *Service) Page(ctx context.Context, first int, opts ...ent.OKRItemPagina
 				WriteString(" OR o.user_id IN (SELECT m.user_id FROM memberships m WHERE m.org_id = ").Arg(sc.OrgID).
 				WriteString(")))")
 		}), pageOwnersColumn)
+		// Plain columns of a joined table: SQLite reports their declared
+		// type, so its driver reads them as times, as ent's own reads do.
+		tp := sql.Table(timeperiod.Table).As("page_period")
+		sel.LeftJoin(tp).OnP(sql.And(
+			sql.ColumnsEQ(tp.C(timeperiod.FieldID), sel.C(okritem.FieldTimePeriodID)),
+			sql.EQ(tp.C(timeperiod.FieldOrgID), sc.OrgID),
+		))
+		sel.AppendSelectAs(tp.C(timeperiod.FieldStartsAt), pagePeriodStartColumn)
+		sel.AppendSelectAs(tp.C(timeperiod.FieldEndsAt), pagePeriodEndColumn)
 	})
-	conn, err := q.FirstPage(ctx, first, opts...)
+	conn, err := q.FirstPage(ctx, first, func(column string) any {
+		if column == pagePeriodStartColumn || column == pagePeriodEndColumn {
+			return new(sql.NullTime)
+		}
+		return nil
+	}, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	owners := make([][]Owner, len(conn.Edges))
+	items := make([]PageItem, len(conn.Edges))
 	for i, e := range conn.Edges {
-		if owners[i], err = pageOwners(e.Node, hexNames); err != nil {
+		if items[i].Owners, err = pageOwners(e.Node, hexNames); err != nil {
 			return nil, nil, fmt.Errorf("page: item %d owners: %w", e.Node.ID, err)
 		}
+		if items[i].Status, err = pageStatus(e.Node, now); err != nil {
+			return nil, nil, fmt.Errorf("page: item %d period: %w", e.Node.ID, err)
+		}
 	}
-	return conn, owners, nil
+	return conn, items, nil
+}
+
+// pageStatus is the item's progress status from its period's columns.
+func pageStatus(it *ent.OKRItem, now time.Time) (*ProgressStatus, error) {
+	start, err := it.Value(pagePeriodStartColumn)
+	if err != nil {
+		return nil, err
+	}
+	end, err := it.Value(pagePeriodEndColumn)
+	if err != nil {
+		return nil, err
+	}
+	s, sok := start.(time.Time)
+	e, eok := end.(time.Time)
+	if !sok || !eok {
+		if start != nil || end != nil {
+			return nil, fmt.Errorf("period times are %T and %T", start, end)
+		}
+		return statusIn(it, nil, now), nil
+	}
+	return statusIn(it, &ent.TimePeriod{StartsAt: s, EndsAt: e}, now), nil
 }
 
 // pageOwners decodes an item's owners column ([[id, name], ...]) and puts

@@ -36,12 +36,17 @@ func (s *Service) ProgressStatus(ctx context.Context, it *ent.OKRItem) (*Progres
 	if err != nil {
 		return nil, err
 	}
-	tp := periods[*it.TimePeriodID]
-	if tp == nil {
-		return nil, nil
+	return statusIn(it, periods[*it.TimePeriodID], time.Now()), nil
+}
+
+// statusIn is the progress status of it at now in its period tp (nil when
+// it has none or is closed).
+func statusIn(it *ent.OKRItem, tp *ent.TimePeriod, now time.Time) *ProgressStatus {
+	if tp == nil || it.TimePeriodID == nil || it.Status == okritem.StatusCLOSED {
+		return nil
 	}
-	b := Band(it.Progress, tp.StartsAt, tp.EndsAt, time.Now())
-	return &b, nil
+	b := Band(it.Progress, tp.StartsAt, tp.EndsAt, now)
+	return &b
 }
 
 type periodsKey struct{}
