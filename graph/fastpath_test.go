@@ -69,7 +69,9 @@ func fastPathData(t *testing.T, e *testenv.Env) {
 	exec(`UPDATE okr_items SET weight = $1, progress = $2 WHERE id = $3`, 3.0, 1.0/3, atoi(t, under))
 	// A period half gone, so that progress statuses depend on the time the
 	// period's bounds are read as.
-	var tp struct{ CreateTimePeriod struct{ TimePeriod struct{ ID string } } }
+	var tp struct {
+		CreateTimePeriod struct{ TimePeriod struct{ ID string } }
+	}
 	now := time.Now().UTC()
 	e.As("adam", "acme").MustDo(t, `mutation($s: Time!, $e: Time!) { createTimePeriod(input: {name: "Now", startsAt: $s, endsAt: $e}) { timePeriod { id } } }`,
 		map[string]any{"s": now.Add(-10 * 24 * time.Hour).Format(time.RFC3339), "e": now.Add(10 * 24 * time.Hour).Format(time.RFC3339)}, &tp)
