@@ -84,12 +84,54 @@ func flagOf(p *okr.Permissions, i int) bool {
 	return [...]bool{p.Update, p.Delete, p.ChangeOwners, p.SetDelegate, p.SetCheckInOwner, p.CheckIn, p.Align, p.Comment, p.Clone, p.ManageGrants}[i]
 }
 
-var (
-	pageInfoTypes    = []string{"PageInfo"}
-	permissionTypes  = []string{"OKRItemPermissions"}
-	viewerTypes      = []string{"Viewer"}
-	pageInfoChildren = map[string]pageKind{"hasNextPage": pkHasNext, "hasPreviousPage": pkHasPrevious, "startCursor": pkStartCursor, "endCursor": pkEndCursor}
-)
+// pageRule is how a field of an object the page path serves is planned:
+// its kind and, for an object, the object's type name (pageObjects); col
+// and flag for item leaves and viewerCan flags.
+type pageRule struct {
+	kind pageKind
+	obj  string
+	col  fastCol
+	flag int
+}
+
+// pageObject is an object type the page path serves: the type conditions
+// its fragments may name and its fields (besides __typename).
+type pageObject struct {
+	types  []string
+	fields map[string]pageRule
+}
+
+// pageObjects are the objects of a page and of viewer, by type name.
+var pageObjects = func() map[string]pageObject {
+	item := map[string]pageRule{
+		"owners":         {kind: pkOwners, obj: "User"},
+		"progressStatus": {kind: pkStatus},
+		"viewerCan":      {kind: pkViewerCan, obj: "OKRItemPermissions"},
+	}
+	for name, col := range fastItemCols {
+		if col != colItemTypename {
+			item[name] = pageRule{kind: pkLeaf, col: col}
+		}
+	}
+	flags := map[string]pageRule{}
+	for i, name := range viewerFlags {
+		flags[name] = pageRule{kind: pkFlag, flag: i}
+	}
+	return map[string]pageObject{
+		"OKRItemConnection": {connectionTypes, map[string]pageRule{
+			"totalCount": {kind: pkTotalCount}, "pageInfo": {kind: pkPageInfo, obj: "PageInfo"}, "edges": {kind: pkEdges, obj: "OKRItemEdge"},
+		}},
+		"PageInfo": {[]string{"PageInfo"}, map[string]pageRule{
+			"hasNextPage": {kind: pkHasNext}, "hasPreviousPage": {kind: pkHasPrevious},
+			"startCursor": {kind: pkStartCursor}, "endCursor": {kind: pkEndCursor},
+		}},
+		"OKRItemEdge":        {edgeTypes, map[string]pageRule{"cursor": {kind: pkCursor}, "node": {kind: pkNode, obj: "OKRItem"}}},
+		"OKRItem":            {itemTypes, item},
+		"User":               {userTypes, map[string]pageRule{"id": {kind: pkOwnerID}, "name": {kind: pkOwnerName}}},
+		"OKRItemPermissions": {[]string{"OKRItemPermissions"}, flags},
+		"Viewer":             {[]string{"Viewer"}, map[string]pageRule{"user": {kind: pkUser, obj: "User"}}},
+	}
+}()
 
 // pageArgs accepts okrs with first (positive: the cost guard writes its
 // default page into a connection asked without first or last), orderBy
@@ -183,105 +225,8 @@ func planPage(oc *graphql.OperationContext, f graphql.CollectedField) (*fastPage
 		return nil, false
 	}
 	p := &fastPage{first: first, opts: opts}
-	p.fields, ok = p.object(oc, f.Selections, connectionTypes, "OKRItemConnection", p.connField)
+	p.fields, ok = p.object(oc, f.Selections, "OKRItemConnection")
 	return p, ok
-}
-
-// object plans an object's selection whose fields field plans; __typename
-// is typename.
-func (p *fastPage) object(oc *graphql.OperationContext, sel ast.SelectionSet, types []string, typename string, field func(*graphql.OperationContext, graphql.CollectedField, *pageField) bool) ([]pageField, bool) {
-	var out []pageField
-	for i, f := range graphql.CollectFields(oc, sel, types) {
-		if len(f.Deferrables) > 0 || len(f.Arguments) > 0 {
-			return nil, false
-		}
-		pf := pageField{key: fieldKey(i, f.Alias)}
-		if f.Name == "__typename" {
-			pf.kind, pf.lit = pkTypename, typename
-		} else if !field(oc, f, &pf) {
-			return nil, false
-		}
-		out = append(out, pf)
-	}
-	return out, len(out) > 0
-}
-
-func (p *fastPage) connField(oc *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
-	ok := true
-	switch f.Name {
-	case "totalCount":
-		pf.kind = pkTotalCount
-	case "pageInfo":
-		pf.kind = pkPageInfo
-		pf.sub, ok = p.object(oc, f.Selections, pageInfoTypes, "PageInfo", func(_ *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
-			k, ok := pageInfoChildren[f.Name]
-			pf.kind = k
-			return ok
-		})
-	case "edges":
-		pf.kind = pkEdges
-		pf.sub, ok = p.object(oc, f.Selections, edgeTypes, "OKRItemEdge", p.edgeField)
-	default:
-		return false
-	}
-	return ok
-}
-
-func (p *fastPage) edgeField(oc *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
-	ok := true
-	switch f.Name {
-	case "cursor":
-		pf.kind = pkCursor
-	case "node":
-		pf.kind = pkNode
-		pf.sub, ok = p.object(oc, f.Selections, itemTypes, "OKRItem", p.itemField)
-	default:
-		return false
-	}
-	return ok
-}
-
-func (p *fastPage) itemField(oc *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
-	ok := true
-	switch f.Name {
-	case "owners":
-		pf.kind = pkOwners
-		pf.sub, ok = p.object(oc, f.Selections, userTypes, "User", userField)
-	case "progressStatus":
-		pf.kind = pkStatus
-	case "viewerCan":
-		pf.kind = pkViewerCan
-		p.flags = true
-		pf.sub, ok = p.object(oc, f.Selections, permissionTypes, "OKRItemPermissions", func(_ *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
-			for i, name := range viewerFlags {
-				if name == f.Name {
-					pf.kind, pf.flag = pkFlag, i
-					return true
-				}
-			}
-			return false
-		})
-	default:
-		col, known := fastItemCols[f.Name]
-		if !known || col == colItemTypename || len(f.Selections) > 0 {
-			return false
-		}
-		pf.kind, pf.col = pkLeaf, col
-	}
-	return ok
-}
-
-// userField plans id and name of a User.
-func userField(_ *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
-	switch f.Name {
-	case "id":
-		pf.kind = pkOwnerID
-	case "name":
-		pf.kind = pkOwnerName
-	default:
-		return false
-	}
-	return len(f.Selections) == 0
 }
 
 // planViewer plans viewer { user { id name } } (and __typename).
@@ -290,15 +235,41 @@ func planViewer(oc *graphql.OperationContext, f graphql.CollectedField) ([]pageF
 		return nil, false
 	}
 	var p fastPage
-	return p.object(oc, f.Selections, viewerTypes, "Viewer", func(oc *graphql.OperationContext, f graphql.CollectedField, pf *pageField) bool {
-		if f.Name != "user" {
-			return false
+	return p.object(oc, f.Selections, "Viewer")
+}
+
+// object plans a selection of the object typename (pageObjects); false
+// for a field it has no rule for, an argument or a deferred fragment.
+func (p *fastPage) object(oc *graphql.OperationContext, sel ast.SelectionSet, typename string) ([]pageField, bool) {
+	obj := pageObjects[typename]
+	var out []pageField
+	for i, f := range graphql.CollectFields(oc, sel, obj.types) {
+		if len(f.Deferrables) > 0 || len(f.Arguments) > 0 {
+			return nil, false
 		}
-		var ok bool
-		pf.kind = pkUser
-		pf.sub, ok = p.object(oc, f.Selections, userTypes, "User", userField)
-		return ok
-	})
+		pf := pageField{key: fieldKey(i, f.Alias)}
+		rule, known := obj.fields[f.Name]
+		switch {
+		case f.Name == "__typename":
+			pf.kind, pf.lit = pkTypename, typename
+		case !known:
+			return nil, false
+		case rule.obj == "":
+			if len(f.Selections) > 0 {
+				return nil, false
+			}
+			pf.kind, pf.col, pf.flag = rule.kind, rule.col, rule.flag
+		default:
+			var ok bool
+			pf.kind = rule.kind
+			if pf.sub, ok = p.object(oc, f.Selections, rule.obj); !ok {
+				return nil, false
+			}
+		}
+		p.flags = p.flags || pf.kind == pkViewerCan
+		out = append(out, pf)
+	}
+	return out, len(out) > 0
 }
 
 // writeViewer writes the viewer object from the identification's user
