@@ -141,35 +141,29 @@ func pageArgs(oc *graphql.OperationContext, f graphql.CollectedField) (int, []en
 	first := 0
 	var opts []ent.OKRItemPaginateOption
 	for name, v := range f.ArgumentMap(oc.Variables) {
+		if v == nil {
+			continue // first stays 0: refused below
+		}
+		ok := true
 		switch name {
 		case "first":
 			n, err := graphql.UnmarshalInt(v)
-			if v == nil || err != nil || n <= 0 {
-				return 0, nil, false
-			}
-			first = n
+			first, ok = n, err == nil
 		case "where":
-			if v == nil {
-				continue
+			var where *ent.OKRItemWhereInput
+			if where, ok = ownedWhere(v); ok {
+				opts = append(opts, ent.WithOKRItemFilter(where.Filter))
 			}
-			where, ok := ownedWhere(v)
-			if !ok {
-				return 0, nil, false
-			}
-			opts = append(opts, ent.WithOKRItemFilter(where.Filter))
 		case "orderBy":
-			if v == nil {
-				continue
+			var order []*ent.OKRItemOrder
+			if order, ok = pageOrder(v); ok {
+				opts = append(opts, ent.WithOKRItemOrder(order))
 			}
-			order, ok := pageOrder(v)
-			if !ok {
-				return 0, nil, false
-			}
-			opts = append(opts, ent.WithOKRItemOrder(order))
 		default:
-			if v != nil {
-				return 0, nil, false
-			}
+			ok = false
+		}
+		if !ok {
+			return 0, nil, false
 		}
 	}
 	return first, opts, first > 0
@@ -279,32 +273,8 @@ func writeViewer(ctx context.Context, b []byte, fields []pageField) ([]byte, boo
 	if u == nil {
 		return nil, false
 	}
-	b = append(b, '{')
-	for _, f := range fields {
-		b = append(b, f.key...)
-		if f.kind == pkTypename {
-			b = appendString(b, f.lit)
-			continue
-		}
-		b = writeOwner(b, f.sub, okr.Owner{ID: u.ID, Name: u.Name})
-	}
-	return append(b, '}'), true
-}
-
-func writeOwner(b []byte, fields []pageField, o okr.Owner) []byte {
-	b = append(b, '{')
-	for _, f := range fields {
-		b = append(b, f.key...)
-		switch f.kind {
-		case pkTypename:
-			b = appendString(b, f.lit)
-		case pkOwnerID:
-			b = appendID(b, o.ID)
-		case pkOwnerName:
-			b = appendString(b, o.Name)
-		}
-	}
-	return append(b, '}')
+	var d pageData
+	return d.write(b, fields, pagePos{owner: okr.Owner{ID: u.ID, Name: u.Name}}), true
 }
 
 // pageData is what a page's writer needs besides the connection.
@@ -314,6 +284,13 @@ type pageData struct {
 	flags []*okr.Permissions
 	buf   bytes.Buffer
 	bad   bool
+}
+
+// pagePos is where the writer is: the edge whose node (or its owners,
+// flags) it writes, and the owner (or the viewer's user).
+type pagePos struct {
+	edge  int
+	owner okr.Owner
 }
 
 // writePage reads the page and writes its connection object; false when
@@ -336,13 +313,13 @@ func (f FastPath) writePage(ctx context.Context, b []byte, p *fastPage) ([]byte,
 			}
 		}
 	}
-	b = d.object(b, p.fields, -1)
+	b = d.write(b, p.fields, pagePos{})
 	return b, !d.bad
 }
 
-// object writes the fields of the connection, of its pageInfo, or of edge
-// i (i >= 0) and its node.
-func (d *pageData) object(b []byte, fields []pageField, i int) []byte {
+// write writes an object of the page (the connection, its pageInfo, an
+// edge, its node, an owner, the flags) or the viewer's.
+func (d *pageData) write(b []byte, fields []pageField, at pagePos) []byte {
 	b = append(b, '{')
 	for _, f := range fields {
 		b = append(b, f.key...)
@@ -351,8 +328,8 @@ func (d *pageData) object(b []byte, fields []pageField, i int) []byte {
 			b = appendString(b, f.lit)
 		case pkTotalCount:
 			b = appendInt(b, d.conn.TotalCount)
-		case pkPageInfo:
-			b = d.object(b, f.sub, -1)
+		case pkPageInfo, pkNode, pkViewerCan, pkUser:
+			b = d.write(b, f.sub, at)
 		case pkHasNext:
 			b = appendBool(b, d.conn.PageInfo.HasNextPage)
 		case pkHasPrevious:
@@ -367,56 +344,36 @@ func (d *pageData) object(b []byte, fields []pageField, i int) []byte {
 				if j > 0 {
 					b = append(b, ',')
 				}
-				b = d.object(b, f.sub, j)
+				b = d.write(b, f.sub, pagePos{edge: j})
 			}
 			b = append(b, ']')
 		case pkCursor:
-			b = d.cursor(b, &d.conn.Edges[i].Cursor)
-		case pkNode:
-			b = d.node(b, f.sub, i)
-		}
-	}
-	return append(b, '}')
-}
-
-func (d *pageData) node(b []byte, fields []pageField, i int) []byte {
-	it := d.conn.Edges[i].Node
-	b = append(b, '{')
-	for _, f := range fields {
-		b = append(b, f.key...)
-		switch f.kind {
-		case pkTypename:
-			b = appendString(b, f.lit)
+			b = d.cursor(b, &d.conn.Edges[at.edge].Cursor)
 		case pkLeaf:
-			b, d.bad = appendLeaves(b, []fastLeaf{{col: f.col}}, itemRow(it), d.bad)
+			b, d.bad = appendLeaves(b, []fastLeaf{{col: f.col}}, itemRow(d.conn.Edges[at.edge].Node), d.bad)
 		case pkOwners:
 			b = append(b, '[')
-			for j, o := range d.items[i].Owners {
+			for j, o := range d.items[at.edge].Owners {
 				if j > 0 {
 					b = append(b, ',')
 				}
-				b = writeOwner(b, f.sub, o)
+				b = d.write(b, f.sub, pagePos{edge: at.edge, owner: o})
 			}
 			b = append(b, ']')
+		case pkOwnerID:
+			b = appendID(b, at.owner.ID)
+		case pkOwnerName:
+			b = appendString(b, at.owner.Name)
 		case pkStatus:
-			if s := d.items[i].Status; s == nil {
+			if s := d.items[at.edge].Status; s == nil {
 				b = append(b, "null"...)
 			} else {
 				d.buf.Reset()
 				s.MarshalGQL(&d.buf)
 				b = append(b, d.buf.Bytes()...)
 			}
-		case pkViewerCan:
-			b = append(b, '{')
-			for _, g := range f.sub {
-				b = append(b, g.key...)
-				if g.kind == pkTypename {
-					b = appendString(b, g.lit)
-				} else {
-					b = appendBool(b, flagOf(d.flags[i], g.flag))
-				}
-			}
-			b = append(b, '}')
+		case pkFlag:
+			b = appendBool(b, flagOf(d.flags[at.edge], f.flag))
 		}
 	}
 	return append(b, '}')
