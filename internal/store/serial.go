@@ -12,9 +12,12 @@ import (
 // every transaction here is a write transaction (_txlock=immediate), and
 // under load the polling gave multi-second tails while the lock was free
 // most of the time. Waiters are served in arrival order (a channel), and a
-// waiter whose context ends stops waiting. Statements outside
-// transactions are not affected. Other processes sharing the file still
-// meet busy_timeout.
+// waiter whose context ends stops waiting. A write outside a transaction
+// (ent's Exec: an UPDATE such as the once-a-minute sign-in time, a raw
+// ExecContext) queues for the same slot: polling for the lock there gave
+// the check-ins of a freshly started server second-long tails. Reads do
+// not queue (WAL serves them beside the writer). Other processes sharing
+// the file still meet busy_timeout.
 type serialDriver struct {
 	dialect.Driver
 	slot chan struct{}
@@ -24,11 +27,28 @@ func newSerialDriver(d dialect.Driver) *serialDriver {
 	return &serialDriver{Driver: d, slot: make(chan struct{}, 1)}
 }
 
-func (d *serialDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+// acquire takes the writer's slot, or gives up when ctx ends.
+func (d *serialDriver) acquire(ctx context.Context) error {
 	select {
 	case d.slot <- struct{}{}:
+		return nil
 	case <-ctx.Done():
-		return nil, context.Cause(ctx)
+		return context.Cause(ctx)
+	}
+}
+
+// Exec runs a statement outside a transaction: a write, so it queues.
+func (d *serialDriver) Exec(ctx context.Context, query string, args, v any) error {
+	if err := d.acquire(ctx); err != nil {
+		return err
+	}
+	defer func() { <-d.slot }()
+	return d.Driver.Exec(ctx, query, args, v)
+}
+
+func (d *serialDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	if err := d.acquire(ctx); err != nil {
+		return nil, err
 	}
 	tx, err := d.Driver.Tx(ctx)
 	if err != nil {
@@ -71,6 +91,10 @@ type execQuerier interface {
 // ExecContext and QueryContext pass raw statements through (ent's
 // sql/execquery feature asks the driver for them).
 func (d *serialDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := d.acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer func() { <-d.slot }()
 	return d.Driver.(execQuerier).ExecContext(ctx, query, args...)
 }
 
