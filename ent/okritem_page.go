@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"entgo.io/ent"
+	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 )
@@ -17,9 +18,13 @@ import (
 const PageTotalColumn = "page_total"
 
 // FirstPage answers what Paginate(ctx, nil, &first, nil, nil, opts...)
-// answers when totalCount is selected, in one statement instead of two:
-// the total comes with the page's rows as a window count (COUNT(*) OVER (),
-// evaluated before LIMIT). The filter, order, limit, cursors and the
+// answers when totalCount is selected. On PostgreSQL it takes one
+// statement instead of two: the total comes with the page's rows as a
+// window count (COUNT(*) OVER (), evaluated before LIMIT; PostgreSQL
+// computes the other added columns for the page's rows only). SQLite would
+// materialize every matching row, with every column, for the window (33 ms
+// instead of 5 for 9,850 matches), so there the total is counted apart, as
+// Paginate counts it. The filter, order, limit, cursors and the
 // interceptors (the private-item rule) are the generated pager's own, and
 // so is the connection it builds. Columns the caller adds with Modify
 // before come with each node (OKRItem.Value), scanned into what scan
@@ -38,11 +43,20 @@ func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, scan func(colu
 	if _m, err = pager.applyFilter(_m); err != nil {
 		return nil, err
 	}
+	total := -1
+	if _m.driver.Dialect() == dialect.SQLite {
+		c := _m.Clone()
+		c.ctx.Fields, c.modifiers = nil, nil
+		if total, err = c.Count(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		_m.modifiers = append(_m.modifiers, func(s *sql.Selector) {
+			s.AppendSelectExprAs(sql.Raw("COUNT(*) OVER ()"), PageTotalColumn)
+		})
+	}
 	_m.Limit(first + 1)
 	_m = pager.applyOrder(_m)
-	_m.modifiers = append(_m.modifiers, func(s *sql.Selector) {
-		s.AppendSelectExprAs(sql.Raw("COUNT(*) OVER ()"), PageTotalColumn)
-	})
 	// All, but scanning the added columns into typed values: ent would ask
 	// the driver for every column's type on every row to scan them.
 	ctx = setContextOp(ctx, _m.ctx, ent.OpQueryAll)
@@ -61,7 +75,9 @@ func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, scan func(colu
 		return nil, err
 	}
 	conn := &OKRItemConnection{Edges: []*OKRItemEdge{}}
-	if len(nodes) > 0 {
+	if total >= 0 {
+		conn.TotalCount = total
+	} else if len(nodes) > 0 {
 		v, err := nodes[0].Value(PageTotalColumn)
 		if err != nil {
 			return nil, err

@@ -13,10 +13,17 @@ import (
 // sign-in is recorded. It counts statements, not time: the identity (the
 // user, org, membership and actor facts in one; viewer { user } is its
 // row), the page with its count, owners and periods (one: the fast
-// path's okr.Service.Page) and the viewerCan facts of the page (one: the
-// parents' facts with every list fact). A change that adds a
-// statement per item, or per request, fails here on both databases.
-const maxDashboardStatements = 3
+// path's okr.Service.Page; SQLite reads the count and the owners apart,
+// two more) and the
+// viewerCan facts of the page (one: the parents' facts with every list
+// fact). A change that adds a statement per item, or per request, fails
+// here on both databases.
+func maxDashboardStatements(backend string) int64 {
+	if backend == "sqlite" {
+		return 5
+	}
+	return 3
+}
 
 func TestDashboardStatementCount(t *testing.T) {
 	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
@@ -43,8 +50,8 @@ func TestDashboardStatementCount(t *testing.T) {
 		}
 		n := e.CountQueries(func() { c.MustDo(t, benchDashboard, vars, &struct{}{}) })
 		t.Logf("%s: %d statements for %d items", e.Backend, n, len(first.Okrs.Edges))
-		if n > maxDashboardStatements {
-			t.Fatalf("dashboard made %d SQL statements, want at most %d", n, maxDashboardStatements)
+		if n > maxDashboardStatements(e.Backend) {
+			t.Fatalf("dashboard made %d SQL statements, want at most %d", n, maxDashboardStatements(e.Backend))
 		}
 	})
 }

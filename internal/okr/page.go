@@ -3,7 +3,6 @@ package okr
 import (
 	"cmp"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -42,36 +41,35 @@ const (
 
 // Page reads the first items of the okrs connection (filter and order in
 // opts, as the connection's resolver passes them) with its totalCount,
-// every item's owners and its time period in one statement: the
-// connection the resolver would answer and, for each of its edges, the
-// owners Service.Owners would return (the users the viewer may see:
-// themselves and the members of the organization, in the assigned order,
-// then by id) with their names, and the progress status
-// Service.ProgressStatus would (the period joined as a query of time
-// periods sees it: of the selected organization).
+// every item's owners and its time period: the connection the resolver
+// would answer and, for each of its edges, the owners Service.Owners would
+// return (the users the viewer may see: themselves and the members of the
+// organization, in the assigned order, then by id) with their names, and
+// the progress status Service.ProgressStatus would (the period joined as
+// a query of time periods sees it: of the selected organization).
+//
+// On PostgreSQL that is one statement: the owners are a column of the
+// page's rows, which PostgreSQL computes for the rows the limit keeps.
+// SQLite computes every column of every matching row before sorting, so
+// there the count (ent.FirstPage) and the owners of the page's items
+// take a statement each.
 func (s *Service) Page(ctx context.Context, first int, opts ...ent.OKRItemPaginateOption) (*ent.OKRItemConnection, []PageItem, error) {
 	sc := scope.From(ctx)
 	if sc.UserID == 0 || sc.OrgID == 0 || sc.Privileged {
 		return nil, nil, apperr.Unauthenticated("authentication required")
 	}
 	now := time.Now()
-	// SQLite may hold a name that is not UTF-8, which JSON would not carry
-	// byte for byte: it comes as hex there.
-	agg := "json_group_array(json_array(u.id, hex(u.name)))"
-	hexNames := true
-	if s.dialect() == dialect.Postgres {
-		hexNames = false
-		agg = "json_agg(json_build_array(u.id, u.name))"
-	}
+	pg := s.dialect() == dialect.Postgres
 	q := s.Client.OKRItem.Query()
 	q.Modify(func(sel *sql.Selector) {
-		sel.AppendSelectExprAs(sql.P(func(b *sql.Builder) {
-			b.WriteString("(SELECT " + agg + " FROM okr_item_owners o JOIN users u ON u.id = o.user_id WHERE o.okr_item_id = ").
-				Ident(sel.C("id")).
-				WriteString(" AND (o.user_id = ").Arg(sc.UserID).
-				WriteString(" OR o.user_id IN (SELECT m.user_id FROM memberships m WHERE m.org_id = ").Arg(sc.OrgID).
-				WriteString(")))")
-		}), pageOwnersColumn)
+		if pg {
+			sel.AppendSelectExprAs(sql.P(func(b *sql.Builder) {
+				b.WriteString("(SELECT json_agg(json_build_array(u.id, u.name)) FROM okr_item_owners o JOIN users u ON u.id = o.user_id WHERE o.okr_item_id = ").
+					Ident(sel.C("id")).WriteString(" AND ")
+				visibleOwner(b, sc)
+				b.WriteString(")")
+			}), pageOwnersColumn)
+		}
 		// Plain columns of a joined table: SQLite reports their declared
 		// type, so its driver reads them as times, as ent's own reads do.
 		tp := sql.Table(timeperiod.Table).As("page_period")
@@ -92,15 +90,70 @@ func (s *Service) Page(ctx context.Context, first int, opts ...ent.OKRItemPagina
 		return nil, nil, err
 	}
 	items := make([]PageItem, len(conn.Edges))
+	var owners map[int][]Owner
+	if !pg && len(conn.Edges) > 0 {
+		if owners, err = s.pageOwnersOf(ctx, conn); err != nil {
+			return nil, nil, err
+		}
+	}
 	for i, e := range conn.Edges {
-		if items[i].Owners, err = pageOwners(e.Node, hexNames); err != nil {
+		if pg {
+			items[i].Owners, err = pageOwners(e.Node)
+		} else {
+			items[i].Owners = owners[e.Node.ID]
+		}
+		if err != nil {
 			return nil, nil, fmt.Errorf("page: item %d owners: %w", e.Node.ID, err)
 		}
+		sortPageOwners(e.Node, items[i].Owners)
 		if items[i].Status, err = pageStatus(e.Node, now); err != nil {
 			return nil, nil, fmt.Errorf("page: item %d period: %w", e.Node.ID, err)
 		}
 	}
 	return conn, items, nil
+}
+
+// visibleOwner writes the condition "owner row o is a user the viewer may
+// see" (the users query's rule: the viewer and the organization's
+// members).
+func visibleOwner(b *sql.Builder, sc scope.Scope) {
+	b.WriteString("(o.user_id = ").Arg(sc.UserID).
+		WriteString(" OR o.user_id IN (SELECT m.user_id FROM memberships m WHERE m.org_id = ").Arg(sc.OrgID).
+		WriteString("))")
+}
+
+// pageOwnersOf reads the owners of the page's items, with their names, in
+// one statement.
+func (s *Service) pageOwnersOf(ctx context.Context, conn *ent.OKRItemConnection) (map[int][]Owner, error) {
+	sc := scope.From(ctx)
+	b := sql.Dialect(s.dialect()).Select().
+		AppendSelectExpr(sql.Raw("o.okr_item_id"), sql.Raw("u.id"), sql.Raw("u.name"))
+	b.From(sql.Table("okr_item_owners").As("o")).
+		Join(sql.Table("users").As("u")).OnP(sql.P(func(b *sql.Builder) { b.WriteString("u.id = o.user_id") }))
+	ids := make([]any, len(conn.Edges))
+	for i, e := range conn.Edges {
+		ids[i] = e.Node.ID
+	}
+	b.Where(sql.P(func(b *sql.Builder) {
+		b.WriteString("o.okr_item_id IN (").Args(ids...).WriteString(") AND ")
+		visibleOwner(b, sc)
+	}))
+	query, args := b.Query()
+	rows, err := s.Client.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("page owners: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[int][]Owner, len(ids))
+	for rows.Next() {
+		var item int
+		var o Owner
+		if err := rows.Scan(&item, &o.ID, &o.Name); err != nil {
+			return nil, fmt.Errorf("page owners: %w", err)
+		}
+		out[item] = append(out[item], o)
+	}
+	return out, rows.Err()
 }
 
 // pageStatus is the item's progress status from its period's columns.
@@ -124,9 +177,8 @@ func pageStatus(it *ent.OKRItem, now time.Time) (*ProgressStatus, error) {
 	return statusIn(it, &ent.TimePeriod{StartsAt: s, EndsAt: e}, now), nil
 }
 
-// pageOwners decodes an item's owners column ([[id, name], ...]) and puts
-// them in Service.Owners' order; hexNames: the names are in hex.
-func pageOwners(it *ent.OKRItem, hexNames bool) ([]Owner, error) {
+// pageOwners decodes an item's owners column ([[id, name], ...]).
+func pageOwners(it *ent.OKRItem) ([]Owner, error) {
 	v, err := it.Value(pageOwnersColumn)
 	if err != nil {
 		return nil, err
@@ -154,14 +206,12 @@ func pageOwners(it *ent.OKRItem, hexNames bool) ([]Owner, error) {
 		if err := json.Unmarshal(p[1], &out[i].Name); err != nil {
 			return nil, err
 		}
-		if hexNames {
-			name, err := hex.DecodeString(out[i].Name)
-			if err != nil {
-				return nil, err
-			}
-			out[i].Name = string(name)
-		}
 	}
+	return out, nil
+}
+
+// sortPageOwners puts an item's owners in Service.Owners' order.
+func sortPageOwners(it *ent.OKRItem, owners []Owner) {
 	pos := make(map[int]int, len(it.OwnerOrder))
 	for i, id := range it.OwnerOrder {
 		pos[id] = i
@@ -172,6 +222,5 @@ func pageOwners(it *ent.OKRItem, hexNames bool) ([]Owner, error) {
 		}
 		return len(it.OwnerOrder)
 	}
-	slices.SortFunc(out, func(a, b Owner) int { return cmp.Or(rank(a)-rank(b), a.ID-b.ID) })
-	return out, nil
+	slices.SortFunc(owners, func(a, b Owner) int { return cmp.Or(rank(a)-rank(b), a.ID-b.ID) })
 }
