@@ -33,9 +33,6 @@ func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, scan func(colu
 	if first <= 0 {
 		return nil, fmt.Errorf("ent: FirstPage needs a positive first, not %d", first)
 	}
-	if err := validateFirstLast(&first, nil); err != nil {
-		return nil, err
-	}
 	pager, err := newOKRItemPager(opts, false)
 	if err != nil {
 		return nil, err

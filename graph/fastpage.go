@@ -77,12 +77,9 @@ const (
 	pkUser
 )
 
-// viewerFlags are OKRItemPermissions' fields.
+// viewerFlags are OKRItemPermissions' fields, in okr.Permissions' field
+// order (okr.Permissions.Flag).
 var viewerFlags = []string{"update", "delete", "changeOwners", "setDelegate", "setCheckInOwner", "checkIn", "align", "comment", "clone", "manageGrants"}
-
-func flagOf(p *okr.Permissions, i int) bool {
-	return [...]bool{p.Update, p.Delete, p.ChangeOwners, p.SetDelegate, p.SetCheckInOwner, p.CheckIn, p.Align, p.Comment, p.Clone, p.ManageGrants}[i]
-}
 
 // pageRule is how a field of an object the page path serves is planned:
 // its kind and, for an object, the object's type name (pageObjects); col
@@ -373,7 +370,7 @@ func (d *pageData) write(b []byte, fields []pageField, at pagePos) []byte {
 				b = append(b, d.buf.Bytes()...)
 			}
 		case pkFlag:
-			b = appendBool(b, flagOf(d.flags[at.edge], f.flag))
+			b = appendBool(b, d.flags[at.edge].Flag(f.flag))
 		}
 	}
 	return append(b, '}')

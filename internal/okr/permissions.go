@@ -26,6 +26,18 @@ type Permissions struct {
 	ManageGrants    bool
 }
 
+// fields are p's flags in viewerActions' order.
+func (p *Permissions) fields() []*bool {
+	return []*bool{
+		&p.Update, &p.Delete, &p.ChangeOwners, &p.SetDelegate, &p.SetCheckInOwner,
+		&p.CheckIn, &p.Align, &p.Comment, &p.Clone, &p.ManageGrants,
+	}
+}
+
+// Flag is p's i-th flag in its field order (Update, Delete, ...,
+// ManageGrants).
+func (p *Permissions) Flag(i int) bool { return *p.fields()[i] }
+
 // viewerActions are the actions of Permissions, in its field order.
 var viewerActions = []string{
 	authz.ActionOKRUpdate, authz.ActionOKRDelete, authz.ActionOKRChangeOwners,
@@ -73,11 +85,7 @@ func (s *Service) ViewerCan(ctx context.Context, it *ent.OKRItem, page []*ent.OK
 	out := make([]Permissions, len(items))
 	eachParallel(len(items), func(i int) {
 		ds, _ := s.Guard.DecideAll(ctx, a.Input("", res[i]), viewerActions)
-		p := &out[i]
-		for j, dst := range []*bool{
-			&p.Update, &p.Delete, &p.ChangeOwners, &p.SetDelegate, &p.SetCheckInOwner,
-			&p.CheckIn, &p.Align, &p.Comment, &p.Clone, &p.ManageGrants,
-		} {
+		for j, dst := range out[i].fields() {
 			*dst = ds[j].Allow
 		}
 	})
