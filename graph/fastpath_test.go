@@ -221,8 +221,11 @@ func (g *fastGen) page() string {
 	case 2:
 		args = append(args, "where: "+g.useVar("wo", "OKRItemWhereInput"))
 	case 3:
-		if g.r.IntN(3) == 0 {
+		switch g.r.IntN(4) {
+		case 0:
 			args = append(args, "where: {kind: KEY_RESULT}") // gqlgen's
+		case 1:
+			args = append(args, `where: {hasOwnersWith: [{id: "not-an-id"}]}`) // refused alike
 		}
 	}
 	switch g.r.IntN(6) {
@@ -233,7 +236,11 @@ func (g *fastGen) page() string {
 	case 3:
 		args = append(args, "orderBy: [{field: PROGRESS, direction: DESC}, {field: TITLE, direction: ASC}]")
 	case 4:
-		args = append(args, "orderBy: [{field: KIND}]") // gqlgen's (direction by default)
+		if g.r.IntN(2) == 0 {
+			args = append(args, "orderBy: [{field: KIND}]") // gqlgen's (direction by default)
+		} else {
+			args = append(args, "orderBy: [{field: TITLE, direction: ASC}, {field: TITLE, direction: DESC}]") // refused alike
+		}
 	}
 	flags := []string{"update", "delete", "changeOwners", "setDelegate", "setCheckInOwner", "checkIn", "align", "comment", "clone", "manageGrants", "__typename"}
 	node := g.leaves(genItemLeaves, "OKRItem", "Node")
