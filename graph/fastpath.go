@@ -107,8 +107,8 @@ func (f FastPath) run(ctx context.Context, plan []fastRoot) (out []byte, ok bool
 		case r.forest != nil:
 			b = append(b, r.forest.open...)
 			if r.forest.edges {
-				w := forestWriter{b: b, root: r.forest}
-				err := f.OKRs.Forest(ctx, okr.ForestOptions{Depth: r.depth, Owners: r.owners, First: r.first, Columns: r.columns}, w.row)
+				w := forestWriter{b: b, root: r.forest, start: len(b)}
+				err := f.OKRs.Forest(ctx, okr.ForestOptions{Depth: r.depth, Owners: r.owners, First: r.first, Columns: r.columns, Rows: w.rows}, w.row)
 				if err != nil || w.bad {
 					return nil, false
 				}
@@ -516,16 +516,29 @@ type forestWriter struct {
 	roots int
 	stack []openItem
 	bad   bool
+	// start is where the forest starts in b; total the rows Forest read,
+	// written the rows written so far.
+	start, total, written int
 }
 
 // openItem is an item whose subtree is being written.
 type openItem struct {
 	under    *fastConn // the connection it is an edge of
 	children int       // children written
-	row      okr.TreeRow
+	row      *okr.TreeRow
 }
 
+// sampleRows is how many rows are written before the buffer is grown
+// once to the size they predict for all rows.
+const sampleRows = 32
+
+func (w *forestWriter) rows(n int) { w.total = n }
+
 func (w *forestWriter) row(r *okr.TreeRow) error {
+	if w.written++; w.written == sampleRows && w.total > 2*sampleRows {
+		per := (len(w.b) - w.start) / sampleRows
+		w.b = slices.Grow(w.b, per*(w.total-sampleRows)*9/8)
+	}
 	for len(w.stack) > r.Depth {
 		w.pop()
 	}
@@ -553,13 +566,8 @@ func (w *forestWriter) row(r *okr.TreeRow) error {
 		return errFastPath
 	}
 	w.b = append(w.b, under.edgeOpen...)
-	if len(w.stack) < cap(w.stack) {
-		w.stack = w.stack[:len(w.stack)+1] // the slot keeps its owner buffer
-	} else {
-		w.stack = append(w.stack, openItem{})
-	}
+	w.stack = append(w.stack, openItem{under: under})
 	top := &w.stack[len(w.stack)-1]
-	top.under, top.children = under, 0
 	it := under.node
 	if it == nil {
 		return nil
@@ -570,11 +578,7 @@ func (w *forestWriter) row(r *okr.TreeRow) error {
 		w.b = append(w.b, it.childrenKey...)
 		w.b = append(w.b, it.children.open...)
 	}
-	if len(it.after) > 0 {
-		ids := top.row.OwnerIDs[:0]
-		top.row = *r
-		top.row.OwnerIDs = append(ids, r.OwnerIDs...)
-	}
+	top.row = r
 	return nil
 }
 
@@ -584,7 +588,7 @@ func (w *forestWriter) pop() {
 		if it.children != nil {
 			w.b = append(w.b, it.children.close...)
 		}
-		w.b, w.bad = appendLeaves(w.b, it.after, &top.row, w.bad)
+		w.b, w.bad = appendLeaves(w.b, it.after, top.row, w.bad)
 		w.b = append(w.b, '}')
 	}
 	w.b = append(w.b, top.under.edgeClose...)

@@ -38,11 +38,15 @@ type ForestOptions struct {
 	// First keeps the first roots (in id order) only; 0 keeps all.
 	First int
 	// Columns names the okr_items columns the caller reads (nil: all of
-	// them); the others are read as their zero value (NULL, '', 0, false).
+	// them); the others are read as their zero value (NULL, '', 0, false),
+	// except parent_id, which ordering the rows needs.
 	Columns []string
 	// Owners reads each item's owners visible to the viewer into
 	// TreeRow.OwnerIDs, in their assigned order (owner_order, then id).
 	Owners bool
+	// Rows, when set, is called with the number of rows read before the
+	// first row is passed on (to size what the rows are written to).
+	Rows func(n int)
 }
 
 // hiddenSQL selects the private items of the organization the viewer may
@@ -72,11 +76,8 @@ WHERE NOT COALESCE(` + inv("x") + ` OR (x.kind = 'KEY_RESULT' AND EXISTS (SELECT
 // a parent, under a hidden one, or (never in practice) under an item of
 // no organization the viewer is in.
 func forestQuery(dia string, owners, first bool, columns []string) string {
-	pad := "printf('%019d', i.id)"
-	collate, agg := "", "group_concat(o.user_id)"
+	agg := "group_concat(o.user_id)"
 	if dia == dialect.Postgres {
-		pad = "lpad(CAST(i.id AS TEXT), 19, '0')"
-		collate = ` COLLATE "C"`
 		agg = "string_agg(CAST(o.user_id AS TEXT), ',')"
 	}
 	ownerCols := "NULL, NULL"
@@ -88,18 +89,18 @@ func forestQuery(dia string, owners, first bool, columns []string) string {
 	if first {
 		roots += " ORDER BY i.id LIMIT $4"
 	}
+	// No ORDER BY: sorting 10,000 rows by a text path of zero-padded ids
+	// cost PostgreSQL more than the walk itself; Forest orders the rows.
 	q := `WITH RECURSIVE hidden(id) AS (` + hiddenSQL(dia) + `),
-t(id, depth, sort_key) AS (
-SELECT i.id, 0, CAST(` + pad + ` AS TEXT)
-FROM (` + roots + `) i
+t(id, depth) AS (
+SELECT i.id, 0 FROM (` + roots + `) i
 UNION ALL
-SELECT i.id, t.depth + 1, t.sort_key || ` + pad + `
+SELECT i.id, t.depth + 1
 FROM t JOIN okr_items i ON i.parent_id = t.id
 WHERE i.org_id + 0 = {org} AND t.depth < {depth} AND i.id NOT IN (SELECT id FROM hidden)
 )
 SELECT i.id, ` + forestColumns(columns) + `, t.depth, ` + ownerCols + `
-FROM t JOIN okr_items i ON i.id = t.id
-ORDER BY t.sort_key` + collate
+FROM t JOIN okr_items i ON i.id = t.id`
 	return strings.NewReplacer("{org}", "$1", "{viewer}", "$2", "{depth}", "$3").Replace(q)
 }
 
@@ -118,7 +119,7 @@ func forestColumns(columns []string) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if columns == nil || slices.Contains(columns, c.name) {
+		if columns == nil || c.name == "parent_id" || slices.Contains(columns, c.name) {
 			b.WriteString("i." + c.name)
 		} else {
 			b.WriteString(c.zero + " AS " + c.name)
@@ -130,9 +131,11 @@ func forestColumns(columns []string) string {
 // Forest reads the viewer's forest (see the file comment) in the selected
 // organization and calls each for every row, depth first: roots in id
 // order, each followed by its subtree, children in id order. Path and
-// Ordinal are not set. The row passed to each is reused. More than the
-// tree bound of items below the roots fails with BAD_USER_INPUT, as the
-// nested `children` read does.
+// Ordinal are not set. The rows are read into memory first (the statement
+// returns them in no order; Forest sorts them), then opts.Rows is told how
+// many there are; each's row stays valid until Forest returns. More than the tree bound of items below the roots fails with
+// BAD_USER_INPUT, as the nested `children` read does, before anything is
+// passed to each.
 func (s *Service) Forest(ctx context.Context, opts ForestOptions, each func(*TreeRow) error) error {
 	sc := scope.From(ctx)
 	if sc.UserID == 0 || sc.OrgID == 0 || sc.Privileged {
@@ -156,7 +159,12 @@ func (s *Service) Forest(ctx context.Context, opts ForestOptions, each func(*Tre
 		item          itemScan
 		owners, order sql.NullString
 		n             int
-		rank          []int
+		rank, ids     []int
+		// The rows live in blocks so that growing the list does not copy
+		// them; ownerAt[k] is where row k's owners start in ids.
+		block   []TreeRow
+		all     []*TreeRow
+		ownerAt []int
 	)
 	dest := append(append([]any{&r.ID}, item.dest(&r)...), &r.Depth, &owners, &order)
 	for rows.Next() {
@@ -169,21 +177,91 @@ func (s *Service) Forest(ctx context.Context, opts ForestOptions, each func(*Tre
 			}
 		}
 		item.set(&r)
-		r.OwnerIDs = r.OwnerIDs[:0]
+		start := len(ids)
 		if opts.Owners && owners.String != "" {
-			if r.OwnerIDs, err = parseIDs("["+owners.String+"]", r.OwnerIDs); err != nil {
+			if ids, err = parseIDs("["+owners.String+"]", ids); err != nil {
 				return fmt.Errorf("forest: item %d owners: %w", r.ID, err)
 			}
 			if rank, err = parseIDs(order.String, rank[:0]); err != nil {
 				return fmt.Errorf("forest: item %d owner order: %w", r.ID, err)
 			}
-			sortOwners(r.OwnerIDs, rank)
+			sortOwners(ids[start:], rank)
 		}
-		if err := each(&r); err != nil {
-			return err
+		if len(block) == cap(block) {
+			block = make([]TreeRow, 0, min(max(2*len(all), 64), 4096))
+		}
+		block = append(block, r)
+		all = append(all, &block[len(block)-1])
+		ownerAt = append(ownerAt, start)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("forest: %w", err)
+	}
+	for k, r := range all {
+		end := len(ids)
+		if k+1 < len(ownerAt) {
+			end = ownerAt[k+1]
+		}
+		r.OwnerIDs = ids[ownerAt[k]:end:end]
+	}
+	if opts.Rows != nil {
+		opts.Rows(len(all))
+	}
+	return eachDepthFirst(all, each)
+}
+
+// eachDepthFirst calls each for the rows of a forest read in any order:
+// the roots (depth 0) in id order, each followed by its subtree, the
+// children of a row (the rows one level deeper whose parent it is) in id
+// order — the order of the forest's path of ids from the root.
+func eachDepthFirst(all []*TreeRow, each func(*TreeRow) error) error {
+	parentOf := func(r *TreeRow) int {
+		if r.ParentID == nil {
+			return 0
+		}
+		return *r.ParentID
+	}
+	// byParent orders the rows by depth, parent and id, so a row's
+	// children are one run of it, found by binary search.
+	byParent := slices.Clone(all)
+	slices.SortFunc(byParent, func(x, y *TreeRow) int {
+		return cmp.Or(cmp.Compare(x.Depth, y.Depth), cmp.Compare(parentOf(x), parentOf(y)), cmp.Compare(x.ID, y.ID))
+	})
+	// The roots come first; sorting them by id keeps them before the
+	// deeper rows, all the search below needs of them.
+	roots := byParent[:countDepth(all, 0)]
+	slices.SortFunc(roots, func(x, y *TreeRow) int { return cmp.Compare(x.ID, y.ID) })
+	var walk func(run []*TreeRow) error
+	walk = func(run []*TreeRow) error {
+		for _, r := range run {
+			if err := each(r); err != nil {
+				return err
+			}
+			lo, _ := slices.BinarySearchFunc(byParent, r, func(c, r *TreeRow) int {
+				return cmp.Or(cmp.Compare(c.Depth, r.Depth+1), cmp.Compare(parentOf(c), r.ID))
+			})
+			hi := lo
+			for hi < len(byParent) && byParent[hi].Depth == r.Depth+1 && parentOf(byParent[hi]) == r.ID {
+				hi++
+			}
+			if err := walk(byParent[lo:hi]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return walk(roots)
+}
+
+// countDepth counts the rows at depth d.
+func countDepth(all []*TreeRow, d int) int {
+	n := 0
+	for _, r := range all {
+		if r.Depth == d {
+			n++
 		}
 	}
-	return rows.Err()
+	return n
 }
 
 // sortOwners orders owner ids as Service.Owners does: by their position in
