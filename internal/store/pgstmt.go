@@ -31,11 +31,21 @@ const (
 	stmtCacheParam           = "statement_cache_capacity"
 )
 
+// PostgreSQL compiles a statement's expressions to machine code (JIT)
+// when the planner's cost estimate passes jit_above_cost. okrgraph's
+// statements are short, and their estimates are not: the whole tree's
+// statement, estimated above the threshold from ~10,000 items on, spent
+// 50-90 ms compiling to run in 50, and a table not yet analyzed (a new
+// org) estimates worse. So each session okrgraph opens turns JIT off,
+// unless the database URL sets jit itself (jit=on is then sent to the
+// server as it is).
+
 // pgConnector opens lib/pq connections that keep their statements
-// prepared.
+// prepared (capacity > 0) and run without JIT (jitOff).
 type pgConnector struct {
 	base     *pq.Connector
 	capacity int
+	jitOff   bool
 }
 
 // newPGConnector parses rawURL, takes okrgraph's own parameters off it and
@@ -60,10 +70,7 @@ func newPGConnector(rawURL string) (driver.Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	if capacity == 0 {
-		return base, nil
-	}
-	return &pgConnector{base: base, capacity: capacity}, nil
+	return &pgConnector{base: base, capacity: capacity, jitOff: !q.Has("jit")}, nil
 }
 
 func (c *pgConnector) Driver() driver.Driver { return c.base.Driver() }
@@ -77,6 +84,15 @@ func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if !ok {
 		_ = cn.Close()
 		return nil, fmt.Errorf("store: unexpected PostgreSQL connection %T", cn)
+	}
+	if c.jitOff {
+		if _, err := pc.ExecContext(ctx, "SET jit = off", nil); err != nil {
+			_ = pc.Close()
+			return nil, fmt.Errorf("store: turn JIT off: %w", err)
+		}
+	}
+	if c.capacity == 0 {
+		return pc, nil
 	}
 	return &stmtCacheConn{base: pc, capacity: c.capacity, stmts: map[string]*list.Element{}}, nil
 }

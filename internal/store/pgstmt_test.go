@@ -153,3 +153,25 @@ func TestPGStatementCacheParameter(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestPGJITOff: okrgraph's sessions run without JIT, with or without the
+// statement cache, unless the URL sets jit.
+func TestPGJITOff(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		params map[string]string
+		want   string
+	}{
+		{nil, "off"},
+		{map[string]string{stmtCacheParam: "0"}, "off"},
+		{map[string]string{"jit": "on"}, "on"},
+	} {
+		var got string
+		if err := pgConn(t, c.params).QueryRowContext(context.Background(), "SHOW jit").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("URL parameters %v: jit %s, want %s", c.params, got, c.want)
+		}
+	}
+}
