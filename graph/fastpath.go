@@ -45,7 +45,9 @@ import (
 	"okrgraph/internal/scope"
 )
 
-// FastPath is the gqlgen handler extension serving whole-tree reads.
+// FastPath is the gqlgen handler extension that answers whole-tree reads
+// and the dashboard's page (fastpage.go) without gqlgen's per-field
+// execution.
 type FastPath struct {
 	OKRs *okr.Service
 }
@@ -56,12 +58,12 @@ var _ interface {
 } = FastPath{}
 
 // ExtensionName names the extension.
-func (FastPath) ExtensionName() string { return "TreeFastPath" }
+func (FastPath) ExtensionName() string { return "FastPath" }
 
 // Validate accepts any schema.
 func (FastPath) Validate(graphql.ExecutableSchema) error { return nil }
 
-const fastPathServed = "TreeFastPath"
+const fastPathServed = "FastPath"
 
 // InterceptResponse answers the operation itself when it can, else passes
 // it on to gqlgen.

@@ -386,7 +386,7 @@ func (g *fastGen) operation() (string, map[string]any) {
 func TestFastPathDifferential(t *testing.T) {
 	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
 		fastPathData(t, e)
-		slow := testenv.New(t, e.Backend, testenv.Config{DatabaseURL: e.URL, Tweak: func(c *app.Config) { c.NoTreeFastPath = true }})
+		slow := testenv.New(t, e.Backend, testenv.Config{DatabaseURL: e.URL, Tweak: func(c *app.Config) { c.NoFastPath = true }})
 		_, secret := createToken(t, e.As("olivia", "acme"), "bi")
 		var some struct{ OkrTree []struct{ ID string } }
 		e.As("steve", "acme").MustDo(t, `{ okrTree { id } }`, nil, &some)
@@ -502,7 +502,7 @@ func TestFastPathTaken(t *testing.T) {
 func TestFastPathTreeBound(t *testing.T) {
 	bound := func(c *app.Config) { c.MaxTreeItems = 5 }
 	testenv.RunWith(t, testenv.Config{Demo: true, Tweak: bound}, func(t *testing.T, e *testenv.Env) {
-		slow := testenv.New(t, e.Backend, testenv.Config{DatabaseURL: e.URL, Tweak: func(c *app.Config) { bound(c); c.NoTreeFastPath = true }})
+		slow := testenv.New(t, e.Backend, testenv.Config{DatabaseURL: e.URL, Tweak: func(c *app.Config) { bound(c); c.NoFastPath = true }})
 		for _, q := range []string{nestedQuery, "{ okrTree { id } }"} {
 			_, fb := rawDo(t, e, e.Token("steve@acme.example"), q, nil)
 			_, sb := rawDo(t, slow, slow.Token("steve@acme.example"), q, nil)

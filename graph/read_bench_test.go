@@ -61,7 +61,7 @@ func BenchmarkTree(b *testing.B) {
 		b.Run("nested-gqlgen", func(b *testing.B) {
 			// The same request answered field by field by gqlgen (an app
 			// on the same database without graph.FastPath).
-			slow := testenv.New(b, e.Backend, testenv.Config{DatabaseURL: e.URL, Tweak: func(c *app.Config) { c.NoTreeFastPath = true }})
+			slow := testenv.New(b, e.Backend, testenv.Config{DatabaseURL: e.URL, Tweak: func(c *app.Config) { c.NoFastPath = true }})
 			benchDo(b, slow, slow.As("steve", "acme"), "{ okrs(where: {hasParent: false}) { edges { node { "+sel+" } } } }", noVars)
 		})
 		b.Run("flat", func(b *testing.B) {

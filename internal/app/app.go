@@ -77,9 +77,10 @@ type Config struct {
 	// MaxTreeItems bounds one read of the flat tree (Query.okrTree) or
 	// one export (default okr.DefaultMaxTreeItems).
 	MaxTreeItems int
-	// NoTreeFastPath leaves whole-tree reads to gqlgen's field-by-field
-	// execution (graph.FastPath); tests compare the two.
-	NoTreeFastPath bool
+	// NoFastPath leaves the reads graph.FastPath answers itself (whole
+	// trees, the dashboard's page) to gqlgen's field-by-field execution;
+	// tests compare the two.
+	NoFastPath bool
 	// OIDC lists the identity providers whose RS256/ES256 tokens are
 	// accepted (OKRGRAPH_OIDC_* or OKRGRAPH_OIDC_CONFIG).
 	OIDC []identity.Issuer
@@ -262,7 +263,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// registration order, the first outermost): it times and counts what
 	// the fast path answers too (TestMetrics).
 	fastPath := graph.FastPath{OKRs: a.OKRs}
-	if cfg.NoTreeFastPath {
+	if cfg.NoFastPath {
 		fastPath.OKRs = nil
 	}
 	srv, err := server.New(server.Config{
