@@ -379,10 +379,46 @@ func (g *fastGen) operation() (string, map[string]any) {
 	return q, vals
 }
 
+var tellApartPolicy = rego("tellapart", `deny contains "deleting is switched off here" if input.action == "okr.delete"
+
+allow contains "anyone here may align under anything" if input.action == "okr.align"
+`)
+
+// awaitPolicy waits until both apps answer under tellApartPolicy (the
+// slow one re-reads the org's active version every
+// authz.DefaultCheckEvery): olivia's first item may be updated, not
+// deleted.
+func awaitPolicy(t *testing.T, e, slow *testenv.Env, olivia string) {
+	t.Helper()
+	q := `query($me: ID!) { okrs(first: 1, where: {hasOwnersWith: [{id: $me}]}) { edges { node { viewerCan { update delete } } } } }`
+	for _, env := range []*testenv.Env{e, slow} {
+		for try := 0; ; try++ {
+			var out struct {
+				Okrs struct {
+					Edges []struct {
+						Node struct{ ViewerCan struct{ Update, Delete bool } }
+					}
+				}
+			}
+			env.As("olivia", "acme").MustDo(t, q, map[string]any{"me": olivia}, &out)
+			if len(out.Okrs.Edges) == 0 {
+				t.Fatal("olivia owns no item")
+			}
+			if c := out.Okrs.Edges[0].Node.ViewerCan; c.Update && !c.Delete {
+				break
+			}
+			if try == 200 {
+				t.Fatal("the tenant policy is not in force after 200 tries")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
 // TestFastPathDifferential runs generated operations through the fast path
 // and through an app on the same database without it, as a member, as the
 // owner of private items and as a read-only service token, and requires
-// byte-identical responses.
+// byte-identical responses; the second half under a tenant policy.
 func TestFastPathDifferential(t *testing.T) {
 	testenv.Run(t, func(t *testing.T, e *testenv.Env) {
 		fastPathData(t, e)
@@ -413,6 +449,16 @@ func TestFastPathDifferential(t *testing.T) {
 		}
 		served, refused := 0, 0
 		for i := range ops {
+			if i == ops/2 {
+				// The second half runs under a tenant policy that answers
+				// viewerCan's update and delete (and align) differently,
+				// which the default policy never does for one viewer and
+				// item: flags written in the wrong places show.
+				adam := e.As("adam", "acme")
+				v := savePolicy(t, adam, tellApartPolicy, "tell update and delete apart")
+				mustActivate(t, adam, "activatePolicy", v.ID)
+				awaitPolicy(t, e, slow, owners[0])
+			}
 			q, vars := g.operation()
 			if _, ok := vars["root"]; ok {
 				vars["root"] = some.OkrTree[g.r.IntN(len(some.OkrTree))].ID
