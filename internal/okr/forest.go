@@ -133,9 +133,10 @@ func forestColumns(columns []string) string {
 // order, each followed by its subtree, children in id order. Path and
 // Ordinal are not set. The rows are read into memory first (the statement
 // returns them in no order; Forest sorts them), then opts.Rows is told how
-// many there are; each's row stays valid until Forest returns. More than the tree bound of items below the roots fails with
-// BAD_USER_INPUT, as the nested `children` read does, before anything is
-// passed to each.
+// many there are; the row passed to each stays valid until Forest
+// returns. More than the tree bound of items below the roots fails with
+// BAD_USER_INPUT, as the nested `children` read does, before any row is
+// passed on.
 func (s *Service) Forest(ctx context.Context, opts ForestOptions, each func(*TreeRow) error) error {
 	sc := scope.From(ctx)
 	if sc.UserID == 0 || sc.OrgID == 0 || sc.Privileged {
