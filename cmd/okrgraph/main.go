@@ -70,6 +70,8 @@ environment:
   OKRGRAPH_METRICS_TOKEN  serve /metrics on the main listener to requests bearing this token
   OKRGRAPH_DECISION_LOG_RETENTION  how long decision log entries are kept (default 720h)
   OKRGRAPH_DECISION_CACHE cached policy decisions per generation of the default policy's cache (default 16384; 0 disables every cache)
+  OKRGRAPH_ORG_CONCURRENCY  requests of one organization running at once (default max(4, 2 x cores))
+  OKRGRAPH_USER_CONCURRENCY requests of one user running at once (default max(2, cores/2))
 `
 
 func main() {
@@ -215,6 +217,17 @@ func serve(ctx context.Context, args []string) error {
 			return fmt.Errorf("OKRGRAPH_TREE_MAX_ITEMS must be a positive integer, got %q", v)
 		}
 	}
+	var conc server.Concurrency
+	for _, c := range []struct {
+		name string
+		to   *int
+	}{{"OKRGRAPH_ORG_CONCURRENCY", &conc.PerOrg}, {"OKRGRAPH_USER_CONCURRENCY", &conc.PerUser}} {
+		if v := os.Getenv(c.name); v != "" {
+			if *c.to, err = strconv.Atoi(v); err != nil || *c.to <= 0 || *c.to > 10_000 {
+				return fmt.Errorf("%s must be a whole number from 1 to 10000, got %q", c.name, v)
+			}
+		}
+	}
 	decisionCache := 0
 	if v := os.Getenv("OKRGRAPH_DECISION_CACHE"); v != "" {
 		if decisionCache, err = strconv.Atoi(v); err != nil || decisionCache < 0 {
@@ -226,6 +239,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	a, err := app.New(ctx, app.Config{
 		DecisionCache:   decisionCache,
+		Concurrency:     conc,
 		MaxTreeItems:    maxTree,
 		DatabaseURL:     databaseURL(),
 		JWTSecret:       sec,
