@@ -70,7 +70,7 @@ environment:
   OKRGRAPH_METRICS_TOKEN  serve /metrics on the main listener to requests bearing this token
   OKRGRAPH_DECISION_LOG_RETENTION  how long decision log entries are kept (default 720h)
   OKRGRAPH_DECISION_CACHE cached policy decisions per generation of the default policy's cache (default 16384; 0 disables every cache)
-  OKRGRAPH_ORG_CONCURRENCY  requests of one organization running at once (default max(4, 2 x cores))
+  OKRGRAPH_ORG_CONCURRENCY  requests of one organization running at once (default max(3, cores + 1))
   OKRGRAPH_USER_CONCURRENCY requests of one user running at once (default max(2, cores/2))
 `
 
