@@ -14,10 +14,9 @@ import (
 // user, org, membership and actor facts in one; viewer { user } is its
 // row), the page with its count, owners and periods (one: the fast
 // path's okr.Service.Page; SQLite reads the count and the owners apart,
-// two more) and the
-// viewerCan facts of the page (one: the parents' facts with every list
-// fact). A change that adds a statement per item, or per request, fails
-// here on both databases.
+// two more) and the viewerCan facts of the page (one: the parents' facts
+// with every list fact). A change that adds a statement per item, or per
+// request, fails here on both databases.
 func maxDashboardStatements(backend string) int64 {
 	if backend == "sqlite" {
 		return 5
