@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"entgo.io/ent/dialect"
+
 	"okrgraph/ent"
 	"okrgraph/ent/grant"
 	"okrgraph/ent/okritem"
@@ -26,24 +28,19 @@ func Facts(ctx context.Context, c *ent.Client, it *ent.OKRItem) (authz.Resource,
 	return all[it.ID], nil
 }
 
-// factsChunk bounds the items of one facts read, so its bind parameters
-// stay far below the databases' limits whatever the page size.
-const factsChunk = 500
-
-// FactsBatch describes many items for the policy in one statement per
-// 500 items, whatever their number: the parents' facts and every list
-// fact (teams and their listed creators, viewers and grants of the items
-// and their parents, the owners' managers) in one tagged query
-// (factsQuery). Facts are read with a privileged scope: the policy must
-// see a private parent even when the actor cannot.
+// FactsBatch describes many items for the policy in one statement,
+// whatever their number: the parents' facts and every list fact (teams and
+// their listed creators, viewers and grants of the items and their
+// parents, the owners' managers) in one tagged query (factsQuery). Facts
+// are read with a privileged scope: the policy must see a private parent
+// even when the actor cannot.
 func FactsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem) (map[int]authz.Resource, error) {
 	out := make(map[int]authz.Resource, len(items))
-	for len(items) > 0 {
-		n := min(len(items), factsChunk)
-		if err := factsBatch(ctx, c, items[:n], out); err != nil {
-			return nil, err
-		}
-		items = items[n:]
+	if len(items) == 0 {
+		return out, nil
+	}
+	if err := factsBatch(ctx, c, items, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -120,8 +117,8 @@ func factsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem, out ma
 	return nil
 }
 
-// factsQuery reads the list facts of items ($items) and their parents
-// ($parents) in one statement, one tagged row per value:
+// factsQuery reads the list facts of items and their parents in one
+// statement, one tagged row per value:
 //
 //	't' item, team, team name, team's OKR creation setting
 //	'l' team, a listed OKR creator of the team
@@ -131,26 +128,62 @@ func factsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem, out ma
 //	'p' parent, creator, delegate (0: none), owner order (JSON),
 //	    "kind:flags:check-in owner" (flags: p private, r alignment
 //	    restricted, k delegate key results, n notify owner)
-const factsQuery = `SELECT 'p', p.id, p.creator_id, COALESCE(p.delegate_id, 0), COALESCE(CAST(p.owner_order AS TEXT), '[]'),
+//
+// Its parameters are lists of ids (idList), so its text is the same for
+// every page: PostgreSQL prepares and plans it once per connection, not
+// once per number of items, parents and owners.
+func factsQuery(dia string) string {
+	in := func(col string, n int) string {
+		if dia == dialect.Postgres {
+			return fmt.Sprintf("%s = ANY(CAST($%d AS BIGINT[]))", col, n)
+		}
+		return fmt.Sprintf("%s IN (SELECT value FROM json_each($%d))", col, n)
+	}
+	return `SELECT 'p', p.id, p.creator_id, COALESCE(p.delegate_id, 0), COALESCE(CAST(p.owner_order AS TEXT), '[]'),
   p.kind || ':' || (CASE WHEN p.private THEN 'p' ELSE '' END) || (CASE WHEN p.alignment_restricted THEN 'r' ELSE '' END)
   || (CASE WHEN p.delegate_key_results THEN 'k' ELSE '' END) || (CASE WHEN p.notify_owner THEN 'n' ELSE '' END)
   || ':' || CAST(COALESCE(p.checkin_owner_id, 0) AS TEXT)
-  FROM okr_items p WHERE p.id IN (%[5]s)
+  FROM okr_items p WHERE ` + in("p.id", 1) + `
 UNION ALL
 SELECT 't', it.okr_item_id, t.id, 0, t.name, t.okr_creation
-  FROM okr_item_teams it JOIN teams t ON t.id = it.team_id WHERE it.okr_item_id IN (%[1]s)
+  FROM okr_item_teams it JOIN teams t ON t.id = it.team_id WHERE ` + in("it.okr_item_id", 2) + `
 UNION ALL
 SELECT 'l', tc.team_id, tc.user_id, 0, '', ''
-  FROM team_okr_creators tc WHERE tc.team_id IN (SELECT team_id FROM okr_item_teams WHERE okr_item_id IN (%[1]s))
+  FROM team_okr_creators tc WHERE tc.team_id IN (SELECT team_id FROM okr_item_teams WHERE ` + in("okr_item_id", 3) + `)
 UNION ALL
-SELECT 'v', v.okr_item_id, v.user_id, 0, '', '' FROM okr_item_viewers v WHERE v.okr_item_id IN (%[1]s%[2]s)
+SELECT 'v', v.okr_item_id, v.user_id, 0, '', '' FROM okr_item_viewers v WHERE ` + in("v.okr_item_id", 4) + `
 UNION ALL
-SELECT 'g', g.item_id, g.user_id, g.id, g.kind, '' FROM grants g WHERE g.item_id IN (%[1]s%[2]s)
+SELECT 'g', g.item_id, g.user_id, g.id, g.kind, '' FROM grants g WHERE ` + in("g.item_id", 5) + `
 UNION ALL
 SELECT 'm', m.org_id, m.user_id, mgr.user_id, '', ''
   FROM memberships m JOIN memberships mgr ON mgr.id = m.manager_id
-  WHERE m.org_id IN (%[3]s) AND m.user_id IN (%[4]s)
+  WHERE ` + in("m.org_id", 6) + ` AND ` + in("m.user_id", 7) + `
 ORDER BY 1, 2, 4, 3`
+}
+
+// factsQueries are factsQuery of each dialect.
+var factsQueries = map[string]string{
+	dialect.Postgres: factsQuery(dialect.Postgres),
+	dialect.SQLite:   factsQuery(dialect.SQLite),
+}
+
+// idList is a parameter of factsQuery: ids as a PostgreSQL array literal
+// ({1,2}) or, for SQLite's json_each, a JSON array ([1,2]).
+func idList(dia string, ids []int) string {
+	open, end := "[", "]"
+	if dia == dialect.Postgres {
+		open, end = "{", "}"
+	}
+	b := make([]byte, 0, 2+len(ids)*12)
+	b = append(b, open...)
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(id), 10)
+	}
+	return string(append(b, end...))
+}
 
 // facts are the list facts factsQuery read.
 type facts struct {
@@ -162,30 +195,13 @@ type facts struct {
 }
 
 func loadFacts(ctx context.Context, c *ent.Client, ids, parentIDs, orgs, owners []int) (*facts, error) {
-	var args []any
-	list := func(vs []int) string {
-		var b strings.Builder
-		for i, v := range vs {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			args = append(args, v)
-			fmt.Fprintf(&b, "$%d", len(args))
-		}
-		return b.String()
+	dia := c.Driver().Dialect()
+	query, ok := factsQueries[dia]
+	if !ok {
+		return nil, fmt.Errorf("facts: no statement for dialect %q", dia)
 	}
-	itemList := list(ids)
-	parentList, parentsOnly := "", "NULL"
-	if len(parentIDs) > 0 {
-		parentsOnly = list(parentIDs)
-		parentList = ", " + parentsOnly
-	}
-	orgList := list(orgs)
-	ownerList := "NULL"
-	if len(owners) > 0 {
-		ownerList = list(owners)
-	}
-	rows, err := c.QueryContext(ctx, fmt.Sprintf(factsQuery, itemList, parentList, orgList, ownerList, parentsOnly), args...)
+	items, both := idList(dia, ids), idList(dia, append(slices.Clip(ids), parentIDs...))
+	rows, err := c.QueryContext(ctx, query, idList(dia, parentIDs), items, items, both, both, idList(dia, orgs), idList(dia, owners))
 	if err != nil {
 		return nil, fmt.Errorf("facts: %w", err)
 	}

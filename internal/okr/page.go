@@ -123,19 +123,20 @@ func visibleOwner(b *sql.Builder, sc scope.Scope) {
 }
 
 // pageOwnersOf reads the owners of the page's items, with their names, in
-// one statement.
+// one statement (on SQLite: PostgreSQL reads them with the page).
 func (s *Service) pageOwnersOf(ctx context.Context, conn *ent.OKRItemConnection) (map[int][]Owner, error) {
 	sc := scope.From(ctx)
 	b := sql.Dialect(s.dialect()).Select().
 		AppendSelectExpr(sql.Raw("o.okr_item_id"), sql.Raw("u.id"), sql.Raw("u.name"))
 	b.From(sql.Table("okr_item_owners").As("o")).
 		Join(sql.Table("users").As("u")).OnP(sql.P(func(b *sql.Builder) { b.WriteString("u.id = o.user_id") }))
-	ids := make([]any, len(conn.Edges))
+	ids := make([]int, len(conn.Edges))
 	for i, e := range conn.Edges {
 		ids[i] = e.Node.ID
 	}
 	b.Where(sql.P(func(b *sql.Builder) {
-		b.WriteString("o.okr_item_id IN (").Args(ids...).WriteString(") AND ")
+		// One text whatever the page's size (as factsQuery).
+		b.WriteString("o.okr_item_id IN (SELECT value FROM json_each(").Arg(idList(dialect.SQLite, ids)).WriteString(")) AND ")
 		visibleOwner(b, sc)
 	}))
 	query, args := b.Query()

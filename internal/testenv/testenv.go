@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,6 +44,9 @@ type Env struct {
 	secret  []byte
 	queries atomic.Int64
 	counted atomic.Bool
+
+	mu    sync.Mutex
+	texts []string // the statements Statements records
 }
 
 // Backends lists the databases tests run on.
@@ -117,6 +121,7 @@ func New(t testing.TB, backend string, cfg Config) *Env {
 			return dialect.DebugWithContext(d, func(_ context.Context, v ...any) {
 				if e.counted.Load() {
 					e.queries.Add(1)
+					e.record(fmt.Sprint(v...))
 					if os.Getenv("OKRGRAPH_TEST_SQL") != "" {
 						// Lists the statements CountQueries counts.
 						fmt.Fprintln(os.Stderr, v...)
@@ -326,6 +331,33 @@ func (e *Env) CountQueries(fn func()) int64 {
 	defer e.counted.Store(false)
 	fn()
 	return e.queries.Load()
+}
+
+// Statements runs fn and returns the text of each SQL statement it sent,
+// without its arguments, in the order they were sent.
+func (e *Env) Statements(fn func()) []string {
+	e.mu.Lock()
+	e.texts = nil
+	e.mu.Unlock()
+	e.CountQueries(fn)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.texts
+}
+
+// record keeps the text of a statement ent's debug driver describes as
+// "driver.Query: query=... args=[...]".
+func (e *Env) record(described string) {
+	_, text, ok := strings.Cut(described, "query=")
+	if !ok {
+		return
+	}
+	if i := strings.LastIndex(text, " args="); i >= 0 {
+		text = text[:i]
+	}
+	e.mu.Lock()
+	e.texts = append(e.texts, text)
+	e.mu.Unlock()
 }
 
 // UserID returns the id of the user with email (or demo key) as a string.
