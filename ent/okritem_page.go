@@ -5,6 +5,7 @@ package ent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"entgo.io/ent"
@@ -29,7 +30,48 @@ const PageTotalColumn = "page_total"
 // so is the connection it builds. Columns the caller adds with Modify
 // before come with each node (OKRItem.Value), scanned into what scan
 // returns for them (nil, or a nil scan: as text). first must be positive.
+//
+// FirstPage is FirstPageStatements followed by RunFirstPage: a caller that
+// runs the same page for many requests can build its statements once.
 func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, scan func(column string) any, opts ...OKRItemPaginateOption) (*OKRItemConnection, error) {
+	st, err := _m.Clone().FirstPageStatements(ctx, first, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return _m.RunFirstPage(ctx, st, first, scan, opts...)
+}
+
+// PageStatements are the SQL statements of a first page: the page and, on
+// SQLite, the count (Count empty on PostgreSQL).
+type PageStatements struct {
+	Page, Count         string
+	PageArgs, CountArgs []any
+}
+
+// errCaptured stops a query at its driver once its statement is captured.
+var errCaptured = errors.New("ent: statement captured")
+
+// captureDriver records the statement a query sends instead of sending it.
+type captureDriver struct {
+	dialect string
+	query   string
+	args    []any
+}
+
+func (d *captureDriver) Exec(context.Context, string, any, any) error { return errCaptured }
+func (d *captureDriver) Query(_ context.Context, query string, args, _ any) error {
+	d.query = query
+	d.args, _ = args.([]any)
+	return errCaptured
+}
+func (d *captureDriver) Tx(context.Context) (dialect.Tx, error) { return nil, errCaptured }
+func (d *captureDriver) Close() error                          { return nil }
+func (d *captureDriver) Dialect() string                       { return d.dialect }
+
+// FirstPageStatements builds the statements FirstPage sends, exactly as
+// the generated pager and ent's graph builder write them (through a driver
+// that records them instead of sending them), without running them.
+func (_m *OKRItemQuery) FirstPageStatements(ctx context.Context, first int, opts ...OKRItemPaginateOption) (*PageStatements, error) {
 	if first <= 0 {
 		return nil, fmt.Errorf("ent: FirstPage needs a positive first, not %d", first)
 	}
@@ -40,13 +82,16 @@ func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, scan func(colu
 	if _m, err = pager.applyFilter(_m); err != nil {
 		return nil, err
 	}
-	total := -1
-	if _m.driver.Dialect() == dialect.SQLite {
+	capture := &captureDriver{dialect: _m.driver.Dialect()}
+	st := &PageStatements{}
+	if capture.dialect == dialect.SQLite {
 		c := _m.Clone()
 		c.ctx.Fields, c.modifiers = nil, nil
-		if total, err = c.Count(ctx); err != nil {
-			return nil, err
+		c.driver = capture
+		if _, err := c.Count(ctx); !errors.Is(err, errCaptured) {
+			return nil, fmt.Errorf("ent: capturing the page count: %w", err)
 		}
+		st.Count, st.CountArgs = capture.query, capture.args
 	} else {
 		_m.modifiers = append(_m.modifiers, func(s *sql.Selector) {
 			s.AppendSelectExprAs(sql.Raw("COUNT(*) OVER ()"), PageTotalColumn)
@@ -54,18 +99,52 @@ func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, scan func(colu
 	}
 	_m.Limit(first + 1)
 	_m = pager.applyOrder(_m)
-	// All, but scanning the added columns into typed values: ent would ask
-	// the driver for every column's type on every row to scan them.
-	ctx = setContextOp(ctx, _m.ctx, ent.OpQueryAll)
-	if err := _m.prepareQuery(ctx); err != nil {
+	if err := _m.prepareQuery(setContextOp(ctx, _m.ctx, ent.OpQueryAll)); err != nil {
 		return nil, err
 	}
+	_m.driver = capture
+	if _, err := _m.sqlAll(ctx); !errors.Is(err, errCaptured) {
+		return nil, fmt.Errorf("ent: capturing the page: %w", err)
+	}
+	st.Page, st.PageArgs = capture.query, capture.args
+	return st, nil
+}
+
+// RunFirstPage runs statements FirstPageStatements built (with the
+// arguments of this request) and builds the connection from their rows,
+// ordered and with cursors as opts say. _m gives the driver and the
+// interceptors that wrap a query's execution; its predicates are those
+// the statements were built with, not _m's.
+func (_m *OKRItemQuery) RunFirstPage(ctx context.Context, st *PageStatements, first int, scan func(column string) any, opts ...OKRItemPaginateOption) (*OKRItemConnection, error) {
+	if first <= 0 {
+		return nil, fmt.Errorf("ent: FirstPage needs a positive first, not %d", first)
+	}
+	pager, err := newOKRItemPager(opts, false)
+	if err != nil {
+		return nil, err
+	}
+	total := -1
+	if st.Count != "" {
+		qc := QuerierFunc(func(ctx context.Context, _ Query) (Value, error) {
+			rows := &sql.Rows{}
+			if err := _m.driver.Query(ctx, st.Count, st.CountArgs, rows); err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			return sql.ScanInt(rows)
+		})
+		cctx := setContextOp(ctx, _m.ctx, ent.OpQueryCount)
+		if total, err = withInterceptors[int](cctx, _m, qc, _m.inters); err != nil {
+			return nil, err
+		}
+	}
+	ctx = setContextOp(ctx, _m.ctx, ent.OpQueryAll)
 	qr := QuerierFunc(func(ctx context.Context, q Query) (Value, error) {
 		query, ok := q.(*OKRItemQuery)
 		if !ok {
 			return nil, fmt.Errorf("ent: unexpected query type %T", q)
 		}
-		return query.sqlAll(ctx, typedExtraColumns(scan))
+		return query.pageNodes(ctx, st, scan)
 	})
 	nodes, err := withInterceptors[[]*OKRItem](ctx, _m, qr, _m.inters)
 	if err != nil {
@@ -87,6 +166,41 @@ func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, scan func(colu
 	}
 	conn.build(nodes, pager, nil, &first, nil, nil)
 	return conn, nil
+}
+
+// pageNodes runs the page statement and scans its rows into nodes as
+// sqlAll would (ent's graph builder reads rows the same way), the columns
+// an OKRItem does not have typed by typedExtraColumns.
+func (_m *OKRItemQuery) pageNodes(ctx context.Context, st *PageStatements, scan func(string) any) ([]*OKRItem, error) {
+	rows := &sql.Rows{}
+	if err := _m.driver.Query(ctx, st.Page, st.PageArgs, rows); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	columns, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	spec := &sqlgraph.QuerySpec{ScanValues: func(columns []string) ([]any, error) {
+		return (*OKRItem).scanValues(nil, columns)
+	}}
+	typedExtraColumns(scan)(ctx, spec)
+	nodes := []*OKRItem{}
+	for rows.Next() {
+		values, err := spec.ScanValues(columns)
+		if err != nil {
+			return nil, err
+		}
+		if err := rows.Scan(values...); err != nil {
+			return nil, err
+		}
+		node := &OKRItem{config: _m.config}
+		if err := node.assignValues(columns, values); err != nil {
+			return nil, err
+		}
+		nodes = append(nodes, node)
+	}
+	return nodes, rows.Err()
 }
 
 // typedExtraColumns scans the columns an OKRItem does not have into what

@@ -36,8 +36,7 @@ import (
 
 // fastPage is an okrs page: its arguments and its connection's selection.
 type fastPage struct {
-	first  int
-	opts   []ent.OKRItemPaginateOption
+	query  okr.PageQuery
 	fields []pageField
 	flags  bool // some node selects viewerCan
 }
@@ -134,9 +133,8 @@ var pageObjects = func() map[string]pageObject {
 // default page into a connection asked without first or last), orderBy
 // (fields and directions spelled out) and a where that is absent or
 // {hasOwnersWith: [{id: X}]}; nothing else (no cursors, no last).
-func pageArgs(oc *graphql.OperationContext, f graphql.CollectedField) (int, []ent.OKRItemPaginateOption, bool) {
-	first := 0
-	var opts []ent.OKRItemPaginateOption
+func pageArgs(oc *graphql.OperationContext, f graphql.CollectedField) (okr.PageQuery, bool) {
+	var q okr.PageQuery
 	for name, v := range f.ArgumentMap(oc.Variables) {
 		if v == nil {
 			continue // first stays 0: refused below
@@ -145,46 +143,40 @@ func pageArgs(oc *graphql.OperationContext, f graphql.CollectedField) (int, []en
 		switch name {
 		case "first":
 			n, err := graphql.UnmarshalInt(v)
-			first, ok = n, err == nil
+			q.First, ok = n, err == nil
 		case "where":
-			var where *ent.OKRItemWhereInput
-			if where, ok = ownedWhere(v); ok {
-				opts = append(opts, ent.WithOKRItemFilter(where.Filter))
-			}
+			q.Owner, ok = ownedWhere(v)
 		case "orderBy":
-			var order []*ent.OKRItemOrder
-			if order, ok = pageOrder(v); ok {
-				opts = append(opts, ent.WithOKRItemOrder(order))
-			}
+			q.Order, ok = pageOrder(v)
 		default:
 			ok = false
 		}
 		if !ok {
-			return 0, nil, false
+			return okr.PageQuery{}, false
 		}
 	}
-	return first, opts, first > 0
+	return q, q.First > 0
 }
 
-// ownedWhere reads {hasOwnersWith: [{id: X}]} as gqlgen would.
-func ownedWhere(v any) (*ent.OKRItemWhereInput, bool) {
+// ownedWhere reads X of {hasOwnersWith: [{id: X}]} as gqlgen would.
+func ownedWhere(v any) (int, bool) {
 	m, ok := v.(map[string]any)
 	if !ok || len(m) != 1 {
-		return nil, false
+		return 0, false
 	}
 	list, ok := m["hasOwnersWith"].([]any)
 	if !ok || len(list) != 1 {
-		return nil, false
+		return 0, false
 	}
 	u, ok := list[0].(map[string]any)
 	if !ok || len(u) != 1 || u["id"] == nil {
-		return nil, false
+		return 0, false
 	}
 	id, err := model.UnmarshalIntID(u["id"])
-	if err != nil {
-		return nil, false
+	if err != nil || id == 0 {
+		return 0, false
 	}
-	return &ent.OKRItemWhereInput{HasOwnersWith: []*ent.UserWhereInput{{ID: &id}}}, true
+	return id, true
 }
 
 // pageOrder reads a list of {field, direction} (or one, as input coercion
@@ -211,11 +203,11 @@ func pageOrder(v any) ([]*ent.OKRItemOrder, bool) {
 
 // planPage plans an okrs page; false when gqlgen must answer it.
 func planPage(oc *graphql.OperationContext, f graphql.CollectedField) (*fastPage, bool) {
-	first, opts, ok := pageArgs(oc, f)
+	q, ok := pageArgs(oc, f)
 	if !ok {
 		return nil, false
 	}
-	p := &fastPage{first: first, opts: opts}
+	p := &fastPage{query: q}
 	p.fields, ok = p.object(oc, f.Selections, "OKRItemConnection")
 	return p, ok
 }
@@ -293,7 +285,7 @@ type pagePos struct {
 // writePage reads the page and writes its connection object; false when
 // gqlgen must answer instead.
 func (f FastPath) writePage(ctx context.Context, b []byte, p *fastPage) ([]byte, bool) {
-	conn, page, err := f.OKRs.Page(ctx, p.first, p.opts...)
+	conn, page, err := f.OKRs.Page(ctx, p.query)
 	if err != nil {
 		return nil, false
 	}

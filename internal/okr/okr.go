@@ -48,6 +48,8 @@ type Service struct {
 	// MaxTreeItems bounds one tree read or export (default
 	// DefaultMaxTreeItems).
 	MaxTreeItems int
+
+	pages pageMemo // the page statements built (Page)
 }
 
 func (s *Service) dialect() string { return s.Dialect }

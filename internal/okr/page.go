@@ -39,53 +39,70 @@ const (
 	pagePeriodEndColumn   = "page_period_ends_at"
 )
 
-// Page reads the first items of the okrs connection (filter and order in
-// opts, as the connection's resolver passes them) with its totalCount,
-// every item's owners and its time period: the connection the resolver
-// would answer and, for each of its edges, the owners Service.Owners would
-// return (the users the viewer may see: themselves and the members of the
-// organization, in the assigned order, then by id) with their names, and
-// the progress status Service.ProgressStatus would (the period joined as
-// a query of time periods sees it: of the selected organization).
+// PageQuery is the okrs connection Page reads: its first items, in
+// order, of those Owner owns (0: all).
+type PageQuery struct {
+	First int
+	Owner int
+	Order []*ent.OKRItemOrder
+}
+
+// Page reads the first items of the okrs connection (as its resolver
+// would with where {hasOwnersWith: [{id: Owner}]} and orderBy) with its
+// totalCount, every item's owners and its time period: the connection the
+// resolver would answer and, for each of its edges, the owners
+// Service.Owners would return (the users the viewer may see: themselves
+// and the members of the organization, in the assigned order, then by id)
+// with their names, and the progress status Service.ProgressStatus would
+// (the period joined as a query of time periods sees it: of the selected
+// organization).
 //
 // On PostgreSQL that is one statement: the owners are a column of the
 // page's rows, which PostgreSQL computes for the rows the limit keeps.
 // SQLite computes every column of every matching row before sorting, so
 // there the count (ent.FirstPage) and the owners of the page's items
-// take a statement each.
-func (s *Service) Page(ctx context.Context, first int, opts ...ent.OKRItemPaginateOption) (*ent.OKRItemConnection, []PageItem, error) {
+// take a statement each. The statements are built once per shape of page
+// (pageMemo).
+func (s *Service) Page(ctx context.Context, pq PageQuery) (*ent.OKRItemConnection, []PageItem, error) {
 	sc := scope.From(ctx)
 	if sc.UserID == 0 || sc.OrgID == 0 || sc.Privileged {
 		return nil, nil, apperr.Unauthenticated("authentication required")
 	}
+	if pq.First <= 0 {
+		return nil, nil, apperr.BadInput("first", "first must be positive")
+	}
 	now := time.Now()
 	pg := s.dialect() == dialect.Postgres
-	q := s.Client.OKRItem.Query()
-	q.Modify(func(sel *sql.Selector) {
-		if pg {
-			sel.AppendSelectExprAs(sql.P(func(b *sql.Builder) {
-				b.WriteString("(SELECT json_agg(json_build_array(u.id, u.name)) FROM okr_item_owners o JOIN users u ON u.id = o.user_id WHERE o.okr_item_id = ").
-					Ident(sel.C("id")).WriteString(" AND ")
-				visibleOwner(b, sc)
-				b.WriteString(")")
-			}), pageOwnersColumn)
+	opts := func(owner int) []ent.OKRItemPaginateOption {
+		var opts []ent.OKRItemPaginateOption
+		if pq.Owner != 0 {
+			where := &ent.OKRItemWhereInput{HasOwnersWith: []*ent.UserWhereInput{{ID: &owner}}}
+			opts = append(opts, ent.WithOKRItemFilter(where.Filter))
 		}
-		// Plain columns of a joined table: SQLite reports their declared
-		// type, so its driver reads them as times, as ent's own reads do.
-		tp := sql.Table(timeperiod.Table).As("page_period")
-		sel.LeftJoin(tp).OnP(sql.And(
-			sql.ColumnsEQ(tp.C(timeperiod.FieldID), sel.C(okritem.FieldTimePeriodID)),
-			sql.EQ(tp.C(timeperiod.FieldOrgID), sc.OrgID),
-		))
-		sel.AppendSelectAs(tp.C(timeperiod.FieldStartsAt), pagePeriodStartColumn)
-		sel.AppendSelectAs(tp.C(timeperiod.FieldEndsAt), pagePeriodEndColumn)
+		if pq.Order != nil {
+			opts = append(opts, ent.WithOKRItemOrder(pq.Order))
+		}
+		return opts
+	}
+	shape := pageShape{first: pq.First, owner: pq.Owner != 0, service: sc.Service}
+	for _, o := range pq.Order {
+		if o == nil || o.Field == nil {
+			return nil, nil, apperr.BadInput("orderBy", "an order needs its field")
+		}
+		shape.order += o.Field.String() + " " + o.Direction.String() + ","
+	}
+	st, err := s.pages.statements(ctx, shape, pq.Owner, func(ctx context.Context, owner int) (*ent.PageStatements, error) {
+		return s.pageQuery(ctx, pg).FirstPageStatements(ctx, pq.First, opts(owner)...)
 	})
-	conn, err := q.FirstPage(ctx, first, func(column string) any {
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := s.Client.OKRItem.Query().RunFirstPage(ctx, st, pq.First, func(column string) any {
 		if column == pagePeriodStartColumn || column == pagePeriodEndColumn {
 			return new(sql.NullTime)
 		}
 		return nil
-	}, opts...)
+	}, opts(pq.Owner)...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -111,6 +128,33 @@ func (s *Service) Page(ctx context.Context, first int, opts ...ent.OKRItemPagina
 		}
 	}
 	return conn, items, nil
+}
+
+// pageQuery is the query of items Page's statements are built from: the
+// owners (PostgreSQL) and period bounds added to each row.
+func (s *Service) pageQuery(ctx context.Context, pg bool) *ent.OKRItemQuery {
+	sc := scope.From(ctx)
+	q := s.Client.OKRItem.Query()
+	q.Modify(func(sel *sql.Selector) {
+		if pg {
+			sel.AppendSelectExprAs(sql.P(func(b *sql.Builder) {
+				b.WriteString("(SELECT json_agg(json_build_array(u.id, u.name)) FROM okr_item_owners o JOIN users u ON u.id = o.user_id WHERE o.okr_item_id = ").
+					Ident(sel.C("id")).WriteString(" AND ")
+				visibleOwner(b, sc)
+				b.WriteString(")")
+			}), pageOwnersColumn)
+		}
+		// Plain columns of a joined table: SQLite reports their declared
+		// type, so its driver reads them as times, as ent's own reads do.
+		tp := sql.Table(timeperiod.Table).As("page_period")
+		sel.LeftJoin(tp).OnP(sql.And(
+			sql.ColumnsEQ(tp.C(timeperiod.FieldID), sel.C(okritem.FieldTimePeriodID)),
+			sql.EQ(tp.C(timeperiod.FieldOrgID), sc.OrgID),
+		))
+		sel.AppendSelectAs(tp.C(timeperiod.FieldStartsAt), pagePeriodStartColumn)
+		sel.AppendSelectAs(tp.C(timeperiod.FieldEndsAt), pagePeriodEndColumn)
+	})
+	return q
 }
 
 // visibleOwner writes the condition "owner row o is a user the viewer may

@@ -68,11 +68,10 @@ func (s *Service) ViewerCan(ctx context.Context, it *ent.OKRItem, page []*ent.OK
 		return p, nil
 	}
 	facts := s.facts(ctx)
-	var (
-		items []*ent.OKRItem
-		res   []authz.Resource
-	)
-	for _, item := range pageBatch(l.done, it, page) {
+	batch := pageBatch(l.done, it, page)
+	items := make([]*ent.OKRItem, 0, len(batch))
+	res := make([]authz.Resource, 0, len(batch))
+	for _, item := range batch {
 		r, err := facts.load(ctx, item, page)
 		if err != nil {
 			if item == it {
