@@ -86,7 +86,7 @@ func LoadCaller(ctx context.Context, c *ent.Client, issuer, subject, orgRef stri
 			}), "m_touch")
 		})
 	}
-	u, err := q.Only(scope.System(ctx))
+	u, err := q.OnlyScanning(scope.System(ctx), callerScan)
 	if err != nil {
 		return nil, err
 	}
@@ -168,21 +168,38 @@ func memberActor(userID int, v func(string) any) (*Actor, error) {
 
 // memberColumns are a membership m's columns and its organization o's
 // settings and list facts, as memberActor reads them.
-var memberColumns = []struct{ expr, as string }{
-	// No column is ever NULL and each has one type in every row: ent
-	// scans the columns it adds to an entity by the types the driver
-	// reports for them (SQLite reports none for a NULL).
-	{"COALESCE(m.id, 0)", "m_id"},
-	{"COALESCE(m.org_id, 0)", "m_org"},
-	{"COALESCE(m.role, '')", "m_role"},
-	{"COALESCE(m.observer, false)", "m_observer"},
-	{"COALESCE(m.performance_admin, false)", "m_perf"},
-	{"COALESCE(m.manager_id, 0)", "m_manager"},
-	{"COALESCE(o.okr_creation, '')", "o_okr"},
-	{"COALESCE(o.team_creation, '')", "o_team"},
-	{"COALESCE(" + fmt.Sprintf(reportsExpr, maxChain) + ", '')", "l_reports"},
-	{"COALESCE(" + fmt.Sprintf(creatorsExpr, "m.org_id", "m.user_id") + ", '')", "l_creators"},
-	{"COALESCE(" + teamsExpr + ", '')", "l_teams"},
+var memberColumns = []struct {
+	expr, as string
+	scan     func() any // what the column is scanned into (nil: text)
+}{
+	// No column is ever NULL.
+	{"COALESCE(m.id, 0)", "m_id", scanInt},
+	{"COALESCE(m.org_id, 0)", "m_org", scanInt},
+	{"COALESCE(m.role, '')", "m_role", nil},
+	{"COALESCE(m.observer, false)", "m_observer", scanBool},
+	{"COALESCE(m.performance_admin, false)", "m_perf", scanBool},
+	{"COALESCE(m.manager_id, 0)", "m_manager", scanInt},
+	{"COALESCE(o.okr_creation, '')", "o_okr", nil},
+	{"COALESCE(o.team_creation, '')", "o_team", nil},
+	{"COALESCE(" + fmt.Sprintf(reportsExpr, maxChain) + ", '')", "l_reports", nil},
+	{"COALESCE(" + fmt.Sprintf(creatorsExpr, "m.org_id", "m.user_id") + ", '')", "l_creators", nil},
+	{"COALESCE(" + teamsExpr + ", '')", "l_teams", nil},
+}
+
+func scanInt() any  { return new(entsql.NullInt64) }
+func scanBool() any { return new(entsql.NullBool) }
+
+// callerScan is what LoadCaller scans each added column into.
+func callerScan(column string) any {
+	if column == "m_touch" {
+		return scanInt()
+	}
+	for _, c := range memberColumns {
+		if c.as == column && c.scan != nil {
+			return c.scan()
+		}
+	}
+	return nil
 }
 
 // ServiceCaller is an API token as AuthenticateServiceToken reads it.

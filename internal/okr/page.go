@@ -20,8 +20,8 @@ import (
 
 // Owner is an item's owner as a page of items shows it.
 type Owner struct {
-	ID   int
-	Name string
+	ID   int    `json:"i"`
+	Name string `json:"n"`
 }
 
 // PageItem is what Page reads with an item besides its own columns.
@@ -138,7 +138,7 @@ func (s *Service) pageQuery(ctx context.Context, pg bool) *ent.OKRItemQuery {
 	q.Modify(func(sel *sql.Selector) {
 		if pg {
 			sel.AppendSelectExprAs(sql.P(func(b *sql.Builder) {
-				b.WriteString("(SELECT json_agg(json_build_array(u.id, u.name)) FROM okr_item_owners o JOIN users u ON u.id = o.user_id WHERE o.okr_item_id = ").
+				b.WriteString("(SELECT json_agg(json_build_object('i', u.id, 'n', u.name)) FROM okr_item_owners o JOIN users u ON u.id = o.user_id WHERE o.okr_item_id = ").
 					Ident(sel.C("id")).WriteString(" AND ")
 				visibleOwner(b, sc)
 				b.WriteString(")")
@@ -222,7 +222,8 @@ func pageStatus(it *ent.OKRItem, now time.Time) (*ProgressStatus, error) {
 	return statusIn(it, &ent.TimePeriod{StartsAt: s, EndsAt: e}, now), nil
 }
 
-// pageOwners decodes an item's owners column ([[id, name], ...]).
+// pageOwners decodes an item's owners column ([{"i": id, "n": name},
+// ...]).
 func pageOwners(it *ent.OKRItem) ([]Owner, error) {
 	v, err := it.Value(pageOwnersColumn)
 	if err != nil {
@@ -239,17 +240,13 @@ func pageOwners(it *ent.OKRItem) ([]Owner, error) {
 	default:
 		return nil, fmt.Errorf("owners are %T", v)
 	}
-	var pairs [][2]json.RawMessage
-	if err := json.Unmarshal(raw, &pairs); err != nil {
+	var out []Owner
+	if err := json.Unmarshal(raw, &out); err != nil {
 		return nil, err
 	}
-	out := make([]Owner, len(pairs))
-	for i, p := range pairs {
-		if err := json.Unmarshal(p[0], &out[i].ID); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal(p[1], &out[i].Name); err != nil {
-			return nil, err
+	for i, o := range out {
+		if o.ID == 0 {
+			return nil, fmt.Errorf("owner %d has no id", i)
 		}
 	}
 	return out, nil
