@@ -356,6 +356,18 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+	// Every series of decisions exists from the start (at 0): those the
+	// requests above made must have counted.
+	for _, series := range []string{
+		`okrgraph_policy_decisions_total{decided_by="default",outcome="allow"} `,
+		`okrgraph_policy_decisions_total{decided_by="default",outcome="deny"} `,
+		`okrgraph_policy_decision_duration_seconds_count{policy="default"} `,
+	} {
+		_, rest, _ := strings.Cut(body, series)
+		if n, _, _ := strings.Cut(rest, "\n"); n == "" || n == "0" {
+			t.Errorf("%s%q: the decisions made were not counted", series, n)
+		}
+	}
 	for _, secret := range []string{"steve", e.UserID(t, "steve") + `"`, "acme"} {
 		if strings.Contains(body, secret) {
 			t.Errorf("metrics mention %q", secret)
