@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -112,7 +113,18 @@ func (l Limits) withDefaults() Limits {
 type costGuard struct {
 	limits Limits
 	schema *ast.Schema
+	// docs keeps the parsed documents of the queries costed lately
+	// (nil: none), as gqlgen's query cache does for execution: an SPA
+	// sends the same few queries over and over, and parsing was most of
+	// the guard's time. A document the guard rewrites (a default page
+	// written into it) is not kept: the rewrite changes it, and it
+	// depends on the text alone, so every request of that text parses
+	// anew. Nothing else in the guard changes a document.
+	docs *lru.LRU[*ast.QueryDocument]
 }
+
+// costDocCacheSize bounds the documents the guard keeps.
+const costDocCacheSize = 128
 
 var _ interface {
 	graphql.HandlerExtension
@@ -150,12 +162,20 @@ func (g *costGuard) check(query string, vars map[string]any) (string, *gqlerror.
 	if len(query) > l.MaxQueryBytes {
 		return "", tooCostly("the query is %d bytes; the limit is %d", len(query), l.MaxQueryBytes)
 	}
-	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, l.MaxTokens)
-	if err != nil {
-		if ge, ok := err.(*gqlerror.Error); ok && strings.Contains(ge.Message, "token limit") {
-			return "", tooCostly("the query has more than %d tokens", l.MaxTokens)
+	var doc *ast.QueryDocument
+	cached := false
+	if g.docs != nil {
+		doc, cached = g.docs.Get(context.Background(), query)
+	}
+	if !cached {
+		var err error
+		doc, err = parser.ParseQueryWithTokenLimit(&ast.Source{Input: query}, l.MaxTokens)
+		if err != nil {
+			if ge, ok := err.(*gqlerror.Error); ok && strings.Contains(ge.Message, "token limit") {
+				return "", tooCostly("the query has more than %d tokens", l.MaxTokens)
+			}
+			return "", nil // gqlgen reports the syntax error
 		}
-		return "", nil // gqlgen reports the syntax error
 	}
 	c := &coster{g: g, vars: vars, frags: map[string]*fragCost{}, byName: map[string]*ast.FragmentDefinition{}}
 	for _, f := range doc.Fragments {
@@ -192,7 +212,15 @@ func (g *costGuard) check(query string, vars map[string]any) (string, *gqlerror.
 		return "", tooCostly("the query could resolve about %s values down children connections (up to %d items each walk); the limit is %d: ask for fewer values per item, start at the roots (where: {hasParent: false}) or one item, or give first", num(total.tree), l.MaxTreeItems, l.MaxTreeCost)
 	}
 	if !c.rewrite {
+		if !cached && g.docs != nil {
+			g.docs.Add(context.Background(), query, doc)
+		}
 		return "", nil
+	}
+	if cached {
+		// Not reached: a kept document was costed without a rewrite,
+		// and the rewrite depends on the text alone.
+		return "", tooCostly("the query could not be costed")
 	}
 	var b strings.Builder
 	formatter.NewFormatter(&b, formatter.WithCompacted()).FormatQueryDocument(doc)

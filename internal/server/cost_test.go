@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -31,7 +33,57 @@ func realGuard() *costGuard {
 	if err != nil {
 		panic(err)
 	}
-	return &costGuard{limits: Limits{}.withDefaults(), schema: schema}
+	return &costGuard{limits: Limits{}.withDefaults(), schema: schema, docs: lru.New[*ast.QueryDocument](costDocCacheSize)}
+}
+
+// TestCostGuardKeptDocuments: answering from a kept document changes no
+// verdict: each query, costed twice by a guard that keeps documents,
+// gets what a guard that parses every time answers (the rewritten text,
+// the error, the variables given the default page), whatever its
+// variables are the second time.
+func TestCostGuardKeptDocuments(t *testing.T) {
+	t.Parallel()
+	kept := realGuard()
+	fresh := realGuard()
+	fresh.docs = nil
+	for _, c := range []struct {
+		query string
+		vars  []map[string]any
+	}{
+		{`{ okrs { edges { node { id children { totalCount } } } } }`, []map[string]any{nil, nil}},
+		{`{ okrs(first: null) { totalCount } }`, []map[string]any{nil, nil}},
+		{`query($n: Int) { okrs(first: $n) { edges { node { id } } } }`, []map[string]any{{}, {"n": 5}, {"n": 1000000}, {"n": nil}}},
+		{`query($n: Int) { okrs(first: $n) { edges { node { id children(first: 50) { edges { node { id } } } } } } }`, []map[string]any{{"n": 10}, {"n": 1000}, {"n": 10}}},
+		{`query($l: Int) { okrs(last: $l) { totalCount } }`, []map[string]any{{}, {"l": 3}}},
+		{`{ okrs(first: 1000) { edges { node { id children(first: 50) { edges { node { id } } } } } } }`, []map[string]any{nil, nil}},
+		{`{ okrs(first: 5) { totalCount } }`, []map[string]any{nil, nil}},
+	} {
+		for i, vars := range c.vars {
+			kv, fv := cloneVars(vars), cloneVars(vars)
+			kq, kerr := kept.check(c.query, kv)
+			fq, ferr := fresh.check(c.query, fv)
+			if kq != fq || fmt.Sprint(kerr) != fmt.Sprint(ferr) || fmt.Sprint(kv) != fmt.Sprint(fv) {
+				t.Errorf("%s, request %d (%v): kept %q %v %v, fresh %q %v %v", c.query, i+1, vars, kq, kerr, kv, fq, ferr, fv)
+			}
+		}
+	}
+	if _, ok := kept.docs.Get(context.Background(), `{ okrs(first: 5) { totalCount } }`); !ok {
+		t.Errorf("a document costed without a rewrite was not kept")
+	}
+	if _, ok := kept.docs.Get(context.Background(), `{ okrs { edges { node { id children { totalCount } } } } }`); ok {
+		t.Errorf("a document the guard rewrote was kept")
+	}
+}
+
+func cloneVars(v map[string]any) map[string]any {
+	if v == nil {
+		return nil
+	}
+	out := make(map[string]any, len(v))
+	for k, x := range v {
+		out[k] = x
+	}
+	return out
 }
 
 func TestCostGuardDefaultPage(t *testing.T) {

@@ -200,7 +200,7 @@ func New(cfg Config) (*Server, error) {
 	gql.Use(extension.Introspection{})
 	gql.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](apqCacheSize)})
 	// After APQ (which may supply the query), before parsing and validation.
-	gql.Use(&costGuard{limits: limits})
+	gql.Use(&costGuard{limits: limits, docs: lru.New[*ast.QueryDocument](costDocCacheSize)})
 	gql.Use(readOnlyGuard{})
 	if cfg.ComplexityLimit > 0 {
 		gql.Use(extension.FixedComplexityLimit(cfg.ComplexityLimit))
