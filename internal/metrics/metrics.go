@@ -52,10 +52,10 @@ type Metrics struct {
 	// The decisions' series, bound once: a dashboard page observes a few
 	// hundred decisions, and looking a series up by its labels hashes
 	// them each time.
-	decided [3][2]prometheus.Counter // by outcome (allow, deny, error), by decider (default, tenant)
-	latency [2]prometheus.Observer   // by policy (default, tenant)
-	logDropped      prometheus.Counter
-	logWriteErrors  prometheus.Counter
+	decided        [3][2]prometheus.Counter // by outcome (allow, deny, error), by decider (default, tenant)
+	latency        [2]prometheus.Observer   // by policy (default, tenant)
+	logDropped     prometheus.Counter
+	logWriteErrors prometheus.Counter
 }
 
 // New registers the collectors (and the Go and process collectors) on a
