@@ -65,8 +65,8 @@ func (d *captureDriver) Query(_ context.Context, query string, args, _ any) erro
 	return errCaptured
 }
 func (d *captureDriver) Tx(context.Context) (dialect.Tx, error) { return nil, errCaptured }
-func (d *captureDriver) Close() error                          { return nil }
-func (d *captureDriver) Dialect() string                       { return d.dialect }
+func (d *captureDriver) Close() error                           { return nil }
+func (d *captureDriver) Dialect() string                        { return d.dialect }
 
 // FirstPageStatements builds the statements FirstPage sends, exactly as
 // the generated pager and ent's graph builder write them (through a driver
