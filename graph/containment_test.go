@@ -387,27 +387,44 @@ func TestContainmentConcurrencyPerOrg(t *testing.T) {
 			e.As("zoe@other.example", "").MustDo(t, `mutation { createOrganization(input: {name: "Other", slug: "other"}) { organization { id } } }`, nil, &struct{}{})
 			zoe := e.As("zoe@other.example", "other")
 
-			done := make(chan *testenv.Response)
-			go func() {
-				done <- steve.Do(t, `mutation($id: ID!) { deleteOKRItem(id: $id) { deletedId } }`, map[string]any{"id": mine})
-			}()
-			busy, served := 0, 0
-			for slow := (*testenv.Response)(nil); slow == nil; {
-				select {
-				case slow = <-done:
-					forbidden(t, slow, "failed")
-				default:
-					r := adam.Do(t, `{ viewer { user { id } } }`, nil)
-					switch {
-					case r.Status == 429 && r.Code() == server.CodeTooManyRequests:
-						busy++
-					case r.Code() == "":
+			// attempt holds the org's slot with the slow delete and probes
+			// both orgs until it is answered. A machine so loaded that one
+			// probe outlasts the slow request sees no refusal: then the
+			// attempt is repeated, as a loaded CI must not flip the result.
+			attempt := func() (busy, served int) {
+				done := make(chan *testenv.Response)
+				go func() {
+					done <- steve.Do(t, `mutation($id: ID!) { deleteOKRItem(id: $id) { deletedId } }`, map[string]any{"id": mine})
+				}()
+				for slow := (*testenv.Response)(nil); slow == nil; {
+					select {
+					case slow = <-done:
+						forbidden(t, slow, "failed")
 					default:
-						t.Fatalf("status %d %+v", r.Status, r.Errors)
+						if busy > 0 && served > 0 {
+							slow = <-done // seen: wait for the slow request
+							forbidden(t, slow, "failed")
+							break
+						}
+						r := adam.Do(t, `{ viewer { user { id } } }`, nil)
+						switch {
+						case r.Status == 429 && r.Code() == server.CodeTooManyRequests:
+							busy++
+						case r.Code() == "":
+						default:
+							t.Fatalf("status %d %+v", r.Status, r.Errors)
+						}
+						zoe.MustDo(t, `{ viewer { user { id } } }`, nil, &struct{}{})
+						served++
+						time.Sleep(20 * time.Millisecond)
 					}
-					zoe.MustDo(t, `{ viewer { user { id } } }`, nil, &struct{}{})
-					served++
-					time.Sleep(20 * time.Millisecond)
+				}
+				return busy, served
+			}
+			busy, served := 0, 0
+			for range 3 {
+				if busy, served = attempt(); busy > 0 {
+					break
 				}
 			}
 			t.Logf("while the slow request ran: %d requests of its org refused, %d of another org served", busy, served)
