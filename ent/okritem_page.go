@@ -14,32 +14,9 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 )
 
-// PageTotalColumn names the column FirstPage adds to the page statement:
+// PageTotalColumn names the column FirstPageStatements adds to the page statement:
 // the number of items the filter matches, before the limit.
 const PageTotalColumn = "page_total"
-
-// FirstPage answers what Paginate(ctx, nil, &first, nil, nil, opts...)
-// answers when totalCount is selected. On PostgreSQL it takes one
-// statement instead of two: the total comes with the page's rows as a
-// window count (COUNT(*) OVER (), evaluated before LIMIT; PostgreSQL
-// computes the other added columns for the page's rows only). SQLite would
-// materialize every matching row, with every column, for the window (33 ms
-// instead of 5 for 9,850 matches), so there the total is counted apart, as
-// Paginate counts it. The filter, order, limit, cursors and the
-// interceptors (the private-item rule) are the generated pager's own, and
-// so is the connection it builds. Columns the caller adds with Modify
-// before come with each node (OKRItem.Value), scanned into what scan
-// returns for them (nil, or a nil scan: as text). first must be positive.
-//
-// FirstPage is FirstPageStatements followed by RunFirstPage: a caller that
-// runs the same page for many requests can build its statements once.
-func (_m *OKRItemQuery) FirstPage(ctx context.Context, first int, scan func(column string) any, opts ...OKRItemPaginateOption) (*OKRItemConnection, error) {
-	st, err := _m.Clone().FirstPageStatements(ctx, first, opts...)
-	if err != nil {
-		return nil, err
-	}
-	return _m.RunFirstPage(ctx, st, first, scan, opts...)
-}
 
 // PageStatements are the SQL statements of a first page: the page and, on
 // SQLite, the count (Count empty on PostgreSQL).
@@ -68,12 +45,28 @@ func (d *captureDriver) Tx(context.Context) (dialect.Tx, error) { return nil, er
 func (d *captureDriver) Close() error                           { return nil }
 func (d *captureDriver) Dialect() string                        { return d.dialect }
 
-// FirstPageStatements builds the statements FirstPage sends, exactly as
-// the generated pager and ent's graph builder write them (through a driver
-// that records them instead of sending them), without running them.
+// FirstPageStatements and RunFirstPage answer together what
+// Paginate(ctx, nil, &first, nil, nil, opts...) answers when totalCount is
+// selected; a caller that runs the same page for many requests builds its
+// statements once and runs them with each request's arguments. On
+// PostgreSQL a page takes one statement instead of two: the total comes
+// with the page's rows as a window count (COUNT(*) OVER (), evaluated
+// before LIMIT; PostgreSQL computes the other added columns for the page's
+// rows only). SQLite would materialize every matching row, with every
+// column, for the window (33 ms instead of 5 for 9,850 matches), so there
+// the total is counted apart, as Paginate counts it. The filter, order,
+// limit, cursors and the interceptors (the private-item rule) are the
+// generated pager's own, and so is the connection RunFirstPage builds.
+// Columns the caller adds with Modify before come with each node
+// (OKRItem.Value), scanned into what scan returns for them (nil, or a nil
+// scan: as text). first must be positive.
+//
+// FirstPageStatements builds the statements exactly as the generated pager
+// and ent's graph builder write them (through a driver that records them
+// instead of sending them), without running them.
 func (_m *OKRItemQuery) FirstPageStatements(ctx context.Context, first int, opts ...OKRItemPaginateOption) (*PageStatements, error) {
 	if first <= 0 {
-		return nil, fmt.Errorf("ent: FirstPage needs a positive first, not %d", first)
+		return nil, fmt.Errorf("ent: a first page needs a positive first, not %d", first)
 	}
 	pager, err := newOKRItemPager(opts, false)
 	if err != nil {
@@ -117,7 +110,7 @@ func (_m *OKRItemQuery) FirstPageStatements(ctx context.Context, first int, opts
 // the statements were built with, not _m's.
 func (_m *OKRItemQuery) RunFirstPage(ctx context.Context, st *PageStatements, first int, scan func(column string) any, opts ...OKRItemPaginateOption) (*OKRItemConnection, error) {
 	if first <= 0 {
-		return nil, fmt.Errorf("ent: FirstPage needs a positive first, not %d", first)
+		return nil, fmt.Errorf("ent: a first page needs a positive first, not %d", first)
 	}
 	pager, err := newOKRItemPager(opts, false)
 	if err != nil {

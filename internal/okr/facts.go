@@ -133,12 +133,7 @@ func factsBatch(ctx context.Context, c *ent.Client, items []*ent.OKRItem, out ma
 // every page: PostgreSQL prepares and plans it once per connection, not
 // once per number of items, parents and owners.
 func factsQuery(dia string) string {
-	in := func(col string, n int) string {
-		if dia == dialect.Postgres {
-			return fmt.Sprintf("%s = ANY(CAST($%d AS BIGINT[]))", col, n)
-		}
-		return fmt.Sprintf("%s IN (SELECT value FROM json_each($%d))", col, n)
-	}
+	in := func(col string, n int) string { return inIDs(dia, col, fmt.Sprintf("$%d", n)) }
 	return `SELECT 'p', p.id, p.creator_id, COALESCE(p.delegate_id, 0), COALESCE(CAST(p.owner_order AS TEXT), '[]'),
   p.kind || ':' || (CASE WHEN p.private THEN 'p' ELSE '' END) || (CASE WHEN p.alignment_restricted THEN 'r' ELSE '' END)
   || (CASE WHEN p.delegate_key_results THEN 'k' ELSE '' END) || (CASE WHEN p.notify_owner THEN 'n' ELSE '' END)
@@ -167,8 +162,19 @@ var factsQueries = map[string]string{
 	dialect.SQLite:   factsQuery(dialect.SQLite),
 }
 
-// idList is a parameter of factsQuery: ids as a PostgreSQL array literal
-// ({1,2}) or, for SQLite's json_each, a JSON array ([1,2]).
+// inIDs is the condition "col is one of the ids of parameter param" (an
+// idList): one parameter however many ids, so a statement's text does not
+// change with their number and never meets the databases' limits on bind
+// parameters.
+func inIDs(dia, col, param string) string {
+	if dia == dialect.Postgres {
+		return col + " = ANY(CAST(" + param + " AS BIGINT[]))"
+	}
+	return col + " IN (SELECT value FROM json_each(" + param + "))"
+}
+
+// idList is the parameter of an inIDs condition: ids as a PostgreSQL array
+// literal ({1,2}) or, for SQLite's json_each, a JSON array ([1,2]).
 func idList(dia string, ids []int) string {
 	open, end := "[", "]"
 	if dia == dialect.Postgres {

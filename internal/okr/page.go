@@ -60,7 +60,7 @@ type PageQuery struct {
 // On PostgreSQL that is one statement: the owners are a column of the
 // page's rows, which PostgreSQL computes for the rows the limit keeps.
 // SQLite computes every column of every matching row before sorting, so
-// there the count (ent.FirstPage) and the owners of the page's items
+// there the count (ent.FirstPageStatements) and the owners of the page's items
 // take a statement each. The statements are built once per shape of page
 // (pageMemo).
 func (s *Service) Page(ctx context.Context, pq PageQuery) (*ent.OKRItemConnection, []PageItem, error) {
@@ -183,7 +183,7 @@ func (s *Service) pageOwnersOf(ctx context.Context, conn *ent.OKRItemConnection)
 	}
 	b.Where(sql.P(func(b *sql.Builder) {
 		// One text whatever the page's size (as factsQuery).
-		b.WriteString("o.okr_item_id IN (SELECT value FROM json_each(").Arg(idList(dialect.SQLite, ids)).WriteString(")) AND ")
+		b.Join(sql.ExprP(inIDs(dialect.SQLite, "o.okr_item_id", "?"), idList(dialect.SQLite, ids))).WriteString(" AND ")
 		visibleOwner(b, sc)
 	}))
 	query, args := b.Query()

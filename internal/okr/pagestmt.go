@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,8 +72,9 @@ type stmtTemplate struct {
 	slots []argSlot
 }
 
-// standInDigits are digits every stand-in is written with.
-const standInDigits = "4611686018427387"
+// standInDigits are digits every stand-in is written with: those of
+// 1<<62 but its last three (the stand-ins are it plus 1 to 6, negated).
+var standInDigits = strconv.Itoa(1 << 62)[:16]
 
 // templateOf finds the stand-ins among a statement's arguments. It fails
 // when a stand-in is part of the text, or of an argument other than an

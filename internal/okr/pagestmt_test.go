@@ -43,6 +43,13 @@ func fakeBuild(mistake string) func(ctx context.Context, owner int) (*ent.PageSt
 // TestPageMemoBinds: a template binds each request's own values where the
 // stand-ins were, keeps the constants, and is built once per shape.
 func TestPageMemoBinds(t *testing.T) {
+	for _, in := range standIns {
+		for _, v := range []int{in.viewer, in.org, in.owner} {
+			if !strings.Contains(strconv.Itoa(v), standInDigits) {
+				t.Errorf("stand-in %d is not written with %s", v, standInDigits)
+			}
+		}
+	}
 	var m pageMemo
 	builds := 0
 	build := func(ctx context.Context, owner int) (*ent.PageStatements, error) {

@@ -16,7 +16,6 @@ package okr
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -76,17 +75,10 @@ func (s *Service) LoadSubtree(ctx context.Context, roots []*ent.OKRItem, opts Su
 	for i, r := range roots {
 		ids[i] = r.ID
 	}
-	rootsJSON, err := json.Marshal(ids)
-	if err != nil {
-		return err
-	}
 	walk := func(minDepth int, n int) func(*sql.Builder) {
-		anchor := "i.id IN (SELECT value FROM json_each({roots}))"
-		if s.dialect() == dialect.Postgres {
-			anchor = "i.id IN (SELECT CAST(r AS BIGINT) FROM json_array_elements_text(CAST({roots} AS json)) AS r)"
-		}
+		anchor := inIDs(s.dialect(), "i.id", "{roots}")
 		q := visibleWalk(anchor, "") + fmt.Sprintf(" SELECT id FROM t WHERE depth >= %d LIMIT %d", minDepth, n)
-		args := map[string]any{"org": sc.OrgID, "viewer": sc.UserID, "depth": len(opts.Levels), "roots": string(rootsJSON)}
+		args := map[string]any{"org": sc.OrgID, "viewer": sc.UserID, "depth": len(opts.Levels), "roots": idList(s.dialect(), ids)}
 		return func(b *sql.Builder) { writeSQL(b, q, args) }
 	}
 
