@@ -73,16 +73,18 @@ func (s *Service) Page(ctx context.Context, pq PageQuery) (*ent.OKRItemConnectio
 	}
 	now := time.Now()
 	pg := s.dialect() == dialect.Postgres
+	// The order makes the cursors (RunFirstPage); the filter only goes
+	// into the statements, which are built with a stand-in owner.
+	var order []ent.OKRItemPaginateOption
+	if pq.Order != nil {
+		order = append(order, ent.WithOKRItemOrder(pq.Order))
+	}
 	opts := func(owner int) []ent.OKRItemPaginateOption {
-		var opts []ent.OKRItemPaginateOption
-		if pq.Owner != 0 {
-			where := &ent.OKRItemWhereInput{HasOwnersWith: []*ent.UserWhereInput{{ID: &owner}}}
-			opts = append(opts, ent.WithOKRItemFilter(where.Filter))
+		if pq.Owner == 0 {
+			return order
 		}
-		if pq.Order != nil {
-			opts = append(opts, ent.WithOKRItemOrder(pq.Order))
-		}
-		return opts
+		where := &ent.OKRItemWhereInput{HasOwnersWith: []*ent.UserWhereInput{{ID: &owner}}}
+		return append(slices.Clip(order), ent.WithOKRItemFilter(where.Filter))
 	}
 	shape := pageShape{first: pq.First, owner: pq.Owner != 0, service: sc.Service}
 	for _, o := range pq.Order {
@@ -102,7 +104,7 @@ func (s *Service) Page(ctx context.Context, pq PageQuery) (*ent.OKRItemConnectio
 			return new(sql.NullTime)
 		}
 		return nil
-	}, opts(pq.Owner)...)
+	}, order...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,7 +60,7 @@ func TestCostGuardKeptDocuments(t *testing.T) {
 		{`{ okrs(first: 5) { totalCount } }`, []map[string]any{nil, nil}},
 	} {
 		for i, vars := range c.vars {
-			kv, fv := cloneVars(vars), cloneVars(vars)
+			kv, fv := maps.Clone(vars), maps.Clone(vars)
 			kq, kerr := kept.check(c.query, kv)
 			fq, ferr := fresh.check(c.query, fv)
 			if kq != fq || fmt.Sprint(kerr) != fmt.Sprint(ferr) || fmt.Sprint(kv) != fmt.Sprint(fv) {
@@ -73,17 +74,6 @@ func TestCostGuardKeptDocuments(t *testing.T) {
 	if _, ok := kept.docs.Get(context.Background(), `{ okrs { edges { node { id children { totalCount } } } } }`); ok {
 		t.Errorf("a document the guard rewrote was kept")
 	}
-}
-
-func cloneVars(v map[string]any) map[string]any {
-	if v == nil {
-		return nil
-	}
-	out := make(map[string]any, len(v))
-	for k, x := range v {
-		out[k] = x
-	}
-	return out
 }
 
 func TestCostGuardDefaultPage(t *testing.T) {
